@@ -54,7 +54,10 @@ impl Upid {
     /// whitespace or control characters (it must be usable as an HTTP path segment).
     pub fn new(id: &str, addr: SocketAddr) -> Result<Upid, UpidParseError> {
         validate_id(id, &format!("{id}@{addr}"))?;
-        Ok(Upid { id: Arc::from(id), addr })
+        Ok(Upid {
+            id: Arc::from(id),
+            addr,
+        })
     }
 
     /// The process id, unique within its runtime (e.g. `master`, `scheduler-1`).
@@ -106,7 +109,10 @@ impl FromStr for Upid {
                 input: s.to_string(),
                 address: address.to_string(),
             })?;
-        Ok(Upid { id: Arc::from(id), addr })
+        Ok(Upid {
+            id: Arc::from(id),
+            addr,
+        })
     }
 }
 

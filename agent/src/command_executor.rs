@@ -1,0 +1,248 @@
+//! [`CommandExecutor`]: the built-in executor (binary `mesos-executor`) that runs one command task.
+//!
+//! It reports `TASK_STARTING`, starts the task's command (`sh -c` or argv) in its own process group in
+//! the sandbox, reports `TASK_RUNNING`, and when the command ends `TASK_FINISHED` (exit 0) or
+//! `TASK_FAILED` (with the exit code or signal). A kill sends SIGTERM to the task's process group and
+//! SIGKILL after the grace period (the task's `KillPolicy`, default 3 s), then reports `TASK_KILLED`.
+//! Once the terminal update is acknowledged the executor stops.
+
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use mesos::executor::{Executor, ExecutorDriver};
+use mesos::{Reason, TaskId, TaskInfo, TaskState, TaskStatus};
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid as OsPid;
+
+use crate::launcher::command_argv;
+
+/// Mesos's default kill grace period for command tasks.
+pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(3);
+/// How long the executor waits for its last update to be acknowledged before exiting anyway.
+const FINAL_ACK_TIMEOUT: Duration = Duration::from_secs(10);
+
+struct Running {
+    task_id: TaskId,
+    pgid: i32,
+    grace: Duration,
+    killed: Arc<AtomicBool>,
+    /// Closed (sender dropped) when the task's process has been reaped; taken by the kill escalation.
+    done: Option<mpsc::Receiver<()>>,
+}
+
+/// The command executor. Runs exactly one task.
+#[derive(Default)]
+pub struct CommandExecutor {
+    running: Arc<Mutex<Option<Running>>>,
+    launched: bool,
+    /// Closed once the terminal update of the task has been sent.
+    reported: Option<mpsc::Receiver<()>>,
+}
+
+impl CommandExecutor {
+    /// A command executor with no task yet.
+    pub fn new() -> CommandExecutor {
+        CommandExecutor::default()
+    }
+
+    fn fail(driver: &ExecutorDriver, task_id: TaskId, message: String) {
+        let status = TaskStatus::new(task_id, TaskState::Failed)
+            .with_reason(Reason::CommandExecutorFailed)
+            .with_message(message);
+        let _ = driver.send_status_update(status);
+        finish(driver);
+    }
+
+    /// Kills the task: SIGTERM to its process group, SIGKILL after its grace period.
+    fn kill(&self) {
+        let mut guard = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(running) = guard.as_mut() else {
+            return;
+        };
+        if running.killed.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let pgid = OsPid::from_raw(running.pgid);
+        let _ = killpg(pgid, Signal::SIGTERM);
+        let grace = running.grace;
+        let Some(done) = running.done.take() else {
+            return;
+        };
+        // Escalate after the grace period unless the task is reaped first.
+        let _ = std::thread::Builder::new()
+            .name("kill-escalation".into())
+            .spawn(move || match done.recv_timeout(grace) {
+                Err(RecvTimeoutError::Timeout) => {
+                    let _ = killpg(pgid, Signal::SIGKILL);
+                }
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => {}
+            });
+    }
+}
+
+/// Waits for the last updates to be acknowledged, then stops the driver (the process exits).
+fn finish(driver: &ExecutorDriver) {
+    driver.wait_for_acknowledgements(FINAL_ACK_TIMEOUT);
+    driver.stop();
+}
+
+/// The terminal status for a command that ended with `status`.
+pub fn terminal_status(task_id: TaskId, status: ExitStatus, killed: bool) -> TaskStatus {
+    if killed {
+        return TaskStatus::new(task_id, TaskState::Killed).with_message("Command killed");
+    }
+    match (status.code(), status.signal()) {
+        (Some(0), _) => TaskStatus::new(task_id, TaskState::Finished)
+            .with_message("Command exited with status 0"),
+        (Some(code), _) => TaskStatus::new(task_id, TaskState::Failed)
+            .with_reason(Reason::CommandExecutorFailed)
+            .with_message(format!("Command exited with status {code}")),
+        (None, Some(signal)) => {
+            let name =
+                Signal::try_from(signal).map_or_else(|_| signal.to_string(), |s| s.to_string());
+            TaskStatus::new(task_id, TaskState::Failed)
+                .with_reason(Reason::CommandExecutorFailed)
+                .with_message(format!("Command terminated with signal {name}"))
+        }
+        (None, None) => TaskStatus::new(task_id, TaskState::Failed)
+            .with_reason(Reason::CommandExecutorFailed)
+            .with_message("Command ended"),
+    }
+}
+
+impl Executor for CommandExecutor {
+    fn launch_task(&mut self, driver: &ExecutorDriver, task: TaskInfo) {
+        let task_id = task.task_id.clone();
+        if self.launched {
+            let status = TaskStatus::new(task_id, TaskState::Failed)
+                .with_reason(Reason::CommandExecutorFailed)
+                .with_message("the command executor runs one task only");
+            let _ = driver.send_status_update(status);
+            return;
+        }
+        self.launched = true;
+        let Some(command_info) = task.command.clone() else {
+            return CommandExecutor::fail(driver, task_id, "task has no command".into());
+        };
+        let _ = driver.send_status_update(TaskStatus::new(task_id.clone(), TaskState::Starting));
+        let Some((program, arg0, args)) = command_argv(&command_info) else {
+            return CommandExecutor::fail(driver, task_id, "task has an empty command".into());
+        };
+        let mut command = Command::new(program);
+        if let Some(arg0) = arg0 {
+            command.arg0(arg0);
+        }
+        command.args(args).stdin(Stdio::null()).process_group(0);
+        if let Some(dir) = &driver.env().directory {
+            command.current_dir(dir);
+        }
+        for var in &command_info.environment.variables {
+            command.env(&var.name, &var.value);
+        }
+        let mut child = match command.spawn() {
+            Ok(child) => child,
+            Err(err) => {
+                return CommandExecutor::fail(
+                    driver,
+                    task_id,
+                    format!("cannot start the command: {err}"),
+                )
+            }
+        };
+        let pgid = i32::try_from(child.id()).unwrap_or(0);
+        let grace = task
+            .kill_policy
+            .and_then(|p| p.grace_period)
+            .map_or(DEFAULT_KILL_GRACE, |g| g.to_duration());
+        let killed = Arc::new(AtomicBool::new(false));
+        let (done_tx, done_rx) = mpsc::channel::<()>();
+        *self.running.lock().unwrap_or_else(PoisonError::into_inner) = Some(Running {
+            task_id: task_id.clone(),
+            pgid,
+            grace,
+            killed: killed.clone(),
+            done: Some(done_rx),
+        });
+        let (reported_tx, reported_rx) = mpsc::channel::<()>();
+        self.reported = Some(reported_rx);
+        let _ = driver.send_status_update(TaskStatus::new(task_id.clone(), TaskState::Running));
+        let driver = driver.clone();
+        let spawned = std::thread::Builder::new()
+            .name("command-waiter".into())
+            .spawn(move || {
+                let status = child.wait();
+                drop(done_tx);
+                let status = match status {
+                    Ok(status) => terminal_status(task_id, status, killed.load(Ordering::SeqCst)),
+                    Err(err) => TaskStatus::new(task_id, TaskState::Failed)
+                        .with_reason(Reason::CommandExecutorFailed)
+                        .with_message(format!("cannot wait for the command: {err}")),
+                };
+                let _ = driver.send_status_update(status);
+                drop(reported_tx);
+                finish(&driver);
+            });
+        if let Err(err) = spawned {
+            tracing::error!(%err, "cannot start the waiter thread");
+        }
+    }
+
+    fn kill_task(&mut self, _driver: &ExecutorDriver, task_id: TaskId) {
+        let matches = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|r| r.task_id == task_id);
+        if matches {
+            self.kill();
+        }
+    }
+
+    fn shutdown(&mut self, driver: &ExecutorDriver) {
+        self.kill();
+        // Give the waiter the grace period (plus a little) to report TASK_KILLED before the driver
+        // stops.
+        let grace = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map_or(Duration::ZERO, |r| r.grace);
+        if let Some(reported) = &self.reported {
+            let _ = reported.recv_timeout(grace + Duration::from_secs(1));
+        }
+        driver.wait_for_acknowledgements(grace + Duration::from_secs(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_status_follows_how_the_command_ended() {
+        let id = || TaskId::new("t");
+        let finished = terminal_status(id(), ExitStatus::from_raw(0), false);
+        assert_eq!(finished.state, TaskState::Finished);
+        let failed = terminal_status(id(), ExitStatus::from_raw(3 << 8), false);
+        assert_eq!(failed.state, TaskState::Failed);
+        assert_eq!(
+            failed.message.as_deref(),
+            Some("Command exited with status 3")
+        );
+        assert_eq!(failed.reason, Some(Reason::CommandExecutorFailed));
+        let signalled = terminal_status(id(), ExitStatus::from_raw(9), false);
+        assert_eq!(
+            signalled.message.as_deref(),
+            Some("Command terminated with signal SIGKILL")
+        );
+        // A kill we asked for is TASK_KILLED however the process ended.
+        let killed = terminal_status(id(), ExitStatus::from_raw(15), true);
+        assert_eq!(killed.state, TaskState::Killed);
+    }
+}

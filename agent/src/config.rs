@@ -1,0 +1,154 @@
+//! [`AgentConfig`]: the agent's settings (the parsed `mesos-agent` flags), with Mesos's defaults.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use mesos::Attributes;
+use process::Upid;
+
+use crate::error::AgentError;
+use crate::master_link::{DEFAULT_MAX_PING_TIMEOUTS, DEFAULT_REGISTRATION_BACKOFF};
+use crate::status_update_manager::{DEFAULT_RETRY_MAX, DEFAULT_RETRY_MIN};
+
+/// Mesos's `EXECUTOR_REGISTRATION_TIMEOUT`.
+pub const DEFAULT_EXECUTOR_REGISTRATION_TIMEOUT: Duration = Duration::from_secs(60);
+/// Mesos's `EXECUTOR_SHUTDOWN_GRACE_PERIOD`.
+pub const DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD: Duration = Duration::from_secs(5);
+
+/// Everything the agent needs to run; `Default` gives Mesos's defaults (but no master).
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// The master to register with (`master@ip:port`).
+    pub master: Option<Upid>,
+    /// The hostname to report; default: the system's hostname.
+    pub hostname: Option<String>,
+    /// Where sandboxes live.
+    pub work_dir: PathBuf,
+    /// Total resources in Mesos's text form; whatever is missing is detected.
+    pub resources: Option<String>,
+    /// Attributes to advertise.
+    pub attributes: Attributes,
+    /// The directory holding `mesos-executor`; default: next to the running binary (or its parent
+    /// when that is cargo's `deps` directory).
+    pub launcher_dir: Option<PathBuf>,
+    /// How long an executor may take to register before it is killed.
+    pub executor_registration_timeout: Duration,
+    /// How long an executor gets to exit after being told to shut down, before SIGKILL.
+    pub executor_shutdown_grace_period: Duration,
+    /// The first status update retry wait.
+    pub status_update_retry_interval_min: Duration,
+    /// The longest status update retry wait.
+    pub status_update_retry_interval_max: Duration,
+    /// The first registration retry wait (doubling up to a minute).
+    pub registration_backoff_factor: Duration,
+    /// Missed pings (of the master's ping timeout) before the agent considers its master gone.
+    pub max_ping_timeouts: u32,
+}
+
+impl Default for AgentConfig {
+    fn default() -> AgentConfig {
+        AgentConfig {
+            master: None,
+            hostname: None,
+            work_dir: std::env::temp_dir().join("mesos-agent"),
+            resources: None,
+            attributes: Attributes::new(),
+            launcher_dir: None,
+            executor_registration_timeout: DEFAULT_EXECUTOR_REGISTRATION_TIMEOUT,
+            executor_shutdown_grace_period: DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD,
+            status_update_retry_interval_min: DEFAULT_RETRY_MIN,
+            status_update_retry_interval_max: DEFAULT_RETRY_MAX,
+            registration_backoff_factor: DEFAULT_REGISTRATION_BACKOFF,
+            max_ping_timeouts: DEFAULT_MAX_PING_TIMEOUTS,
+        }
+    }
+}
+
+impl AgentConfig {
+    /// A default config registering with `master`.
+    pub fn new(master: Upid) -> AgentConfig {
+        AgentConfig {
+            master: Some(master),
+            ..AgentConfig::default()
+        }
+    }
+
+    /// The directory holding `mesos-executor`.
+    pub fn launcher_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.launcher_dir {
+            return dir.clone();
+        }
+        let exe = std::env::current_exe().unwrap_or_default();
+        let dir = exe.parent().map(PathBuf::from).unwrap_or_default();
+        // cargo puts test binaries in target/<profile>/deps, the binaries one level up.
+        if dir.file_name().is_some_and(|name| name == "deps") {
+            if let Some(parent) = dir.parent() {
+                return parent.to_path_buf();
+            }
+        }
+        dir
+    }
+}
+
+/// Parses `--master`: `host:port` or `master@host:port` (a host name is resolved).
+///
+/// # Errors
+/// [`AgentError::BadMaster`] naming what is wrong.
+pub fn parse_master(value: &str) -> Result<Upid, AgentError> {
+    let bad = |reason: &str| AgentError::BadMaster {
+        value: value.to_string(),
+        reason: reason.to_string(),
+    };
+    let trimmed = value.trim();
+    if trimmed.starts_with("zk://") {
+        return Err(bad("ZooKeeper detection is not supported yet"));
+    }
+    let (id, address) = match trimmed.split_once('@') {
+        Some((id, address)) => (id, address),
+        None => ("master", trimmed),
+    };
+    let addr: SocketAddr = match address.parse() {
+        Ok(addr) => addr,
+        Err(_) => address
+            .to_socket_addrs()
+            .map_err(|e| bad(&e.to_string()))?
+            .find(SocketAddr::is_ipv4)
+            .ok_or_else(|| bad("host has no IPv4 address"))?,
+    };
+    Upid::new(id, addr).map_err(|e| bad(&e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn master_forms() {
+        assert_eq!(
+            parse_master("127.0.0.1:5050").unwrap().to_string(),
+            "master@127.0.0.1:5050"
+        );
+        assert_eq!(
+            parse_master("master@127.0.0.1:5055").unwrap().to_string(),
+            "master@127.0.0.1:5055"
+        );
+        assert_eq!(parse_master("localhost:5050").unwrap().port(), 5050);
+        for bad in ["nonsense", "127.0.0.1", "zk://h:2181/mesos", "a@b@c"] {
+            let err = parse_master(bad).unwrap_err();
+            assert!(err.to_string().contains("--master"), "{err}");
+        }
+    }
+
+    #[test]
+    fn launcher_dir_skips_cargo_deps() {
+        let config = AgentConfig::default();
+        let dir = config.launcher_dir();
+        assert_ne!(dir.file_name().unwrap(), "deps");
+        let explicit = AgentConfig {
+            launcher_dir: Some(PathBuf::from("/opt/mesos")),
+            ..AgentConfig::default()
+        };
+        assert_eq!(explicit.launcher_dir(), PathBuf::from("/opt/mesos"));
+    }
+}

@@ -1,0 +1,156 @@
+//! The `mesos-agent` flags: Mesos's names, `--flag=value` or `--flag value`, each also settable as
+//! `MESOS_<FLAG>`; durations in Mesos's form.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use mesos::Attributes;
+
+use crate::config::{parse_master, AgentConfig};
+
+fn duration(text: &str) -> Result<Duration, String> {
+    mesos::duration::parse_duration(text)
+        .map_err(|_| format!("'{text}' is not a duration (use e.g. 10secs, 500ms, 2mins)"))
+}
+
+fn resources(text: &str) -> Result<String, String> {
+    text.parse::<mesos::Resources>()
+        .map(|_| text.to_string())
+        .map_err(|e| format!("{e} (use e.g. cpus:2;mem:1024;disk:4096;ports:[31000-32000])"))
+}
+
+fn attributes(text: &str) -> Result<Attributes, String> {
+    Attributes::parse(text).map_err(|e| format!("{e} (use e.g. rack:r1;zone:a)"))
+}
+
+fn master(text: &str) -> Result<String, String> {
+    parse_master(text)
+        .map(|_| text.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// `mesos-agent` command-line flags.
+#[derive(Debug, Parser)]
+#[command(
+    name = "mesos-agent",
+    version,
+    rename_all = "snake_case",
+    about = "The Mesos agent: offers this node's resources and runs tasks."
+)]
+pub struct Flags {
+    /// The master: host:port or master@host:port.
+    #[arg(long, env = "MESOS_MASTER", value_parser = master)]
+    pub master: String,
+    /// The IP to listen on.
+    #[arg(long, env = "MESOS_IP", default_value = "127.0.0.1")]
+    pub ip: IpAddr,
+    /// The port to listen on.
+    #[arg(long, env = "MESOS_PORT", default_value_t = mesos::agent::DEFAULT_AGENT_PORT)]
+    pub port: u16,
+    /// Where sandboxes go.
+    #[arg(long, env = "MESOS_WORK_DIR", default_value_os_t = std::env::temp_dir().join("mesos-agent"))]
+    pub work_dir: PathBuf,
+    /// Total resources (missing ones are detected), e.g. cpus:2;mem:1024.
+    #[arg(long, env = "MESOS_RESOURCES", value_parser = resources)]
+    pub resources: Option<String>,
+    /// Attributes, e.g. rack:r1;zone:a.
+    #[arg(long, env = "MESOS_ATTRIBUTES", value_parser = attributes)]
+    pub attributes: Option<Attributes>,
+    /// The directory holding mesos-executor.
+    #[arg(long, env = "MESOS_LAUNCHER_DIR")]
+    pub launcher_dir: Option<PathBuf>,
+    /// How long an executor may take to register.
+    #[arg(long, env = "MESOS_EXECUTOR_REGISTRATION_TIMEOUT", default_value = "1mins", value_parser = duration)]
+    pub executor_registration_timeout: Duration,
+    /// How long an executor gets to shut down before it is killed.
+    #[arg(long, env = "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", default_value = "5secs", value_parser = duration)]
+    pub executor_shutdown_grace_period: Duration,
+    /// The first status update retry wait.
+    #[arg(long, env = "MESOS_STATUS_UPDATE_RETRY_INTERVAL_MIN", default_value = "10secs", value_parser = duration)]
+    pub status_update_retry_interval_min: Duration,
+    /// The longest status update retry wait.
+    #[arg(long, env = "MESOS_STATUS_UPDATE_RETRY_INTERVAL_MAX", default_value = "10mins", value_parser = duration)]
+    pub status_update_retry_interval_max: Duration,
+    /// The first registration retry wait.
+    #[arg(long, env = "MESOS_REGISTRATION_BACKOFF_FACTOR", default_value = "1secs", value_parser = duration)]
+    pub registration_backoff_factor: Duration,
+    /// The hostname to advertise.
+    #[arg(long, env = "MESOS_HOSTNAME")]
+    pub hostname: Option<String>,
+}
+
+impl Flags {
+    /// The agent configuration these flags describe.
+    pub fn config(&self) -> AgentConfig {
+        AgentConfig {
+            master: parse_master(&self.master).ok(),
+            hostname: self.hostname.clone(),
+            work_dir: self.work_dir.clone(),
+            resources: self.resources.clone(),
+            attributes: self.attributes.clone().unwrap_or_default(),
+            launcher_dir: self.launcher_dir.clone(),
+            executor_registration_timeout: self.executor_registration_timeout,
+            executor_shutdown_grace_period: self.executor_shutdown_grace_period,
+            status_update_retry_interval_min: self.status_update_retry_interval_min,
+            status_update_retry_interval_max: self.status_update_retry_interval_max,
+            registration_backoff_factor: self.registration_backoff_factor,
+            ..AgentConfig::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_parse_in_both_forms() {
+        let flags = Flags::try_parse_from([
+            "mesos-agent",
+            "--master=127.0.0.1:5050",
+            "--port",
+            "5099",
+            "--resources=cpus:2;mem:512",
+            "--attributes=rack:r1",
+            "--executor_shutdown_grace_period=2secs",
+        ])
+        .unwrap();
+        assert_eq!(flags.port, 5099);
+        let config = flags.config();
+        assert_eq!(config.master.unwrap().to_string(), "master@127.0.0.1:5050");
+        assert_eq!(
+            config.executor_shutdown_grace_period,
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            config.executor_registration_timeout,
+            Duration::from_secs(60)
+        );
+        assert_eq!(config.attributes.text("rack"), Some("r1"));
+    }
+
+    #[test]
+    fn bad_values_name_the_flag() {
+        for (args, flag) in [
+            (vec!["--master=nonsense"], "--master"),
+            (
+                vec!["--master=127.0.0.1:5050", "--resources=cpus:x"],
+                "--resources",
+            ),
+            (
+                vec![
+                    "--master=127.0.0.1:5050",
+                    "--executor_registration_timeout=soon",
+                ],
+                "--executor_registration_timeout",
+            ),
+            (vec!["--master=127.0.0.1:5050", "--port=http"], "--port"),
+        ] {
+            let err =
+                Flags::try_parse_from(std::iter::once("mesos-agent").chain(args)).unwrap_err();
+            assert!(err.to_string().contains(flag), "{err}");
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! Starting executors as child processes, watching them exit, and killing their process trees.
+
+use std::fs::File;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use mesos::{AgentId, CommandInfo, ExecutorId};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid as OsPid;
+
+use crate::state::LaunchSpec;
+
+/// Why an executor could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    /// The sandbox or its log files could not be created.
+    #[error("cannot create sandbox {path}: {source}")]
+    Sandbox {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The executor's command has nothing to run.
+    #[error("executor {0} has an empty command")]
+    EmptyCommand(ExecutorId),
+    /// The process could not be spawned.
+    #[error("cannot start executor {executor_id}: {source}")]
+    Spawn {
+        /// The executor.
+        executor_id: ExecutorId,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The reaper thread could not be started.
+    #[error("cannot start the reaper thread: {0}")]
+    Reaper(std::io::Error),
+}
+
+/// What the agent tells every executor through its environment.
+#[derive(Debug, Clone)]
+pub struct ExecutorEnvironment {
+    /// The agent's pid (`slave(1)@ip:port`).
+    pub agent_pid: String,
+    /// The agent's id.
+    pub agent_id: AgentId,
+    /// How long the executor has to shut down.
+    pub shutdown_grace_period: Duration,
+}
+
+/// How an executor process ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExitInfo {
+    /// The raw wait status (what `ExitedExecutorMessage.status` carries).
+    pub wait_status: i32,
+    /// "exited with status 3" / "terminated by signal SIGKILL".
+    pub description: String,
+}
+
+impl ExitInfo {
+    /// Describes `status`.
+    pub fn from_status(status: ExitStatus) -> ExitInfo {
+        let description = match (status.code(), status.signal()) {
+            (Some(code), _) => format!("exited with status {code}"),
+            (None, Some(signal)) => match Signal::try_from(signal) {
+                Ok(sig) => format!("terminated by signal {}", sig.as_str()),
+                Err(_) => format!("terminated by signal {signal}"),
+            },
+            (None, None) => "exited".to_string(),
+        };
+        ExitInfo {
+            wait_status: status.into_raw(),
+            description,
+        }
+    }
+}
+
+/// The argv of `command`: `sh -c value` for shell commands, else `value` run with `arguments`
+/// (whose first element is `argv[0]`).
+pub fn command_argv(command: &CommandInfo) -> Option<(String, Option<String>, Vec<String>)> {
+    let value = command.value.clone().filter(|v| !v.is_empty())?;
+    if command.shell {
+        return Some(("sh".into(), None, vec!["-c".into(), value]));
+    }
+    let mut args = command.arguments.clone();
+    let arg0 = if args.is_empty() {
+        None
+    } else {
+        Some(args.remove(0))
+    };
+    Some((value, arg0, args))
+}
+
+/// Starts the executor of `spec` in its sandbox, in a new session (so its whole tree can be found
+/// and killed), stdout/stderr to files there. When it exits, a reaper thread kills what is left of
+/// its session and runs `on_exit`.
+/// Returns the OS pid (also the session id).
+///
+/// # Errors
+/// [`LaunchError`] when the sandbox, the process or the reaper cannot be created.
+pub fn launch(
+    spec: &LaunchSpec,
+    env: &ExecutorEnvironment,
+    on_exit: impl FnOnce(ExitInfo) + Send + 'static,
+) -> Result<u32, LaunchError> {
+    let sandbox_error = |source| LaunchError::Sandbox {
+        path: spec.directory.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&spec.directory).map_err(sandbox_error)?;
+    let stdout = File::create(spec.directory.join("stdout")).map_err(sandbox_error)?;
+    let stderr = File::create(spec.directory.join("stderr")).map_err(sandbox_error)?;
+    let (program, arg0, args) = command_argv(&spec.executor.command)
+        .ok_or_else(|| LaunchError::EmptyCommand(spec.executor.executor_id.clone()))?;
+    let mut command = Command::new(program);
+    if let Some(arg0) = arg0 {
+        command.arg0(arg0);
+    }
+    command
+        .args(args)
+        .current_dir(&spec.directory)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr);
+    for var in &spec.executor.command.environment.variables {
+        command.env(&var.name, &var.value);
+    }
+    executor_env(&mut command, spec, env);
+    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            nix::unistd::setsid().map_err(std::io::Error::from)?;
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().map_err(|source| LaunchError::Spawn {
+        executor_id: spec.executor.executor_id.clone(),
+        source,
+    })?;
+    let pid = child.id();
+    std::thread::Builder::new()
+        .name(format!("reaper-{pid}"))
+        .spawn(move || {
+            let info = match child.wait() {
+                Ok(status) => ExitInfo::from_status(status),
+                Err(err) => ExitInfo {
+                    wait_status: -1,
+                    description: format!("could not be waited for: {err}"),
+                },
+            };
+            // The container ends with its executor: take down whatever it left running. Done here,
+            // off the agent's thread, since it scans /proc.
+            signal_session(pid, Signal::SIGKILL);
+            on_exit(info);
+        })
+        .map_err(LaunchError::Reaper)?;
+    Ok(pid)
+}
+
+fn executor_env(command: &mut Command, spec: &LaunchSpec, env: &ExecutorEnvironment) {
+    let set = |command: &mut Command, name: &str, value: &str| {
+        command.env(name, value);
+    };
+    set(command, "MESOS_AGENT_PID", &env.agent_pid);
+    set(command, "MESOS_SLAVE_PID", &env.agent_pid);
+    set(command, "MESOS_FRAMEWORK_ID", spec.framework_id.as_str());
+    set(
+        command,
+        "MESOS_EXECUTOR_ID",
+        spec.executor.executor_id.as_str(),
+    );
+    set(command, "MESOS_AGENT_ID", env.agent_id.as_str());
+    set(command, "MESOS_SLAVE_ID", env.agent_id.as_str());
+    set(
+        command,
+        "MESOS_DIRECTORY",
+        &spec.directory.display().to_string(),
+    );
+    set(
+        command,
+        "MESOS_SANDBOX",
+        &spec.directory.display().to_string(),
+    );
+    set(
+        command,
+        "MESOS_CHECKPOINT",
+        if spec.framework.checkpoint { "1" } else { "0" },
+    );
+    set(
+        command,
+        "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD",
+        &format!("{}ms", env.shutdown_grace_period.as_millis()),
+    );
+    set(command, "MESOS_CONTAINER_ID", spec.container_id.as_str());
+}
+
+/// Sends `signal` to every process in session `session` (an executor and everything it started).
+/// Returns how many processes were signalled.
+pub fn signal_session(session: u32, signal: Signal) -> usize {
+    let Ok(processes) = procfs::process::all_processes() else {
+        // Without /proc, at least the executor itself.
+        return usize::from(signal_pid(session, signal));
+    };
+    let mut count = 0;
+    for process in processes.flatten() {
+        if let Ok(stat) = process.stat() {
+            if u32::try_from(stat.session).ok() == Some(session)
+                && signal_pid(stat.pid as u32, signal)
+            {
+                count += 1;
+            }
+        }
+    }
+    count
+}
+
+fn signal_pid(pid: u32, signal: Signal) -> bool {
+    i32::try_from(pid)
+        .ok()
+        .filter(|&p| p > 0)
+        .is_some_and(|p| kill(OsPid::from_raw(p), signal).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argv_forms() {
+        assert_eq!(
+            command_argv(&CommandInfo::shell("echo hi")),
+            Some(("sh".into(), None, vec!["-c".into(), "echo hi".into()]))
+        );
+        assert_eq!(
+            command_argv(&CommandInfo::argv("/bin/echo", ["echo", "a", "b"])),
+            Some((
+                "/bin/echo".into(),
+                Some("echo".into()),
+                vec!["a".into(), "b".into()]
+            ))
+        );
+        assert_eq!(command_argv(&CommandInfo::default()), None);
+    }
+
+    #[test]
+    fn exit_descriptions() {
+        let exited = ExitInfo::from_status(ExitStatus::from_raw(3 << 8));
+        assert_eq!(exited.description, "exited with status 3");
+        assert_eq!(exited.wait_status, 3 << 8);
+        let killed = ExitInfo::from_status(ExitStatus::from_raw(9));
+        assert_eq!(killed.description, "terminated by signal SIGKILL");
+    }
+}

@@ -1,0 +1,198 @@
+//! The Mesos agent: registers a node's resources with the master, launches executors as child
+//! processes in sandboxes, and delivers their tasks' status updates reliably.
+//!
+//! # Embedding
+//!
+//! The agent is a process (`slave(1)`) on a [`::process::Runtime`]; one runtime per agent, so each agent
+//! is its own node with its own port:
+//!
+//! ```no_run
+//! use agent::{Agent, AgentConfig};
+//! use process::{Config, Runtime};
+//!
+//! let runtime = Runtime::new(Config::default())?;
+//! let config = AgentConfig {
+//!     resources: Some("cpus:2;mem:1024".into()),
+//!     ..AgentConfig::new("master@127.0.0.1:5050".parse()?)
+//! };
+//! let agent = Agent::spawn(&runtime, config)?;
+//! println!("agent {} running", agent.pid());
+//! agent.wait();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # How it is built
+//! Pure cores, fed `now` and returning decisions: [`MasterLink`] (registration with backoff, master
+//! ping timeout), [`StatusUpdateManager`] (per-task ordered, retried, never-dropped updates) and
+//! [`AgentBook`] (frameworks, executors, tasks). The actor in `process.rs` wires them to messages,
+//! the [`launcher`] (child processes in their own session, a reaper thread per child) and the
+//! [`Isolator`] seam ([`PosixIsolator`] for now). The built-in command executor
+//! ([`CommandExecutor`], binary `mesos-executor`) runs command tasks through
+//! [`mesos::executor::ExecutorDriver`].
+#![deny(missing_docs)]
+
+pub mod command_executor;
+pub mod config;
+pub mod containers;
+pub mod detect;
+pub mod error;
+pub mod flags;
+pub mod http;
+pub mod isolator;
+pub mod launcher;
+pub mod master_link;
+mod monitor;
+mod process;
+pub mod state;
+pub mod status_update_manager;
+
+use std::path::Path;
+use std::time::Duration;
+
+use ::process::{Handle, Pid, Upid};
+use mesos::{AgentId, AgentInfo};
+
+pub use crate::command_executor::CommandExecutor;
+pub use crate::config::{parse_master, AgentConfig};
+use crate::containers::SharedContainers;
+pub use crate::error::AgentError;
+pub use crate::isolator::{Isolator, PosixIsolator, ResourceStatistics};
+pub use crate::master_link::MasterLink;
+pub use crate::process::AgentProcess;
+pub use crate::state::AgentBook;
+pub use crate::status_update_manager::StatusUpdateManager;
+
+/// The agent's process id, as in Mesos.
+pub const AGENT_PROCESS_ID: &str = "slave(1)";
+
+/// Starts agents.
+#[derive(Debug)]
+pub struct Agent;
+
+impl Agent {
+    /// Spawns an agent (process `slave(1)`, plus `monitor`) on `runtime` with the POSIX isolator. It
+    /// registers with `config.master` at once and keeps retrying until the master answers.
+    ///
+    /// # Errors
+    /// [`AgentError`] for a missing master, bad resources, an unusable work_dir, or a runtime that
+    /// already runs an agent.
+    pub fn spawn(runtime: &Handle, config: AgentConfig) -> Result<AgentHandle, AgentError> {
+        Agent::spawn_with_isolator(runtime, config, Box::new(PosixIsolator::new()))
+    }
+
+    /// As [`spawn`](Agent::spawn), with another isolator.
+    ///
+    /// # Errors
+    /// As [`spawn`](Agent::spawn).
+    pub fn spawn_with_isolator(
+        runtime: &Handle,
+        config: AgentConfig,
+        isolator: Box<dyn Isolator>,
+    ) -> Result<AgentHandle, AgentError> {
+        let master = config.master.clone().ok_or(AgentError::NoMaster)?;
+        std::fs::create_dir_all(&config.work_dir).map_err(|source| AgentError::WorkDir {
+            path: config.work_dir.clone(),
+            source,
+        })?;
+        let launcher = config.launcher_dir().join("mesos-executor");
+        if !launcher.exists() {
+            // Custom executors still work; command tasks will fail to launch with a clear message.
+            tracing::warn!(path = %launcher.display(), "command executor not found; set --launcher_dir");
+        }
+        let resources =
+            detect::agent_resources(config.resources.as_deref(), Path::new(&config.work_dir))?;
+        let hostname = config.hostname.clone().unwrap_or_else(system_hostname);
+        let info = AgentInfo::new(hostname)
+            .with_resources(resources)
+            .with_attributes(config.attributes.clone())
+            .with_port(runtime.addr().port());
+        let containers = SharedContainers::new(isolator);
+        let agent = AgentProcess::new(
+            config,
+            info,
+            master,
+            launcher,
+            containers.clone(),
+            runtime.clock().now(),
+        );
+        let pid = runtime.spawn(AGENT_PROCESS_ID, agent)?;
+        let monitor = runtime.spawn("monitor", monitor::Monitor::new(containers.clone()));
+        if let Err(err) = &monitor {
+            tracing::warn!(%err, "cannot start the monitor process");
+        }
+        Ok(AgentHandle {
+            pid,
+            runtime: runtime.clone(),
+            containers,
+        })
+    }
+}
+
+fn system_hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+/// A running agent: its pid, views of its state, and a way to stop it.
+#[derive(Debug, Clone)]
+pub struct AgentHandle {
+    pid: Pid<AgentProcess>,
+    runtime: Handle,
+    containers: SharedContainers,
+}
+
+/// How long views wait for the agent's answer (it answers in microseconds unless it is gone).
+const VIEW_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl AgentHandle {
+    /// The agent's pid (`slave(1)@ip:port`).
+    pub fn pid(&self) -> &Upid {
+        self.pid.upid()
+    }
+
+    /// The id the master assigned, once registered.
+    ///
+    /// # Errors
+    /// [`AgentError::Runtime`] if the agent is not running.
+    pub fn agent_id(&self) -> Result<Option<AgentId>, AgentError> {
+        self.view(|agent| agent.link.agent_id().cloned())
+    }
+
+    /// The `/slave(1)/state` JSON.
+    ///
+    /// # Errors
+    /// [`AgentError::Runtime`] if the agent is not running.
+    pub fn state(&self) -> Result<serde_json::Value, AgentError> {
+        let pid = self.pid.upid().to_string();
+        self.view(move |agent| http::state_json(agent, &pid))
+    }
+
+    /// The `/monitor/statistics` JSON.
+    pub fn statistics(&self) -> serde_json::Value {
+        self.containers.statistics_json()
+    }
+
+    fn view<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&AgentProcess) -> R + Send + 'static,
+    ) -> Result<R, AgentError> {
+        Ok(self
+            .runtime
+            .dispatch(&self.pid, move |agent, _ctx| f(agent))
+            .wait_timeout(VIEW_TIMEOUT)?)
+    }
+
+    /// Stops the agent (its executors are killed: this agent cannot recover them) and waits.
+    pub fn stop(&self) {
+        self.runtime.terminate(&self.pid);
+        self.runtime.wait(&self.pid);
+    }
+
+    /// Blocks until the agent terminates.
+    pub fn wait(&self) {
+        self.runtime.wait(&self.pid);
+    }
+}

@@ -1,0 +1,215 @@
+//! `launch-bench [--tasks 1000] [--agent_resources R] [--task_resources R] [--role R]`: against an in-process
+//! LocalCluster with one agent (POSIX isolation), a framework launches short command tasks (`true`)
+//! as fast as offers allow. Prints
+//! `tasks=<n> seconds=<s> tasks_per_s=<x> launch_p50_ms=<x> launch_p99_ms=<x> master_rss_mb=<x>`;
+//! launch latency is from the scheduler's launch call to TASK_RUNNING. The master shares this
+//! process with the agent and the scheduler, so `master_rss_mb` is the whole process's RSS (an
+//! upper bound).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mesos::scheduler::{DriverHandle, DriverStatus, Scheduler, SchedulerDriver};
+use mesos::{
+    CommandInfo, Filters, FrameworkInfo, Offer, Resources, TaskInfo, TaskState, TaskStatus,
+};
+use mesos_local::{LocalCluster, LocalConfig};
+
+struct Flags {
+    tasks: usize,
+    agent_resources: String,
+    task_resources: String,
+    role: String,
+}
+
+fn parse_flags() -> Result<Flags, String> {
+    let mut flags = Flags {
+        tasks: 1000,
+        agent_resources: "cpus:64;mem:65536;disk:10000".into(),
+        task_resources: "cpus:0.1;mem:32".into(),
+        role: "*".into(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) => (n.to_string(), Some(v.to_string())),
+            None => (arg.clone(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("missing value for '{name}'"))
+        };
+        match name.as_str() {
+            "--tasks" => {
+                flags.tasks = value()?
+                    .parse()
+                    .map_err(|_| "invalid value for '--tasks': expected a count".to_string())?
+            }
+            "--agent_resources" => flags.agent_resources = value()?,
+            "--task_resources" => flags.task_resources = value()?,
+            "--role" => flags.role = value()?,
+            other => {
+                return Err(format!(
+                    "unknown flag '{other}' (flags: --tasks, --agent_resources, --task_resources, --role)"
+                ))
+            }
+        }
+    }
+    Ok(flags)
+}
+
+#[derive(Default)]
+struct Stats {
+    launched_at: HashMap<String, Instant>,
+    latencies: Vec<Duration>,
+    finished: usize,
+    failed: usize,
+    launched: usize,
+}
+
+struct Launcher {
+    /// Print every update with its time (`LAUNCH_BENCH_TRACE=1`).
+    trace: bool,
+    start: Instant,
+    total: usize,
+    resources: Resources,
+    stats: Arc<Mutex<Stats>>,
+}
+
+impl Scheduler for Launcher {
+    fn resource_offers(&mut self, driver: &DriverHandle, offers: Vec<Offer>) {
+        let mut stats = self.stats.lock().expect("stats");
+        for offer in offers {
+            let mut remaining = offer.resources.clone();
+            let mut tasks = Vec::new();
+            while stats.launched < self.total && remaining.contains(&self.resources) {
+                remaining -= &self.resources;
+                let id = stats.launched.to_string();
+                stats.launched += 1;
+                tasks.push(
+                    TaskInfo::new(
+                        id.clone(),
+                        id,
+                        offer.agent_id.clone(),
+                        self.resources.clone(),
+                    )
+                    .with_command(CommandInfo::shell("true")),
+                );
+            }
+            let now = Instant::now();
+            for task in &tasks {
+                stats.launched_at.insert(task.task_id.to_string(), now);
+            }
+            driver.launch_tasks(vec![offer.id], tasks, Filters::refuse(Duration::ZERO));
+        }
+    }
+
+    fn status_update(&mut self, driver: &DriverHandle, status: &TaskStatus) {
+        let mut stats = self.stats.lock().expect("stats");
+        if self.trace {
+            eprintln!("{:?} {} {}", self.start.elapsed(), status.task_id, status.state);
+        }
+        if status.state == TaskState::Running {
+            if let Some(at) = stats.launched_at.remove(status.task_id.as_str()) {
+                stats.latencies.push(at.elapsed());
+            }
+        } else if status.state == TaskState::Finished {
+            stats.finished += 1;
+        } else if status.state.is_terminal() {
+            stats.failed += 1;
+            eprintln!(
+                "task {} {}: {:?}",
+                status.task_id, status.state, status.message
+            );
+        }
+        if stats.finished + stats.failed == self.total {
+            driver.stop(false);
+        }
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[index].as_secs_f64() * 1000.0
+}
+
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn main() {
+    let flags = match parse_flags() {
+        Ok(flags) => flags,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::exit(1);
+        }
+    };
+    let resources: Resources = match flags.task_resources.parse() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: invalid value for '--task_resources': {e}");
+            std::process::exit(1);
+        }
+    };
+    let mut config = LocalConfig::new(1);
+    config.agent_resources = Some(flags.agent_resources.clone());
+    config.master.allocation_interval = Duration::from_millis(50);
+    let cluster = match LocalCluster::start(config) {
+        Ok(cluster) => cluster,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    };
+    let stats = Arc::new(Mutex::new(Stats::default()));
+    let launcher = Launcher {
+        trace: std::env::var_os("LAUNCH_BENCH_TRACE").is_some(),
+        start: Instant::now(),
+        total: flags.tasks,
+        resources,
+        stats: stats.clone(),
+    };
+    let driver = SchedulerDriver::new(
+        launcher,
+        FrameworkInfo::new("", "launch-bench").with_role(flags.role.clone()),
+        &cluster.master_address(),
+    )
+    .expect("driver");
+    let start = Instant::now();
+    let status = driver.run();
+    let seconds = start.elapsed().as_secs_f64();
+    let rss = rss_mb();
+    drop(driver);
+    drop(cluster);
+    let stats = stats.lock().expect("stats");
+    let mut latencies = stats.latencies.clone();
+    latencies.sort();
+    println!(
+        "tasks={} seconds={:.3} tasks_per_s={:.1} launch_p50_ms={:.2} launch_p99_ms={:.2} master_rss_mb={:.1}",
+        stats.finished,
+        seconds,
+        stats.finished as f64 / seconds,
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
+        rss
+    );
+    if status != DriverStatus::Stopped || stats.failed > 0 {
+        eprintln!("driver {status}, {} tasks failed", stats.failed);
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,193 @@
+//! Example frameworks, runnable against `mesos-local`:
+//!
+//! ```text
+//! cargo run -p mesos-local --bin mesos-local -- --num_agents 3 &
+//! cargo run -p mesos-examples --bin shell-framework -- --master 127.0.0.1:5050 --num_tasks 10
+//! cargo build -p mesos-examples && cargo run -p mesos-examples --bin test-framework -- --master 127.0.0.1:5050
+//! ```
+//!
+//! - [`TaskRunner`]: the scheduler both frameworks share: packs tasks into offers, prints progress,
+//!   stops when every task has finished (or aborts on the first failure).
+//! - `test-framework`: like Mesos's test-framework, runs N tasks with the custom Rust executor
+//!   `test-executor` (a binary of this package that uses `mesos::executor::ExecutorDriver`).
+//! - `shell-framework`: runs N shell commands as command tasks.
+#![deny(missing_docs)]
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mesos::scheduler::{DriverHandle, Scheduler};
+use mesos::{
+    AgentId, CommandInfo, ExecutorId, ExecutorInfo, Filters, FrameworkId, MasterInfo, Offer,
+    Resources, TaskInfo, TaskState, TaskStatus,
+};
+
+/// How each task is run.
+#[derive(Debug, Clone)]
+pub enum TaskKind {
+    /// A command task (the agent's built-in command executor).
+    Command(String),
+    /// A task for a custom executor (the same executor for every task, as Mesos requires).
+    Executor(Box<ExecutorInfo>),
+}
+
+/// How the run went.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Tasks launched.
+    pub launched: usize,
+    /// Tasks that finished.
+    pub finished: usize,
+    /// Tasks that ended in another terminal state.
+    pub failed: usize,
+}
+
+/// A scheduler that runs `total` tasks of one kind, as many per offer as fit.
+pub struct TaskRunner {
+    total: usize,
+    kind: TaskKind,
+    resources: Resources,
+    progress: Arc<Mutex<Progress>>,
+    executor_started: std::collections::HashSet<AgentId>,
+}
+
+impl TaskRunner {
+    /// Runs `total` tasks each holding `resources`; progress is published in `progress`.
+    pub fn new(
+        total: usize,
+        kind: TaskKind,
+        resources: Resources,
+        progress: Arc<Mutex<Progress>>,
+    ) -> TaskRunner {
+        TaskRunner {
+            total,
+            kind,
+            resources,
+            progress,
+            executor_started: Default::default(),
+        }
+    }
+
+    fn progress(&self) -> Progress {
+        self.progress.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut Progress)) {
+        if let Ok(mut progress) = self.progress.lock() {
+            f(&mut progress);
+        }
+    }
+}
+
+impl Scheduler for TaskRunner {
+    fn registered(&mut self, _driver: &DriverHandle, id: &FrameworkId, master: &MasterInfo) {
+        println!(
+            "Registered as {id} with master {}",
+            master.pid.as_deref().unwrap_or("?")
+        );
+    }
+
+    fn resource_offers(&mut self, driver: &DriverHandle, offers: Vec<Offer>) {
+        for offer in offers {
+            let mut remaining = offer.resources.clone();
+            let mut tasks = Vec::new();
+            let mut launched = self.progress().launched;
+            while launched < self.total {
+                let mut needed = self.resources.clone();
+                let task = TaskInfo::new(
+                    launched.to_string(),
+                    format!("task {launched}"),
+                    offer.agent_id.clone(),
+                    self.resources.clone(),
+                );
+                let task = match &self.kind {
+                    TaskKind::Command(command) => {
+                        task.with_command(CommandInfo::shell(command.clone()))
+                    }
+                    TaskKind::Executor(executor) => {
+                        // The executor's own resources count once per agent, on its first task.
+                        if !self.executor_started.contains(&offer.agent_id) {
+                            needed += &executor.resources;
+                        }
+                        task.with_executor((**executor).clone())
+                    }
+                };
+                if !remaining.contains(&needed) {
+                    break;
+                }
+                remaining -= &needed;
+                if matches!(self.kind, TaskKind::Executor(_)) {
+                    self.executor_started.insert(offer.agent_id.clone());
+                }
+                println!("Launching task {launched} on agent {}", offer.agent_id);
+                tasks.push(task);
+                launched += 1;
+            }
+            if tasks.is_empty() {
+                driver.decline_offer(offer.id, Filters::refuse(Duration::from_secs(5)));
+            } else {
+                let count = tasks.len();
+                self.update(|p| p.launched += count);
+                driver.launch_tasks(vec![offer.id], tasks, Filters::default());
+            }
+        }
+    }
+
+    fn status_update(&mut self, driver: &DriverHandle, status: &TaskStatus) {
+        let state = status.state;
+        if state == TaskState::Finished {
+            self.update(|p| p.finished += 1);
+        } else if state.is_terminal() {
+            self.update(|p| p.failed += 1);
+        }
+        let p = self.progress();
+        print!(
+            "[{}/{}] task {} is {state}",
+            p.finished, self.total, status.task_id
+        );
+        match &status.message {
+            Some(message) => println!(" ({message})"),
+            None => println!(),
+        }
+        if state.is_terminal() && state != TaskState::Finished {
+            eprintln!(
+                "Aborting because task {} is in unexpected state {state}",
+                status.task_id
+            );
+            driver.abort();
+        } else if p.finished == self.total {
+            println!("All {} tasks finished", self.total);
+            driver.stop(false);
+        }
+    }
+
+    fn framework_message(
+        &mut self,
+        _driver: &DriverHandle,
+        executor_id: &ExecutorId,
+        _agent_id: &AgentId,
+        data: &[u8],
+    ) {
+        println!(
+            "Message from executor {executor_id}: {}",
+            String::from_utf8_lossy(data)
+        );
+    }
+
+    fn error(&mut self, _driver: &DriverHandle, message: &str) {
+        eprintln!("Framework error: {message}");
+    }
+}
+
+/// Where a sibling binary (`name`) of the running executable is: the same directory, or its
+/// parent when that is cargo's `deps` (test binaries).
+pub fn sibling_binary(name: &str) -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let mut dir = exe.parent()?.to_path_buf();
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir.pop();
+    }
+    let path = dir.join(name);
+    path.exists().then_some(path)
+}

@@ -1,0 +1,89 @@
+//! `mesos-local --num_agents 3 [--port 5050] [--ip 127.0.0.1] [--work_dir DIR] [--resources R]`:
+//! a master and N agents in this process, until SIGINT or SIGTERM.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use mesos_local::{flags, LocalCluster, LocalConfig};
+use nix::sys::signal::{SigSet, Signal};
+
+/// Flags of `mesos-local`.
+#[derive(Debug, Parser)]
+#[command(
+    rename_all = "snake_case",
+    name = "mesos-local",
+    about = "Runs a Mesos master and N agents in one process."
+)]
+struct Flags {
+    /// How many agents to run.
+    #[arg(long, env = "MESOS_NUM_AGENTS", default_value_t = 1)]
+    num_agents: usize,
+    /// The IP every node listens on.
+    #[arg(long, env = "MESOS_IP", default_value = "127.0.0.1")]
+    ip: IpAddr,
+    /// The master's port.
+    #[arg(long, env = "MESOS_PORT", default_value_t = 5050)]
+    port: u16,
+    /// Where agents keep their sandboxes (default: a temporary directory, removed at exit).
+    #[arg(long, env = "MESOS_WORK_DIR")]
+    work_dir: Option<PathBuf>,
+    /// Each agent's resources, e.g. 'cpus:2;mem:2048' (default: detected).
+    #[arg(long, env = "MESOS_RESOURCES", value_parser = flags::resources)]
+    resources: Option<mesos::Resources>,
+    /// The batch allocation period, e.g. 1secs or 100ms.
+    #[arg(long, env = "MESOS_ALLOCATION_INTERVAL", value_parser = flags::duration)]
+    allocation_interval: Option<Duration>,
+}
+
+fn main() {
+    flags::init_logging();
+    let flags: Flags = flags::parse_or_exit();
+    // Block the stop signals before any runtime thread exists, so every thread inherits the mask and
+    // this thread alone receives them in `wait`.
+    let mut stop_signals = SigSet::empty();
+    stop_signals.add(Signal::SIGINT);
+    stop_signals.add(Signal::SIGTERM);
+    if let Err(error) = stop_signals.thread_block() {
+        eprintln!("error: cannot block signals: {error}");
+        std::process::exit(1);
+    }
+    let mut config = LocalConfig::new(flags.num_agents);
+    config.ip = flags.ip;
+    config.port = flags.port;
+    config.work_dir = flags.work_dir.clone();
+    config.agent_resources = flags.resources.as_ref().map(ToString::to_string);
+    if let Some(interval) = flags.allocation_interval {
+        config.master.allocation_interval = interval;
+    }
+    let mut cluster = match LocalCluster::start(config) {
+        Ok(cluster) => cluster,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::exit(1);
+        }
+    };
+    println!(
+        "Master running at {} ({})",
+        cluster.master_address(),
+        cluster.master_pid()
+    );
+    println!("  state: {}", cluster.state_url());
+    for index in 0..cluster.agent_count() {
+        if let Some(agent) = cluster.agent(index) {
+            println!("Agent {index} running at {}", agent.pid());
+        }
+    }
+    println!("  work dir: {}", cluster.work_dir().display());
+    println!(
+        "Try: mesos-execute --master {} --name hello --command 'echo hello'",
+        cluster.master_address()
+    );
+    println!("Press Ctrl-C to stop.");
+    match stop_signals.wait() {
+        Ok(signal) => println!("Received {signal}, shutting down"),
+        Err(error) => eprintln!("error waiting for signals: {error}"),
+    }
+    cluster.shutdown();
+}

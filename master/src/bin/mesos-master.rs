@@ -1,0 +1,75 @@
+//! `mesos-master`: parses the flags, starts a runtime on `--ip:--port`, runs the master until
+//! SIGINT or SIGTERM.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use master::flags::Flags;
+use master::Master;
+use nix::sys::signal::{SigSet, Signal};
+use process::{Config, Runtime};
+
+fn main() -> ExitCode {
+    let flags = match Flags::try_parse() {
+        Ok(flags) => flags,
+        Err(error) => {
+            let code = if error.use_stderr() { 1 } else { 0 };
+            let _ = error.print();
+            return ExitCode::from(code);
+        }
+    };
+    // Block SIGINT and SIGTERM before any thread starts (threads inherit the mask), so they are
+    // only ever taken by the `wait` below: the master always stops cleanly, even on a signal that
+    // arrives the moment the banner is out.
+    let mut signals = SigSet::empty();
+    signals.add(Signal::SIGINT);
+    signals.add(Signal::SIGTERM);
+    if let Err(error) = signals.thread_block() {
+        eprintln!("mesos-master: cannot block SIGINT/SIGTERM: {error}");
+        return ExitCode::from(1);
+    }
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+    let config = flags.to_config();
+    let runtime = match Runtime::new(Config {
+        listen: (config.ip, config.port).into(),
+        ..Config::default()
+    }) {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!(
+                "mesos-master: cannot listen on {}:{}: {error}",
+                config.ip, config.port
+            );
+            return ExitCode::from(1);
+        }
+    };
+    let master = match Master::spawn(&runtime, config) {
+        Ok(master) => master,
+        Err(error) => {
+            eprintln!("mesos-master: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    // Output errors (a closed pipe) must not panic the master: they are ignored.
+    let _ = writeln!(
+        std::io::stdout(),
+        "mesos-master {} running as {}; state at http://{}/master/state",
+        mesos::VERSION,
+        master.pid(),
+        runtime.addr()
+    );
+    let _ = std::io::stdout().flush();
+    if let Err(error) = signals.wait() {
+        eprintln!("mesos-master: waiting for a signal failed: {error}");
+    }
+    let _ = writeln!(std::io::stdout(), "mesos-master: stopping");
+    master.stop();
+    runtime.shutdown();
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,72 @@
+//! [`MasterConfig`]: the master's settings (its flags), with Mesos's defaults.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The master's settings; `Default` gives Mesos's defaults (see `MESOS-SEMANTICS.md` §0).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MasterConfig {
+    /// The address the binary listens on (an embedder creates the runtime itself).
+    pub ip: Ipv4Addr,
+    /// The port the binary listens on (5050).
+    pub port: u16,
+    /// The host name advertised in `MasterInfo`; default: the machine's host name.
+    pub hostname: Option<String>,
+    /// Where the master may keep files (unused by the soft-state master; kept for the flag).
+    pub work_dir: Option<PathBuf>,
+    /// Period of batch allocations (1 s).
+    pub allocation_interval: Duration,
+    /// Time between pings to each agent (15 s).
+    pub agent_ping_timeout: Duration,
+    /// Pings an agent may miss in a row before it is removed (5).
+    pub max_agent_ping_timeouts: u32,
+    /// Offers are rescinded after this long (default: never).
+    pub offer_timeout: Option<Duration>,
+    /// How long agents have to re-register after this master starts (10 min).
+    pub agent_reregister_timeout: Duration,
+    /// Seed of the allocator's agent shuffle; default: derived from the master's random id.
+    pub seed: Option<u64>,
+}
+
+impl Default for MasterConfig {
+    fn default() -> MasterConfig {
+        MasterConfig {
+            ip: Ipv4Addr::LOCALHOST,
+            port: mesos::master::DEFAULT_MASTER_PORT,
+            hostname: None,
+            work_dir: None,
+            allocation_interval: Duration::from_secs(1),
+            agent_ping_timeout: Duration::from_secs(15),
+            max_agent_ping_timeouts: 5,
+            offer_timeout: None,
+            agent_reregister_timeout: Duration::from_secs(600),
+            seed: None,
+        }
+    }
+}
+
+impl MasterConfig {
+    /// The flags as `/master/state` shows them (Mesos's names, string values).
+    pub fn flags_json(&self) -> serde_json::Value {
+        let secs = |d: Duration| format!("{}secs", d.as_secs_f64());
+        let mut flags = serde_json::json!({
+            "ip": self.ip.to_string(),
+            "port": self.port.to_string(),
+            "allocation_interval": secs(self.allocation_interval),
+            "agent_ping_timeout": secs(self.agent_ping_timeout),
+            "max_agent_ping_timeouts": self.max_agent_ping_timeouts.to_string(),
+            "agent_reregister_timeout": secs(self.agent_reregister_timeout),
+        });
+        if let Some(h) = &self.hostname {
+            flags["hostname"] = h.clone().into();
+        }
+        if let Some(w) = &self.work_dir {
+            flags["work_dir"] = w.display().to_string().into();
+        }
+        if let Some(t) = self.offer_timeout {
+            flags["offer_timeout"] = secs(t).into();
+        }
+        flags
+    }
+}

@@ -1,0 +1,653 @@
+//! Agent lifecycle: registration, re-registration (rebuilding state after a master restart, and
+//! keeping LOST tasks lost), health checks, disconnection and removal.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use allocator::{Allocator, FrameworkOptions, UsedResources};
+use mesos::protocol::*;
+use mesos::{AgentId, FrameworkId, Reason, Resources, TaskId, TaskState, TaskStatus};
+
+use crate::outputs::Outgoing;
+
+use super::{
+    Agent, Deadline, ExecutorEntry, Framework, MasterCore, RemovedAgent, TaskEntry, ZombieTask,
+};
+
+impl MasterCore {
+    fn ping_timeout_secs(&self) -> f64 {
+        self.config.agent_ping_timeout.as_secs_f64()
+    }
+
+    fn new_agent(
+        &self,
+        now: Instant,
+        id: AgentId,
+        info: mesos::AgentInfo,
+        pid: &str,
+        version: String,
+    ) -> Agent {
+        Agent {
+            id,
+            info,
+            pid: pid.to_string(),
+            version,
+            connected: true,
+            registered_time: self.wall(now),
+            reregistered_time: None,
+            tasks: BTreeSet::new(),
+            offers: BTreeSet::new(),
+            zombies: BTreeMap::new(),
+            next_ping: now,
+            pong_received: true,
+            missed_pings: 0,
+        }
+    }
+
+    /// `RegisterSlaveMessage` from the agent at `from`.
+    pub fn register_agent(&mut self, now: Instant, from: &str, message: RegisterSlaveMessage) {
+        if let Some(id) = self.agent_by_pid.get(from).cloned() {
+            let same = self.agents.get(&id).is_some_and(|a| {
+                a.tasks.is_empty()
+                    && a.info.hostname == message.agent.hostname
+                    && a.info.resources == message.agent.resources
+                    && a.info.attributes == message.agent.attributes
+            });
+            if !same {
+                // A new agent at the old one's address (it restarted without its state): the old
+                // one and its tasks are gone.
+                tracing::info!(agent = %id, pid = from, "a new agent registers at a registered agent's address: removing the old one");
+                self.remove_agent(now, &id, true);
+                return self.register_agent(now, from, message);
+            }
+            // A retry (our answer was lost): answer again with the same id.
+            let master_info = self.config.master_info.clone();
+            let ping_timeout_secs = self.ping_timeout_secs();
+            self.send(
+                from,
+                SlaveRegisteredMessage {
+                    agent_id: id,
+                    master_info,
+                    ping_timeout_secs,
+                },
+            );
+            return;
+        }
+        let id = AgentId::new(format!(
+            "{}-S{}",
+            self.config.master_info.id, self.next_agent
+        ));
+        self.next_agent += 1;
+        let mut info = message.agent;
+        info.id = Some(id.clone());
+        if let Err(error) = self
+            .allocator
+            .add_agent(id.as_str(), info.resources.clone())
+        {
+            tracing::warn!(agent = %id, %error, "allocator refused the agent");
+            return;
+        }
+        tracing::info!(agent = %id, hostname = %info.hostname, pid = from, resources = %info.resources, "agent registered");
+        let agent = self.new_agent(now, id.clone(), info, from, message.version);
+        self.agents.insert(id.clone(), agent);
+        self.agent_by_pid.insert(from.to_string(), id.clone());
+        self.counters.slave_registrations += 1;
+        self.link(from);
+        let master_info = self.config.master_info.clone();
+        let ping_timeout_secs = self.ping_timeout_secs();
+        self.send(
+            from,
+            SlaveRegisteredMessage {
+                agent_id: id.clone(),
+                master_info,
+                ping_timeout_secs,
+            },
+        );
+        self.ping(now, &id);
+    }
+
+    /// `ReregisterSlaveMessage`: an agent reconnecting, one this master has never seen (it
+    /// restarted: the agent's report rebuilds the state), or one that was removed (its LOST tasks
+    /// are killed, partition-aware frameworks' UNREACHABLE tasks come back).
+    pub fn reregister_agent(&mut self, now: Instant, from: &str, message: ReregisterSlaveMessage) {
+        let Some(id) = message.agent.id.clone() else {
+            self.register_agent(
+                now,
+                from,
+                RegisterSlaveMessage {
+                    agent: message.agent,
+                    version: message.version,
+                },
+            );
+            return;
+        };
+        self.counters.slave_reregistrations += 1;
+        let readmitted = !self.agents.contains_key(&id);
+        let (follow_ups, back) = if readmitted {
+            self.readmit_agent(now, from, &id, message)
+        } else {
+            self.reconnect_agent(now, from, &id, message)
+        };
+        let master_info = self.config.master_info.clone();
+        let ping_timeout_secs = self.ping_timeout_secs();
+        self.link(from);
+        self.send(
+            from,
+            SlaveReregisteredMessage {
+                agent_id: id.clone(),
+                master_info,
+                ping_timeout_secs,
+            },
+        );
+        // Tell the agent where each of its frameworks' schedulers is now.
+        let frameworks: BTreeSet<FrameworkId> = self
+            .agents
+            .get(&id)
+            .map(|a| a.tasks.iter().map(|(f, _)| f.clone()).collect())
+            .unwrap_or_default();
+        for framework_id in frameworks {
+            if let Some(pid) = self.connected_pid(&framework_id) {
+                self.send(from, UpdateFrameworkMessage { framework_id, pid });
+            }
+        }
+        for message in follow_ups {
+            self.send(from, message);
+        }
+        for (framework_id, status) in back {
+            self.send_master_status(now, &framework_id, status);
+        }
+        if readmitted {
+            self.ping(now, &id);
+        }
+    }
+
+    /// A registered agent re-registers (its connection broke, or it restarted with its id).
+    /// Tasks the master knows reached the agent (past STAGING) that the agent no longer reports
+    /// are gone: LOST (GONE for partition-aware frameworks). A STAGING task may still be on its
+    /// way to the agent, so it is left alone. Returns the follow-ups, as `readmit_agent` does.
+    #[allow(clippy::type_complexity)]
+    fn reconnect_agent(
+        &mut self,
+        now: Instant,
+        from: &str,
+        id: &AgentId,
+        message: ReregisterSlaveMessage,
+    ) -> (Vec<Outgoing>, Vec<(FrameworkId, TaskStatus)>) {
+        let time = self.wall(now);
+        let Some(agent) = self.agents.get_mut(id) else {
+            return (Vec::new(), Vec::new());
+        };
+        let old_pid = std::mem::replace(&mut agent.pid, from.to_string());
+        let was_connected = std::mem::replace(&mut agent.connected, true);
+        agent.reregistered_time = Some(time);
+        agent.version = message.version;
+        agent.missed_pings = 0;
+        agent.pong_received = true;
+        let known = agent.tasks.clone();
+        if old_pid != from {
+            self.agent_by_pid.remove(&old_pid);
+        }
+        self.agent_by_pid.insert(from.to_string(), id.clone());
+        if !was_connected {
+            if let Err(error) = self.allocator.activate_agent(id.as_str()) {
+                tracing::warn!(agent = %id, %error, "allocator cannot activate agent");
+            }
+        }
+        let mut shutdown = BTreeSet::new();
+        let mut reported = BTreeSet::new();
+        // Update the states the agent reports for tasks the master knows.
+        for task in message.tasks {
+            if let Some(framework) = self.frameworks.get_mut(&task.framework_id) {
+                if let Some(entry) = framework.tasks.get_mut(&task.task_id) {
+                    if !task.state.is_terminal() {
+                        entry.task.state = task.state;
+                    }
+                }
+            } else if self.removed_framework_ids.contains(&task.framework_id) {
+                shutdown.insert(task.framework_id.clone());
+            }
+            reported.insert((task.framework_id, task.task_id));
+        }
+        let mut updates = Vec::new();
+        for key in known.difference(&reported) {
+            let (framework_id, task_id) = key;
+            let Some(framework) = self.frameworks.get_mut(framework_id) else {
+                continue;
+            };
+            if framework
+                .tasks
+                .get(task_id)
+                .is_none_or(|e| e.task.state == TaskState::Staging)
+            {
+                continue;
+            }
+            let state = if framework.partition_aware() {
+                TaskState::Gone
+            } else {
+                TaskState::Lost
+            };
+            let Some(mut entry) = framework.tasks.remove(task_id) else {
+                continue;
+            };
+            let status = TaskStatus {
+                task_id: task_id.clone(),
+                state,
+                message: Some(format!(
+                    "Task is no longer on agent {id}, which re-registered without it"
+                )),
+                source: Some(mesos::Source::Master),
+                reason: Some(Reason::AgentRestarted),
+                uuid: None,
+                timestamp: time,
+                agent_id: Some(id.clone()),
+                executor_id: entry.task.executor_id.clone(),
+                healthy: None,
+                data: Vec::new(),
+            };
+            entry.task.state = state;
+            entry.task.statuses.push(status.clone());
+            let resources = entry.task.resources.clone();
+            let role = entry.role.clone();
+            framework.add_completed(entry.task);
+            if let Some(agent) = self.agents.get_mut(id) {
+                agent.tasks.remove(key);
+            }
+            self.recover(now, framework_id, &role, id, &resources, None);
+            self.count_terminal(state);
+            updates.push((framework_id.clone(), status));
+        }
+        tracing::info!(agent = %id, pid = from, "agent re-registered");
+        let follow_ups = shutdown
+            .into_iter()
+            .map(|framework_id| ShutdownFrameworkMessage { framework_id }.into())
+            .collect();
+        (follow_ups, updates)
+    }
+
+    /// An agent this master does not have registered: rebuild its frameworks, executors and
+    /// tasks from its report.
+    /// Returns the messages for the agent (kills, shutdowns) and the updates for schedulers (tasks
+    /// back from unreachable), to send once the agent knows it is re-registered.
+    #[allow(clippy::type_complexity)]
+    fn readmit_agent(
+        &mut self,
+        now: Instant,
+        from: &str,
+        id: &AgentId,
+        message: ReregisterSlaveMessage,
+    ) -> (Vec<Outgoing>, Vec<(FrameworkId, TaskStatus)>) {
+        let removed = self.removed_agents.remove(id).unwrap_or_default();
+        let mut info = message.agent;
+        info.id = Some(id.clone());
+        // Frameworks the agent runs that this master does not know yet: recovered until their
+        // schedulers re-register.
+        for framework_info in &message.frameworks {
+            let Some(framework_id) = framework_info.id.clone() else {
+                continue;
+            };
+            if self.frameworks.contains_key(&framework_id)
+                || self.removed_framework_ids.contains(&framework_id)
+            {
+                continue;
+            }
+            let roles: Vec<String> = framework_info
+                .effective_roles()
+                .iter()
+                .map(|r| r.to_string())
+                .collect();
+            if let Err(error) = self.allocator.add_framework(
+                framework_id.as_str(),
+                FrameworkOptions {
+                    roles,
+                    suppressed_roles: Vec::new(),
+                    active: false,
+                },
+            ) {
+                tracing::warn!(framework = %framework_id, %error, "cannot recover framework");
+                continue;
+            }
+            let mut framework = Framework::new(
+                framework_id.clone(),
+                framework_info.clone(),
+                None,
+                self.wall(now),
+            );
+            framework.connected = false;
+            framework.active = false;
+            framework.recovered = true;
+            // Give the scheduler at least as long as agents get to re-register.
+            let wait = framework_info
+                .failover_timeout()
+                .max(self.config.agent_reregister_timeout);
+            framework.failover_deadline = now.checked_add(wait);
+            if let Some(at) = framework.failover_deadline {
+                self.deadlines
+                    .push(Reverse((at, Deadline::Failover(framework_id.clone()))));
+            }
+            tracing::info!(framework = %framework_id, agent = %id, "framework recovered from a re-registering agent");
+            self.frameworks.insert(framework_id, framework);
+        }
+
+        let mut agent = self.new_agent(now, id.clone(), info, from, message.version);
+        agent.reregistered_time = Some(agent.registered_time);
+        let mut used: BTreeMap<(FrameworkId, String), Resources> = BTreeMap::new();
+        let mut kill: Vec<(FrameworkId, TaskId)> = Vec::new();
+        let mut shutdown: BTreeSet<FrameworkId> = BTreeSet::new();
+        let mut back: Vec<(FrameworkId, TaskStatus)> = Vec::new();
+        for task in message.tasks {
+            if task.state.is_terminal() {
+                // Its resources are free on the agent; the agent still sends its final update.
+                continue;
+            }
+            let key = (task.framework_id.clone(), task.task_id.clone());
+            let Some(framework) = self.frameworks.get_mut(&task.framework_id) else {
+                // A removed (or never described) framework: shut it down on the agent.
+                shutdown.insert(task.framework_id.clone());
+                *used
+                    .entry((task.framework_id.clone(), "*".to_string()))
+                    .or_default() += &task.resources;
+                agent.zombies.insert(
+                    key,
+                    ZombieTask {
+                        resources: task.resources.clone(),
+                        role: "*".to_string(),
+                    },
+                );
+                continue;
+            };
+            if removed.gone || removed.lost_tasks.contains(&key) {
+                // LOST means lost: the scheduler was told; the task must not run again.
+                let role = framework.default_role();
+                *used
+                    .entry((task.framework_id.clone(), role.clone()))
+                    .or_default() += &task.resources;
+                agent.zombies.insert(
+                    key.clone(),
+                    ZombieTask {
+                        resources: task.resources.clone(),
+                        role,
+                    },
+                );
+                kill.push(key);
+                continue;
+            }
+            let entry = match framework.unreachable_tasks.remove(&task.task_id) {
+                Some(mut entry) => {
+                    // A partition-aware framework's task is back.
+                    entry.task.state = task.state;
+                    let status = TaskStatus {
+                        task_id: task.task_id.clone(),
+                        state: task.state,
+                        message: Some(format!("Agent {id} re-registered")),
+                        source: Some(mesos::Source::Master),
+                        reason: Some(Reason::AgentReregistered),
+                        uuid: None,
+                        timestamp: self.config.start_wall_secs
+                            + now.saturating_duration_since(self.start).as_secs_f64(),
+                        agent_id: Some(id.clone()),
+                        executor_id: task.executor_id.clone(),
+                        healthy: None,
+                        data: Vec::new(),
+                    };
+                    entry.task.statuses.push(status.clone());
+                    back.push((task.framework_id.clone(), status));
+                    entry
+                }
+                None => TaskEntry {
+                    role: framework.default_role(),
+                    task: task.clone(),
+                },
+            };
+            *used
+                .entry((task.framework_id.clone(), entry.role.clone()))
+                .or_default() += &entry.task.resources;
+            agent.tasks.insert(key);
+            framework.tasks.insert(task.task_id.clone(), entry);
+        }
+        for executor in message.executors {
+            let Some(framework_id) = executor.framework_id.clone() else {
+                continue;
+            };
+            let Some(framework) = self.frameworks.get_mut(&framework_id) else {
+                continue;
+            };
+            let role = framework.default_role();
+            *used
+                .entry((framework_id.clone(), role.clone()))
+                .or_default() += &executor.resources;
+            framework.executors.entry(id.clone()).or_default().insert(
+                executor.executor_id.clone(),
+                ExecutorEntry {
+                    info: executor,
+                    role,
+                },
+            );
+        }
+        let used: Vec<UsedResources> = used
+            .into_iter()
+            .map(|((framework, role), resources)| UsedResources {
+                framework: framework.into_string(),
+                role,
+                resources,
+            })
+            .collect();
+        let total = agent.info.resources.clone();
+        if let Err(error) = self
+            .allocator
+            .add_agent_with_used(id.as_str(), total.clone(), &used)
+        {
+            tracing::warn!(agent = %id, %error, "allocator refused the agent's used resources; adding it idle");
+            if let Err(error) = self.allocator.add_agent(id.as_str(), total) {
+                tracing::warn!(agent = %id, %error, "allocator refused the agent");
+            }
+        }
+        self.agents.insert(id.clone(), agent);
+        self.agent_by_pid.insert(from.to_string(), id.clone());
+        let mut follow_ups: Vec<Outgoing> = Vec::new();
+        if !kill.is_empty() {
+            tracing::info!(agent = %id, tasks = kill.len(), "killing tasks that were declared LOST");
+            for (framework_id, task_id) in &kill {
+                follow_ups.push(
+                    KillTaskMessage {
+                        framework_id: framework_id.clone(),
+                        task_id: task_id.clone(),
+                    }
+                    .into(),
+                );
+            }
+            follow_ups.push(KillTasksOnReregistrationMessage { tasks: kill }.into());
+        }
+        for framework_id in shutdown {
+            follow_ups.push(ShutdownFrameworkMessage { framework_id }.into());
+        }
+        tracing::info!(agent = %id, pid = from, "agent re-registered (admitted)");
+        (follow_ups, back)
+    }
+
+    /// `UnregisterSlaveMessage`: the agent leaves for good.
+    pub fn unregister_agent(&mut self, now: Instant, from: &str, message: UnregisterSlaveMessage) {
+        if self.agent_by_pid.get(from) != Some(&message.agent_id) {
+            tracing::warn!(agent = %message.agent_id, from, "unregister from a pid that is not the agent's: dropped");
+            self.counters.dropped_messages += 1;
+            return;
+        }
+        self.remove_agent(now, &message.agent_id, true);
+    }
+
+    /// `PongSlaveMessage` from the agent at `from`.
+    pub fn pong(&mut self, _now: Instant, from: &str) {
+        let Some(id) = self.agent_by_pid.get(from) else {
+            return;
+        };
+        if let Some(agent) = self.agents.get_mut(id) {
+            agent.pong_received = true;
+            agent.missed_pings = 0;
+        }
+    }
+
+    /// Sends a ping now and schedules the next check one ping timeout later.
+    fn ping(&mut self, now: Instant, id: &AgentId) {
+        let at = now + self.config.agent_ping_timeout;
+        let Some(agent) = self.agents.get_mut(id) else {
+            return;
+        };
+        agent.pong_received = false;
+        agent.next_ping = at;
+        let pid = agent.pid.clone();
+        let connected = agent.connected;
+        self.deadlines
+            .push(Reverse((at, Deadline::Ping(id.clone()))));
+        self.send(&pid, PingSlaveMessage { connected });
+    }
+
+    /// A ping round is due: count a miss if the last ping went unanswered; remove the agent after
+    /// `max_agent_ping_timeouts` misses in a row, else ping again.
+    pub(super) fn ping_due(&mut self, now: Instant, at: Instant, id: &AgentId) {
+        let max = self.config.max_agent_ping_timeouts;
+        let Some(agent) = self.agents.get_mut(id) else {
+            return;
+        };
+        if agent.next_ping != at {
+            return;
+        }
+        if agent.pong_received {
+            agent.missed_pings = 0;
+        } else {
+            agent.missed_pings += 1;
+        }
+        if agent.missed_pings >= max {
+            tracing::warn!(agent = %id, missed = agent.missed_pings, "agent missed too many pings: removing it");
+            self.remove_agent(now, id, false);
+        } else {
+            self.ping(now, id);
+        }
+    }
+
+    /// The agent's connection broke: no offers from it until it re-registers; pings go on.
+    pub(super) fn disconnect_agent(&mut self, now: Instant, id: &AgentId) {
+        let Some(agent) = self.agents.get_mut(id) else {
+            return;
+        };
+        if !agent.connected {
+            return;
+        }
+        agent.connected = false;
+        let offers: Vec<_> = agent.offers.iter().cloned().collect();
+        if let Err(error) = self.allocator.deactivate_agent(id.as_str()) {
+            tracing::warn!(agent = %id, %error, "allocator cannot deactivate agent");
+        }
+        for offer in offers {
+            self.rescind_offer(now, &offer, true);
+        }
+    }
+
+    /// Removes an agent: offers rescinded, tasks LOST (or UNREACHABLE / GONE for partition-aware
+    /// frameworks), schedulers told with `LostSlaveMessage`. `gone` is true when the agent
+    /// unregistered, false when it stopped answering pings.
+    pub(super) fn remove_agent(&mut self, now: Instant, id: &AgentId, gone: bool) {
+        let Some(agent) = self.agents.remove(id) else {
+            return;
+        };
+        if self.agent_by_pid.get(&agent.pid) == Some(id) {
+            self.agent_by_pid.remove(&agent.pid);
+        }
+        for offer in &agent.offers {
+            // The allocator forgets the agent's resources below; nothing to recover.
+            if let Some(entry) = self.remove_offer(offer) {
+                self.counters.offers_rescinded += 1;
+                if let Some(pid) = self.connected_pid(&entry.offer.framework_id) {
+                    self.send(
+                        &pid,
+                        RescindResourceOfferMessage {
+                            offer_id: offer.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        let mut removed = RemovedAgent {
+            gone,
+            ..RemovedAgent::default()
+        };
+        let message = if gone {
+            format!("Agent {id} unregistered")
+        } else {
+            format!("Agent {id} removed: health check timed out")
+        };
+        let mut updates = Vec::new();
+        for (framework_id, task_id) in &agent.tasks {
+            let Some(framework) = self.frameworks.get_mut(framework_id) else {
+                continue;
+            };
+            let Some(mut entry) = framework.tasks.remove(task_id) else {
+                continue;
+            };
+            let state = match (framework.partition_aware(), gone) {
+                (true, false) => TaskState::Unreachable,
+                (true, true) => TaskState::Gone,
+                (false, _) => TaskState::Lost,
+            };
+            let status = TaskStatus {
+                task_id: task_id.clone(),
+                state,
+                message: Some(message.clone()),
+                source: Some(mesos::Source::Master),
+                reason: Some(Reason::AgentRemoved),
+                uuid: None,
+                timestamp: self.config.start_wall_secs
+                    + now.saturating_duration_since(self.start).as_secs_f64(),
+                agent_id: Some(id.clone()),
+                executor_id: entry.task.executor_id.clone(),
+                healthy: None,
+                data: Vec::new(),
+            };
+            entry.task.state = state;
+            entry.task.statuses.push(status.clone());
+            if state == TaskState::Unreachable {
+                framework.unreachable_tasks.insert(task_id.clone(), entry);
+            } else {
+                removed
+                    .lost_tasks
+                    .insert((framework_id.clone(), task_id.clone()));
+                framework.add_completed(entry.task);
+            }
+            updates.push((framework_id.clone(), status));
+        }
+        for framework in self.frameworks.values_mut() {
+            framework.executors.remove(id);
+        }
+        for (_, status) in &updates {
+            if status.state == TaskState::Unreachable {
+                self.counters.tasks_unreachable += 1;
+            } else {
+                self.count_terminal(status.state);
+            }
+        }
+        if let Err(error) = self.allocator.remove_agent(id.as_str()) {
+            tracing::warn!(agent = %id, %error, "allocator cannot remove agent");
+        }
+        self.removed_agents.insert(id.clone(), removed);
+        self.counters.slave_removals += 1;
+        if !gone {
+            self.counters.slave_unreachable_completed += 1;
+        }
+        for (framework_id, status) in updates {
+            self.send_master_status(now, &framework_id, status);
+        }
+        let pids: Vec<String> = self
+            .frameworks
+            .values()
+            .filter(|f| f.connected)
+            .filter_map(|f| f.pid.clone())
+            .collect();
+        for pid in pids {
+            self.send(
+                &pid,
+                LostSlaveMessage {
+                    agent_id: id.clone(),
+                },
+            );
+        }
+    }
+}

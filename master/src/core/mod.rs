@@ -1,0 +1,539 @@
+//! [`MasterCore`]: the master's bookkeeping, validation, health and failover logic as a pure state
+//! machine.
+//!
+//! The core does no I/O and reads no clock. Every input carries `now` (the runtime clock's time) and
+//! the sender's pid; every effect is an [`Output`] the driver drains with
+//! [`MasterCore::drain_outputs`]. [`MasterCore::next_deadline`] says when to call
+//! [`MasterCore::tick`] (ping rounds, offer timeouts, failover timeouts, allocation batches).
+//!
+//! The allocator is owned here rather than run as its own actor: every allocator call is then a
+//! plain method call in the same turn (no extra message hop, no second copy of the state), and the
+//! allocator's `poll`/`poll_timeout` API already provides Mesos's batching (one run per
+//! `allocation_interval`, plus one coalesced run for the events that trigger allocation).
+//!
+//! ```
+//! use std::net::Ipv4Addr;
+//! use std::time::{Duration, Instant};
+//! use master::{CoreConfig, MasterCore, Outgoing, Output};
+//! use mesos::protocol::{RegisterFrameworkMessage, RegisterSlaveMessage};
+//! use mesos::{AgentInfo, FrameworkInfo, MasterInfo};
+//!
+//! let now = Instant::now(); // a driver passes its runtime clock's time
+//! let mut core = MasterCore::new(
+//!     CoreConfig {
+//!         master_info: MasterInfo::new("m1", Ipv4Addr::LOCALHOST, 5050, None),
+//!         allocation_interval: Duration::from_secs(1),
+//!         agent_ping_timeout: Duration::from_secs(15),
+//!         max_agent_ping_timeouts: 5,
+//!         offer_timeout: None,
+//!         agent_reregister_timeout: Duration::from_secs(600),
+//!         start_wall_secs: 1.7e9,
+//!         seed: 1,
+//!     },
+//!     now,
+//! );
+//! let agent = AgentInfo::new("node-1").with_resources("cpus:4;mem:4096".parse()?);
+//! core.register_agent(now, "slave(1)@10.0.0.2:5051", RegisterSlaveMessage { agent, version: "1".into() });
+//! let framework = FrameworkInfo::new("alice", "web").with_role("web");
+//! core.register_framework(now, "scheduler-1@10.0.0.3:7000", RegisterFrameworkMessage { framework, suppressed_roles: vec![] });
+//! assert!(core.next_deadline(now) <= now); // registration triggered an allocation
+//! core.tick(now);
+//! let offers: Vec<_> = core
+//!     .drain_outputs()
+//!     .into_iter()
+//!     .filter_map(|o| match o {
+//!         Output::Send { to, message: Outgoing::ResourceOffers(m) } => Some((to, m.offers)),
+//!         _ => None,
+//!     })
+//!     .collect();
+//! assert_eq!(offers.len(), 1);
+//! assert_eq!(offers[0].0, "scheduler-1@10.0.0.3:7000");
+//! assert_eq!(offers[0].1[0].resources.to_string(), "cpus:4;mem:4096");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod agents;
+mod frameworks;
+mod state;
+mod tasks;
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use allocator::{Allocator, AllocatorConfig, HierarchicalDrfAllocator, OfferGrant};
+use mesos::protocol::*;
+use mesos::{
+    AgentId, ExecutorId, FrameworkId, MasterInfo, Offer, OfferId, Reason, Source, TaskId,
+    TaskState, TaskStatus, Uuid,
+};
+
+use crate::outputs::{Outgoing, Output};
+
+pub use state::*;
+
+/// The pure core's settings (the master's flags, minus the network ones).
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    /// Who this master is (id, pid, hostname, version, address).
+    pub master_info: MasterInfo,
+    /// Period of batch allocations.
+    pub allocation_interval: Duration,
+    /// Time between pings to an agent; an unanswered ping counts as missed after it.
+    pub agent_ping_timeout: Duration,
+    /// Missed pings after which an agent is removed.
+    pub max_agent_ping_timeouts: u32,
+    /// Offers are rescinded after this long, if set.
+    pub offer_timeout: Option<Duration>,
+    /// How long after this master started unknown agents are treated as possibly re-registering
+    /// (reconciliation does not answer for them), and how long a framework recovered from agents
+    /// waits for its scheduler at least.
+    pub agent_reregister_timeout: Duration,
+    /// Wall time (Unix seconds) at the `now` given to [`MasterCore::new`]; timestamps derive from it.
+    pub start_wall_secs: f64,
+    /// Seed of the allocator's agent shuffle and of the update uuids the master makes.
+    pub seed: u64,
+}
+
+/// A timer the core wants.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Deadline {
+    Ping(AgentId),
+    OfferTimeout(OfferId),
+    Failover(FrameworkId),
+}
+
+/// The master's state machine; see the [module docs](self).
+pub struct MasterCore {
+    config: CoreConfig,
+    start: Instant,
+    allocator: HierarchicalDrfAllocator,
+    frameworks: BTreeMap<FrameworkId, Framework>,
+    framework_by_pid: HashMap<String, FrameworkId>,
+    completed_frameworks: VecDeque<Framework>,
+    removed_framework_ids: HashSet<FrameworkId>,
+    agents: BTreeMap<AgentId, Agent>,
+    agent_by_pid: HashMap<String, AgentId>,
+    removed_agents: BTreeMap<AgentId, RemovedAgent>,
+    offers: BTreeMap<OfferId, OfferEntry>,
+    deadlines: BinaryHeap<Reverse<(Instant, Deadline)>>,
+    outbox: Vec<Output>,
+    counters: Counters,
+    next_framework: u64,
+    next_agent: u64,
+    next_offer: u64,
+    next_uuid: u64,
+}
+
+impl std::fmt::Debug for MasterCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MasterCore")
+            .field("id", &self.config.master_info.id)
+            .field("frameworks", &self.frameworks.len())
+            .field("agents", &self.agents.len())
+            .field("offers", &self.offers.len())
+            .finish()
+    }
+}
+
+impl MasterCore {
+    /// A master with no agents and no frameworks, started at `now`.
+    pub fn new(config: CoreConfig, now: Instant) -> MasterCore {
+        let allocator = HierarchicalDrfAllocator::new(AllocatorConfig {
+            allocation_interval: config.allocation_interval,
+            seed: config.seed,
+            ..AllocatorConfig::default()
+        });
+        MasterCore {
+            config,
+            start: now,
+            allocator,
+            frameworks: BTreeMap::new(),
+            framework_by_pid: HashMap::new(),
+            completed_frameworks: VecDeque::new(),
+            removed_framework_ids: HashSet::new(),
+            agents: BTreeMap::new(),
+            agent_by_pid: HashMap::new(),
+            removed_agents: BTreeMap::new(),
+            offers: BTreeMap::new(),
+            deadlines: BinaryHeap::new(),
+            outbox: Vec::new(),
+            counters: Counters::default(),
+            next_framework: 0,
+            next_agent: 0,
+            next_offer: 0,
+            next_uuid: 0,
+        }
+    }
+
+    /// This master's description.
+    pub fn info(&self) -> &MasterInfo {
+        &self.config.master_info
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &CoreConfig {
+        &self.config
+    }
+
+    /// Takes the outputs produced so far, in order.
+    pub fn drain_outputs(&mut self) -> Vec<Output> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// Registered and recovered frameworks.
+    pub fn frameworks(&self) -> &BTreeMap<FrameworkId, Framework> {
+        &self.frameworks
+    }
+
+    /// Removed frameworks, oldest first (bounded).
+    pub fn completed_frameworks(&self) -> &VecDeque<Framework> {
+        &self.completed_frameworks
+    }
+
+    /// Registered agents.
+    pub fn agents(&self) -> &BTreeMap<AgentId, Agent> {
+        &self.agents
+    }
+
+    /// Agents removed as unreachable (or unregistered), remembered so LOST stays lost.
+    pub fn removed_agents(&self) -> &BTreeMap<AgentId, RemovedAgent> {
+        &self.removed_agents
+    }
+
+    /// Outstanding offers.
+    pub fn offers(&self) -> &BTreeMap<OfferId, OfferEntry> {
+        &self.offers
+    }
+
+    /// The counters behind `/metrics/snapshot`.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// The allocator (read-only: for inspection in tests and endpoints).
+    pub fn allocator(&self) -> &HierarchicalDrfAllocator {
+        &self.allocator
+    }
+
+    /// When this master started (the `now` given to [`MasterCore::new`]).
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+
+    /// Wall time (Unix seconds) at `now`.
+    pub fn wall(&self, now: Instant) -> f64 {
+        self.config.start_wall_secs + now.saturating_duration_since(self.start).as_secs_f64()
+    }
+
+    /// Counts one received message (for `master/messages_received`).
+    pub fn count_message(&mut self) {
+        self.counters.messages_received += 1;
+    }
+
+    /// When [`MasterCore::tick`] next has work: the earliest ping, offer timeout, failover timeout
+    /// or allocation. At or before `now` means "call `tick` now".
+    pub fn next_deadline(&self, now: Instant) -> Instant {
+        let allocation = now + self.allocator.poll_timeout(now);
+        match self.deadlines.peek() {
+            Some(Reverse((at, _))) => allocation.min(*at),
+            None => allocation,
+        }
+    }
+
+    /// Runs everything due at `now`: pings (and removal of agents that missed too many), offer
+    /// timeouts, failover timeouts, then the allocator's batch or triggered run.
+    pub fn tick(&mut self, now: Instant) {
+        while let Some(Reverse((at, _))) = self.deadlines.peek() {
+            if *at > now {
+                break;
+            }
+            let Some(Reverse((at, deadline))) = self.deadlines.pop() else {
+                break;
+            };
+            match deadline {
+                Deadline::Ping(agent) => self.ping_due(now, at, &agent),
+                Deadline::OfferTimeout(offer) => {
+                    if self
+                        .offers
+                        .get(&offer)
+                        .is_some_and(|o| o.expires == Some(at))
+                    {
+                        tracing::info!(%offer, "offer timed out: rescinding");
+                        self.rescind_offer(now, &offer, true);
+                    }
+                }
+                Deadline::Failover(framework) => self.failover_due(now, at, &framework),
+            }
+        }
+        self.allocate(now);
+    }
+
+    fn allocate(&mut self, now: Instant) {
+        if !self.allocator.poll_timeout(now).is_zero() {
+            return;
+        }
+        let grants = self.allocator.poll(now);
+        if grants.is_empty() {
+            return;
+        }
+        self.make_offers(now, grants);
+    }
+
+    /// Turns allocator grants into offers, one `ResourceOffersMessage` per framework.
+    fn make_offers(&mut self, now: Instant, grants: Vec<OfferGrant>) {
+        let mut by_framework: BTreeMap<FrameworkId, (Vec<Offer>, Vec<String>)> = BTreeMap::new();
+        for grant in grants {
+            let framework_id = FrameworkId::new(&*grant.framework);
+            let agent_id = AgentId::new(&*grant.agent);
+            let usable = self
+                .frameworks
+                .get(&framework_id)
+                .is_some_and(|f| f.active && f.connected && f.pid.is_some())
+                && self.agents.get(&agent_id).is_some_and(|a| a.connected);
+            if !usable {
+                self.recover(
+                    now,
+                    &framework_id,
+                    &grant.role,
+                    &agent_id,
+                    &grant.resources,
+                    None,
+                );
+                continue;
+            }
+            let offer_id = OfferId::new(format!(
+                "{}-O{}",
+                self.config.master_info.id, self.next_offer
+            ));
+            self.next_offer += 1;
+            let (Some(framework), Some(agent)) = (
+                self.frameworks.get_mut(&framework_id),
+                self.agents.get_mut(&agent_id),
+            ) else {
+                continue;
+            };
+            let offer = Offer {
+                id: offer_id.clone(),
+                framework_id: framework_id.clone(),
+                agent_id: agent_id.clone(),
+                hostname: agent.info.hostname.clone(),
+                resources: grant.resources,
+                attributes: agent.info.attributes.clone(),
+                executor_ids: framework
+                    .executors
+                    .get(&agent_id)
+                    .map(|e| e.keys().cloned().collect())
+                    .unwrap_or_default(),
+            };
+            framework.offers.insert(offer_id.clone());
+            agent.offers.insert(offer_id.clone());
+            let expires = self.config.offer_timeout.map(|t| now + t);
+            if let Some(at) = expires {
+                self.deadlines
+                    .push(Reverse((at, Deadline::OfferTimeout(offer_id.clone()))));
+            }
+            let entry = by_framework.entry(framework_id).or_default();
+            entry.0.push(offer.clone());
+            entry.1.push(agent.pid.clone());
+            self.offers.insert(
+                offer_id,
+                OfferEntry {
+                    offer,
+                    role: grant.role.to_string(),
+                    expires,
+                },
+            );
+            self.counters.offers_sent += 1;
+        }
+        for (framework_id, (offers, pids)) in by_framework {
+            if let Some(pid) = self
+                .frameworks
+                .get(&framework_id)
+                .and_then(|f| f.pid.clone())
+            {
+                self.send(&pid, ResourceOffersMessage { offers, pids });
+            }
+        }
+    }
+
+    /// Removes an offer, gives its resources back (with no filter), and tells the framework if
+    /// `notify`.
+    fn rescind_offer(&mut self, now: Instant, offer_id: &OfferId, notify: bool) {
+        let Some(entry) = self.remove_offer(offer_id) else {
+            return;
+        };
+        self.counters.offers_rescinded += 1;
+        self.recover(
+            now,
+            &entry.offer.framework_id,
+            &entry.role,
+            &entry.offer.agent_id,
+            &entry.offer.resources,
+            None,
+        );
+        if notify {
+            if let Some(pid) = self.connected_pid(&entry.offer.framework_id) {
+                self.send(
+                    &pid,
+                    RescindResourceOfferMessage {
+                        offer_id: offer_id.clone(),
+                    },
+                );
+            }
+        }
+    }
+
+    /// Forgets an offer (resources not recovered).
+    fn remove_offer(&mut self, offer_id: &OfferId) -> Option<OfferEntry> {
+        let entry = self.offers.remove(offer_id)?;
+        if let Some(f) = self.frameworks.get_mut(&entry.offer.framework_id) {
+            f.offers.remove(offer_id);
+        }
+        if let Some(a) = self.agents.get_mut(&entry.offer.agent_id) {
+            a.offers.remove(offer_id);
+        }
+        Some(entry)
+    }
+
+    /// Gives resources back to the allocator; an error (a bookkeeping bug) is logged, not fatal.
+    fn recover(
+        &mut self,
+        now: Instant,
+        framework: &FrameworkId,
+        role: &str,
+        agent: &AgentId,
+        resources: &mesos::Resources,
+        refuse_seconds: Option<f64>,
+    ) {
+        if resources.is_empty() {
+            return;
+        }
+        if let Err(error) = self.allocator.recover_resources(
+            framework.as_str(),
+            role,
+            agent.as_str(),
+            resources,
+            refuse_seconds,
+            now,
+        ) {
+            tracing::warn!(%framework, %agent, %error, "allocator refused recovered resources");
+        }
+    }
+
+    fn send(&mut self, to: &str, message: impl Into<Outgoing>) {
+        self.outbox.push(Output::Send {
+            to: to.to_string(),
+            message: message.into(),
+        });
+    }
+
+    fn link(&mut self, pid: &str) {
+        self.outbox.push(Output::Link {
+            pid: pid.to_string(),
+        });
+    }
+
+    /// The scheduler pid of a connected framework.
+    fn connected_pid(&self, framework: &FrameworkId) -> Option<String> {
+        self.frameworks
+            .get(framework)
+            .filter(|f| f.connected)
+            .and_then(|f| f.pid.clone())
+    }
+
+    /// A deterministic uuid for updates the master creates.
+    fn make_uuid(&mut self) -> Uuid {
+        self.next_uuid += 1;
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.config.seed.to_le_bytes());
+        bytes[8..].copy_from_slice(&self.next_uuid.to_le_bytes());
+        Uuid::v4_from(bytes)
+    }
+
+    /// A status the master generates (no `uuid`: schedulers do not acknowledge it).
+    #[allow(clippy::too_many_arguments)]
+    fn master_status(
+        &self,
+        now: Instant,
+        task_id: &TaskId,
+        state: TaskState,
+        reason: Reason,
+        message: impl Into<String>,
+        agent_id: Option<&AgentId>,
+        executor_id: Option<&ExecutorId>,
+    ) -> TaskStatus {
+        TaskStatus {
+            task_id: task_id.clone(),
+            state,
+            message: Some(message.into()),
+            source: Some(Source::Master),
+            reason: Some(reason),
+            uuid: None,
+            timestamp: self.wall(now),
+            agent_id: agent_id.cloned(),
+            executor_id: executor_id.cloned(),
+            healthy: None,
+            data: Vec::new(),
+        }
+    }
+
+    /// Sends a master-generated status to the framework's scheduler, if it is connected.
+    fn send_master_status(&mut self, now: Instant, framework: &FrameworkId, status: TaskStatus) {
+        let Some(pid) = self.connected_pid(framework) else {
+            return;
+        };
+        let uuid = self.make_uuid();
+        let update = StatusUpdate {
+            framework_id: framework.clone(),
+            executor_id: status.executor_id.clone(),
+            agent_id: status.agent_id.clone(),
+            timestamp: self.wall(now),
+            uuid,
+            status,
+        };
+        self.send(&pid, StatusUpdateMessage { update, pid: None });
+    }
+
+    /// The framework registered at `from`, if `from` is its current scheduler; otherwise `None`
+    /// and the message is counted as dropped (the master never trusts a claimed framework id).
+    fn framework_from(&mut self, from: &str, framework_id: &FrameworkId) -> Option<&mut Framework> {
+        let matches = self
+            .frameworks
+            .get(framework_id)
+            .is_some_and(|f| f.pid.as_deref() == Some(from));
+        if !matches {
+            tracing::warn!(%framework_id, from, "message from a pid that is not the framework's scheduler: dropped");
+            self.counters.dropped_messages += 1;
+            return None;
+        }
+        self.frameworks.get_mut(framework_id)
+    }
+
+    fn count_terminal(&mut self, state: TaskState) {
+        if state.is_terminal() {
+            *self
+                .counters
+                .tasks_terminal
+                .entry(state.as_str())
+                .or_default() += 1;
+        }
+    }
+
+    /// Handles the termination (or broken connection) of a linked pid: a scheduler disconnects
+    /// (its failover timeout starts), an agent is marked disconnected (its offers are rescinded;
+    /// pings continue and decide its removal).
+    pub fn exited(&mut self, now: Instant, pid: &str) {
+        if let Some(framework) = self.framework_by_pid.get(pid).cloned() {
+            tracing::info!(%framework, pid, "scheduler disconnected");
+            self.disconnect_framework(now, &framework);
+        }
+        if let Some(agent) = self.agent_by_pid.get(pid).cloned() {
+            tracing::info!(%agent, pid, "agent disconnected");
+            self.disconnect_agent(now, &agent);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

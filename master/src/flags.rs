@@ -1,0 +1,168 @@
+//! `mesos-master` flags: Mesos's names (`--agent_ping_timeout`), each also settable as
+//! `MESOS_<FLAG>`; durations in Mesos's form (`15secs`, `500ms`, `2mins`).
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use mesos::duration::parse_duration;
+
+use crate::config::MasterConfig;
+
+fn duration(text: &str) -> Result<Duration, String> {
+    parse_duration(text).map_err(|e| e.to_string())
+}
+
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    let d = duration(text)?;
+    if d.is_zero() {
+        return Err("must be more than 0 (e.g. 1secs)".to_string());
+    }
+    Ok(d)
+}
+
+fn ping_timeout(text: &str) -> Result<Duration, String> {
+    let d = duration(text)?;
+    if d < Duration::from_secs(1) || d > Duration::from_secs(15 * 60) {
+        return Err(format!(
+            "'{text}' is out of range: must be between 1secs and 15mins"
+        ));
+    }
+    Ok(d)
+}
+
+fn reregister_timeout(text: &str) -> Result<Duration, String> {
+    let d = duration(text)?;
+    if d < Duration::from_secs(600) {
+        return Err(format!("'{text}' is too short: must be at least 10mins"));
+    }
+    Ok(d)
+}
+
+/// The `mesos-master` command line.
+#[derive(Parser, Debug, Clone, PartialEq)]
+#[command(
+    name = "mesos-master",
+    version,
+    about = "The Mesos master: offers agents' resources to frameworks and tracks their tasks."
+)]
+pub struct Flags {
+    /// IPv4 address to listen on.
+    #[arg(long = "ip", env = "MESOS_IP", default_value = "127.0.0.1")]
+    pub ip: Ipv4Addr,
+    /// Port to listen on.
+    #[arg(long = "port", env = "MESOS_PORT", default_value_t = 5050)]
+    pub port: u16,
+    /// Directory for the master's files.
+    #[arg(long = "work_dir", env = "MESOS_WORK_DIR")]
+    pub work_dir: Option<PathBuf>,
+    /// Time between batch allocations, e.g. 1secs or 500ms.
+    #[arg(long = "allocation_interval", env = "MESOS_ALLOCATION_INTERVAL", default_value = "1secs", value_parser = positive_duration)]
+    pub allocation_interval: Duration,
+    /// Time between pings to an agent (1secs to 15mins).
+    #[arg(long = "agent_ping_timeout", alias = "slave_ping_timeout", env = "MESOS_AGENT_PING_TIMEOUT", default_value = "15secs", value_parser = ping_timeout)]
+    pub agent_ping_timeout: Duration,
+    /// Missed pings before an agent is removed (at least 1).
+    #[arg(long = "max_agent_ping_timeouts", alias = "max_slave_ping_timeouts", env = "MESOS_MAX_AGENT_PING_TIMEOUTS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_agent_ping_timeouts: u32,
+    /// Rescind offers not used within this time (default: never).
+    #[arg(long = "offer_timeout", env = "MESOS_OFFER_TIMEOUT", value_parser = positive_duration)]
+    pub offer_timeout: Option<Duration>,
+    /// Host name to advertise (default: this machine's).
+    #[arg(long = "hostname", env = "MESOS_HOSTNAME")]
+    pub hostname: Option<String>,
+    /// Time agents have to re-register after a master restart (at least 10mins).
+    #[arg(long = "agent_reregister_timeout", alias = "slave_reregister_timeout", env = "MESOS_AGENT_REREGISTER_TIMEOUT", default_value = "10mins", value_parser = reregister_timeout)]
+    pub agent_reregister_timeout: Duration,
+}
+
+impl Flags {
+    /// The master's settings from these flags.
+    pub fn to_config(&self) -> MasterConfig {
+        MasterConfig {
+            ip: self.ip,
+            port: self.port,
+            hostname: self.hostname.clone(),
+            work_dir: self.work_dir.clone(),
+            allocation_interval: self.allocation_interval,
+            agent_ping_timeout: self.agent_ping_timeout,
+            max_agent_ping_timeouts: self.max_agent_ping_timeouts,
+            offer_timeout: self.offer_timeout,
+            agent_reregister_timeout: self.agent_reregister_timeout,
+            seed: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Flags, clap::Error> {
+        Flags::try_parse_from(std::iter::once("mesos-master").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_are_mesos_defaults() {
+        let config = parse(&[]).unwrap().to_config();
+        assert_eq!(config, MasterConfig::default());
+    }
+
+    #[test]
+    fn both_flag_forms_and_durations() {
+        let f = parse(&[
+            "--port=6060",
+            "--agent_ping_timeout",
+            "2secs",
+            "--max_agent_ping_timeouts=3",
+            "--offer_timeout=500ms",
+            "--allocation_interval=100ms",
+            "--hostname=h1",
+        ])
+        .unwrap();
+        assert_eq!(f.port, 6060);
+        assert_eq!(f.agent_ping_timeout, Duration::from_secs(2));
+        assert_eq!(f.max_agent_ping_timeouts, 3);
+        assert_eq!(f.offer_timeout, Some(Duration::from_millis(500)));
+        assert_eq!(f.allocation_interval, Duration::from_millis(100));
+        assert_eq!(f.hostname.as_deref(), Some("h1"));
+        assert_eq!(
+            parse(&["--slave_ping_timeout=3secs"])
+                .unwrap()
+                .agent_ping_timeout,
+            Duration::from_secs(3)
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_flag_and_the_form() {
+        let cases = [
+            (
+                &["--agent_ping_timeout=100ms"][..],
+                "between 1secs and 15mins",
+            ),
+            (
+                &["--agent_ping_timeout=16mins"][..],
+                "between 1secs and 15mins",
+            ),
+            (
+                &["--max_agent_ping_timeouts=0"][..],
+                "max_agent_ping_timeouts",
+            ),
+            (
+                &["--allocation_interval=soon"][..],
+                "expected a number and a unit",
+            ),
+            (&["--agent_reregister_timeout=1mins"][..], "at least 10mins"),
+            (&["--port=http"][..], "--port"),
+            (&["--bogus=1"][..], "--bogus"),
+        ];
+        for (args, expected) in cases {
+            let error = parse(args).unwrap_err().to_string();
+            assert!(error.contains(expected), "{args:?}: {error}");
+            let flag = args[0].split('=').next().unwrap();
+            assert!(error.contains(flag), "{args:?} names the flag: {error}");
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! [`Master::spawn`]: runs a master on a runtime; [`MasterHandle`] to reach and stop it.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use mesos::{MasterInfo, Uuid};
+use parking_lot::Mutex;
+use process::{Handle, Pid, Upid};
+
+use crate::config::MasterConfig;
+use crate::core::{CoreConfig, MasterCore};
+use crate::process::{MasterProcess, MetricsView, RootKind, RootView};
+
+/// Why a master could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum MasterError {
+    /// The runtime listens on an IPv6 address; `MasterInfo` carries IPv4 (as Mesos's does).
+    #[error("the runtime listens on {0}, but the master needs an IPv4 address")]
+    NotIpv4(SocketAddr),
+    /// A process could not be spawned (e.g. a `master` process already runs on this runtime).
+    #[error("cannot spawn the master's '{id}' process: {source}")]
+    Spawn {
+        /// The process id.
+        id: &'static str,
+        /// The runtime's error.
+        source: process::Error,
+    },
+}
+
+/// The Mesos master.
+#[derive(Debug)]
+pub struct Master;
+
+/// A running master: its address, its `MasterInfo`, and a way to stop it.
+#[derive(Debug, Clone)]
+pub struct MasterHandle {
+    runtime: Handle,
+    master: Pid<MasterProcess>,
+    others: Vec<Upid>,
+    info: MasterInfo,
+    core: Arc<Mutex<MasterCore>>,
+    flags: Arc<serde_json::Value>,
+}
+
+fn machine_hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+}
+
+impl Master {
+    /// Starts a master on `runtime`: process `master` (messages, `/master/state`,
+    /// `/master/state.json`, `/master/frameworks`, `/master/slaves`, `/master/health`), `metrics`
+    /// (`/metrics/snapshot`), and the top-level aliases `/state`, `/state.json`, `/health`,
+    /// `/version`. Its pid is `master@<runtime address>`.
+    ///
+    /// # Errors
+    /// [`MasterError::NotIpv4`] for a runtime on an IPv6 address; [`MasterError::Spawn`] when a
+    /// process id is taken.
+    pub fn spawn(runtime: &Handle, config: MasterConfig) -> Result<MasterHandle, MasterError> {
+        let addr = runtime.addr();
+        let IpAddr::V4(ip) = addr.ip() else {
+            return Err(MasterError::NotIpv4(addr));
+        };
+        let id = Uuid::random().to_string();
+        let hostname = config
+            .hostname
+            .clone()
+            .or_else(machine_hostname)
+            .unwrap_or_else(|| ip.to_string());
+        let info = MasterInfo::new(id.clone(), ip, addr.port(), Some(hostname));
+        let seed = config
+            .seed
+            .unwrap_or_else(|| u64::from_str_radix(&id.replace('-', "")[..16], 16).unwrap_or(0));
+        // The one wall-clock read: the core derives every timestamp from it and its `now`s.
+        #[allow(clippy::disallowed_methods)]
+        let start_wall_secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO)
+            .as_secs_f64();
+        let core = MasterCore::new(
+            CoreConfig {
+                master_info: info.clone(),
+                allocation_interval: config.allocation_interval,
+                agent_ping_timeout: config.agent_ping_timeout,
+                max_agent_ping_timeouts: config.max_agent_ping_timeouts,
+                offer_timeout: config.offer_timeout,
+                agent_reregister_timeout: config.agent_reregister_timeout,
+                start_wall_secs,
+                seed,
+            },
+            runtime.clock().now(),
+        );
+        let core = Arc::new(Mutex::new(core));
+        let flags = Arc::new(config.flags_json());
+        let spawn_err = |id: &'static str| move |source| MasterError::Spawn { id, source };
+        let master = runtime
+            .spawn("master", MasterProcess::new(core.clone(), flags.clone()))
+            .map_err(spawn_err("master"))?;
+        let mut others = Vec::new();
+        let metrics = runtime
+            .spawn("metrics", MetricsView { core: core.clone() })
+            .map_err(spawn_err("metrics"));
+        match metrics {
+            Ok(pid) => others.push(pid.upid().clone()),
+            Err(error) => {
+                runtime.terminate(&master);
+                return Err(error);
+            }
+        }
+        for (id, kind) in [
+            ("state", RootKind::State),
+            ("state.json", RootKind::State),
+            ("health", RootKind::Health),
+            ("version", RootKind::Version),
+        ] {
+            let view = RootView {
+                core: core.clone(),
+                flags: flags.clone(),
+                kind,
+            };
+            match runtime.spawn(id, view) {
+                Ok(pid) => others.push(pid.upid().clone()),
+                Err(source) => {
+                    runtime.terminate(&master);
+                    for pid in &others {
+                        runtime.terminate(pid);
+                    }
+                    return Err(MasterError::Spawn {
+                        id: match kind {
+                            RootKind::State => "state",
+                            RootKind::Health => "health",
+                            RootKind::Version => "version",
+                        },
+                        source,
+                    });
+                }
+            }
+        }
+        tracing::info!(pid = %master.upid(), id = %info.id, "master started");
+        Ok(MasterHandle {
+            runtime: runtime.clone(),
+            master,
+            others,
+            info,
+            core,
+            flags,
+        })
+    }
+}
+
+impl MasterHandle {
+    /// The master's pid (`master@ip:port`): where schedulers and agents send.
+    pub fn pid(&self) -> &Upid {
+        self.master.upid()
+    }
+
+    /// The master's description (id, pid, hostname, version, address).
+    pub fn info(&self) -> &MasterInfo {
+        &self.info
+    }
+
+    /// `/master/state` as JSON, rendered now.
+    pub fn state(&self) -> serde_json::Value {
+        crate::http::state_json(&self.core.lock(), &self.flags)
+    }
+
+    /// `/metrics/snapshot` as JSON, rendered now.
+    pub fn metrics(&self) -> serde_json::Value {
+        let now = self.runtime.clock().now();
+        crate::http::metrics_json(&self.core.lock(), now)
+    }
+
+    /// Asks the master and its HTTP views to stop (they finalize on their runtime's workers);
+    /// returns at once. [`MasterHandle::wait`] blocks until they are gone, after which a new
+    /// master can be spawned on the same runtime.
+    pub fn stop(&self) {
+        for pid in &self.others {
+            self.runtime.terminate(pid);
+        }
+        self.runtime.terminate(&self.master);
+    }
+
+    /// Blocks until the master process and its HTTP views have terminated. Do not call it from a
+    /// process of the master's runtime (that worker could be the one needed to finish them).
+    pub fn wait(&self) {
+        self.runtime.wait(&self.master);
+        for pid in &self.others {
+            self.runtime.wait(pid);
+        }
+    }
+}

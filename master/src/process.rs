@@ -1,0 +1,244 @@
+//! The master actor: converts messages, links and timers into [`MasterCore`] calls and performs
+//! the outputs. No logic lives here.
+//!
+//! The core sits behind a mutex shared with the small HTTP-only processes that serve the
+//! top-level aliases (`/state`, `/state.json`, `/health`, `/version`) and `/metrics/snapshot`:
+//! a route handler must answer synchronously, so those processes read the state directly. The
+//! lock is uncontended except while such a request is being rendered.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use mesos::protocol::*;
+use parking_lot::Mutex;
+use process::http::{Request, Response};
+use process::{Context, Handlers, Process, Timer, Upid};
+use serde_json::Value as Json;
+
+use crate::core::MasterCore;
+use crate::http;
+use crate::outputs::Output;
+
+/// The master process (`master@ip:port`).
+pub struct MasterProcess {
+    core: Arc<Mutex<MasterCore>>,
+    flags: Arc<Json>,
+    /// The armed timer: its deadline, generation and handle.
+    timer: Option<(Instant, u64, Timer)>,
+    timer_generation: u64,
+    /// A tick is queued in the mailbox already (coalesces bursts of triggering events).
+    tick_queued: bool,
+}
+
+impl MasterProcess {
+    pub(crate) fn new(core: Arc<Mutex<MasterCore>>, flags: Arc<Json>) -> MasterProcess {
+        MasterProcess {
+            core,
+            flags,
+            timer: None,
+            timer_generation: 0,
+            tick_queued: false,
+        }
+    }
+
+    /// Runs one input on the core and performs what it produced.
+    fn input(&mut self, ctx: &mut Context<'_, Self>, f: impl FnOnce(&mut MasterCore, Instant)) {
+        let now = ctx.now();
+        let (outputs, deadline) = {
+            let mut core = self.core.lock();
+            f(&mut core, now);
+            (core.drain_outputs(), core.next_deadline(now))
+        };
+        perform(ctx, outputs);
+        self.rearm(ctx, now, deadline);
+    }
+
+    fn message(
+        &mut self,
+        ctx: &mut Context<'_, Self>,
+        from: &Upid,
+        f: impl FnOnce(&mut MasterCore, Instant, &str),
+    ) {
+        let from = from.to_string();
+        self.input(ctx, |core, now| {
+            core.count_message();
+            f(core, now, &from)
+        });
+    }
+
+    fn tick(&mut self, ctx: &mut Context<'_, Self>) {
+        self.input(ctx, |core, now| core.tick(now));
+    }
+
+    /// Makes sure `tick` runs by `deadline`: queued at once when due (behind the messages
+    /// already in the mailbox, so a burst costs one allocation run), else one timer.
+    fn rearm(&mut self, ctx: &mut Context<'_, Self>, now: Instant, deadline: Instant) {
+        if deadline <= now {
+            if !self.tick_queued {
+                self.tick_queued = true;
+                let pid = ctx.pid();
+                drop(ctx.runtime().dispatch(&pid, |this: &mut Self, ctx| {
+                    this.tick_queued = false;
+                    this.tick(ctx);
+                }));
+            }
+            return;
+        }
+        if let Some((at, _, timer)) = &self.timer {
+            if *at <= deadline {
+                return;
+            }
+            timer.cancel();
+        }
+        self.timer_generation += 1;
+        let generation = self.timer_generation;
+        let timer = ctx.delay(deadline - now, move |this: &mut Self, ctx| {
+            if this
+                .timer
+                .as_ref()
+                .is_some_and(|(_, g, _)| *g == generation)
+            {
+                this.timer = None;
+            }
+            this.tick(ctx);
+        });
+        self.timer = Some((deadline, generation, timer));
+    }
+
+    fn render(&self, f: impl FnOnce(&MasterCore) -> Json) -> Response {
+        let core = self.core.lock();
+        Response::ok_json(&f(&core))
+    }
+}
+
+/// Sends the core's outputs.
+fn perform<P: Process>(ctx: &Context<'_, P>, outputs: Vec<Output>) {
+    for output in outputs {
+        match output {
+            Output::Send { to, message } => match to.parse::<Upid>() {
+                Ok(upid) => message.send_from(ctx, &upid),
+                Err(error) => {
+                    tracing::warn!(%to, message = message.name(), %error, "bad pid: message dropped")
+                }
+            },
+            Output::Link { pid } => match pid.parse::<Upid>() {
+                Ok(upid) => ctx.link(&upid),
+                Err(error) => tracing::warn!(%pid, %error, "bad pid: not linked"),
+            },
+        }
+    }
+}
+
+/// Installs `handler` for message type `$ty`, calling `MasterCore::$method(now, from, message)`.
+macro_rules! on {
+    ($h:expr, $($ty:ty => $method:ident),+ $(,)?) => {
+        $($h.on(|this: &mut MasterProcess, ctx, from, message: $ty| {
+            this.message(ctx, from, |core, now, from| core.$method(now, from, message))
+        });)+
+    };
+}
+
+impl Process for MasterProcess {
+    fn handlers(h: &mut Handlers<Self>) {
+        on!(h,
+            RegisterFrameworkMessage => register_framework,
+            ReregisterFrameworkMessage => reregister_framework,
+            UnregisterFrameworkMessage => unregister_framework,
+            DeactivateFrameworkMessage => deactivate_framework,
+            LaunchTasksMessage => launch_tasks,
+            ReviveOffersMessage => revive_offers,
+            SuppressOffersMessage => suppress_offers,
+            KillTaskMessage => kill_task,
+            StatusUpdateMessage => status_update,
+            StatusUpdateAcknowledgementMessage => acknowledge,
+            ReconcileTasksMessage => reconcile_tasks,
+            FrameworkToExecutorMessage => framework_to_executor,
+            ExecutorToFrameworkMessage => executor_to_framework,
+            ExitedExecutorMessage => exited_executor,
+            RegisterSlaveMessage => register_agent,
+            ReregisterSlaveMessage => reregister_agent,
+            UnregisterSlaveMessage => unregister_agent,
+        );
+        h.on(|this: &mut MasterProcess, ctx, from, _: PongSlaveMessage| {
+            this.message(ctx, from, |core, now, from| core.pong(now, from))
+        });
+        h.route("/state", |this: &mut MasterProcess, _, _: &Request| {
+            let flags = this.flags.clone();
+            this.render(|core| http::state_json(core, &flags))
+        });
+        h.route("/state.json", |this: &mut MasterProcess, _, _: &Request| {
+            let flags = this.flags.clone();
+            this.render(|core| http::state_json(core, &flags))
+        });
+        h.route("/frameworks", |this: &mut MasterProcess, _, _: &Request| {
+            this.render(http::frameworks_json)
+        });
+        h.route("/slaves", |this: &mut MasterProcess, _, _: &Request| {
+            this.render(http::slaves_json)
+        });
+        h.route("/health", |_: &mut MasterProcess, _, _: &Request| {
+            Response::text(200, "")
+        });
+    }
+
+    fn initialize(&mut self, ctx: &mut Context<'_, Self>) {
+        self.tick(ctx);
+    }
+
+    fn exited(&mut self, ctx: &mut Context<'_, Self>, pid: &Upid) {
+        let pid = pid.to_string();
+        self.input(ctx, |core, now| core.exited(now, &pid));
+    }
+}
+
+/// What a [`RootView`] answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RootKind {
+    /// `/state` and `/state.json`.
+    State,
+    /// `/health`.
+    Health,
+    /// `/version`.
+    Version,
+}
+
+/// Serves a top-level path (`/state`, `/state.json`, `/health`, `/version`): a process whose id is
+/// the path, answering its root route.
+pub(crate) struct RootView {
+    pub(crate) core: Arc<Mutex<MasterCore>>,
+    pub(crate) flags: Arc<Json>,
+    pub(crate) kind: RootKind,
+}
+
+impl Process for RootView {
+    fn handlers(h: &mut Handlers<Self>) {
+        h.route("/", |this: &mut RootView, _, _: &Request| match this.kind {
+            RootKind::State => {
+                let core = this.core.lock();
+                Response::ok_json(&http::state_json(&core, &this.flags))
+            }
+            RootKind::Health => Response::text(200, ""),
+            RootKind::Version => Response::ok_json(&serde_json::json!({
+                "version": mesos::VERSION,
+                "build_date": "",
+                "build_time": 0,
+                "build_user": "",
+            })),
+        });
+    }
+}
+
+/// The `metrics` process: `/metrics/snapshot`.
+pub(crate) struct MetricsView {
+    pub(crate) core: Arc<Mutex<MasterCore>>,
+}
+
+impl Process for MetricsView {
+    fn handlers(h: &mut Handlers<Self>) {
+        h.route("/snapshot", |this: &mut MetricsView, ctx, _: &Request| {
+            let now = ctx.now();
+            let core = this.core.lock();
+            Response::ok_json(&http::metrics_json(&core, now))
+        });
+    }
+}

@@ -1,0 +1,165 @@
+//! The driver actor: a thin process that turns master messages, timers and driver calls into
+//! [`DriverCore`] calls, and performs the outputs (sends, links, timers, scheduler callbacks).
+
+use std::cell::Cell;
+use std::sync::Arc;
+
+use process::{Context, Handlers, Process, Upid};
+
+use crate::protocol::*;
+
+use super::core::{Callback, DriverCore, Output, ToMaster};
+use super::driver::{DriverHandle, DriverShared};
+use super::{MasterDetector, Scheduler};
+
+thread_local! {
+    /// The driver whose callback this thread is running (0: none). Lets `stop`/`abort` called from a
+    /// callback return without waiting for their own process (which would deadlock).
+    static IN_CALLBACK_OF: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Whether the current thread is inside a callback of the driver `id`.
+pub(crate) fn in_callback_of(id: usize) -> bool {
+    IN_CALLBACK_OF.with(|c| c.get() == id)
+}
+
+/// The driver's process (`scheduler-<uuid>`).
+pub struct SchedulerProcess {
+    pub(crate) core: DriverCore,
+    scheduler: Box<dyn Scheduler>,
+    pub(crate) detector: Arc<dyn MasterDetector>,
+    shared: Arc<DriverShared>,
+    handle: Option<DriverHandle>,
+}
+
+impl SchedulerProcess {
+    pub(crate) fn new(
+        core: DriverCore,
+        scheduler: Box<dyn Scheduler>,
+        detector: Arc<dyn MasterDetector>,
+        shared: Arc<DriverShared>,
+    ) -> SchedulerProcess {
+        SchedulerProcess {
+            core,
+            scheduler,
+            detector,
+            shared,
+            handle: None,
+        }
+    }
+
+    /// Performs the core's outputs in order, then publishes the driver status.
+    pub(crate) fn perform(&mut self, ctx: &mut Context<'_, Self>, outputs: Vec<Output>) {
+        for output in outputs {
+            match output {
+                Output::Send(to, message) => send(ctx, &to, message),
+                Output::Link(to) => ctx.link(&to),
+                Output::RetryRegistration { after, generation } => {
+                    ctx.delay(after, move |this: &mut Self, ctx| {
+                        let out = this.core.retry_registration(generation);
+                        this.perform(ctx, out);
+                    });
+                }
+                Output::Callback(callback) => self.call(callback),
+            }
+        }
+        self.shared.publish(self.core.status());
+    }
+
+    fn call(&mut self, callback: Callback) {
+        let Some(driver) = self.handle.clone() else {
+            return;
+        };
+        let previous = IN_CALLBACK_OF.with(|c| c.replace(self.shared.id()));
+        let s = &mut self.scheduler;
+        match callback {
+            Callback::Registered(id, master) => s.registered(&driver, &id, &master),
+            Callback::Reregistered(master) => s.reregistered(&driver, &master),
+            Callback::Disconnected => s.disconnected(&driver),
+            Callback::ResourceOffers(offers) => s.resource_offers(&driver, offers),
+            Callback::OfferRescinded(id) => s.offer_rescinded(&driver, &id),
+            Callback::StatusUpdate(status) => s.status_update(&driver, &status),
+            Callback::FrameworkMessage(executor, agent, data) => {
+                s.framework_message(&driver, &executor, &agent, &data)
+            }
+            Callback::AgentLost(agent) => s.agent_lost(&driver, &agent),
+            Callback::ExecutorLost(executor, agent, status) => {
+                s.executor_lost(&driver, &executor, &agent, status)
+            }
+            Callback::Error(message) => s.error(&driver, &message),
+        }
+        IN_CALLBACK_OF.with(|c| c.set(previous));
+    }
+
+    fn handle_with<M>(
+        ctx: &mut Context<'_, Self>,
+        this: &mut Self,
+        from: &Upid,
+        message: M,
+        step: fn(&mut DriverCore, &Upid, M) -> Vec<Output>,
+    ) {
+        let out = step(&mut this.core, from, message);
+        this.perform(ctx, out);
+    }
+}
+
+fn send(ctx: &Context<'_, SchedulerProcess>, to: &Upid, message: ToMaster) {
+    match message {
+        ToMaster::Register(m) => ctx.send(to, m),
+        ToMaster::Reregister(m) => ctx.send(to, m),
+        ToMaster::Unregister(m) => ctx.send(to, m),
+        ToMaster::Deactivate(m) => ctx.send(to, m),
+        ToMaster::Launch(m) => ctx.send(to, m),
+        ToMaster::Kill(m) => ctx.send(to, m),
+        ToMaster::Revive(m) => ctx.send(to, m),
+        ToMaster::Suppress(m) => ctx.send(to, m),
+        ToMaster::Acknowledge(m) => ctx.send(to, m),
+        ToMaster::Reconcile(m) => ctx.send(to, m),
+        ToMaster::FrameworkMessage(m) => ctx.send(to, m),
+    }
+}
+
+macro_rules! on_core {
+    ($handlers:expr, $($message:ty => $method:ident),+ $(,)?) => {
+        $($handlers.on(|this: &mut SchedulerProcess, ctx, from: &Upid, message: $message| {
+            SchedulerProcess::handle_with(ctx, this, from, message, DriverCore::$method)
+        });)+
+    };
+}
+
+impl Process for SchedulerProcess {
+    fn handlers(handlers: &mut Handlers<Self>) {
+        on_core!(handlers,
+            FrameworkRegisteredMessage => on_registered,
+            FrameworkReregisteredMessage => on_reregistered,
+            ResourceOffersMessage => on_offers,
+            RescindResourceOfferMessage => on_rescind,
+            StatusUpdateMessage => on_status_update,
+            LostSlaveMessage => on_agent_lost,
+            ExitedExecutorMessage => on_executor_exited,
+            ExecutorToFrameworkMessage => on_framework_message,
+            FrameworkErrorMessage => on_error,
+        );
+    }
+
+    fn initialize(&mut self, ctx: &mut Context<'_, Self>) {
+        self.handle = Some(DriverHandle::new(
+            ctx.pid(),
+            ctx.runtime().clone(),
+            self.shared.clone(),
+        ));
+    }
+
+    fn exited(&mut self, ctx: &mut Context<'_, Self>, pid: &Upid) {
+        let out = self.core.exited(pid);
+        self.perform(ctx, out);
+    }
+
+    fn finalize(&mut self, _ctx: &mut Context<'_, Self>) {
+        // Whoever joins must not wait forever for a driver that is gone.
+        if self.core.status() == crate::scheduler::DriverStatus::Running {
+            self.shared.publish(crate::scheduler::DriverStatus::Aborted);
+        }
+        self.handle = None;
+    }
+}

@@ -1,0 +1,171 @@
+//! The seam between the runtime and the TCP/HTTP [`Transport`]: outbound envelopes, and the inbound
+//! handler that turns envelopes, HTTP requests and lost peers into runtime events.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock, Weak};
+
+use crate::error::Error;
+use crate::filters::Verdict;
+use crate::http::{Request, Responder, Response};
+use crate::router::{self, HttpLetter};
+use crate::runtime::{Config, Outbound, Shared, EXITED_MESSAGE, LINK_MESSAGE};
+use crate::transport::{Envelope, Transport, TransportConfig, TransportHandler};
+use crate::upid::Upid;
+
+/// The id of the runtime-level endpoint listing live processes: `GET /__processes__`.
+pub(crate) const PROCESSES_ENDPOINT: &str = "__processes__";
+
+/// Receives from the transport's event loop; must never block.
+pub(crate) struct Inbound {
+    /// Set once the runtime exists (the transport starts first, to learn its port).
+    shared: OnceLock<Weak<Shared>>,
+}
+
+impl Inbound {
+    fn shared(&self) -> Option<Arc<Shared>> {
+        self.shared.get().and_then(Weak::upgrade)
+    }
+}
+
+impl TransportHandler for Inbound {
+    fn deliver(&self, envelope: Envelope) {
+        match self.shared() {
+            Some(shared) => shared.deliver_remote(envelope),
+            None => {
+                tracing::warn!(to = %envelope.to, "message before the runtime started: dropped")
+            }
+        }
+    }
+
+    fn http(&self, request: Request, responder: Responder) {
+        match self.shared() {
+            Some(shared) => shared.serve_http(request, responder),
+            None => responder.respond(Response::text(503, "the runtime is starting")),
+        }
+    }
+
+    fn peer_lost(&self, peer: SocketAddr) {
+        if let Some(shared) = self.shared() {
+            shared.peer_lost(peer);
+        }
+    }
+}
+
+struct Remote {
+    transport: Transport,
+}
+
+impl Outbound for Remote {
+    fn send(&self, from: &Upid, to: &Upid, name: &str, body: Vec<u8>) {
+        let envelope = Envelope {
+            from: from.clone(),
+            to: to.clone(),
+            name: name.to_string(),
+            body,
+        };
+        self.transport.send(to.addr(), &envelope);
+    }
+
+    fn connect(&self, peer: SocketAddr) {
+        self.transport.connect(peer);
+    }
+
+    fn shutdown(&self) {
+        self.transport.shutdown();
+    }
+}
+
+/// A started transport, not yet attached to its runtime.
+pub(crate) struct Started {
+    /// The address to advertise in every local pid.
+    pub(crate) addr: SocketAddr,
+    pub(crate) outbound: Box<dyn Outbound>,
+    /// To [`attach`] once the runtime exists.
+    pub(crate) inbound: Arc<Inbound>,
+}
+
+/// Starts the listener for `config`.
+pub(crate) fn start(config: &Config) -> Result<Started, Error> {
+    let inbound = Arc::new(Inbound {
+        shared: OnceLock::new(),
+    });
+    let transport_config = TransportConfig {
+        max_frame_bytes: config.max_frame_bytes,
+        ..TransportConfig::default()
+    };
+    let transport = Transport::start(config.listen, transport_config, inbound.clone())
+        .map_err(|e| Error::Transport(e.to_string()))?;
+    let addr = transport.local_addr();
+    Ok(Started {
+        addr,
+        outbound: Box::new(Remote { transport }),
+        inbound,
+    })
+}
+
+/// Connects inbound traffic to the runtime.
+pub(crate) fn attach(inbound: &Inbound, shared: &Arc<Shared>) {
+    let _ = inbound.shared.set(Arc::downgrade(shared));
+}
+
+impl Shared {
+    /// An envelope from another runtime.
+    pub(crate) fn deliver_remote(&self, envelope: Envelope) {
+        let Envelope {
+            from,
+            to,
+            name,
+            body,
+        } = envelope;
+        match name.as_str() {
+            LINK_MESSAGE => {
+                let linked = self
+                    .registry
+                    .get(to.id())
+                    .is_some_and(|cell| cell.add_linker(from.clone()));
+                if !linked {
+                    self.notify_exited(&from, &to);
+                }
+            }
+            EXITED_MESSAGE => self.remote_exited(&from, &to),
+            _ => {
+                let mut observed = None;
+                if self.filters.is_active() {
+                    match self.filters.intercept_remote(&from, &to, &name, &body) {
+                        Verdict::Drop => return,
+                        Verdict::Deliver(observer) => observed = observer,
+                    }
+                }
+                match self.registry.get(to.id()) {
+                    Some(cell) => cell.deliver_encoded(from, name, body),
+                    None => tracing::warn!(%to, %from, message = %name,
+                        "remote message for an unknown process: dropped"),
+                }
+                if let Some(observed) = observed {
+                    observed.complete();
+                }
+            }
+        }
+    }
+
+    /// An HTTP request: `/{id}/{endpoint}` goes to that process's route.
+    pub(crate) fn serve_http(&self, request: Request, responder: Responder) {
+        let Some((id, endpoint)) = router::split_path(&request.path) else {
+            return responder.respond(router::json_error(
+                404,
+                "expected a path /{process id}/{endpoint}",
+            ));
+        };
+        if id == PROCESSES_ENDPOINT {
+            return responder.respond(Response::ok_json(&self.registry.ids()));
+        }
+        match self.registry.get(id) {
+            Some(cell) => cell.deliver_http(HttpLetter {
+                endpoint,
+                request,
+                responder,
+            }),
+            None => responder.respond(router::json_error(404, &format!("no process '{id}'"))),
+        }
+    }
+}

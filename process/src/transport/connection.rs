@@ -1,0 +1,336 @@
+//! One socket and its protocol state: frames (peer runtimes) or HTTP (anyone), decided by the first byte.
+
+use std::io::{self, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::sync::Arc;
+
+use mio::net::TcpStream;
+
+use super::frame::FrameDecoder;
+use super::queue::PeerQueue;
+use super::{event_loop::Command, Shared, TransportHandler};
+use crate::http::{ParseOutcome, RequestParser, Responder};
+
+/// Which side opened the connection.
+pub(crate) enum Role {
+    /// We connected to the runtime listening at `peer`; we write `queue` to it.
+    Outgoing {
+        peer: SocketAddr,
+        queue: Arc<PeerQueue>,
+        connecting: bool,
+    },
+    /// Someone connected to us; `peer` is their listen address once their first envelope told us.
+    Incoming { peer: Option<SocketAddr> },
+}
+
+/// What the bytes on this connection are.
+pub(crate) enum Protocol {
+    /// Nothing read yet.
+    Undecided,
+    Frames(FrameDecoder),
+    Http(HttpState),
+}
+
+/// An HTTP connection between requests.
+#[derive(Default)]
+pub(crate) struct HttpState {
+    /// Bytes received and not yet parsed into a request.
+    input: Vec<u8>,
+    /// A request was handed to the handler and its response has not been written yet.
+    in_flight: bool,
+    /// The in-flight request's connection stays open after its response.
+    keep_alive: bool,
+    /// The in-flight request is a HEAD: write headers only.
+    head: bool,
+    /// `100 Continue` was sent for the request being received.
+    sent_continue: bool,
+    /// Reading stopped because `input` is full while a request is in flight.
+    pub(crate) read_paused: bool,
+}
+
+/// How an orderly close is progressing.
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub(crate) enum Closing {
+    Open,
+    /// Close once `out` is written (HTTP `Connection: close`, or after an error response).
+    AfterFlush,
+    /// Our side is shut down for writing; read and discard until the client closes, so the kernel does
+    /// not reset the connection (and lose the response) because of unread input.
+    Draining {
+        discarded: usize,
+    },
+}
+
+/// Bytes a draining connection may still swallow before we give up and close it.
+const MAX_DRAIN_BYTES: usize = 1 << 20;
+/// Writes per flush before yielding to other connections.
+const WRITE_BUDGET: usize = 64;
+
+pub(crate) struct Connection {
+    pub(crate) stream: TcpStream,
+    pub(crate) generation: u64,
+    pub(crate) role: Role,
+    pub(crate) protocol: Protocol,
+    pub(crate) closing: Closing,
+    out: Vec<u8>,
+    written: usize,
+}
+
+/// Everything [`Connection`] needs from its event loop to handle input.
+pub(crate) struct Context<'a> {
+    pub(crate) handler: &'a dyn TransportHandler,
+    pub(crate) shared: &'a Arc<Shared>,
+    pub(crate) token: usize,
+    pub(crate) max_frame_bytes: usize,
+    pub(crate) parser: RequestParser,
+}
+
+/// Result of handing bytes or a response to a connection.
+pub(crate) enum Outcome {
+    Keep,
+    /// Close now; `reason` is logged as a warning.
+    Close {
+        reason: String,
+    },
+}
+
+/// Result of a flush.
+pub(crate) enum Flushed {
+    /// Everything written (or nothing to write).
+    Done,
+    /// The socket is full; a writable event will follow.
+    Blocked,
+    /// The write budget ran out with more to write; flush again soon.
+    Yielded,
+    /// The connection finished an orderly close and can be dropped.
+    Finished,
+    Failed(io::Error),
+}
+
+impl Connection {
+    pub(crate) fn new(stream: TcpStream, generation: u64, role: Role) -> Connection {
+        Connection {
+            stream,
+            generation,
+            role,
+            protocol: Protocol::Undecided,
+            closing: Closing::Open,
+            out: Vec::new(),
+            written: 0,
+        }
+    }
+
+    /// Queues bytes that must go out before anything else (the hello frame).
+    pub(crate) fn push_out(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
+    }
+
+    /// Whether the loop should read from the socket now. A closing connection always reads: it must see
+    /// the client's end of stream to be dropped.
+    pub(crate) fn wants_read(&self) -> bool {
+        self.closing != Closing::Open
+            || !matches!(&self.protocol, Protocol::Http(h) if h.read_paused)
+    }
+
+    /// Handles bytes just read.
+    pub(crate) fn on_input(&mut self, data: &[u8], cx: &Context<'_>) -> Outcome {
+        if let Closing::Draining { discarded } = &mut self.closing {
+            *discarded += data.len();
+            return if *discarded > MAX_DRAIN_BYTES {
+                Outcome::Close {
+                    reason: "client kept sending after the connection was closing".into(),
+                }
+            } else {
+                Outcome::Keep
+            };
+        }
+        if matches!(self.protocol, Protocol::Undecided) {
+            // Caller never passes an empty slice (a zero-byte read is end of stream). Our own outgoing
+            // connections only ever carry frames.
+            let incoming = matches!(self.role, Role::Incoming { .. });
+            self.protocol = if incoming && data.first().is_some_and(u8::is_ascii_uppercase) {
+                Protocol::Http(HttpState::default())
+            } else {
+                Protocol::Frames(FrameDecoder::new(cx.max_frame_bytes))
+            };
+        }
+        match &mut self.protocol {
+            Protocol::Frames(decoder) => {
+                let role = &mut self.role;
+                let handler = cx.handler;
+                let result = decoder.feed(data, |envelope| {
+                    if let Role::Incoming { peer: peer @ None } = role {
+                        *peer = Some(envelope.from.addr());
+                    }
+                    // Empty names are transport control frames (the hello).
+                    if !envelope.name.is_empty() {
+                        handler.deliver(envelope);
+                    }
+                });
+                match result {
+                    Ok(()) => Outcome::Keep,
+                    Err(e) => Outcome::Close {
+                        reason: e.to_string(),
+                    },
+                }
+            }
+            Protocol::Http(http) => {
+                http.input.extend_from_slice(data);
+                self.advance_http(cx)
+            }
+            Protocol::Undecided => Outcome::Keep,
+        }
+    }
+
+    /// Parses the next request if none is in flight, and hands it to the handler.
+    pub(crate) fn advance_http(&mut self, cx: &Context<'_>) -> Outcome {
+        let Protocol::Http(http) = &mut self.protocol else {
+            return Outcome::Keep;
+        };
+        if self.closing != Closing::Open {
+            return Outcome::Keep;
+        }
+        if http.in_flight {
+            // Pipelined input waits; stop reading once a whole further request could be buffered.
+            http.read_paused =
+                http.input.len() > cx.parser.max_header_bytes + cx.parser.max_body_bytes;
+            return Outcome::Keep;
+        }
+        http.read_paused = false;
+        match cx.parser.parse(&http.input) {
+            Ok(ParseOutcome::Partial { expects_continue }) => {
+                if expects_continue && !http.sent_continue {
+                    http.sent_continue = true;
+                    self.out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                }
+                Outcome::Keep
+            }
+            Ok(ParseOutcome::Complete {
+                request,
+                consumed,
+                keep_alive,
+                ..
+            }) => {
+                http.input.drain(..consumed);
+                http.in_flight = true;
+                http.sent_continue = false;
+                http.keep_alive = keep_alive;
+                http.head = request.method == "HEAD";
+                let shared = Arc::clone(cx.shared);
+                let (token, generation) = (cx.token, self.generation);
+                let responder = Responder::new(move |response| {
+                    shared.command(Command::Respond {
+                        token,
+                        generation,
+                        response,
+                    })
+                });
+                cx.handler.http(request, responder);
+                Outcome::Keep
+            }
+            Err(e) => {
+                tracing::warn!(peer = ?self.stream.peer_addr().ok(), "bad http request: {e}");
+                e.response().write_to(&mut self.out, false, true);
+                http.input = Vec::new();
+                self.closing = Closing::AfterFlush;
+                Outcome::Keep
+            }
+        }
+    }
+
+    /// Writes the response to the in-flight request; then the next pipelined request may start.
+    pub(crate) fn on_response(
+        &mut self,
+        response: crate::http::Response,
+        cx: &Context<'_>,
+    ) -> Outcome {
+        let Protocol::Http(http) = &mut self.protocol else {
+            return Outcome::Keep;
+        };
+        if !http.in_flight || self.closing != Closing::Open {
+            return Outcome::Keep;
+        }
+        http.in_flight = false;
+        let keep_alive = http.keep_alive && !response.closes_connection();
+        response.write_to(&mut self.out, keep_alive, !http.head);
+        if !keep_alive {
+            http.input = Vec::new();
+            self.closing = Closing::AfterFlush;
+            return Outcome::Keep;
+        }
+        self.advance_http(cx)
+    }
+
+    /// Writes `out`, refilling it from the peer queue for outgoing connections, until the socket is full,
+    /// everything is written, or the write budget is spent.
+    pub(crate) fn flush(&mut self) -> Flushed {
+        if let Role::Outgoing {
+            connecting: true, ..
+        } = self.role
+        {
+            return Flushed::Blocked;
+        }
+        for _ in 0..WRITE_BUDGET {
+            if self.written == self.out.len() {
+                self.out.clear();
+                self.written = 0;
+                let refilled = match &self.role {
+                    Role::Outgoing { queue, .. } => queue.take_into(&mut self.out),
+                    Role::Incoming { .. } => false,
+                };
+                if !refilled {
+                    return self.finish_if_closing();
+                }
+            }
+            match self.stream.write(&self.out[self.written..]) {
+                Ok(0) => return Flushed::Failed(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Flushed::Blocked,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Flushed::Failed(e),
+            }
+        }
+        Flushed::Yielded
+    }
+
+    fn finish_if_closing(&mut self) -> Flushed {
+        if self.closing == Closing::AfterFlush {
+            if self.stream.shutdown(Shutdown::Write).is_err() {
+                return Flushed::Finished;
+            }
+            self.closing = Closing::Draining { discarded: 0 };
+        }
+        Flushed::Done
+    }
+
+    /// True once a non-blocking connect has completed; an error if it failed.
+    pub(crate) fn check_connected(&mut self) -> io::Result<bool> {
+        if let Some(e) = self.stream.take_error()? {
+            return Err(e);
+        }
+        match self.stream.peer_addr() {
+            Ok(_) => {
+                if let Role::Outgoing { connecting, .. } = &mut self.role {
+                    *connecting = false;
+                }
+                // Latency matters more than packet count: batching is done in our buffers.
+                if let Err(e) = self.stream.set_nodelay(true) {
+                    tracing::debug!("cannot set TCP_NODELAY: {e}");
+                }
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub(crate) fn is_connecting(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Outgoing {
+                connecting: true,
+                ..
+            }
+        )
+    }
+}

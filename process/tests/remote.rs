@@ -1,0 +1,148 @@
+//! Two runtimes on two loopback ports exchanging messages over real TCP.
+mod util;
+
+use std::sync::mpsc;
+
+use process::{Context, Handlers, MessageMatch, Process, Upid};
+use util::{runtime, runtime_on, Ping, Pong, PATIENCE};
+
+/// Answers pings (from anywhere) with pongs.
+#[derive(Default)]
+struct Server {
+    pings: Vec<u64>,
+}
+
+impl Process for Server {
+    fn handlers(handlers: &mut Handlers<Self>) {
+        handlers.on(|this: &mut Self, ctx, _from, Ping(n)| {
+            this.pings.push(n);
+            ctx.reply(Pong(n + 1000));
+        });
+    }
+}
+
+/// Sends pings to a (remote) server and reports every pong on a channel.
+struct Client {
+    server: Upid,
+    pongs: mpsc::Sender<(Upid, u64)>,
+}
+
+impl Process for Client {
+    fn handlers(handlers: &mut Handlers<Self>) {
+        handlers.on(|this: &mut Self, _ctx, from, Pong(n)| {
+            let _ = this.pongs.send((from.clone(), n));
+        });
+        handlers.on(|this: &mut Self, ctx: &mut Context<Self>, _from, Ping(n)| {
+            ctx.send(&this.server, Ping(n));
+        });
+    }
+}
+
+#[test]
+fn request_response_between_two_runtimes() {
+    let node_a = runtime();
+    let node_b = runtime();
+    assert_ne!(node_a.addr(), node_b.addr());
+    let server = node_a.spawn("server", Server::default()).unwrap();
+    let (pongs_tx, pongs) = mpsc::channel();
+    let client = node_b
+        .spawn(
+            "client",
+            Client {
+                server: server.upid().clone(),
+                pongs: pongs_tx,
+            },
+        )
+        .unwrap();
+    for n in 0..100 {
+        node_b.send(&client, Ping(n));
+    }
+    for n in 0..100 {
+        let (from, pong) = pongs.recv_timeout(PATIENCE).expect("pong over TCP");
+        assert_eq!(pong, n + 1000, "pongs arrive in order");
+        assert_eq!(&from, server.upid());
+    }
+    let pings = node_a
+        .dispatch(&server, |s, _| s.pings.clone())
+        .wait()
+        .unwrap();
+    assert_eq!(pings, (0..100).collect::<Vec<_>>());
+}
+
+#[test]
+fn filters_see_remote_messages_on_both_sides() {
+    let node_a = runtime();
+    let node_b = runtime();
+    let server = node_a.spawn("server", Server::default()).unwrap();
+    let (pongs_tx, pongs) = mpsc::channel();
+    let client = node_b
+        .spawn(
+            "client",
+            Client {
+                server: server.upid().clone(),
+                pongs: pongs_tx,
+            },
+        )
+        .unwrap();
+    // Sender side (typed) and receiver side (by name) both observe the ping.
+    let leaving = node_b
+        .filters()
+        .await_message::<Ping>(MessageMatch::any().from(&client).to(server.upid()));
+    let arriving = node_a
+        .filters()
+        .await_message::<Ping>(MessageMatch::any().to(&server));
+    // The receiver drops the first pong that arrives back on node B: a lost pong.
+    let lost = node_b
+        .filters()
+        .drop_message::<Pong>(MessageMatch::any().to(&client));
+    node_b.send(&client, Ping(7));
+    assert_eq!(leaving.wait_timeout(PATIENCE).unwrap().message, Ping(7));
+    let arrived = arriving.wait_timeout(PATIENCE).unwrap();
+    assert_eq!((arrived.message, &arrived.from), (Ping(7), client.upid()));
+    assert_eq!(lost.wait_timeout(PATIENCE).unwrap().message, Pong(1007));
+    node_b.send(&client, Ping(8));
+    assert_eq!(pongs.recv_timeout(PATIENCE).unwrap().1, 1008);
+    assert!(pongs.try_recv().is_err(), "the dropped pong never arrived");
+}
+
+#[test]
+fn a_restarted_peer_on_the_same_port_is_reached_again() {
+    let node_b = runtime();
+    let node_a = runtime();
+    let addr = node_a.addr();
+    let server = node_a.spawn("server", Server::default()).unwrap();
+    let server_upid = server.upid().clone();
+    let (pongs_tx, pongs) = mpsc::channel();
+    let client = node_b
+        .spawn(
+            "client",
+            Client {
+                server: server_upid.clone(),
+                pongs: pongs_tx,
+            },
+        )
+        .unwrap();
+    node_b.send(&client, Ping(1));
+    assert_eq!(pongs.recv_timeout(PATIENCE).unwrap().1, 1001);
+
+    drop(server);
+    drop(node_a);
+    let node_a = runtime_on(addr);
+    assert_eq!(node_a.addr(), addr);
+    node_a.spawn("server", Server::default()).unwrap();
+    // The first sends may race the old connection's teardown and be lost; keep asking until one lands.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let mut n = 2;
+    loop {
+        node_b.send(&client, Ping(n));
+        match pongs.recv_timeout(std::time::Duration::from_millis(200)) {
+            Ok((from, pong)) => {
+                assert_eq!(from, server_upid);
+                assert!(pong >= 1002);
+                break;
+            }
+            Err(_) if std::time::Instant::now() < deadline => n += 1,
+            Err(error) => panic!("no pong from the restarted peer: {error}"),
+        }
+    }
+}
