@@ -8,6 +8,11 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
+# The HA tests (issue 5) run against a real ZooKeeper server: Debian's package (Java 17 is present).
+if ! [ -f /usr/share/java/zookeeper.jar ]; then
+  apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends zookeeper >/dev/null
+fi
+
 # Every crate's unit, integration and doc tests, plus a build of every bench/bin target so they cannot rot.
 cargo build --workspace --all-targets --release --quiet
 cargo test --workspace --release

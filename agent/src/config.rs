@@ -4,6 +4,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use isolation::IsolationFlags;
 use mesos::Attributes;
 use process::Upid;
 
@@ -44,6 +45,8 @@ pub struct AgentConfig {
     pub registration_backoff_factor: Duration,
     /// Missed pings (of the master's ping timeout) before the agent considers its master gone.
     pub max_ping_timeouts: u32,
+    /// `--isolation`, `--cgroups_root`, `--cgroups_enable_cfs`: which isolator runs executors.
+    pub isolation: IsolationFlags,
 }
 
 impl Default for AgentConfig {
@@ -61,6 +64,7 @@ impl Default for AgentConfig {
             status_update_retry_interval_max: DEFAULT_RETRY_MAX,
             registration_backoff_factor: DEFAULT_REGISTRATION_BACKOFF,
             max_ping_timeouts: DEFAULT_MAX_PING_TIMEOUTS,
+            isolation: IsolationFlags::default(),
         }
     }
 }

@@ -4,10 +4,28 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use mesos::{ContainerId, ExecutorId, FrameworkId};
+use mesos::{ContainerId, ExecutorId, FrameworkId, Reason, TaskState, TaskStatus};
 use serde_json::{json, Value};
 
-use crate::isolator::{Isolator, ResourceStatistics};
+use crate::isolator::{Isolator, Limitation, ResourceStatistics};
+
+/// `status` as a failure for `limitation`: `TASK_FAILED`, `REASON_CONTAINER_LIMITATION_MEMORY` (or
+/// the general limitation reason) and the isolator's message (limit and usage).
+pub fn apply_limitation(limitation: &Limitation, status: TaskStatus) -> TaskStatus {
+    if status.state == TaskState::Finished {
+        // It completed: whatever the kernel did to another process did not fail it.
+        return status;
+    }
+    let reason = match limitation.resource {
+        "mem" => Reason::ContainerLimitationMemory,
+        _ => Reason::ContainerLimitation,
+    };
+    let mut status = status
+        .with_reason(reason)
+        .with_message(limitation.message.clone());
+    status.state = TaskState::Failed;
+    status
+}
 
 /// What `/monitor/statistics` says about an executor besides its usage.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +74,14 @@ impl SharedContainers {
     /// Locks (a panic elsewhere while holding it leaves consistent data: every update is one call).
     pub fn lock(&self) -> MutexGuard<'_, Containers> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `status` rewritten by [`apply_limitation`] if the isolator saw a limit enforced on the container.
+    pub fn limited(&self, container_id: &ContainerId, status: TaskStatus) -> TaskStatus {
+        match self.lock().isolator.limitation(container_id) {
+            Some(limitation) => apply_limitation(&limitation, status),
+            None => status,
+        }
     }
 
     /// `/monitor/statistics`: Mesos's JSON array, one entry per live executor.

@@ -30,6 +30,9 @@ pub enum AgentError {
     /// The command executor binary is not in the launcher directory.
     #[error("cannot find the command executor 'mesos-executor' in --launcher_dir {0}")]
     NoLauncher(PathBuf),
+    /// `--isolation` names an unknown isolator, or one this host cannot run.
+    #[error("{0}")]
+    Isolation(#[from] isolation::IsolatorError),
     /// The runtime refused the agent's processes.
     #[error("cannot start the agent process: {0}")]
     Runtime(#[from] process::Error),

@@ -26,6 +26,14 @@ fn attributes(text: &str) -> Result<Attributes, String> {
 }
 
 fn master(text: &str) -> Result<String, String> {
+    if text.trim().starts_with("zk://") {
+        // Followed through ZooKeeper (issue 5): the binary starts a detector.
+        return text
+            .trim()
+            .parse::<mesos_zookeeper::ZkUrl>()
+            .map(|_| text.trim().to_string())
+            .map_err(|e| e.to_string());
+    }
     parse_master(text)
         .map(|_| text.to_string())
         .map_err(|e| e.to_string())
@@ -40,7 +48,8 @@ fn master(text: &str) -> Result<String, String> {
     about = "The Mesos agent: offers this node's resources and runs tasks."
 )]
 pub struct Flags {
-    /// The master: host:port or master@host:port.
+    /// The master: host:port, master@host:port, or zk://host1:2181,host2:2181/mesos to follow the
+    /// leading master through ZooKeeper.
     #[arg(long, env = "MESOS_MASTER", value_parser = master)]
     pub master: String,
     /// The IP to listen on.
@@ -76,6 +85,16 @@ pub struct Flags {
     /// The first registration retry wait.
     #[arg(long, env = "MESOS_REGISTRATION_BACKOFF_FACTOR", default_value = "1secs", value_parser = duration)]
     pub registration_backoff_factor: Duration,
+    /// Isolators, comma-separated: posix/cpu,posix/mem (default), cgroups/cpu, cgroups/mem,
+    /// namespaces/pid, linux/capabilities.
+    #[arg(long, env = "MESOS_ISOLATION", default_value = isolation::DEFAULT_ISOLATION)]
+    pub isolation: String,
+    /// The cgroup (under the agent's own) holding the containers' cgroups.
+    #[arg(long, env = "MESOS_CGROUPS_ROOT", default_value = "mesos")]
+    pub cgroups_root: String,
+    /// Hard cpu limits through CFS quota (cgroups/cpu).
+    #[arg(long, env = "MESOS_CGROUPS_ENABLE_CFS", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub cgroups_enable_cfs: bool,
     /// The hostname to advertise.
     #[arg(long, env = "MESOS_HOSTNAME")]
     pub hostname: Option<String>,
@@ -96,6 +115,11 @@ impl Flags {
             status_update_retry_interval_min: self.status_update_retry_interval_min,
             status_update_retry_interval_max: self.status_update_retry_interval_max,
             registration_backoff_factor: self.registration_backoff_factor,
+            isolation: isolation::IsolationFlags {
+                isolation: self.isolation.clone(),
+                cgroups_root: self.cgroups_root.clone(),
+                cgroups_enable_cfs: self.cgroups_enable_cfs,
+            },
             ..AgentConfig::default()
         }
     }
@@ -129,6 +153,19 @@ mod tests {
             Duration::from_secs(60)
         );
         assert_eq!(config.attributes.text("rack"), Some("r1"));
+        assert_eq!(config.isolation, isolation::IsolationFlags::default());
+        let cgroups = Flags::try_parse_from([
+            "mesos-agent",
+            "--master=127.0.0.1:5050",
+            "--isolation=cgroups/cpu,cgroups/mem",
+            "--cgroups_root=test",
+            "--cgroups_enable_cfs",
+        ])
+        .unwrap()
+        .config();
+        assert_eq!(cgroups.isolation.isolation, "cgroups/cpu,cgroups/mem");
+        assert_eq!(cgroups.isolation.cgroups_root, "test");
+        assert!(cgroups.isolation.cgroups_enable_cfs);
     }
 
     #[test]

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
 
+use isolation::launch::SetupError;
+use isolation::LaunchInfo;
 use mesos::{AgentId, CommandInfo, ExecutorId};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid as OsPid;
@@ -33,6 +35,22 @@ pub enum LaunchError {
         executor_id: ExecutorId,
         /// The OS error.
         source: std::io::Error,
+    },
+    /// The isolator's launch requirements cannot be met (e.g. an unknown task user).
+    #[error("cannot isolate executor {executor_id}: {source}")]
+    Setup {
+        /// The executor.
+        executor_id: ExecutorId,
+        /// Why.
+        source: SetupError,
+    },
+    /// The sandbox cannot be handed to the task's user.
+    #[error("cannot give sandbox {path} to the task's user: {source}")]
+    Chown {
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        source: nix::Error,
     },
     /// The reaper thread could not be started.
     #[error("cannot start the reaper thread: {0}")]
@@ -94,17 +112,28 @@ pub fn command_argv(command: &CommandInfo) -> Option<(String, Option<String>, Ve
 }
 
 /// Starts the executor of `spec` in its sandbox, in a new session (so its whole tree can be found
-/// and killed), stdout/stderr to files there. When it exits, a reaper thread kills what is left of
-/// its session and runs `on_exit`.
-/// Returns the OS pid (also the session id).
+/// and killed), stdout/stderr to files there, the way the isolator's `launch` says (cgroups joined
+/// before exec, new pid and mount namespaces, capabilities dropped and the task's user, which then
+/// owns the sandbox). When it exits, a reaper thread kills what is left of its session and runs
+/// `on_exit`.
+/// Returns the OS pid (also the session id; with a pid namespace, the pid of the stand-in process
+/// that exits as the executor does).
 ///
 /// # Errors
 /// [`LaunchError`] when the sandbox, the process or the reaper cannot be created.
 pub fn launch(
     spec: &LaunchSpec,
     env: &ExecutorEnvironment,
+    launch: &LaunchInfo,
     on_exit: impl FnOnce(ExitInfo) + Send + 'static,
 ) -> Result<u32, LaunchError> {
+    let user = launch.task_user(spec.executor.command.user.as_deref(), &spec.framework.user);
+    let setup = launch
+        .child_setup(user.as_deref())
+        .map_err(|source| LaunchError::Setup {
+            executor_id: spec.executor.executor_id.clone(),
+            source,
+        })?;
     let sandbox_error = |source| LaunchError::Sandbox {
         path: spec.directory.clone(),
         source,
@@ -112,6 +141,17 @@ pub fn launch(
     std::fs::create_dir_all(&spec.directory).map_err(sandbox_error)?;
     let stdout = File::create(spec.directory.join("stdout")).map_err(sandbox_error)?;
     let stderr = File::create(spec.directory.join("stderr")).map_err(sandbox_error)?;
+    if let Some(user) = setup.user() {
+        // The task writes its sandbox as its own user.
+        for path in [
+            spec.directory.clone(),
+            spec.directory.join("stdout"),
+            spec.directory.join("stderr"),
+        ] {
+            nix::unistd::chown(&path, Some(user.uid), Some(user.gid))
+                .map_err(|source| LaunchError::Chown { path, source })?;
+        }
+    }
     let (program, arg0, args) = command_argv(&spec.executor.command)
         .ok_or_else(|| LaunchError::EmptyCommand(spec.executor.executor_id.clone()))?;
     let mut command = Command::new(program);
@@ -128,11 +168,12 @@ pub fn launch(
         command.env(&var.name, &var.value);
     }
     executor_env(&mut command, spec, env);
-    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    // SAFETY: setsid is async-signal-safe and touches no memory of the parent; `enter` only makes
+    // system calls on data prepared before the fork.
     unsafe {
-        command.pre_exec(|| {
+        command.pre_exec(move || {
             nix::unistd::setsid().map_err(std::io::Error::from)?;
-            Ok(())
+            setup.enter()
         });
     }
     let mut child = command.spawn().map_err(|source| LaunchError::Spawn {

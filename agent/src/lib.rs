@@ -26,7 +26,7 @@
 //! ping timeout), [`StatusUpdateManager`] (per-task ordered, retried, never-dropped updates) and
 //! [`AgentBook`] (frameworks, executors, tasks). The actor in `process.rs` wires them to messages,
 //! the [`launcher`] (child processes in their own session, a reaper thread per child) and the
-//! [`Isolator`] seam ([`PosixIsolator`] for now). The built-in command executor
+//! [`Isolator`] seam (the `isolation` crate, chosen by `--isolation`: [`PosixIsolator`] by default). The built-in command executor
 //! ([`CommandExecutor`], binary `mesos-executor`) runs command tasks through
 //! [`mesos::executor::ExecutorDriver`].
 #![deny(missing_docs)]
@@ -61,6 +61,7 @@ pub use crate::master_link::MasterLink;
 pub use crate::process::AgentProcess;
 pub use crate::state::AgentBook;
 pub use crate::status_update_manager::StatusUpdateManager;
+pub use isolation;
 
 /// The agent's process id, as in Mesos.
 pub const AGENT_PROCESS_ID: &str = "slave(1)";
@@ -70,14 +71,17 @@ pub const AGENT_PROCESS_ID: &str = "slave(1)";
 pub struct Agent;
 
 impl Agent {
-    /// Spawns an agent (process `slave(1)`, plus `monitor`) on `runtime` with the POSIX isolator. It
-    /// registers with `config.master` at once and keeps retrying until the master answers.
+    /// Spawns an agent (process `slave(1)`, plus `monitor`) on `runtime` with the isolator
+    /// `config.isolation` selects (POSIX by default). It registers with `config.master` at once and
+    /// keeps retrying until the master answers.
     ///
     /// # Errors
-    /// [`AgentError`] for a missing master, bad resources, an unusable work_dir, or a runtime that
-    /// already runs an agent.
+    /// [`AgentError`] for a missing master, bad resources, an unusable work_dir, an isolator this
+    /// host cannot run, or a runtime that already runs an agent.
     pub fn spawn(runtime: &Handle, config: AgentConfig) -> Result<AgentHandle, AgentError> {
-        Agent::spawn_with_isolator(runtime, config, Box::new(PosixIsolator::new()))
+        config.master.as_ref().ok_or(AgentError::NoMaster)?;
+        let isolator = isolator::build(&config.isolation)?;
+        Agent::spawn_with_isolator(runtime, config, isolator)
     }
 
     /// As [`spawn`](Agent::spawn), with another isolator.
@@ -182,6 +186,22 @@ impl AgentHandle {
         Ok(self
             .runtime
             .dispatch(&self.pid, move |agent, _ctx| f(agent))
+            .wait_timeout(VIEW_TIMEOUT)?)
+    }
+
+    /// Follows a new leading master (from a detector, e.g. `mesos_zookeeper::ZooKeeperDetector`):
+    /// the agent re-registers with it carrying its executors and tasks (or registers, if it never
+    /// was), and status updates not yet acknowledged are resent to it. The same master again is a
+    /// no-op.
+    ///
+    /// # Errors
+    /// [`AgentError::Runtime`] if the agent is not running.
+    pub fn set_master(&self, master: Upid) -> Result<(), AgentError> {
+        Ok(self
+            .runtime
+            .dispatch(&self.pid, move |agent, ctx| {
+                agent.master_detected(ctx, master)
+            })
             .wait_timeout(VIEW_TIMEOUT)?)
     }
 

@@ -234,3 +234,57 @@ fn requests_are_recorded_as_hints() {
     assert_eq!(h.allocator.requests("f1"), Some(&[res("cpus:8")][..]));
     assert!(h.allocator.request_resources("nope", vec![]).is_err());
 }
+
+fn shuffled_run(seed: u64) -> Vec<(String, String)> {
+    let mut h = Harness::<DrfSorter>::with_config(allocator::AllocatorConfig {
+        seed,
+        ..allocator::AllocatorConfig::default()
+    });
+    for i in 0..20 {
+        h.add_agent(&format!("a{i:02}"), "cpus:1;mem:1024");
+    }
+    h.add_framework("f1", "r1");
+    h.add_framework("f2", "r2");
+    pairs(&h.allocate())
+}
+
+#[test]
+fn the_agent_shuffle_is_seeded_and_deterministic() {
+    let a = shuffled_run(7);
+    assert_eq!(a, shuffled_run(7), "same seed, same offers");
+    assert_ne!(
+        a,
+        shuffled_run(8),
+        "another seed visits agents in another order"
+    );
+    let mut agents: Vec<&str> = a.iter().map(|(_, agent)| agent.as_str()).collect();
+    agents.sort_unstable();
+    agents.dedup();
+    assert_eq!(agents.len(), 20, "every agent offered exactly once");
+}
+
+#[test]
+fn deactivated_agents_are_skipped_until_reactivated() {
+    let mut h = Harness::<DrfSorter>::new();
+    h.add_agent("a1", "cpus:1;mem:1024");
+    h.add_agent("a2", "cpus:1;mem:1024");
+    h.add_framework("f1", "r");
+    h.allocator.deactivate_agent("a1").unwrap();
+    assert_eq!(pairs(&h.allocate()), [p("f1", "a2")]);
+    h.allocator.activate_agent("a1").unwrap();
+    h.advance(Duration::from_secs(1));
+    assert_eq!(pairs(&h.allocate()), [p("f1", "a1")]);
+}
+
+#[test]
+fn default_role_frameworks_get_unreserved_resources_only() {
+    let mut h = Harness::<DrfSorter>::new();
+    h.add_agent("a1", "cpus(eng):2;cpus:2;mem:1024");
+    h.add_framework("default-fw", "*");
+    let g = h.allocate();
+    assert_eq!(pairs(&g), [p("default-fw", "a1")]);
+    assert_eq!(g[0].resources, res("cpus:2;mem:1024"));
+    assert_eq!(&*g[0].role, "*");
+    // "*" is a framework role, not a role that can hold a weight.
+    assert!(h.allocator.update_weights(&[("*", 2.0)]).is_err());
+}

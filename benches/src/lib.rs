@@ -1,2 +1,3 @@
 //! placeholder
 pub mod allocator_grid;
+pub mod actors;

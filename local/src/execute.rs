@@ -18,7 +18,7 @@ use mesos::{
     about = "Runs one command task on a Mesos cluster and exits 0 if it finishes."
 )]
 pub struct ExecuteFlags {
-    /// The master, as host:port or master@host:port.
+    /// The master, as host:port, master@host:port or zk://host1:2181,host2:2181/mesos.
     #[arg(long, env = "MESOS_MASTER")]
     pub master: String,
     /// The task's name (also its id).

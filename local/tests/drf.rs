@@ -21,7 +21,7 @@ fn two_frameworks_split_one_agent() {
     // two each: either would happily take the whole agent) and hands the rest straight back.
     let mut launched: HashMap<&str, usize> = HashMap::new();
     let mut running: HashSet<String> = HashSet::new();
-    let deadline = Instant::now() + Duration::from_secs(3);
+    let deadline = Instant::now() + Duration::from_secs(2);
     while Instant::now() < deadline {
         for (name, driver, events) in [("a", &a, &mut a_events), ("b", &b, &mut b_events)] {
             for event in events.drain_for(Duration::from_millis(20)) {

@@ -40,7 +40,10 @@ fn a_crashing_executor_is_reported_lost() {
     }
     let status = status.unwrap();
     assert!(
-        matches!(status.state, mesos::TaskState::Failed | mesos::TaskState::Lost),
+        matches!(
+            status.state,
+            mesos::TaskState::Failed | mesos::TaskState::Lost
+        ),
         "{status:?}"
     );
     assert!(status.reason.is_some(), "{status:?}");

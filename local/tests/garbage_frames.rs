@@ -10,7 +10,9 @@ use mesos::{Filters, TaskState};
 use util::*;
 
 fn throw_garbage(addr: &str) {
-    let junk: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let junk: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     if let Ok(mut stream) = TcpStream::connect(addr) {
         let _ = stream.write_all(&junk);
     }

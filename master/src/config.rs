@@ -27,6 +27,9 @@ pub struct MasterConfig {
     pub agent_reregister_timeout: Duration,
     /// Seed of the allocator's agent shuffle; default: derived from the master's random id.
     pub seed: Option<u64>,
+    /// Start as a standby that answers nothing until elected (`MasterHandle::set_leadership`);
+    /// `false` (the default) is a standalone master, the leader from the start.
+    pub standby: bool,
 }
 
 impl Default for MasterConfig {
@@ -42,6 +45,7 @@ impl Default for MasterConfig {
             offer_timeout: None,
             agent_reregister_timeout: Duration::from_secs(600),
             seed: None,
+            standby: false,
         }
     }
 }

@@ -32,6 +32,15 @@ fn ping_timeout(text: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+fn zk_url(text: &str) -> Result<String, String> {
+    if !text.starts_with("zk://") {
+        return Err(format!(
+            "'{text}' is not a zookeeper url: expected zk://host1:2181,host2:2181/path"
+        ));
+    }
+    Ok(text.to_string())
+}
+
 fn reregister_timeout(text: &str) -> Result<Duration, String> {
     let d = duration(text)?;
     if d < Duration::from_secs(600) {
@@ -75,6 +84,17 @@ pub struct Flags {
     /// Time agents have to re-register after a master restart (at least 10mins).
     #[arg(long = "agent_reregister_timeout", alias = "slave_reregister_timeout", env = "MESOS_AGENT_REREGISTER_TIMEOUT", default_value = "10mins", value_parser = reregister_timeout)]
     pub agent_reregister_timeout: Duration,
+    /// ZooKeeper URL for leader election among masters, e.g. zk://host1:2181,host2:2181/mesos
+    /// (default: a standalone master).
+    #[arg(long = "zk", env = "MESOS_ZK", value_parser = zk_url, requires = "quorum")]
+    pub zk: Option<String>,
+    /// Size of the masters' quorum (required with --zk, as in Mesos; the soft-state master keeps no
+    /// replicated log, so it is only checked to be at least 1).
+    #[arg(long = "quorum", env = "MESOS_QUORUM", value_parser = clap::value_parser!(u32).range(1..))]
+    pub quorum: Option<u32>,
+    /// ZooKeeper session timeout: a crashed leader is replaced after about this long.
+    #[arg(long = "zk_session_timeout", env = "MESOS_ZK_SESSION_TIMEOUT", default_value = "10secs", value_parser = positive_duration)]
+    pub zk_session_timeout: Duration,
 }
 
 impl Flags {
@@ -91,6 +111,7 @@ impl Flags {
             offer_timeout: self.offer_timeout,
             agent_reregister_timeout: self.agent_reregister_timeout,
             seed: None,
+            standby: self.zk.is_some(),
         }
     }
 }
@@ -136,6 +157,23 @@ mod tests {
     }
 
     #[test]
+    fn zookeeper_flags() {
+        let f = parse(&[
+            "--zk=zk://h1:2181,h2:2181/mesos",
+            "--quorum=2",
+            "--zk_session_timeout=2secs",
+        ])
+        .unwrap();
+        assert_eq!(f.zk.as_deref(), Some("zk://h1:2181,h2:2181/mesos"));
+        assert_eq!(f.quorum, Some(2));
+        assert_eq!(f.zk_session_timeout, Duration::from_secs(2));
+        assert!(f.to_config().standby);
+        let standalone = parse(&[]).unwrap();
+        assert_eq!(standalone.zk_session_timeout, Duration::from_secs(10));
+        assert!(!standalone.to_config().standby);
+    }
+
+    #[test]
     fn bad_values_name_the_flag_and_the_form() {
         let cases = [
             (
@@ -156,6 +194,9 @@ mod tests {
             ),
             (&["--agent_reregister_timeout=1mins"][..], "at least 10mins"),
             (&["--port=http"][..], "--port"),
+            (&["--zk=host:2181/mesos", "--quorum=1"][..], "zk://"),
+            (&["--zk=zk://h:2181/mesos"][..], "--quorum"),
+            (&["--quorum=0"][..], "--quorum"),
             (&["--bogus=1"][..], "--bogus"),
         ];
         for (args, expected) in cases {

@@ -44,6 +44,7 @@ mod config;
 pub mod core;
 pub mod flags;
 pub mod http;
+mod leadership;
 mod master;
 mod outputs;
 mod process;

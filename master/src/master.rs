@@ -10,6 +10,7 @@ use process::{Handle, Pid, Upid};
 
 use crate::config::MasterConfig;
 use crate::core::{CoreConfig, MasterCore};
+use crate::leadership::Leadership;
 use crate::process::{MasterProcess, MetricsView, RootKind, RootView};
 
 /// Why a master could not start.
@@ -41,6 +42,7 @@ pub struct MasterHandle {
     info: MasterInfo,
     core: Arc<Mutex<MasterCore>>,
     flags: Arc<serde_json::Value>,
+    leadership: Arc<Leadership>,
 }
 
 fn machine_hostname() -> Option<String> {
@@ -95,13 +97,23 @@ impl Master {
         );
         let core = Arc::new(Mutex::new(core));
         let flags = Arc::new(config.flags_json());
+        let leadership = Arc::new(Leadership::new(!config.standby, &info));
         let spawn_err = |id: &'static str| move |source| MasterError::Spawn { id, source };
         let master = runtime
-            .spawn("master", MasterProcess::new(core.clone(), flags.clone()))
+            .spawn(
+                "master",
+                MasterProcess::new(core.clone(), flags.clone(), leadership.clone()),
+            )
             .map_err(spawn_err("master"))?;
         let mut others = Vec::new();
         let metrics = runtime
-            .spawn("metrics", MetricsView { core: core.clone() })
+            .spawn(
+                "metrics",
+                MetricsView {
+                    core: core.clone(),
+                    leadership: leadership.clone(),
+                },
+            )
             .map_err(spawn_err("metrics"));
         match metrics {
             Ok(pid) => others.push(pid.upid().clone()),
@@ -119,6 +131,7 @@ impl Master {
             let view = RootView {
                 core: core.clone(),
                 flags: flags.clone(),
+                leadership: leadership.clone(),
                 kind,
             };
             match runtime.spawn(id, view) {
@@ -147,6 +160,7 @@ impl Master {
             info,
             core,
             flags,
+            leadership,
         })
     }
 }
@@ -164,13 +178,31 @@ impl MasterHandle {
 
     /// `/master/state` as JSON, rendered now.
     pub fn state(&self) -> serde_json::Value {
-        crate::http::state_json(&self.core.lock(), &self.flags)
+        crate::process::state_with_leader(&self.core.lock(), &self.flags, &self.leadership)
     }
 
     /// `/metrics/snapshot` as JSON, rendered now.
     pub fn metrics(&self) -> serde_json::Value {
         let now = self.runtime.clock().now();
-        crate::http::metrics_json(&self.core.lock(), now)
+        crate::process::metrics_with_leader(&self.core.lock(), now, &self.leadership)
+    }
+
+    /// Whether this master acts as the leader (always, for a standalone master).
+    pub fn is_elected(&self) -> bool {
+        self.leadership.is_elected()
+    }
+
+    /// Applies a leader election's outcome (see `mesos_zookeeper::MasterContender`): `elected`
+    /// makes this master the leader, starting from fresh soft state that agents and frameworks
+    /// rebuild by re-registering; `false` makes it a standby that drops every message at once
+    /// (also the way to fence a master whose ZooKeeper session is gone). `leader` is what
+    /// `/master/state` shows as `leader`/`leader_info`. Returns when the master process has
+    /// applied it.
+    pub fn set_leadership(&self, elected: bool, leader: Option<MasterInfo>) {
+        let reply = self.runtime.dispatch(&self.master, move |this, ctx| {
+            this.set_leadership(ctx, elected, leader)
+        });
+        let _ = reply.wait();
     }
 
     /// Asks the master and its HTTP views to stop (they finalize on their runtime's workers);

@@ -17,12 +17,15 @@ use serde_json::Value as Json;
 
 use crate::core::MasterCore;
 use crate::http;
+use crate::leadership::Leadership;
 use crate::outputs::Output;
 
 /// The master process (`master@ip:port`).
 pub struct MasterProcess {
     core: Arc<Mutex<MasterCore>>,
     flags: Arc<Json>,
+    /// Whether this master leads (a standby drops every message and does no timed work).
+    leadership: Arc<Leadership>,
     /// The armed timer: its deadline, generation and handle.
     timer: Option<(Instant, u64, Timer)>,
     timer_generation: u64,
@@ -31,18 +34,28 @@ pub struct MasterProcess {
 }
 
 impl MasterProcess {
-    pub(crate) fn new(core: Arc<Mutex<MasterCore>>, flags: Arc<Json>) -> MasterProcess {
+    pub(crate) fn new(
+        core: Arc<Mutex<MasterCore>>,
+        flags: Arc<Json>,
+        leadership: Arc<Leadership>,
+    ) -> MasterProcess {
         MasterProcess {
             core,
             flags,
+            leadership,
             timer: None,
             timer_generation: 0,
             tick_queued: false,
         }
     }
 
-    /// Runs one input on the core and performs what it produced.
+    /// Runs one input on the core and performs what it produced. A standby (not elected) master
+    /// drops every input: agents and schedulers must talk to the leader only.
     fn input(&mut self, ctx: &mut Context<'_, Self>, f: impl FnOnce(&mut MasterCore, Instant)) {
+        if !self.leadership.is_elected() {
+            tracing::debug!("not the leading master: input dropped");
+            return;
+        }
         let now = ctx.now();
         let (outputs, deadline) = {
             let mut core = self.core.lock();
@@ -105,6 +118,37 @@ impl MasterProcess {
         self.timer = Some((deadline, generation, timer));
     }
 
+    /// Applies the election's outcome: on election, the master starts from fresh soft state at
+    /// `now` (the agent re-registration window starts now) and rebuilds it from the agents and
+    /// frameworks that re-register; a master that stops leading drops everything from then on.
+    pub(crate) fn set_leadership(
+        &mut self,
+        ctx: &mut Context<'_, Self>,
+        elected: bool,
+        leader: Option<mesos::MasterInfo>,
+    ) {
+        let was = self.leadership.is_elected();
+        if elected && !was {
+            let now = ctx.now();
+            let mut core = self.core.lock();
+            let mut config = core.config().clone();
+            config.start_wall_secs = core.wall(now);
+            *core = MasterCore::new(config, now);
+        }
+        if !elected {
+            if let Some((_, _, timer)) = self.timer.take() {
+                timer.cancel();
+            }
+        }
+        self.leadership.set(elected, leader);
+        if elected && !was {
+            tracing::info!(pid = %ctx.pid().upid(), "elected: acting as the leading master");
+            self.tick(ctx);
+        } else if was && !elected {
+            tracing::warn!(pid = %ctx.pid().upid(), "no longer the leading master");
+        }
+    }
+
     fn render(&self, f: impl FnOnce(&MasterCore) -> Json) -> Response {
         let core = self.core.lock();
         Response::ok_json(&f(&core))
@@ -163,12 +207,12 @@ impl Process for MasterProcess {
             this.message(ctx, from, |core, now, from| core.pong(now, from))
         });
         h.route("/state", |this: &mut MasterProcess, _, _: &Request| {
-            let flags = this.flags.clone();
-            this.render(|core| http::state_json(core, &flags))
+            let (flags, leadership) = (this.flags.clone(), this.leadership.clone());
+            this.render(|core| state_with_leader(core, &flags, &leadership))
         });
         h.route("/state.json", |this: &mut MasterProcess, _, _: &Request| {
-            let flags = this.flags.clone();
-            this.render(|core| http::state_json(core, &flags))
+            let (flags, leadership) = (this.flags.clone(), this.leadership.clone());
+            this.render(|core| state_with_leader(core, &flags, &leadership))
         });
         h.route("/frameworks", |this: &mut MasterProcess, _, _: &Request| {
             this.render(http::frameworks_json)
@@ -191,6 +235,24 @@ impl Process for MasterProcess {
     }
 }
 
+/// `/master/state` with the election's view of the leader.
+pub(crate) fn state_with_leader(core: &MasterCore, flags: &Json, leadership: &Leadership) -> Json {
+    let mut state = http::state_json(core, flags);
+    leadership.apply_to_state(&mut state);
+    state
+}
+
+/// `/metrics/snapshot` with `master/elected`.
+pub(crate) fn metrics_with_leader(
+    core: &MasterCore,
+    now: Instant,
+    leadership: &Leadership,
+) -> Json {
+    let mut metrics = http::metrics_json(core, now);
+    leadership.apply_to_metrics(&mut metrics);
+    metrics
+}
+
 /// What a [`RootView`] answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RootKind {
@@ -207,6 +269,7 @@ pub(crate) enum RootKind {
 pub(crate) struct RootView {
     pub(crate) core: Arc<Mutex<MasterCore>>,
     pub(crate) flags: Arc<Json>,
+    pub(crate) leadership: Arc<Leadership>,
     pub(crate) kind: RootKind,
 }
 
@@ -215,7 +278,7 @@ impl Process for RootView {
         h.route("/", |this: &mut RootView, _, _: &Request| match this.kind {
             RootKind::State => {
                 let core = this.core.lock();
-                Response::ok_json(&http::state_json(&core, &this.flags))
+                Response::ok_json(&state_with_leader(&core, &this.flags, &this.leadership))
             }
             RootKind::Health => Response::text(200, ""),
             RootKind::Version => Response::ok_json(&serde_json::json!({
@@ -231,6 +294,7 @@ impl Process for RootView {
 /// The `metrics` process: `/metrics/snapshot`.
 pub(crate) struct MetricsView {
     pub(crate) core: Arc<Mutex<MasterCore>>,
+    pub(crate) leadership: Arc<Leadership>,
 }
 
 impl Process for MetricsView {
@@ -238,7 +302,7 @@ impl Process for MetricsView {
         h.route("/snapshot", |this: &mut MetricsView, ctx, _: &Request| {
             let now = ctx.now();
             let core = this.core.lock();
-            Response::ok_json(&http::metrics_json(&core, now))
+            Response::ok_json(&metrics_with_leader(&core, now, &this.leadership))
         });
     }
 }

@@ -327,3 +327,32 @@ fn a_broken_agent_connection_rescinds_its_offers() {
     assert_eq!(state["deactivated_slaves"], 1);
     assert_eq!(state["slaves"][0]["active"], false);
 }
+
+#[test]
+fn a_framework_with_the_default_role_registers_and_is_offered() {
+    let (_rt, master) = start_master(MasterConfig::default());
+    let mut agent = Peer::new("slave(1)");
+    agent.send(
+        master.pid(),
+        RegisterSlaveMessage {
+            agent: AgentInfo::new("node-1").with_resources("cpus:2;mem:512".parse().unwrap()),
+            version: mesos::VERSION.into(),
+        },
+    );
+    let _: SlaveRegisteredMessage = agent.expect();
+    let mut scheduler = Peer::new("scheduler-1");
+    scheduler.send(
+        master.pid(),
+        RegisterFrameworkMessage {
+            framework: FrameworkInfo::new("tester", "default-role"),
+            suppressed_roles: vec![],
+        },
+    );
+    let _: FrameworkRegisteredMessage = scheduler.expect();
+    let offers: ResourceOffersMessage = scheduler.expect();
+    assert_eq!(
+        offers.offers[0].resources,
+        "cpus:2;mem:512".parse().unwrap()
+    );
+    assert_eq!(master.state()["frameworks"][0]["role"], "*");
+}

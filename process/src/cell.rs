@@ -8,14 +8,20 @@
 //! - `TERMINATED`: finalized; letters that still arrive are dropped by their sender.
 //!
 //! The race this prevents: a worker finds the mailbox empty and goes idle while a sender pushes. The
-//! sender pushes then reads the state; the worker stores `IDLE` then re-reads the mailbox; both with a
-//! `SeqCst` fence in between, so at least one of them sees the other and the letter is never stranded.
+//! sender swaps itself into the mailbox's head then reads the state; the worker stores `IDLE` then
+//! reads the head; all four are `SeqCst` (store-buffering is forbidden between them), so at least one
+//! sees the other and the letter is never stranded. No fence is needed: on x86 the sender's `swap` is
+//! already a full barrier and the `SeqCst` loads are plain loads.
+//!
+//! The state machine is also the only lock on the process: the one worker that holds a `BUSY` cell
+//! owns its slot (the process value) and is the mailbox's only consumer, so a turn takes no lock.
 
+use std::cell::UnsafeCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{fence, AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::Mutex;
 
 use crate::context::Context;
 use crate::mailbox::Mailbox;
@@ -57,20 +63,10 @@ pub(crate) enum Letter<P: Process> {
         from: Sender,
         body: Payload,
     },
-    /// A remote message, decoded on the process by its handler's type (boxed, like `Http`, to keep
-    /// every letter small: letters are moved a few times on the hot path).
-    Encoded(Box<Encoded>),
     Dispatch(DispatchFn<P>),
     Http(Box<HttpLetter>),
     /// Letters a worker buffered for this process during one handler (see `workers::buffer`).
     Batch(Vec<Letter<P>>),
-}
-
-/// A message from another runtime, still encoded.
-pub(crate) struct Encoded {
-    from: Upid,
-    name: String,
-    body: Vec<u8>,
 }
 
 /// A control-lane entry; these overtake queued letters.
@@ -126,10 +122,18 @@ pub(crate) struct Cell<P: Process> {
     mailbox: Mailbox<Letter<P>>,
     control: Mutex<Vec<Control>>,
     linkers: Mutex<Vec<Upid>>,
-    /// The process state; locked by the one worker running the cell (never contended in steady state:
-    /// the state machine admits one runner), which also makes that worker the mailbox's only consumer.
-    slot: Mutex<Slot<P>>,
+    /// The process state: owned by the one worker that runs the `BUSY` cell (the state machine admits
+    /// one runner), which also makes that worker the mailbox's only consumer.
+    slot: UnsafeCell<Slot<P>>,
+    /// Serialises the mailbox's consumers once the process terminated: the finalizing worker and
+    /// senders discarding letters that arrived late.
+    discard: Mutex<()>,
 }
+
+// SAFETY: `slot` is only touched by the worker running the cell, and the state machine (`IDLE` ->
+// `BUSY` by exactly one party, then one `run` at a time) admits one such worker; everything else is
+// atomic or locked. `Slot<P>` is `Send` (processes and letters are).
+unsafe impl<P: Process> Sync for Cell<P> {}
 
 impl<P: Process> Cell<P> {
     /// A new cell, already `BUSY` so that its first turn (running `initialize`) is scheduled by the
@@ -150,11 +154,12 @@ impl<P: Process> Cell<P> {
             mailbox: Mailbox::new(),
             control: Mutex::new(Vec::new()),
             linkers: Mutex::new(Vec::new()),
-            slot: Mutex::new(Slot {
+            slot: UnsafeCell::new(Slot {
                 process: Some(process),
                 initialized: false,
                 batch: None,
             }),
+            discard: Mutex::new(()),
         })
     }
 
@@ -204,7 +209,7 @@ impl<P: Process> Cell<P> {
                 }
                 slot.batch = None;
             }
-            // SAFETY: callers hold the slot lock, which makes them the mailbox's only consumer.
+            // SAFETY: callers run the cell, which makes them the mailbox's only consumer.
             match unsafe { self.mailbox.pop() } {
                 Some(Letter::Batch(batch)) => slot.batch = Some(batch.into_iter()),
                 other => return other,
@@ -214,8 +219,9 @@ impl<P: Process> Cell<P> {
 
     #[inline]
     fn notify(&self) {
-        fence(Ordering::SeqCst);
-        match self.state.load(Ordering::Relaxed) {
+        // SeqCst: pairs with the worker's `IDLE` store and head load (see the module docs); the push
+        // before this was a SeqCst swap.
+        match self.state.load(Ordering::SeqCst) {
             IDLE if self
                 .state
                 .compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Relaxed)
@@ -230,38 +236,53 @@ impl<P: Process> Cell<P> {
 
     /// Drops letters that reached a terminated process (resolving dispatch replies as abandoned).
     fn discard_mail(&self) {
-        let slot = self.slot.lock();
-        let letters = self.drain_letters(&slot);
+        let guard = self.discard.lock();
+        // SAFETY: terminated cells never run again; the `discard` lock makes us the only consumer.
+        let letters = unsafe { self.drain_letters(false) };
         let controls = std::mem::take(&mut *self.control.lock());
-        drop(slot);
+        drop(guard);
         drop(letters);
         drop(controls);
     }
 
-    fn drain_letters(&self, _slot: &MutexGuard<'_, Slot<P>>) -> Vec<Letter<P>> {
+    /// Takes every queued letter; with `finish_pushes`, also waits for pushes that are half-way (a
+    /// sender that swapped itself in before `TERMINATED` but has not linked its node yet, and so may
+    /// have missed the state change).
+    ///
+    /// # Safety
+    /// The caller is the mailbox's only consumer.
+    unsafe fn drain_letters(&self, finish_pushes: bool) -> Vec<Letter<P>> {
         let mut letters = Vec::new();
-        // SAFETY: the caller holds the slot lock, which makes it the mailbox's only consumer.
-        while let Some(letter) = unsafe { self.mailbox.pop() } {
-            letters.push(letter);
+        let mut spins = 0u32;
+        loop {
+            while let Some(letter) = self.mailbox.pop() {
+                letters.push(letter);
+            }
+            if !finish_pushes || !self.mailbox.has_pending() {
+                return letters;
+            }
+            spins += 1;
+            backoff(spins);
         }
-        letters
     }
 
     /// One turn: initialize if needed, then control events and up to [`BUDGET`] letters, repeated
     /// while letters keep coming and nothing else waits.
     fn turn(&self) {
         let shared = self.runtime.shared();
-        let mut slot = self.slot.lock();
+        // SAFETY: only the worker running this BUSY cell gets here (see the `Sync` impl).
+        let slot = unsafe { &mut *self.slot.get() };
         if slot.process.is_none() {
             return;
         }
         if !slot.initialized {
             slot.initialized = true;
-            if let Flow::Terminate = self.invoke(&mut slot, None, |p, ctx| p.initialize(ctx)) {
+            if let Flow::Terminate = self.invoke(slot, None, |p, ctx| p.initialize(ctx)) {
                 return self.terminate_now(slot);
             }
         }
         let mut handled = 0;
+        let mut retakes = 0u32;
         loop {
             if self.has_control.load(Ordering::Acquire) {
                 let controls = {
@@ -273,7 +294,7 @@ impl<P: Process> Cell<P> {
                     let flow = match control {
                         Control::Terminate => Flow::Terminate,
                         Control::Exited(pid) => {
-                            self.invoke(&mut slot, None, |p, ctx| p.exited(ctx, &pid))
+                            self.invoke(slot, None, |p, ctx| p.exited(ctx, &pid))
                         }
                     };
                     if let Flow::Terminate = flow {
@@ -285,23 +306,24 @@ impl<P: Process> Cell<P> {
                 handled = 0;
                 if shared.scheduler.has_queued() {
                     // Stay BUSY and go to the back of the queue: fairness for the waiting processes.
-                    drop(slot);
+                    // Nothing touches `slot` after this: another worker may run the cell at once.
                     shared.scheduler.requeue(self.arc());
                     return;
                 }
             }
-            match self.next_letter(&mut slot) {
+            match self.next_letter(slot) {
                 Some(letter) => {
                     handled += 1;
-                    if let Flow::Terminate = self.handle(&mut slot, letter) {
+                    retakes = 0;
+                    if let Flow::Terminate = self.handle(slot, letter) {
                         return self.terminate_now(slot);
                     }
                 }
                 None => {
                     // A SeqCst store, then SeqCst loads in `has_pending`: pairs with the sender's
-                    // push + SeqCst fence + state load (store-buffering is forbidden for SeqCst).
+                    // SeqCst swap + SeqCst state load (store-buffering is forbidden for SeqCst).
                     self.state.store(IDLE, Ordering::SeqCst);
-                    // SAFETY: still holding the slot lock.
+                    // SAFETY: we still run the cell until another party moves it to BUSY.
                     let pending = unsafe { self.mailbox.has_pending() }
                         || self.has_control.load(Ordering::SeqCst);
                     if pending
@@ -310,7 +332,12 @@ impl<P: Process> Cell<P> {
                             .compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Relaxed)
                             .is_ok()
                     {
-                        // A letter raced in and we took the cell back: keep going.
+                        // A letter raced in and we took the cell back: keep going. If its sender is
+                        // still linking its node (`pop` saw nothing), give it a moment.
+                        retakes += 1;
+                        if retakes > 1 {
+                            backoff(retakes);
+                        }
                         continue;
                     }
                     return;
@@ -331,29 +358,6 @@ impl<P: Process> Cell<P> {
                     Flow::Continue
                 }
             },
-            Letter::Encoded(encoded) => {
-                let Encoded { from, name, body } = *encoded;
-                match self.handlers.by_name(&name) {
-                    Some(entry) => match (entry.decode)(&body) {
-                        Ok(message) => {
-                            let sender = Sender::Upid(from);
-                            self.invoke(slot, Some(&sender), |p, ctx| {
-                                (entry.call)(p, ctx, sender.upid(), message)
-                            })
-                        }
-                        Err(error) => {
-                            tracing::warn!(process = %self.upid, %from, message = %name, %error,
-                            "undecodable remote message: dropped");
-                            Flow::Continue
-                        }
-                    },
-                    None => {
-                        tracing::warn!(process = %self.upid, %from, message = %name,
-                        "no handler installed for this remote message: dropped");
-                        Flow::Continue
-                    }
-                }
-            }
             Letter::Dispatch(f) => self.invoke(slot, None, f),
             Letter::Http(letter) => {
                 let handlers = self.handlers.clone();
@@ -396,17 +400,20 @@ impl<P: Process> Cell<P> {
     }
 
     /// Finalizes and drops the process, then tells linkers and waiters.
-    fn terminate_now(&self, mut slot: MutexGuard<'_, Slot<P>>) {
+    fn terminate_now(&self, slot: &mut Slot<P>) {
         let shared = self.runtime.shared();
-        let _ = self.invoke(&mut slot, None, |p, ctx| p.finalize(ctx));
+        let _ = self.invoke(slot, None, |p, ctx| p.finalize(ctx));
         let process = slot.process.take();
         let batch = slot.batch.take();
         self.state.store(TERMINATED, Ordering::SeqCst);
         fence(Ordering::SeqCst);
         // Senders that still see BUSY left their letters for us; later ones drop their own.
-        let letters = self.drain_letters(&slot);
+        let guard = self.discard.lock();
+        // SAFETY: we ran the cell and it never runs again; the `discard` lock keeps out senders
+        // discarding late letters.
+        let letters = unsafe { self.drain_letters(true) };
         let controls = std::mem::take(&mut *self.control.lock());
-        drop(slot);
+        drop(guard);
         // User `Drop` code must not cut termination short (linkers and waiters still need to hear).
         let dropped = catch_unwind(AssertUnwindSafe(move || {
             drop(process);
@@ -424,6 +431,16 @@ impl<P: Process> Cell<P> {
         }
         self.finished.store(true, Ordering::Release);
         shared.notify_terminated();
+    }
+}
+
+/// Waits a little for another thread to finish a push: spins first, then yields the CPU (the pusher
+/// may have been preempted).
+fn backoff(attempt: u32) {
+    if attempt < 16 {
+        std::hint::spin_loop();
+    } else {
+        std::thread::yield_now();
     }
 }
 
@@ -450,7 +467,25 @@ impl<P: Process> AnyCell for Cell<P> {
     }
 
     fn deliver_encoded(&self, from: Upid, name: String, body: Vec<u8>) {
-        self.deliver(Letter::Encoded(Box::new(Encoded { from, name, body })));
+        // Decoded here, on the delivering (transport) thread: the process gets a typed letter like a
+        // local one, the wire buffers are freed on the thread that allocated them, and decoding
+        // overlaps with the process's handling of earlier letters.
+        match self.handlers.by_name(&name) {
+            Some(entry) => match (entry.decode)(&body) {
+                Ok(message) => self.deliver_buffered(Letter::Message {
+                    from: Sender::Upid(from),
+                    body: message,
+                }),
+                Err(error) => {
+                    tracing::warn!(process = %self.upid, %from, message = %name, %error,
+                        "undecodable remote message: dropped")
+                }
+            },
+            None => {
+                tracing::warn!(process = %self.upid, %from, message = %name,
+                    "no handler installed for this remote message: dropped")
+            }
+        }
     }
 
     fn deliver_http(&self, letter: HttpLetter) {
@@ -462,7 +497,8 @@ impl<P: Process> AnyCell for Cell<P> {
         {
             let mut queue = self.control.lock();
             queue.push(control);
-            self.has_control.store(true, Ordering::Release);
+            // SeqCst: pairs with the worker's `IDLE` store and `has_control` load.
+            self.has_control.store(true, Ordering::SeqCst);
         }
         self.notify();
     }

@@ -147,7 +147,8 @@ impl<T> Mailbox<T> {
             next: AtomicPtr::new(ptr::null_mut()),
             value: Some(value),
         });
-        let previous = self.head.swap(node, Ordering::AcqRel);
+        // SeqCst: the consumer's emptiness check reads `head` (see `has_pending`).
+        let previous = self.head.swap(node, Ordering::SeqCst);
         // SAFETY: `previous` stays allocated until the consumer has moved past it, which needs this
         // very `next` link to be set first.
         unsafe { (*previous).next.store(node, Ordering::Release) };
@@ -188,7 +189,7 @@ impl<T> Mailbox<T> {
     /// # Safety
     /// The chain comes from `Mailbox::<T>::new_node`/`link`, is unpublished, and `last` ends it.
     pub(crate) unsafe fn push_chain(&self, first: *mut u8, last: *mut u8) {
-        let previous = self.head.swap(last.cast(), Ordering::AcqRel);
+        let previous = self.head.swap(last.cast(), Ordering::SeqCst);
         (*previous).next.store(first.cast(), Ordering::Release);
     }
 
@@ -209,13 +210,15 @@ impl<T> Mailbox<T> {
         value
     }
 
-    /// Whether a completed push is waiting.
+    /// Whether a push has started since the last value was taken: a completed one, or one that swapped
+    /// itself in but has not linked its node yet (then `pop` still returns `None` for a moment). Reads
+    /// `head` with `SeqCst`, pairing with the producers' `SeqCst` swap: a producer that then reads the
+    /// consumer's state either sees it go idle or is seen here.
     ///
     /// # Safety
     /// As for [`Mailbox::pop`].
     pub(crate) unsafe fn has_pending(&self) -> bool {
-        let tail = *self.tail.get();
-        !(*tail).next.load(Ordering::SeqCst).is_null()
+        self.head.load(Ordering::SeqCst) != *self.tail.get()
     }
 }
 

@@ -44,6 +44,14 @@ pub(crate) fn encode<M: Serialize>(message: &M) -> Result<Vec<u8>, bincode::erro
     bincode::serde::encode_to_vec(message, bincode_config())
 }
 
+/// Appends a message body's wire encoding to `out` (the send path reuses one buffer).
+pub(crate) fn encode_into<M: Serialize>(
+    message: &M,
+    out: &mut Vec<u8>,
+) -> Result<(), bincode::error::EncodeError> {
+    bincode::serde::encode_into_std_write(message, out, bincode_config()).map(|_| ())
+}
+
 /// Decodes a message body from the wire; trailing bytes are an error (a truncated or padded body is
 /// not the message its name claims).
 pub(crate) fn decode<M: DeserializeOwned>(body: &[u8]) -> Result<M, String> {

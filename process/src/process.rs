@@ -73,6 +73,7 @@ type DecodeFn = fn(&[u8]) -> Result<Payload, String>;
 /// One installed message handler.
 pub(crate) struct MessageEntry<P: Process> {
     pub(crate) type_id: TypeId,
+    pub(crate) name: &'static str,
     pub(crate) call: MessageFn<P>,
     pub(crate) decode: DecodeFn,
 }
@@ -120,6 +121,7 @@ impl<P: Process> Handlers<P> {
         let type_id = TypeId::of::<M>();
         let entry = MessageEntry {
             type_id,
+            name: M::NAME,
             call: Box::new(move |process, ctx, from, body| match body.take::<M>() {
                 Some(message) => handler(process, ctx, from, message),
                 None => tracing::error!(message = M::NAME, "handler table type mismatch"),
@@ -181,6 +183,9 @@ impl<P: Process> Handlers<P> {
 
     /// The handler for a remote message named `name`.
     pub(crate) fn by_name(&self, name: &str) -> Option<&MessageEntry<P>> {
+        if self.messages.len() <= LINEAR_LOOKUP_MAX {
+            return self.messages.iter().find(|entry| entry.name == name);
+        }
         self.by_name.get(name).map(|&index| &self.messages[index])
     }
 }

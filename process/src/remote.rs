@@ -9,7 +9,7 @@ use crate::filters::Verdict;
 use crate::http::{Request, Responder, Response};
 use crate::router::{self, HttpLetter};
 use crate::runtime::{Config, Outbound, Shared, EXITED_MESSAGE, LINK_MESSAGE};
-use crate::transport::{Envelope, Transport, TransportConfig, TransportHandler};
+use crate::transport::{Envelope, Parts, Transport, TransportConfig, TransportHandler};
 use crate::upid::Upid;
 
 /// The id of the runtime-level endpoint listing live processes: `GET /__processes__`.
@@ -56,14 +56,14 @@ struct Remote {
 }
 
 impl Outbound for Remote {
-    fn send(&self, from: &Upid, to: &Upid, name: &str, body: Vec<u8>) {
-        let envelope = Envelope {
-            from: from.clone(),
-            to: to.clone(),
-            name: name.to_string(),
+    fn send(&self, from: &Upid, to: &Upid, name: &str, body: &[u8]) {
+        let envelope = Parts {
+            from,
+            to,
+            name,
             body,
         };
-        self.transport.send(to.addr(), &envelope);
+        self.transport.send_parts(to.addr(), envelope);
     }
 
     fn connect(&self, peer: SocketAddr) {
@@ -142,6 +142,8 @@ impl Shared {
                         "remote message for an unknown process: dropped"),
                 }
                 if let Some(observed) = observed {
+                    // Whoever awaits this message may then `settle`: publish it first.
+                    crate::runtime::workers::flush_outbox();
                     observed.complete();
                 }
             }

@@ -1,6 +1,10 @@
 //! `mesos-agent`: runs one agent on its own runtime at --ip:--port.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mesos::scheduler::MasterDetector;
 
 use agent::flags::Flags;
 use agent::Agent;
@@ -35,9 +39,42 @@ fn main() {
             std::process::exit(1);
         }
     };
-    match Agent::spawn(&runtime, flags.config()) {
+    let mut config = flags.config();
+    // --master=zk://...: follow the leading master through ZooKeeper.
+    let detector = if flags.master.starts_with("zk://") {
+        match mesos_zookeeper::ZooKeeperDetector::from_url(&flags.master) {
+            Ok(detector) => {
+                tracing::info!(zk = %flags.master, "waiting for a leading master");
+                config.master = loop {
+                    if let Some(leader) = detector.wait_for_leader(Duration::from_secs(60)) {
+                        break Some(leader);
+                    }
+                };
+                Some(detector)
+            }
+            Err(err) => {
+                eprintln!("mesos-agent: --master={}: {err}", flags.master);
+                std::process::exit(1);
+            }
+        }
+    } else {
+        None
+    };
+    match Agent::spawn(&runtime, config) {
         Ok(agent) => {
             tracing::info!(pid = %agent.pid(), "agent started");
+            if let Some(detector) = &detector {
+                let follower = agent.clone();
+                detector.watch(Arc::new(move |leader| {
+                    if let Some(leader) = leader {
+                        let _ = follower.set_master(leader);
+                    }
+                }));
+                // A change between the first answer and the watch is not missed.
+                if let Some(leader) = detector.leader() {
+                    let _ = agent.set_master(leader);
+                }
+            }
             agent.wait();
         }
         Err(err) => {

@@ -151,6 +151,19 @@ impl AgentProcess {
 
     // ---- master ----
 
+    /// A detector reports a new leading master: re-register with it at once.
+    pub(crate) fn master_detected(&mut self, ctx: &mut Context<Self>, master: Upid) {
+        if same_process(&master, &self.master) {
+            return;
+        }
+        tracing::info!(old = %self.master, new = %master, "new leading master detected");
+        self.master = master;
+        let action = self.link.master_lost(ctx.now());
+        self.updates.pause();
+        self.send_registration(ctx, action);
+        self.schedule(ctx);
+    }
+
     fn send_registration(&mut self, ctx: &mut Context<Self>, action: LinkAction) {
         ctx.link(&self.master);
         match action {
@@ -312,8 +325,8 @@ impl AgentProcess {
             executor_id.clone(),
             spec.container_id.clone(),
         );
-        let launched = prepared.map_err(|e| e.to_string()).and_then(|()| {
-            launcher::launch(&spec, &env, move |exit| {
+        let launched = prepared.map_err(|e| e.to_string()).and_then(|launch| {
+            launcher::launch(&spec, &env, &launch, move |exit| {
                 // From the reaper thread back onto the agent.
                 drop(handle.dispatch(&agent, move |this, ctx| {
                     this.executor_exited(ctx, &fw, &ex, &container, exit)
@@ -363,11 +376,14 @@ impl AgentProcess {
     ) {
         // The reaper already killed what the executor left running in its session.
         self.children.remove(container_id);
-        {
+        let limitation = {
             let mut containers = self.containers.lock();
             containers.executors.remove(container_id);
+            // Asked before cleanup removes the evidence (e.g. the cgroup's OOM count).
+            let limitation = containers.isolator.limitation(container_id);
             let _ = containers.isolator.cleanup(container_id);
-        }
+            limitation
+        };
         let Some(exited) = self
             .book
             .executor_exited(framework_id, executor_id, &exit.description)
@@ -376,6 +392,10 @@ impl AgentProcess {
         };
         tracing::info!(%framework_id, %executor_id, how = %exit.description, "executor terminated");
         for status in exited.statuses {
+            let status = match &limitation {
+                Some(limitation) => crate::containers::apply_limitation(limitation, status),
+                None => status,
+            };
             self.agent_update(ctx, framework_id, Some(executor_id.clone()), status);
         }
         if exited.notify_master {
@@ -422,7 +442,18 @@ impl AgentProcess {
         self.handle_update(ctx, update);
     }
 
-    fn handle_update(&mut self, ctx: &mut Context<Self>, update: StatusUpdate) {
+    fn handle_update(&mut self, ctx: &mut Context<Self>, mut update: StatusUpdate) {
+        // A task that ended because the kernel enforced a container limit (OOM) fails with it.
+        if update.status.state.is_terminal() {
+            let container = update.executor_id.as_ref().and_then(|id| {
+                self.book
+                    .executor(&update.framework_id, id)
+                    .map(|e| e.container_id.clone())
+            });
+            if let Some(container_id) = container {
+                update.status = self.containers.limited(&container_id, update.status);
+            }
+        }
         self.book.update_task(&update);
         let terminating = self
             .book

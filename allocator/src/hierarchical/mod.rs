@@ -91,8 +91,19 @@ fn scalar_quantities(names: &mut ResourceNames, resources: &Resources) -> Scalar
     q
 }
 
+/// A role that can hold a weight: a valid role name other than the default role `*`.
 fn check_role(role: &str) -> Result<(), AllocatorError> {
     if role != "*" && is_valid_role(role) {
+        Ok(())
+    } else {
+        Err(AllocatorError::InvalidRole(role.to_string()))
+    }
+}
+
+/// A role a framework may subscribe to: any valid role, including Mesos's default role `*`, which
+/// frameworks get when they name none (they are offered unreserved resources only).
+fn check_framework_role(role: &str) -> Result<(), AllocatorError> {
+    if is_valid_role(role) {
         Ok(())
     } else {
         Err(AllocatorError::InvalidRole(role.to_string()))
@@ -193,7 +204,7 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
             return Err(AllocatorError::FrameworkExists(id.to_string()));
         }
         for role in options.roles.iter().chain(&options.suppressed_roles) {
-            check_role(role)?;
+            check_framework_role(role)?;
         }
         let id: Arc<str> = Arc::from(id);
         let fw = self.frameworks.insert(
@@ -256,7 +267,7 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
     ) -> Result<(), AllocatorError> {
         let fw = self.framework_index(id)?;
         for role in options.roles.iter().chain(&options.suppressed_roles) {
-            check_role(role)?;
+            check_framework_role(role)?;
         }
         let old: Vec<u32> = self
             .frameworks

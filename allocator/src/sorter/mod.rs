@@ -31,6 +31,10 @@ impl ClientId {
 /// Clients are `/`-separated paths (`eng/ci`), added inactive. Allocations are plain scalar
 /// quantities; the total is the sum over all agents. Every method is synchronous and
 /// deterministic, so tests can assert exact orders.
+///
+/// # Panics
+/// Methods taking a [`ClientId`] panic if it is not a current client of this sorter (a handle
+/// kept after `remove_client`): that is a bug in the caller, not a runtime condition.
 pub trait Sorter {
     /// A new, empty sorter.
     fn new() -> Self

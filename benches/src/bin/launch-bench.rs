@@ -26,7 +26,7 @@ struct Flags {
 fn parse_flags() -> Result<Flags, String> {
     let mut flags = Flags {
         tasks: 1000,
-        agent_resources: "cpus:64;mem:65536;disk:10000".into(),
+        agent_resources: "cpus:16;mem:65536;disk:10000".into(),
         task_resources: "cpus:0.1;mem:32".into(),
         role: "*".into(),
     };
@@ -110,7 +110,12 @@ impl Scheduler for Launcher {
     fn status_update(&mut self, driver: &DriverHandle, status: &TaskStatus) {
         let mut stats = self.stats.lock().expect("stats");
         if self.trace {
-            eprintln!("{:?} {} {}", self.start.elapsed(), status.task_id, status.state);
+            eprintln!(
+                "{:?} {} {}",
+                self.start.elapsed(),
+                status.task_id,
+                status.state
+            );
         }
         if status.state == TaskState::Running {
             if let Some(at) = stats.launched_at.remove(status.task_id.as_str()) {

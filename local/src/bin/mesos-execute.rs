@@ -13,10 +13,19 @@ fn main() {
     let flags: ExecuteFlags = flags::parse_or_exit();
     let outcome = Arc::new(Mutex::new(Outcome::default()));
     let scheduler = ExecuteScheduler::new(&flags, outcome.clone());
-    let driver = match SchedulerDriver::new(
+    // `zk://...` follows the leading master through ZooKeeper; `host:port` names one.
+    let detector = match mesos_zookeeper::detector(&flags.master) {
+        Ok(detector) => detector,
+        Err(error) => {
+            eprintln!("error: invalid value for '--master': {error}");
+            std::process::exit(1);
+        }
+    };
+    let driver = match SchedulerDriver::with_detector(
         scheduler,
         ExecuteScheduler::framework(&flags),
-        &flags.master,
+        detector,
+        mesos::scheduler::DriverOptions::default(),
     ) {
         Ok(driver) => driver,
         Err(error) => {

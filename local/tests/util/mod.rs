@@ -221,30 +221,26 @@ pub fn profile_dir() -> PathBuf {
 /// does not build other packages' binaries, so build it once if missing.
 pub fn ensure_command_executor() {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let dir = profile_dir();
-        if dir.join("mesos-executor").exists() {
-            return;
-        }
-        let target = dir.parent().expect("target dir").to_path_buf();
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut command = std::process::Command::new(cargo);
-        command
-            .args([
-                "build",
-                "-p",
-                "agent",
-                "--bin",
-                "mesos-executor",
-                "--target-dir",
-            ])
-            .arg(&target);
-        if dir.file_name().is_some_and(|n| n == "release") {
-            command.arg("--release");
-        }
-        let status = command.status().expect("cargo runs");
-        assert!(status.success(), "building mesos-executor failed");
-    });
+    ONCE.call_once(|| ensure_binary("agent", "mesos-executor"));
+}
+
+/// Builds `package`'s binary `bin` into this test's target directory unless it is there.
+pub fn ensure_binary(package: &str, bin: &str) {
+    let dir = profile_dir();
+    if dir.join(bin).exists() {
+        return;
+    }
+    let target = dir.parent().expect("target dir").to_path_buf();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = std::process::Command::new(cargo);
+    command
+        .args(["build", "-p", package, "--bin", bin, "--target-dir"])
+        .arg(&target);
+    if dir.file_name().is_some_and(|n| n == "release") {
+        command.arg("--release");
+    }
+    let status = command.status().expect("cargo runs");
+    assert!(status.success(), "building {bin} failed");
 }
 
 /// Filters that refuse nothing: unused resources come straight back in the next allocation.

@@ -35,6 +35,14 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .try_init();
+    let zk: Option<mesos_zookeeper::ZkUrl> = match flags.zk.as_deref().map(str::parse) {
+        None => None,
+        Some(Ok(url)) => Some(url),
+        Some(Err(error)) => {
+            eprintln!("mesos-master: --zk: {error}");
+            return ExitCode::from(1);
+        }
+    };
     let config = flags.to_config();
     let runtime = match Runtime::new(Config {
         listen: (config.ip, config.port).into(),
@@ -56,6 +64,19 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // With --zk the master starts as a standby and leads only while elected.
+    let contender = match &zk {
+        None => None,
+        Some(url) => match contend(url, &master, flags.zk_session_timeout) {
+            Ok(contender) => Some(contender),
+            Err(error) => {
+                eprintln!("mesos-master: --zk={url}: cannot join the election: {error}");
+                master.stop();
+                runtime.shutdown();
+                return ExitCode::from(1);
+            }
+        },
+    };
     // Output errors (a closed pipe) must not panic the master: they are ignored.
     let _ = writeln!(
         std::io::stdout(),
@@ -69,7 +90,36 @@ fn main() -> ExitCode {
         eprintln!("mesos-master: waiting for a signal failed: {error}");
     }
     let _ = writeln!(std::io::stdout(), "mesos-master: stopping");
+    // Leave the election first: a standby takes over now, not one session timeout later.
+    if let Some(contender) = contender {
+        contender.withdraw();
+    }
     master.stop();
     runtime.shutdown();
     ExitCode::SUCCESS
+}
+
+/// Joins the election: the master leads while elected; a fenced master (its ZooKeeper session is
+/// gone) stops acting at once and exits, as Mesos's does, to be restarted as a new contender.
+fn contend(
+    url: &mesos_zookeeper::ZkUrl,
+    master: &master::MasterHandle,
+    session_timeout: std::time::Duration,
+) -> Result<mesos_zookeeper::MasterContender, mesos_zookeeper::ZkError> {
+    let handle = master.clone();
+    mesos_zookeeper::MasterContender::start(
+        url,
+        master.info().clone(),
+        session_timeout,
+        move |event| match event {
+            mesos_zookeeper::ContenderEvent::LeaderChanged { leader, elected } => {
+                handle.set_leadership(elected, leader);
+            }
+            mesos_zookeeper::ContenderEvent::Fenced { reason } => {
+                handle.set_leadership(false, None);
+                eprintln!("mesos-master: lost the zookeeper election ({reason}): exiting");
+                std::process::exit(1);
+            }
+        },
+    )
 }

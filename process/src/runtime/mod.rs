@@ -58,7 +58,7 @@ impl Default for Config {
 
 /// Sends encoded messages to other runtimes: the seam to the TCP transport.
 pub(crate) trait Outbound: Send + Sync {
-    fn send(&self, from: &Upid, to: &Upid, name: &str, body: Vec<u8>);
+    fn send(&self, from: &Upid, to: &Upid, name: &str, body: &[u8]);
     /// Makes sure a connection to `peer` exists, so its loss is noticed (for links).
     fn connect(&self, peer: SocketAddr);
     fn shutdown(&self);
@@ -196,12 +196,30 @@ impl Shared {
             tracing::warn!(%to, message = M::NAME, "no transport on this runtime: remote message dropped");
             return;
         };
-        match message::encode(message) {
-            Ok(body) => outbound.send(from, to, M::NAME, body),
-            Err(error) => {
-                tracing::warn!(%to, message = M::NAME, %error, "cannot encode message: dropped")
-            }
+        // The body is encoded into a per-thread scratch buffer and copied into the peer's byte queue:
+        // no allocation per message once the buffer has grown.
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
+        SCRATCH.with(|scratch| {
+            let mut fresh = Vec::new();
+            // A `Serialize` impl that itself sends remotely gets a buffer of its own.
+            let mut borrowed = scratch.try_borrow_mut();
+            let body = match borrowed.as_deref_mut() {
+                Ok(scratch) => scratch,
+                Err(_) => &mut fresh,
+            };
+            body.clear();
+            match message::encode_into(message, body) {
+                Ok(()) => outbound.send(from, to, M::NAME, body),
+                Err(error) => {
+                    tracing::warn!(%to, message = M::NAME, %error, "cannot encode message: dropped")
+                }
+            }
+            if body.capacity() > 64 * 1024 {
+                *body = Vec::new();
+            }
+        });
     }
 
     /// `linker` (local) watches `target`.
@@ -224,7 +242,7 @@ impl Shared {
         };
         if self.links.add(target.clone(), linker.clone()) {
             outbound.connect(target.addr());
-            outbound.send(&linker, target, LINK_MESSAGE, Vec::new());
+            outbound.send(&linker, target, LINK_MESSAGE, &[]);
         }
     }
 
@@ -235,7 +253,7 @@ impl Shared {
                 cell.deliver_control(Control::Exited(target.clone()));
             }
         } else if let Some(outbound) = &self.outbound {
-            outbound.send(target, linker, EXITED_MESSAGE, Vec::new());
+            outbound.send(target, linker, EXITED_MESSAGE, &[]);
         }
     }
 

@@ -163,6 +163,33 @@ pub(crate) fn flush_outbox() {
     });
 }
 
+/// Runs `f` (a transport event loop) with the calling thread set up to buffer deliveries like a
+/// worker does: consecutive messages it decodes for one process travel as one batch (one mailbox node,
+/// one wake-up check) when [`flush_outbox`] runs after each read, and its mailbox nodes come from a
+/// cache. It has no LIFO slot: processes it makes runnable go to their runtime's shared queue.
+pub(crate) fn run_as_delivery_thread<R>(f: impl FnOnce() -> R) -> R {
+    let local = WorkerLocal {
+        scheduler: ptr::null(),
+        lifo: StdCell::new(None),
+        outbox: StdCell::new(None),
+        last_direct: StdCell::new(ptr::null()),
+        node_cache: RefCell::new(NodeCache::new()),
+    };
+    WORKER.with(|worker| worker.set(&local));
+    // Clears the pointer even if `f` panics, before `local` goes away.
+    struct Reset<'a>(&'a WorkerLocal);
+    impl Drop for Reset<'_> {
+        fn drop(&mut self) {
+            if let Some(outbox) = self.0.outbox.take() {
+                outbox.flush();
+            }
+            WORKER.with(|worker| worker.set(ptr::null()));
+        }
+    }
+    let _reset = Reset(&local);
+    f()
+}
+
 thread_local! {
     static WORKER: StdCell<*const WorkerLocal> = const { StdCell::new(ptr::null()) };
 }

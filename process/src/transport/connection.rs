@@ -167,6 +167,8 @@ impl Connection {
                         handler.deliver(envelope);
                     }
                 });
+                // Publishes what this read delivered (batched per process, see `run_as_delivery_thread`).
+                crate::runtime::workers::flush_outbox();
                 match result {
                     Ok(()) => Outcome::Keep,
                     Err(e) => Outcome::Close {

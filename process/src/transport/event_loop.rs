@@ -82,7 +82,11 @@ impl EventLoop {
         }
     }
 
-    pub(crate) fn run(mut self) {
+    pub(crate) fn run(self) {
+        crate::runtime::workers::run_as_delivery_thread(|| self.run_loop());
+    }
+
+    fn run_loop(mut self) {
         // Before any event: senders on this thread must never block on a full queue.
         self.shared.mark_loop_thread();
         let mut events = Events::with_capacity(1024);

@@ -12,7 +12,7 @@
 use std::str;
 
 use super::error::FrameError;
-use super::Envelope;
+use super::{Envelope, Parts};
 use crate::upid::Upid;
 
 /// Bytes of the big-endian length prefix.
@@ -68,12 +68,25 @@ impl FrameEncoder {
         max_frame_bytes: usize,
         out: &mut Vec<u8>,
     ) -> Result<usize, FrameError> {
+        self.encode_parts(envelope.parts(), max_frame_bytes, out)
+    }
+
+    /// [`FrameEncoder::encode`] from borrowed fields.
+    pub(crate) fn encode_parts(
+        &mut self,
+        envelope: Parts<'_>,
+        max_frame_bytes: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, FrameError> {
         let start = out.len();
+        out.reserve(
+            LENGTH_PREFIX_BYTES + 4 * 9 + envelope.name.len() + envelope.body.len() + 2 * 48,
+        );
         out.extend_from_slice(&[0; LENGTH_PREFIX_BYTES]);
-        write_bytes(out, self.from.text_of(&envelope.from).as_bytes());
-        write_bytes(out, self.to.text_of(&envelope.to).as_bytes());
+        write_bytes(out, self.from.text_of(envelope.from).as_bytes());
+        write_bytes(out, self.to.text_of(envelope.to).as_bytes());
         write_bytes(out, envelope.name.as_bytes());
-        write_bytes(out, &envelope.body);
+        write_bytes(out, envelope.body);
         let len = out.len() - start - LENGTH_PREFIX_BYTES;
         let max = max_frame_bytes.min(MAX_FRAME_LIMIT);
         if len > max {

@@ -3,7 +3,9 @@
 use parking_lot::{Condvar, Mutex};
 
 use super::frame::FrameEncoder;
-use super::{Envelope, TransportConfig};
+#[cfg(test)]
+use super::Envelope;
+use super::{Parts, TransportConfig};
 
 /// Bytes waiting for one peer, plus the encoder whose pid cache matches them.
 pub(crate) struct PeerQueue {
@@ -49,9 +51,19 @@ impl PeerQueue {
 
     /// Encodes `envelope` at the end of the queue. With `may_block`, waits while the queue is over
     /// `max_pending_bytes` (the event loop never passes `may_block`, so it cannot deadlock on itself).
+    #[cfg(test)]
     pub(crate) fn push(
         &self,
         envelope: &Envelope,
+        config: &TransportConfig,
+        may_block: bool,
+    ) -> Pushed {
+        self.push_parts(envelope.parts(), config, may_block)
+    }
+
+    pub(crate) fn push_parts(
+        &self,
+        envelope: Parts<'_>,
         config: &TransportConfig,
         may_block: bool,
     ) -> Pushed {
@@ -66,7 +78,7 @@ impl PeerQueue {
         }
         let was_empty = state.bytes.is_empty();
         let QueueState { bytes, encoder, .. } = &mut *state;
-        match encoder.encode(envelope, config.max_frame_bytes, bytes) {
+        match encoder.encode_parts(envelope, config.max_frame_bytes, bytes) {
             Ok(_) if was_empty => Pushed::First,
             Ok(_) => Pushed::Appended,
             Err(e) => {

@@ -398,3 +398,37 @@ fn declines_are_filtered_for_refuse_seconds() {
         1
     );
 }
+
+#[test]
+fn default_role_frameworks_are_offered_unreserved_resources() {
+    let mut h = Harness::new();
+    let fw = h.framework(SCHED, FrameworkInfo::new("u", "default"));
+    let agent = h.agent(AGENT, "cpus(eng):2;cpus:2;mem:1024");
+    let offers = h.allocate(SCHED);
+    assert_eq!(offers.len(), 1);
+    assert_eq!(offers[0].resources, "cpus:2;mem:1024".parse().unwrap());
+    assert_eq!(h.core.offers()[&offers[0].id].role, "*");
+    let out = h.launch(
+        SCHED,
+        &fw,
+        &[&offers[0]],
+        vec![command_task("t1", &agent, "cpus:2;mem:1024")],
+    );
+    assert!(matches!(&sends(&out, AGENT)[0], Outgoing::RunTask(_)));
+    // Failover re-registration keeps the default role working.
+    let mut info = FrameworkInfo::new("u", "default");
+    info.id = Some(fw.clone());
+    h.core.reregister_framework(
+        h.now,
+        SCHED2,
+        ReregisterFrameworkMessage {
+            framework: info,
+            failover: true,
+            suppressed_roles: vec![],
+        },
+    );
+    assert!(matches!(
+        &sends(&h.out(), SCHED2)[0],
+        Outgoing::FrameworkRegistered(_)
+    ));
+}

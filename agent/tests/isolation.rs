@@ -1,0 +1,335 @@
+//! The isolators on the real kernel, end to end through the real agent: cgroups memory limits and
+//! OOM, cpu shares and CFS quota, pid and mount namespaces, dropped capabilities, and killing a
+//! whole process tree. These need root and a writable cgroup filesystem (CI runs as root); without
+//! them they FAIL with a message saying so, never pass silently. The error for an isolator the host
+//! cannot run is tested without root.
+
+mod util;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use ::agent::isolation::cgroups::hierarchy::{locate, parse_mountinfo, parse_proc_cgroup};
+use ::agent::{Agent, AgentConfig, AgentError};
+use mesos::protocol::*;
+use mesos::*;
+use util::*;
+
+/// Fails the test (not skips it) unless we are root with a writable memory cgroup.
+fn require_privileges() {
+    assert!(
+        nix::unistd::Uid::effective().is_root(),
+        "the isolation tests need root (cgroups, namespaces, capabilities); run them as root as CI does"
+    );
+    let dir = agent_cgroup("memory").join("isolation-test-probe");
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| {
+        panic!(
+            "the isolation tests need a writable memory cgroup: cannot create {}: {e}",
+            dir.display()
+        )
+    });
+    let _ = std::fs::remove_dir(&dir);
+}
+
+/// The agent's (this test process's) cgroup directory for `controller`.
+fn agent_cgroup(controller: &str) -> PathBuf {
+    let mounts = parse_mountinfo(&std::fs::read_to_string("/proc/self/mountinfo").unwrap());
+    let members = parse_proc_cgroup(&std::fs::read_to_string("/proc/self/cgroup").unwrap());
+    let v2 = |dir: &Path| -> Vec<String> {
+        std::fs::read_to_string(dir.join("cgroup.controllers"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    locate(controller, &mounts, &members, v2)
+        .unwrap_or_else(|| panic!("the {controller} cgroup controller is not mounted"))
+        .agent_dir
+}
+
+/// A cgroups root of its own per test: each agent removes whatever it finds under its root.
+fn cgroups_root(test: &str) -> String {
+    format!("mesos-test-{test}-{}", std::process::id())
+}
+
+fn start(test: &str, isolation: &str, cfs: bool) -> Cluster {
+    require_privileges();
+    let root = cgroups_root(test);
+    let isolation = isolation.to_string();
+    let mut cluster = Cluster::start(test, true, false, move |config: &mut AgentConfig| {
+        config.isolation.isolation = isolation;
+        config.isolation.cgroups_root = root;
+        config.isolation.cgroups_enable_cfs = cfs;
+        config.resources = Some("cpus:8;mem:4096".into());
+    });
+    cluster.expect_register();
+    cluster
+}
+
+/// Stops the agent (its isolator then removes what is left) and removes the test's cgroups roots.
+fn finish(cluster: Cluster, test: &str) {
+    drop(cluster);
+    for controller in ["cpu", "cpuacct", "memory"] {
+        let root = agent_cgroup(controller).join(cgroups_root(test));
+        if root.exists() {
+            std::fs::remove_dir(&root)
+                .unwrap_or_else(|e| panic!("{} was left non-empty: {e}", root.display()));
+        }
+    }
+}
+
+fn task(id: &str, resources: &str, command: &str) -> TaskInfo {
+    TaskInfo::new(id, id, AgentId::new("agent-1"), resources.parse().unwrap())
+        .with_command(CommandInfo::shell(command))
+}
+
+/// Runs `task` for a framework that names no user (so tasks run as `nobody` when capabilities are
+/// dropped).
+fn run_as_unnamed_user(cluster: &Cluster, task: TaskInfo) {
+    let mut framework = FrameworkInfo::new("", "isolation-tests");
+    framework.id = Some(FrameworkId::new("fw-1"));
+    cluster.to_agent(RunTaskMessage {
+        framework_id: framework.id.clone().unwrap(),
+        framework,
+        pid: "scheduler@127.0.0.1:1".into(),
+        task,
+    });
+}
+
+fn wait_running(cluster: &mut Cluster, id: &str) {
+    loop {
+        let update = cluster.next_update(id);
+        match update.status.state {
+            TaskState::Running => return,
+            TaskState::Starting | TaskState::Staging => {}
+            other => panic!("{id} ended as {other}: {:?}", update.status.message),
+        }
+    }
+}
+
+fn terminal(cluster: &mut Cluster, id: &str) -> StatusUpdate {
+    cluster.states_until_terminal(id).pop().unwrap()
+}
+
+fn wait_exited(cluster: &mut Cluster, executor: &str) {
+    let executor = ExecutorId::new(executor);
+    cluster.wait_for("executor exit", |g| match g {
+        Got::Exited(m) if m.executor_id == executor => Some(()),
+        _ => None,
+    });
+}
+
+fn kill(cluster: &Cluster, id: &str) {
+    cluster.to_agent(KillTaskMessage {
+        framework_id: FrameworkId::new("fw-1"),
+        task_id: TaskId::new(id),
+    });
+}
+
+/// cpu seconds (user + system) per executor, from `/monitor/statistics`.
+fn cpu_seconds(cluster: &Cluster, executor: &str) -> (f64, serde_json::Value) {
+    let stats = cluster.agent.statistics();
+    let entry = stats
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["executor_id"] == executor)
+        .unwrap_or_else(|| panic!("no statistics for {executor}: {stats:#}"))
+        .clone();
+    let s = &entry["statistics"];
+    let total =
+        s["cpus_user_time_secs"].as_f64().unwrap() + s["cpus_system_time_secs"].as_f64().unwrap();
+    (total, s.clone())
+}
+
+fn container_cgroups(test: &str, controller: &str) -> Vec<PathBuf> {
+    let root = agent_cgroup(controller).join(cgroups_root(test));
+    std::fs::read_dir(&root)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_task_over_its_memory_limit_fails_with_the_memory_reason_and_its_cgroup_goes() {
+    let mut cluster = start("oom", "cgroups/cpu,cgroups/mem", false);
+    run_as_unnamed_user(&cluster, task("bystander", "cpus:0.1;mem:32", "sleep 60"));
+    wait_running(&mut cluster, "bystander");
+    run_as_unnamed_user(
+        &cluster,
+        task(
+            "hog",
+            "cpus:0.1;mem:32",
+            "dd if=/dev/zero of=/dev/null bs=256M count=1",
+        ),
+    );
+    let last = terminal(&mut cluster, "hog");
+    assert_eq!(last.status.state, TaskState::Failed, "{:?}", last.status);
+    assert_eq!(last.status.reason, Some(Reason::ContainerLimitationMemory));
+    let message = last.status.message.clone().unwrap_or_default();
+    assert!(
+        message.contains("Memory limit exceeded: Requested: "),
+        "{message}"
+    );
+    assert!(message.contains("Maximum Used: "), "{message}");
+    wait_exited(&mut cluster, "hog");
+    // Only the bystander's cgroup is left, and it still runs.
+    assert_eq!(container_cgroups("oom", "memory").len(), 1);
+    let (_, stats) = cpu_seconds(&cluster, "bystander");
+    assert!(
+        stats["mem_limit_bytes"].as_u64().unwrap() >= 32 << 20,
+        "{stats}"
+    );
+    assert!(stats["mem_max_usage_bytes"].as_u64().is_some(), "{stats}");
+    kill(&cluster, "bystander");
+    assert_eq!(
+        terminal(&mut cluster, "bystander").status.state,
+        TaskState::Killed
+    );
+    wait_exited(&mut cluster, "bystander");
+    assert!(container_cgroups("oom", "memory").is_empty());
+    assert!(container_cgroups("oom", "cpu").is_empty());
+    finish(cluster, "oom");
+}
+
+#[test]
+fn cpu_shares_split_one_core_about_one_to_three() {
+    let mut cluster = start("shares", "cgroups/cpu,cgroups/mem", false);
+    let busy = "exec taskset -c 0 sh -c 'while :; do :; done'";
+    run_as_unnamed_user(&cluster, task("one", "cpus:1;mem:32", busy));
+    run_as_unnamed_user(&cluster, task("three", "cpus:3;mem:32", busy));
+    wait_running(&mut cluster, "one");
+    wait_running(&mut cluster, "three");
+    std::thread::sleep(Duration::from_millis(300));
+    let (one_before, _) = cpu_seconds(&cluster, "one");
+    let (three_before, _) = cpu_seconds(&cluster, "three");
+    std::thread::sleep(Duration::from_secs(2));
+    let (one_after, stats) = cpu_seconds(&cluster, "one");
+    let (three_after, _) = cpu_seconds(&cluster, "three");
+    let (one, three) = (one_after - one_before, three_after - three_before);
+    assert!(one > 0.05, "the cpus:1 task barely ran ({one}s)");
+    let ratio = three / one;
+    assert!(
+        (2.0..=4.5).contains(&ratio),
+        "cpu ratio {ratio} ({three}s / {one}s)"
+    );
+    assert!(stats["cpus_nr_throttled"].as_u64().is_some(), "{stats}");
+    kill(&cluster, "one");
+    kill(&cluster, "three");
+    terminal(&mut cluster, "one");
+    terminal(&mut cluster, "three");
+    finish(cluster, "shares");
+}
+
+#[test]
+fn cfs_quota_caps_a_half_cpu_task() {
+    let mut cluster = start("cfs", "cgroups/cpu,cgroups/mem", true);
+    run_as_unnamed_user(
+        &cluster,
+        task("half", "cpus:0.5;mem:32", "while :; do :; done"),
+    );
+    wait_running(&mut cluster, "half");
+    std::thread::sleep(Duration::from_millis(200));
+    let (before, _) = cpu_seconds(&cluster, "half");
+    let start = Instant::now();
+    std::thread::sleep(Duration::from_secs(2));
+    let (after, stats) = cpu_seconds(&cluster, "half");
+    let cores = (after - before) / start.elapsed().as_secs_f64();
+    assert!(cores <= 0.6, "a cpus:0.5 task used {cores} cores: {stats}");
+    // Whether it was throttled depends on how loaded the machine is; the quota itself does not.
+    assert!(stats["cpus_nr_throttled"].as_u64().is_some(), "{stats}");
+    let cgroups = container_cgroups("cfs", "cpu");
+    assert_eq!(cgroups.len(), 1);
+    let quota = std::fs::read_to_string(cgroups[0].join("cpu.cfs_quota_us")).unwrap();
+    let period = std::fs::read_to_string(cgroups[0].join("cpu.cfs_period_us")).unwrap();
+    assert_eq!((quota.trim(), period.trim()), ("50000", "100000"));
+    kill(&cluster, "half");
+    terminal(&mut cluster, "half");
+    finish(cluster, "cfs");
+}
+
+#[test]
+fn a_pid_namespace_shows_only_the_container_and_capabilities_are_gone() {
+    let mut cluster = start("pidns", "namespaces/pid,linux/capabilities", false);
+    let checks = r#"
+        grep -q mesos-executor /proc/1/cmdline || exit 11
+        test "$(id -u)" = 65534 || exit 12
+        grep -q '^CapEff:[[:space:]]*0000000000000000' /proc/self/status || exit 13
+        grep -q '^CapBnd:[[:space:]]*0000000000000000' /proc/self/status || exit 14
+        date -s @0 >/dev/null 2>&1 && exit 15
+        mount -t tmpfs none /mnt >/dev/null 2>&1 && exit 16
+        n=$(ls -d /proc/[0-9]* | wc -l)
+        test "$n" -le 6 || exit 17
+        echo ok > checked
+    "#;
+    run_as_unnamed_user(&cluster, task("inside", "cpus:0.1;mem:32", checks));
+    let last = terminal(&mut cluster, "inside");
+    assert_eq!(
+        last.status.state,
+        TaskState::Finished,
+        "a check failed (exit 11: not pid 1's child, 12: not nobody, 13/14: capabilities left, 15: could set the time, 16: could mount, 17: sees other processes): {:?}",
+        last.status.message
+    );
+    finish(cluster, "pidns");
+}
+
+#[test]
+fn killing_a_task_kills_its_whole_tree_even_processes_that_left_its_session() {
+    let mut cluster = start("tree", "cgroups/cpu,cgroups/mem", false);
+    let command = "setsid sleep 1000 & echo $! > pids; sleep 1000 & echo $! >> pids; wait";
+    run_as_unnamed_user(&cluster, task("tree", "cpus:0.1;mem:32", command));
+    wait_running(&mut cluster, "tree");
+    let runs = cluster
+        .work_dir
+        .join("slaves/agent-1/frameworks/fw-1/executors/tree/runs");
+    let deadline = Instant::now() + PATIENCE;
+    let pids: Vec<i32> = loop {
+        let file = std::fs::read_dir(&runs)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(Result::ok)
+            .map(|e| e.path().join("pids"));
+        let text = file
+            .and_then(|f| std::fs::read_to_string(f).ok())
+            .unwrap_or_default();
+        let pids: Vec<i32> = text.lines().filter_map(|l| l.trim().parse().ok()).collect();
+        if pids.len() == 2 {
+            break pids;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the task never wrote its children's pids"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    kill(&cluster, "tree");
+    assert_eq!(
+        terminal(&mut cluster, "tree").status.state,
+        TaskState::Killed
+    );
+    wait_exited(&mut cluster, "tree");
+    for pid in pids {
+        let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|stat| !stat.contains(") Z"))
+            .unwrap_or(false);
+        assert!(!alive, "child {pid} survived its task");
+    }
+    assert!(container_cgroups("tree", "memory").is_empty());
+    finish(cluster, "tree");
+}
+
+#[test]
+fn an_unknown_or_impossible_isolator_stops_the_agent_at_start_naming_it() {
+    let runtime = runtime();
+    let mut config = AgentConfig::new("master@127.0.0.1:1".parse().unwrap());
+    config.work_dir = work_dir("bad-isolation");
+    config.isolation.isolation = "posix/cpu,gpu/nvidia".into();
+    let err = Agent::spawn(&runtime, config).unwrap_err();
+    assert!(matches!(err, AgentError::Isolation(_)), "{err}");
+    assert!(err.to_string().contains("gpu/nvidia"), "{err}");
+}

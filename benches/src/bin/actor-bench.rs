@@ -1,0 +1,225 @@
+//! `actor-bench`: our actor runtime against actix (local) and against plain TCP (remote), measured
+//! side by side in one run, interleaved, several runs each; prints one line per workload with the
+//! medians, then the memory an idle process costs.
+//!
+//! `cargo run --release -p mesos-benches --bin actor-bench -- [--quick] [--runs N]`
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use mesos_benches::actors::{median, ours, peer, raw_tcp, remote};
+use process::{Config, Runtime};
+
+/// Workload sizes.
+struct Sizes {
+    ping_pong_rounds: u64,
+    fan_in_senders: u64,
+    fan_in_per_sender: u64,
+    one_way_messages: u64,
+    rtt_1_rounds: u64,
+    rtt_100_rounds: u64,
+    idle_processes: usize,
+}
+
+impl Sizes {
+    fn full() -> Sizes {
+        Sizes {
+            ping_pong_rounds: 2_000_000,
+            fan_in_senders: 100,
+            fan_in_per_sender: 50_000,
+            one_way_messages: 1_000_000,
+            rtt_1_rounds: 20_000,
+            rtt_100_rounds: 300_000,
+            idle_processes: 100_000,
+        }
+    }
+
+    fn quick() -> Sizes {
+        Sizes {
+            ping_pong_rounds: 100_000,
+            fan_in_senders: 100,
+            fan_in_per_sender: 2_000,
+            one_way_messages: 50_000,
+            rtt_1_rounds: 1_000,
+            rtt_100_rounds: 20_000,
+            idle_processes: 10_000,
+        }
+    }
+}
+
+struct Flags {
+    quick: bool,
+    runs: usize,
+    /// Run only the workloads whose names contain this (for profiling one of them).
+    only: Option<String>,
+}
+
+impl Flags {
+    fn wants(&self, workload: &str) -> bool {
+        self.only.as_deref().map_or(true, |only| workload.contains(only))
+    }
+}
+
+fn parse_flags() -> Result<Flags, String> {
+    let mut flags = Flags {
+        quick: false,
+        runs: 3,
+        only: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => flags.quick = true,
+            "--runs" => {
+                let value = args.next().ok_or("--runs needs a number")?;
+                flags.runs = value
+                    .parse()
+                    .ok()
+                    .filter(|&n| n > 0)
+                    .ok_or_else(|| format!("--runs: not a positive number: {value}"))?;
+            }
+            "--only" => flags.only = Some(args.next().ok_or("--only needs a workload name")?),
+            "--help" | "-h" => {
+                return Err("usage: actor-bench [--quick] [--runs N] [--only WORKLOAD]".to_string());
+            }
+            other => return Err(format!("unknown flag {other} (try --help)")),
+        }
+    }
+    Ok(flags)
+}
+
+/// Per-second rate of `ops` done in `elapsed`.
+fn rate(ops: u64, elapsed: Duration) -> f64 {
+    ops as f64 / elapsed.as_secs_f64().max(1e-9)
+}
+
+/// Medians of two interleaved measurements, `runs` times each.
+fn side_by_side(
+    runs: usize,
+    mut ours: impl FnMut() -> f64,
+    mut peer: impl FnMut() -> f64,
+) -> (f64, f64) {
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        a.push(ours());
+        b.push(peer());
+    }
+    (median(&mut a), median(&mut b))
+}
+
+fn line(workload: &str, peer_name: &str, ours: f64, peer: f64) -> String {
+    format!(
+        "{workload} ours={ours:.0} {peer_name}={peer:.0} ratio={:.2}",
+        ours / peer.max(1e-9)
+    )
+}
+
+fn run(flags: &Flags) -> Result<(), String> {
+    let sizes = if flags.quick {
+        Sizes::quick()
+    } else {
+        Sizes::full()
+    };
+    let runs = flags.runs;
+    let runtime = Runtime::new(Config::default()).map_err(|e| format!("runtime: {e}"))?;
+    let other = Runtime::new(Config::default()).map_err(|e| format!("second runtime: {e}"))?;
+
+    // Warm-up: first-touch costs (thread start, allocator pools) stay out of the medians.
+    ours::ping_pong(&runtime, sizes.ping_pong_rounds / 10);
+    peer::ping_pong(sizes.ping_pong_rounds / 10);
+
+    if flags.wants("ping_pong") {
+        let n = sizes.ping_pong_rounds;
+        let (a, b) = side_by_side(
+            runs,
+            || rate(n, ours::ping_pong(&runtime, n)),
+            || rate(n, peer::ping_pong(n)),
+        );
+        println!("{}", line("ping_pong", "actix", a, b));
+    }
+
+    if flags.wants("fan_in") {
+        let (senders, per) = (sizes.fan_in_senders, sizes.fan_in_per_sender);
+        let total = senders * per;
+        let (a, b) = side_by_side(
+            runs,
+            || rate(total, ours::fan_in(&runtime, senders, per)),
+            || rate(total, peer::fan_in(senders, per)),
+        );
+        println!("{}", line("fan_in", "actix", a, b));
+    }
+
+    let one_way_frame = raw_tcp::frame("bench.Blob", blob_body());
+    let mut raw_error = None;
+    let mut raw = |f: &dyn Fn() -> std::io::Result<Duration>, ops: u64| match f() {
+        Ok(elapsed) => rate(ops, elapsed),
+        Err(e) => {
+            raw_error.get_or_insert(e.to_string());
+            0.0
+        }
+    };
+    if flags.wants("remote_one_way") {
+        let n = sizes.one_way_messages;
+        let (a, b) = side_by_side(
+            runs,
+            || rate(n, remote::one_way(&runtime, &other, n)),
+            || raw(&|| raw_tcp::one_way(&one_way_frame, n), n),
+        );
+        println!(
+            "{} ours_mb_s={:.1} frame_bytes={}",
+            line("remote_one_way", "raw", a, b),
+            a * remote::MESSAGE_BYTES as f64 / 1e6,
+            one_way_frame.len()
+        );
+    }
+
+    let ping_frame = raw_tcp::frame("bench.RemotePing", blob_body());
+    for (name, in_flight, n) in [
+        ("remote_rtt_1", 1, sizes.rtt_1_rounds),
+        ("remote_rtt_100", 100, sizes.rtt_100_rounds),
+    ] {
+        if !flags.wants(name) {
+            continue;
+        }
+        let (a, b) = side_by_side(
+            runs,
+            || rate(n, remote::round_trips(&runtime, &other, in_flight, n)),
+            || raw(&|| raw_tcp::round_trips(&ping_frame, in_flight, n), n),
+        );
+        println!("{}", line(name, "raw", a, b));
+    }
+    if let Some(error) = raw_error {
+        return Err(format!("raw tcp baseline failed: {error}"));
+    }
+
+    other.shutdown();
+    if !flags.wants("idle_process_bytes") {
+        runtime.shutdown();
+        return Ok(());
+    }
+    let bytes = ours::idle_process_bytes(&runtime, sizes.idle_processes);
+    println!(
+        "idle_process_bytes={bytes} processes={}",
+        sizes.idle_processes
+    );
+    runtime.shutdown();
+    Ok(())
+}
+
+/// The 100-byte body of every remote message, as bincode encodes `remote::Blob`.
+fn blob_body() -> Vec<u8> {
+    let mut body = vec![(remote::MESSAGE_BYTES - 1) as u8];
+    body.extend(remote::body().into_bytes());
+    body
+}
+
+fn main() -> ExitCode {
+    let result = parse_flags().and_then(|flags| run(&flags));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("actor-bench: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! Cluster pieces for the failover tests: `mesos-master` child processes, a recording scheduler,
+//! and HTTP reads of a master's state.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use mesos::scheduler::{DriverHandle, Scheduler};
+use mesos::*;
+use serde_json::Value as Json;
+
+/// How long any single expected event may take.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// The directory cargo put this test's binaries in (`target/<profile>`).
+pub fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let mut dir = exe.parent().expect("exe dir").to_path_buf();
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir.pop();
+    }
+    dir
+}
+
+/// Builds `package`'s binary `bin` into this test's target directory unless it is there
+/// (`cargo test -p mesos-zookeeper` does not build other packages' binaries).
+pub fn ensure_binary(package: &str, bin: &str) -> PathBuf {
+    let dir = profile_dir();
+    if !dir.join(bin).exists() {
+        let target = dir.parent().expect("target dir").to_path_buf();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut command = Command::new(cargo);
+        command
+            .args(["build", "-p", package, "--bin", bin, "--target-dir"])
+            .arg(&target);
+        if dir.file_name().is_some_and(|n| n == "release") {
+            command.arg("--release");
+        }
+        let status = command.status().expect("cargo runs");
+        assert!(status.success(), "building {bin} failed");
+    }
+    dir.join(bin)
+}
+
+/// A `mesos-master --zk=...` child process, SIGKILLed on drop.
+pub struct MasterChild {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+impl MasterChild {
+    /// Starts a master contending under `zk` with a 2 s session.
+    pub fn start(zk: &str) -> MasterChild {
+        let binary = ensure_binary("master", "mesos-master");
+        let port = free_port();
+        let child = Command::new(binary)
+            .args([
+                "--ip=127.0.0.1",
+                &format!("--port={port}"),
+                &format!("--zk={zk}"),
+                "--quorum=1",
+                "--zk_session_timeout=2secs",
+                "--allocation_interval=100ms",
+            ])
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("mesos-master starts");
+        MasterChild {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        }
+    }
+
+    /// Its pid, `master@127.0.0.1:port`.
+    pub fn pid(&self) -> String {
+        format!("master@{}", self.addr)
+    }
+
+    /// SIGKILL, as a crash.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for MasterChild {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// GET `path` from `addr` and parse the JSON body.
+pub fn get_json(addr: SocketAddr, path: &str) -> Json {
+    try_get_json(addr, path).unwrap_or_else(|| panic!("no JSON from http://{addr}{path}"))
+}
+
+/// GET `path` from `addr` and parse the JSON body; `None` while nothing serves it (the process
+/// is starting: no listener yet, or a 404 before the route exists).
+pub fn try_get_json(addr: SocketAddr, path: &str) -> Option<Json> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = Vec::new();
+    let mut buf = [0u8; 65536];
+    let mut body_at = None;
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => response.extend_from_slice(&buf[..n]),
+            Err(_) => break,
+        }
+        let text = String::from_utf8_lossy(&response).to_string();
+        if let Some(at) = text.find("\r\n\r\n") {
+            body_at = Some(at + 4);
+            let length = text[..at]
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())
+                        .flatten()
+                })
+                .unwrap_or(usize::MAX);
+            if response.len() >= at + 4 + length {
+                break;
+            }
+        }
+    }
+    let at = body_at?;
+    if !response.starts_with(b"HTTP/1.1 200") {
+        return None;
+    }
+    serde_json::from_slice(&response[at..]).ok()
+}
+
+/// The state of `task` in a `/master/state` JSON, if the master knows it.
+pub fn task_state(state: &Json, task: &str) -> Option<String> {
+    state["frameworks"]
+        .as_array()?
+        .iter()
+        .flat_map(|f| f["tasks"].as_array().cloned().unwrap_or_default())
+        .find(|t| t["id"] == task)
+        .and_then(|t| t["state"].as_str().map(str::to_string))
+}
+
+/// Polls `read` until `done` accepts its value (or panics after [`WAIT`] naming `what`).
+pub fn eventually<T: std::fmt::Debug>(
+    what: &str,
+    mut read: impl FnMut() -> T,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let value = read();
+        if done(&value) {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {what} within {WAIT:?}: last {value:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Everything the tests' scheduler hears.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Registered(FrameworkId),
+    Reregistered(String),
+    Disconnected,
+    Offers(Vec<Offer>),
+    Update(TaskStatus),
+    Other(String),
+}
+
+/// A scheduler that only records.
+pub struct Recorder {
+    /// Where events go.
+    pub events: Sender<Event>,
+}
+
+impl Scheduler for Recorder {
+    fn registered(&mut self, _d: &DriverHandle, id: &FrameworkId, _m: &MasterInfo) {
+        let _ = self.events.send(Event::Registered(id.clone()));
+    }
+    fn reregistered(&mut self, _d: &DriverHandle, m: &MasterInfo) {
+        let _ = self
+            .events
+            .send(Event::Reregistered(m.pid.clone().unwrap_or_default()));
+    }
+    fn disconnected(&mut self, _d: &DriverHandle) {
+        let _ = self.events.send(Event::Disconnected);
+    }
+    fn resource_offers(&mut self, _d: &DriverHandle, offers: Vec<Offer>) {
+        let _ = self.events.send(Event::Offers(offers));
+    }
+    fn offer_rescinded(&mut self, _d: &DriverHandle, offer_id: &OfferId) {
+        let _ = self
+            .events
+            .send(Event::Other(format!("rescinded {offer_id}")));
+    }
+    fn status_update(&mut self, _d: &DriverHandle, status: &TaskStatus) {
+        let _ = self.events.send(Event::Update(status.clone()));
+    }
+    fn framework_message(&mut self, _d: &DriverHandle, _e: &ExecutorId, _a: &AgentId, _: &[u8]) {}
+    fn agent_lost(&mut self, _d: &DriverHandle, agent_id: &AgentId) {
+        let _ = self
+            .events
+            .send(Event::Other(format!("agent lost {agent_id}")));
+    }
+    fn executor_lost(&mut self, _d: &DriverHandle, e: &ExecutorId, _a: &AgentId, status: i32) {
+        let _ = self
+            .events
+            .send(Event::Other(format!("executor lost {e} {status}")));
+    }
+    fn error(&mut self, _d: &DriverHandle, message: &str) {
+        let _ = self.events.send(Event::Other(format!("error {message}")));
+    }
+}
+
+/// Waits for the first event `pick` accepts; panics with what was seen.
+pub fn wait_event<T>(
+    rx: &Receiver<Event>,
+    what: &str,
+    mut pick: impl FnMut(&Event) -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + WAIT;
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(event) => {
+                if let Some(found) = pick(&event) {
+                    return found;
+                }
+                seen.push(event);
+            }
+            Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
+                panic!("no {what} within {WAIT:?}; seen: {seen:#?}")
+            }
+        }
+    }
+}
