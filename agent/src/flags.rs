@@ -169,6 +169,17 @@ mod tests {
     }
 
     #[test]
+    fn zookeeper_masters_are_followed_by_the_binary() {
+        let flags =
+            Flags::try_parse_from(["mesos-agent", "--master=zk://h1:2181,h2:2181/mesos"]).unwrap();
+        assert_eq!(flags.master, "zk://h1:2181,h2:2181/mesos");
+        // The binary fills in the leader its detector finds.
+        assert!(flags.config().master.is_none());
+        let err = Flags::try_parse_from(["mesos-agent", "--master=zk://h1/mesos"]).unwrap_err();
+        assert!(err.to_string().contains("--master"), "{err}");
+    }
+
+    #[test]
     fn bad_values_name_the_flag() {
         for (args, flag) in [
             (vec!["--master=nonsense"], "--master"),

@@ -333,3 +333,52 @@ fn an_unknown_or_impossible_isolator_stops_the_agent_at_start_naming_it() {
     assert!(matches!(err, AgentError::Isolation(_)), "{err}");
     assert!(err.to_string().contains("gpu/nvidia"), "{err}");
 }
+
+/// The `mesos-agent` binary run as `nobody`, with `args`: its exit code and stderr.
+fn agent_as_nobody(args: &[&str]) -> (Option<i32>, String) {
+    use std::os::unix::process::CommandExt;
+    let work_dir =
+        std::env::temp_dir().join(format!("isolation-unprivileged-{}", std::process::id()));
+    std::fs::create_dir_all(&work_dir).unwrap();
+    let nobody = nix::unistd::User::from_name("nobody")
+        .unwrap()
+        .expect("user nobody exists");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_mesos-agent"));
+    command
+        .args(["--master=127.0.0.1:1", "--ip=127.0.0.1", "--port=0"])
+        .arg(format!("--work_dir={}", work_dir.display()))
+        .args(args)
+        .uid(nobody.uid.as_raw())
+        .gid(nobody.gid.as_raw());
+    std::fs::set_permissions(
+        &work_dir,
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let output = command.output().expect("mesos-agent runs");
+    let _ = std::fs::remove_dir_all(&work_dir);
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn an_unprivileged_agent_refuses_isolators_it_cannot_run_naming_them() {
+    require_privileges();
+    let (code, stderr) = agent_as_nobody(&["--isolation=cgroups/cpu,cgroups/mem"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("isolator cgroups/cpu cannot work on this host"),
+        "{stderr}"
+    );
+    let (code, stderr) = agent_as_nobody(&["--isolation=namespaces/pid"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("namespaces/pid") && stderr.contains("CAP_SYS_ADMIN"),
+        "{stderr}"
+    );
+    let (code, stderr) = agent_as_nobody(&["--isolation=linux/capabilities"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("linux/capabilities"), "{stderr}");
+}

@@ -1,3 +1,3 @@
 //! placeholder
-pub mod allocator_grid;
 pub mod actors;
+pub mod allocator_grid;

@@ -175,7 +175,12 @@ impl ChildSetup {
             let child = libc::fork();
             check(child)?;
             if child > 0 {
-                libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+                if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) != 0 {
+                    // Kernels before 5.9: close them one by one.
+                    for fd in 3..libc::sysconf(libc::_SC_OPEN_MAX).clamp(3, 65_536) as libc::c_int {
+                        libc::close(fd);
+                    }
+                }
                 let mut status = 0;
                 loop {
                     let waited = libc::waitpid(child, &mut status, 0);

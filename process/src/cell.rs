@@ -227,7 +227,7 @@ impl<P: Process> Cell<P> {
                 .compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Relaxed)
                 .is_ok() =>
             {
-                self.runtime.shared().scheduler.schedule(self.arc());
+                self.runtime.shared().scheduler.schedule_cell(self);
             }
             TERMINATED => self.discard_mail(),
             _ => {}

@@ -69,7 +69,10 @@
 //! request/response pairs stay on one warm core; only work on the shared queue wakes a parked worker.
 //! Mailboxes are intrusive MPSC queues drained in batches; a burst of sends from one handler to one
 //! process travels as one batch; messages of up to two words are stored inline (no allocation), and
-//! mailbox nodes are recycled per worker. An idle process costs about 550 bytes (`tests/memory.rs`).
+//! mailbox nodes are recycled per worker. A turn takes no lock: the atomic scheduling state alone
+//! admits one worker per process. Remote messages are encoded straight into the peer's byte queue
+//! (no per-message buffers), decoded on the transport thread, and handed to each process in batches
+//! per socket read. An idle process costs about 550 bytes (`tests/memory.rs`).
 //! Handlers should not block: a blocked handler holds its worker.
 #![deny(missing_docs)]
 

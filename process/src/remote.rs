@@ -1,9 +1,11 @@
 //! The seam between the runtime and the TCP/HTTP [`Transport`]: outbound envelopes, and the inbound
 //! handler that turns envelopes, HTTP requests and lost peers into runtime events.
 
+use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock, Weak};
 
+use crate::cell::AnyCell;
 use crate::error::Error;
 use crate::filters::Verdict;
 use crate::http::{Request, Responder, Response};
@@ -136,7 +138,7 @@ impl Shared {
                         Verdict::Deliver(observer) => observed = observer,
                     }
                 }
-                match self.registry.get(to.id()) {
+                match self.receiver(&to) {
                     Some(cell) => cell.deliver_encoded(from, name, body),
                     None => tracing::warn!(%to, %from, message = %name,
                         "remote message for an unknown process: dropped"),
@@ -151,6 +153,30 @@ impl Shared {
     }
 
     /// An HTTP request: `/{id}/{endpoint}` goes to that process's route.
+    /// The local process `to` names. A stream of messages usually goes to one process, so the
+    /// delivering thread remembers the last one and skips the registry (hashing, a read lock, a
+    /// reference count) while it is still running; a terminated one is looked up again (its id may
+    /// have been reused), and the remembered cell is replaced by the next different receiver.
+    fn receiver(&self, to: &Upid) -> Option<Arc<dyn AnyCell>> {
+        thread_local! {
+            static LAST_RECEIVER: RefCell<Option<(Upid, Arc<dyn AnyCell>)>> =
+                const { RefCell::new(None) };
+        }
+        LAST_RECEIVER
+            .with(|last| {
+                let mut last = last.try_borrow_mut().ok()?;
+                if let Some((upid, cell)) = &*last {
+                    if upid == to && !cell.is_terminated() && self.is_local_cell(&**cell) {
+                        return Some(cell.clone());
+                    }
+                }
+                let cell = self.registry.get(to.id())?;
+                *last = Some((to.clone(), cell.clone()));
+                Some(cell)
+            })
+            .or_else(|| self.registry.get(to.id()))
+    }
+
     pub(crate) fn serve_http(&self, request: Request, responder: Responder) {
         let Some((id, endpoint)) = router::split_path(&request.path) else {
             return responder.respond(router::json_error(

@@ -201,3 +201,31 @@ fn killing_the_leader_twice_keeps_the_task_and_its_updates() {
     agent.stop();
     let _ = std::fs::remove_dir_all(&work_dir);
 }
+
+#[test]
+fn a_gracefully_stopped_leader_hands_over_at_once() {
+    let zk = server();
+    let zk_url = ZooKeeperServer::url(&[&zk], "/graceful");
+    let url = zk_url.parse().expect("url");
+    let detector = ZooKeeperDetector::start(&url, SESSION).expect("detector");
+    // A session so long that only the deleted znode can explain a quick handover.
+    let mut a = MasterChild::with_session(&zk_url, "60secs");
+    let first = detector.wait_for_leader(WAIT).expect("a leader");
+    assert_eq!(first.to_string(), a.pid());
+    let b = MasterChild::with_session(&zk_url, "60secs");
+    eventually(
+        "b in the election",
+        || try_get_json(b.addr, "/master/state"),
+        |s| s.as_ref().is_some_and(|s| s["leader"] == a.pid()),
+    );
+    assert!(a.terminate().success(), "a graceful stop exits 0");
+    let second = detector
+        .wait_for_change(Some(&first), WAIT)
+        .expect("a new leader");
+    assert_eq!(second.to_string(), b.pid());
+    eventually(
+        "b elected",
+        || try_get_json(b.addr, "/metrics/snapshot"),
+        |m| m.as_ref().is_some_and(|m| m["master/elected"] == 1.0),
+    );
+}

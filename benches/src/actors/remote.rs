@@ -44,6 +44,7 @@ pub fn body() -> String {
 
 struct Sink {
     received: u64,
+    since_ack: u64,
     total: u64,
     done: mpsc::Sender<()>,
 }
@@ -51,9 +52,11 @@ impl Process for Sink {
     fn handlers(handlers: &mut Handlers<Self>) {
         handlers.on(|this: &mut Self, ctx, _, _: Blob| {
             this.received += 1;
+            this.since_ack += 1;
             if this.received == this.total {
                 let _ = this.done.send(());
-            } else if this.received % WINDOW == 0 {
+            } else if this.since_ack == WINDOW {
+                this.since_ack = 0;
                 ctx.reply(Ack);
             }
         });
@@ -94,6 +97,7 @@ pub fn one_way(a: &Runtime, b: &Runtime, count: u64) -> Duration {
             &b.unique_id("sink"),
             Sink {
                 received: 0,
+                since_ack: 0,
                 total: count,
                 done,
             },
@@ -125,9 +129,8 @@ pub fn one_way(a: &Runtime, b: &Runtime, count: u64) -> Duration {
 struct Echo;
 impl Process for Echo {
     fn handlers(handlers: &mut Handlers<Self>) {
-        handlers.on(|_: &mut Self, ctx, _, RemotePing(body): RemotePing| {
-            ctx.reply(RemotePong(body))
-        });
+        handlers
+            .on(|_: &mut Self, ctx, _, RemotePing(body): RemotePing| ctx.reply(RemotePong(body)));
     }
 }
 

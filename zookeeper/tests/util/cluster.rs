@@ -63,6 +63,11 @@ pub struct MasterChild {
 impl MasterChild {
     /// Starts a master contending under `zk` with a 2 s session.
     pub fn start(zk: &str) -> MasterChild {
+        MasterChild::with_session(zk, "2secs")
+    }
+
+    /// Starts a master contending under `zk` with `session` (Mesos's duration form).
+    pub fn with_session(zk: &str, session: &str) -> MasterChild {
         let binary = ensure_binary("master", "mesos-master");
         let port = free_port();
         let child = Command::new(binary)
@@ -71,7 +76,7 @@ impl MasterChild {
                 &format!("--port={port}"),
                 &format!("--zk={zk}"),
                 "--quorum=1",
-                "--zk_session_timeout=2secs",
+                &format!("--zk_session_timeout={session}"),
                 "--allocation_interval=100ms",
             ])
             .env("RUST_LOG", "warn")
@@ -88,6 +93,13 @@ impl MasterChild {
     /// Its pid, `master@127.0.0.1:port`.
     pub fn pid(&self) -> String {
         format!("master@{}", self.addr)
+    }
+
+    /// SIGTERM (a graceful stop); returns its exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        self.child.wait().expect("wait")
     }
 
     /// SIGKILL, as a crash.
@@ -112,9 +124,7 @@ pub fn get_json(addr: SocketAddr, path: &str) -> Json {
 /// is starting: no listener yet, or a 404 before the route exists).
 pub fn try_get_json(addr: SocketAddr, path: &str) -> Option<Json> {
     let mut stream = TcpStream::connect(addr).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
