@@ -10,7 +10,7 @@ MASTER="127.0.0.1:${PORT}"
 
 echo "==> building (release)"
 cargo build --release --quiet -p mesos-local -p agent -p mesos-examples --bins
-BIN=target/release
+BIN="${CARGO_TARGET_DIR:-target}/release"
 
 WORK_DIR="$(mktemp -d -t mesos-demo.XXXXXX)"
 "$BIN/mesos-local" --num_agents 3 --port "$PORT" --work_dir "$WORK_DIR" \
