@@ -1,12 +1,12 @@
 //! The agent's HTTP views in Mesos's JSON shapes: `/slave(1)/state`, `/slave(1)/health` and the
 //! `/monitor/statistics` data.
 
-use mesos::json::to_mesos_json;
+use mesos::json::{resources_json, to_mesos_json};
 use mesos::protocol::Task;
-use mesos::Resources;
+
 use process::http::Response;
 use process::Handlers;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::process::AgentProcess;
 use crate::state::{ExecutorRecord, FrameworkRecord};
@@ -25,34 +25,6 @@ pub(crate) fn install(handlers: &mut Handlers<AgentProcess>) {
 
 fn json_or_null<T: serde::Serialize>(value: &T) -> Value {
     to_mesos_json(value).unwrap_or(Value::Null)
-}
-
-/// Resources as Mesos's HTTP model writes them: `{"cpus": 1.5, "mem": 128, "disk": 0, "gpus": 0,
-/// "ports": "[31000-32000]"}` (scalars summed over reservations).
-pub fn resources_json(resources: &Resources) -> Value {
-    let mut map = Map::new();
-    for name in ["cpus", "disk", "gpus", "mem"] {
-        map.insert(name.into(), json!(0.0));
-    }
-    for (name, amount) in resources.scalars() {
-        map.insert(name.to_string(), json!(amount.as_f64()));
-    }
-    for resource in resources.iter() {
-        match &resource.value {
-            mesos::Value::Scalar(_) => {}
-            mesos::Value::Ranges(ranges) => {
-                map.insert(resource.name.clone(), json!(ranges.to_string()));
-            }
-            mesos::Value::Set(items) => {
-                let items: Vec<&str> = items.iter().map(String::as_str).collect();
-                map.insert(
-                    resource.name.clone(),
-                    json!(format!("{{{}}}", items.join(","))),
-                );
-            }
-        }
-    }
-    Value::Object(map)
 }
 
 /// A task as Mesos's agent `/state` shows it.

@@ -3,37 +3,12 @@
 
 use std::time::Instant;
 
+use mesos::json::resources_json;
 use mesos::protocol::Task;
-use mesos::{Resources, TaskState, TaskStatus, Value};
+use mesos::{Resources, TaskState, TaskStatus};
 use serde_json::{json, Map, Value as Json};
 
 use crate::core::{Agent, Framework, MasterCore};
-
-/// Resources as Mesos's HTTP model writes them: `{"cpus": 1.5, "mem": 128, "disk": 0, "gpus": 0,
-/// "ports": "[31000-32000]"}` (scalars summed over reservations; `cpus`, `mem`, `disk` and `gpus`
-/// always present).
-pub fn resources_json(resources: &Resources) -> Json {
-    let mut map = Map::new();
-    for name in ["cpus", "disk", "gpus", "mem"] {
-        map.insert(name.into(), json!(0.0));
-    }
-    for (name, amount) in resources.scalars() {
-        map.insert(name.to_string(), json!(amount.as_f64()));
-    }
-    for r in resources.iter() {
-        match &r.value {
-            Value::Scalar(_) => {}
-            Value::Ranges(ranges) => {
-                map.insert(r.name.clone(), json!(ranges.to_string()));
-            }
-            Value::Set(items) => {
-                let items: Vec<&str> = items.iter().map(String::as_str).collect();
-                map.insert(r.name.clone(), json!(format!("{{{}}}", items.join(","))));
-            }
-        }
-    }
-    Json::Object(map)
-}
 
 fn status_json(status: &TaskStatus) -> Json {
     let mut s = json!({

@@ -32,6 +32,47 @@ pub fn strip_nulls(json: &mut Json) {
     }
 }
 
+/// Resources as Mesos's HTTP endpoints write them (`/master/state`, `/slave(1)/state`):
+/// `{"cpus": 1.5, "mem": 128, "disk": 0, "gpus": 0, "ports": "[31000-32000]"}`. Scalars are summed
+/// over reservations; `cpus`, `mem`, `disk` and `gpus` are always present.
+///
+/// ```
+/// let r: mesos::Resources = "cpus:1;cpus(a):0.5;mem:128;ports:[31000-32000]".parse().unwrap();
+/// let json = mesos::json::resources_json(&r);
+/// assert_eq!(json["cpus"], 1.5);
+/// assert_eq!(json["gpus"], 0.0);
+/// assert_eq!(json["ports"], "[31000-32000]");
+/// ```
+pub fn resources_json(resources: &crate::Resources) -> Json {
+    let mut map = serde_json::Map::new();
+    for name in ["cpus", "disk", "gpus", "mem"] {
+        map.insert(name.into(), Json::from(0.0));
+    }
+    for (name, _) in resources.scalars() {
+        // `scalar` sums every reservation of the name, so a repeated name writes the same total.
+        map.insert(
+            name.to_string(),
+            Json::from(resources.scalar(name).as_f64()),
+        );
+    }
+    for resource in resources.iter() {
+        match &resource.value {
+            crate::Value::Scalar(_) => {}
+            crate::Value::Ranges(ranges) => {
+                map.insert(resource.name.clone(), Json::from(ranges.to_string()));
+            }
+            crate::Value::Set(items) => {
+                let items: Vec<&str> = items.iter().map(String::as_str).collect();
+                map.insert(
+                    resource.name.clone(),
+                    Json::from(format!("{{{}}}", items.join(","))),
+                );
+            }
+        }
+    }
+    Json::Object(map)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
