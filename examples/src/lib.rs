@@ -17,10 +17,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mesos::scheduler::{DriverHandle, Scheduler};
+use mesos::scheduler::{DriverHandle, DriverStatus, Scheduler, SchedulerDriver};
 use mesos::{
-    AgentId, CommandInfo, ExecutorId, ExecutorInfo, Filters, FrameworkId, MasterInfo, Offer,
-    Resources, TaskInfo, TaskState, TaskStatus,
+    AgentId, CommandInfo, ExecutorId, ExecutorInfo, Filters, FrameworkId, FrameworkInfo,
+    MasterInfo, Offer, Resources, TaskInfo, TaskState, TaskStatus,
 };
 
 /// How each task is run.
@@ -190,4 +190,41 @@ pub fn sibling_binary(name: &str) -> Option<PathBuf> {
     }
     let path = dir.join(name);
     path.exists().then_some(path)
+}
+
+/// Runs `total` tasks of `kind` as framework `name` in `role` against `master`, then exits the process:
+/// 0 when every task finished, 1 otherwise (or when `master` is not a valid master address).
+pub fn run_framework_and_exit(
+    name: &str,
+    role: &str,
+    master: &str,
+    total: usize,
+    kind: TaskKind,
+    resources: Resources,
+) -> ! {
+    let runner = TaskRunner::new(
+        total,
+        kind,
+        resources,
+        Arc::new(Mutex::new(Progress::default())),
+    );
+    let framework = FrameworkInfo::new("", name).with_role(role.to_string());
+    let driver = match SchedulerDriver::new(runner, framework, master) {
+        Ok(driver) => driver,
+        Err(error) => {
+            eprintln!("error: invalid value for '--master': {error}");
+            std::process::exit(1);
+        }
+    };
+    let status = if total == 0 {
+        DriverStatus::Stopped
+    } else {
+        driver.run()
+    };
+    drop(driver);
+    std::process::exit(if status == DriverStatus::Stopped {
+        0
+    } else {
+        1
+    });
 }

@@ -1,12 +1,9 @@
 //! `shell-framework --master host:port --num_tasks N --command "..."`: runs N shell commands as
 //! command tasks, printing progress; exits 0 when all finish.
 
-use std::sync::{Arc, Mutex};
-
 use clap::Parser;
-use mesos::scheduler::{DriverStatus, SchedulerDriver};
-use mesos::{FrameworkInfo, Resources};
-use mesos_examples::{Progress, TaskKind, TaskRunner};
+use mesos::Resources;
+use mesos_examples::{run_framework_and_exit, TaskKind};
 use mesos_local::flags;
 
 /// Flags of the shell framework.
@@ -41,33 +38,12 @@ struct Flags {
 fn main() {
     flags::init_logging();
     let flags: Flags = flags::parse_or_exit();
-    let progress = Arc::new(Mutex::new(Progress::default()));
-    let runner = TaskRunner::new(
+    run_framework_and_exit(
+        "Shell Framework (Rust)",
+        &flags.role,
+        &flags.master,
         flags.num_tasks,
         TaskKind::Command(flags.command.clone()),
         flags.resources.clone(),
-        progress.clone(),
     );
-    let driver = match SchedulerDriver::new(
-        runner,
-        FrameworkInfo::new("", "Shell Framework (Rust)").with_role(flags.role.clone()),
-        &flags.master,
-    ) {
-        Ok(driver) => driver,
-        Err(error) => {
-            eprintln!("error: invalid value for '--master': {error}");
-            std::process::exit(1);
-        }
-    };
-    let status = if flags.num_tasks == 0 {
-        DriverStatus::Stopped
-    } else {
-        driver.run()
-    };
-    drop(driver);
-    std::process::exit(if status == DriverStatus::Stopped {
-        0
-    } else {
-        1
-    });
 }

@@ -2,12 +2,10 @@
 //! the custom Rust executor `test-executor`; exits 0 when all finish.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 use clap::Parser;
-use mesos::scheduler::{DriverStatus, SchedulerDriver};
-use mesos::{CommandInfo, ExecutorInfo, FrameworkInfo, Resources};
-use mesos_examples::{sibling_binary, Progress, TaskKind, TaskRunner};
+use mesos::{CommandInfo, ExecutorInfo, Resources};
+use mesos_examples::{run_framework_and_exit, sibling_binary, TaskKind};
 use mesos_local::flags;
 
 /// Flags of the test framework.
@@ -55,33 +53,12 @@ fn main() {
         name: Some("Test Executor (Rust)".into()),
         ..executor
     };
-    let progress = Arc::new(Mutex::new(Progress::default()));
-    let runner = TaskRunner::new(
+    run_framework_and_exit(
+        "Test Framework (Rust)",
+        &flags.role,
+        &flags.master,
         flags.num_tasks,
         TaskKind::Executor(Box::new(executor)),
         flags.resources.clone(),
-        progress.clone(),
     );
-    let driver = match SchedulerDriver::new(
-        runner,
-        FrameworkInfo::new("", "Test Framework (Rust)").with_role(flags.role.clone()),
-        &flags.master,
-    ) {
-        Ok(driver) => driver,
-        Err(error) => {
-            eprintln!("error: invalid value for '--master': {error}");
-            std::process::exit(1);
-        }
-    };
-    let status = if flags.num_tasks == 0 {
-        DriverStatus::Stopped
-    } else {
-        driver.run()
-    };
-    drop(driver);
-    std::process::exit(if status == DriverStatus::Stopped {
-        0
-    } else {
-        1
-    });
 }
