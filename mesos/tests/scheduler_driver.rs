@@ -170,10 +170,11 @@ impl Scheduler for TestScheduler {
         }
     }
     fn status_update(&mut self, driver: &DriverHandle, status: &TaskStatus) {
+        // Keep the status before announcing it: a test that hears the update reads `keep` next.
+        self.keep.lock().unwrap().push(status.clone());
         let _ = self
             .heard
             .send(Heard::Update(status.task_id.clone(), status.state));
-        self.keep.lock().unwrap().push(status.clone());
         if self.stop_on_update {
             assert_eq!(driver.stop(false), DriverStatus::Stopped);
         }
