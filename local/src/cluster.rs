@@ -172,6 +172,14 @@ impl LocalCluster {
         if let Some(resources) = &self.config.agent_resources {
             config.resources = Some(resources.clone());
         }
+        // Every local agent shares one hostname; a `node` attribute names each one so
+        // frameworks can tell them apart (e.g. where a data block lives).
+        if config.attributes.get("node").is_none() {
+            config.attributes.push(
+                "node",
+                mesos::AttributeValue::Text(format!("agent-{index}")),
+            );
+        }
         let handle = Agent::spawn(&runtime, config).map_err(|e| LocalError::Agent {
             index,
             message: e.to_string(),

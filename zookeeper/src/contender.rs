@@ -22,11 +22,14 @@ pub enum ContenderEvent {
         elected: bool,
     },
     /// This master lost its ZooKeeper session (or cannot prove it still has it): it must stop
-    /// acting as leader at once. Terminal: the contender has stopped; contend again with a new
-    /// [`MasterContender`] or exit, as Mesos does.
+    /// acting as leader at once. The contender then rejoins the election with a new session and
+    /// node (as a Mesos standby re-contends), so `LeaderChanged` events follow; a master that was
+    /// leading may instead exit, as Mesos's does.
     Fenced {
         /// What happened, for the log.
         reason: String,
+        /// This master was the elected leader when it was fenced.
+        was_leading: bool,
     },
 }
 
@@ -35,7 +38,7 @@ pub enum ContenderEvent {
 /// session, so a standby takes over at once.
 #[derive(Debug)]
 pub struct MasterContender {
-    node: String,
+    node: std::sync::Arc<parking_lot::Mutex<String>>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -71,16 +74,31 @@ impl MasterContender {
                             return;
                         }
                     };
-                    let _ = ready_tx.send(Ok(node.clone()));
-                    contend(
-                        client,
-                        &url.path,
-                        &node,
-                        session_timeout,
-                        stop_rx,
-                        &on_event,
-                    )
-                    .await;
+                    let shared = std::sync::Arc::new(parking_lot::Mutex::new(node.clone()));
+                    let _ = ready_tx.send(Ok(shared.clone()));
+                    let mut stop = stop_rx;
+                    let (mut client, mut node) = (client, node);
+                    loop {
+                        let ended = contend(
+                            client,
+                            &url.path,
+                            &node,
+                            session_timeout,
+                            &mut stop,
+                            &on_event,
+                        )
+                        .await;
+                        if ended == Ended::Stopped {
+                            break;
+                        }
+                        match rejoin(&url, &data, session_timeout, &node, &mut stop).await {
+                            Some((new_client, new_node)) => {
+                                shared.lock().clone_from(&new_node);
+                                (client, node) = (new_client, new_node);
+                            }
+                            None => break,
+                        }
+                    }
                 })
             })?;
         match ready_rx.recv() {
@@ -99,9 +117,9 @@ impl MasterContender {
         }
     }
 
-    /// This contender's znode name (`json.info_NNNNNNNNNN`).
-    pub fn node(&self) -> &str {
-        &self.node
+    /// This contender's current znode name (`json.info_NNNNNNNNNN`); a new one after a rejoin.
+    pub fn node(&self) -> String {
+        self.node.lock().clone()
     }
 
     /// Leaves the election: deletes the znode and closes the session (a standby is elected at
@@ -163,6 +181,55 @@ fn disconnect_grace(session_timeout: Duration) -> Duration {
     session_timeout / 3
 }
 
+/// Joins again after being fenced: a new session and node, retried until it works or the owner
+/// stops. Our previous node is deleted (best effort) so nobody follows a leader that stepped
+/// down until its old session expires.
+async fn rejoin(
+    url: &ZkUrl,
+    data: &[u8],
+    session_timeout: Duration,
+    old_node: &str,
+    stop: &mut oneshot::Receiver<()>,
+) -> Option<(Client, String)> {
+    let backoff = (session_timeout / 4).clamp(Duration::from_millis(100), Duration::from_secs(2));
+    loop {
+        tokio::select! {
+            joined = join(url, data, session_timeout) => match joined {
+                Ok((client, node)) => {
+                    let old = format!("{}/{old_node}", url.path);
+                    match client.delete(&old, None).await {
+                        Ok(()) => tracing::info!(node = %old, "deleted our node from before the fence"),
+                        Err(error) => tracing::debug!(node = %old, %error, "our old node is already gone"),
+                    }
+                    return Some((client, node));
+                }
+                Err(error) => tracing::warn!(%error, "rejoining the master election failed; retrying"),
+            },
+            _ = &mut *stop => return None,
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = &mut *stop => return None,
+        }
+    }
+}
+
+/// Why [`contend`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// The owner stopped the contender (our node was deleted).
+    Stopped,
+    /// Fenced (reported to the owner): rejoin.
+    Fenced,
+}
+
+/// What [`wait_connected`] saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    Connected,
+    Stopped,
+}
+
 fn terminal(state: SessionState) -> bool {
     matches!(
         state,
@@ -176,37 +243,43 @@ async fn contend(
     path: &str,
     node: &str,
     session_timeout: Duration,
-    mut stop: oneshot::Receiver<()>,
+    stop: &mut oneshot::Receiver<()>,
     on_event: &(impl Fn(ContenderEvent) + Send),
-) {
+) -> Ended {
     let mut states = client.state_watcher();
     let mut last: Option<(Option<MasterInfo>, bool)> = None;
-    let fenced = |reason: String| {
-        tracing::warn!(%node, %reason, "fenced: no longer contending for leadership");
-        on_event(ContenderEvent::Fenced { reason });
+    let fenced = |reason: String, was_leading: bool| {
+        tracing::warn!(%node, %reason, was_leading, "fenced: no longer leading; rejoining the election");
+        on_event(ContenderEvent::Fenced {
+            reason,
+            was_leading,
+        });
+        Ended::Fenced
     };
     loop {
+        let leading = last.as_ref().is_some_and(|(_, elected)| *elected);
         let view = tokio::select! {
             view = read_election(&client, path) => view,
-            _ = &mut stop => break,
+            _ = &mut *stop => break,
         };
         let view = match view {
             Ok(view) => view,
             Err(error) => {
                 let state = client.state();
                 if terminal(state) {
-                    return fenced(format!("zookeeper session {state:?}: {error}"));
+                    return fenced(format!("zookeeper session {state:?}: {error}"), leading);
                 }
                 // Connection trouble: the state watcher below decides whether we are fenced.
                 tracing::debug!(%error, "reading the election failed; waiting for the session");
-                if !wait_connected(&mut states, session_timeout, &mut stop, &fenced).await {
-                    return;
+                match wait_connected(&mut states, session_timeout, stop).await {
+                    Ok(Wait::Connected) => continue,
+                    Ok(_) => return Ended::Stopped,
+                    Err(reason) => return fenced(reason, leading),
                 }
-                continue;
             }
         };
         if !view.children.iter().any(|c| c == node) {
-            return fenced(format!("our znode {node} is gone"));
+            return fenced(format!("our znode {node} is gone"), leading);
         }
         let elected = view.leader.as_ref().is_some_and(|(n, _)| n == node);
         let leader = view.leader.map(|(_, info)| info);
@@ -218,19 +291,22 @@ async fn contend(
             on_event(ContenderEvent::LeaderChanged { leader, elected });
             last = Some(current);
         }
+        let leading = elected;
         tokio::select! {
             _ = view.watcher.changed() => {}
             state = states.changed() => {
                 if terminal(state) {
-                    return fenced(format!("zookeeper session {state:?}"));
+                    return fenced(format!("zookeeper session {state:?}"), leading);
                 }
-                if state == SessionState::Disconnected
-                    && !wait_connected(&mut states, session_timeout, &mut stop, &fenced).await
-                {
-                    return;
+                if state == SessionState::Disconnected {
+                    match wait_connected(&mut states, session_timeout, stop).await {
+                        Ok(Wait::Connected) => {}
+                        Ok(_) => return Ended::Stopped,
+                        Err(reason) => return fenced(reason, leading),
+                    }
                 }
             }
-            _ = &mut stop => break,
+            _ = &mut *stop => break,
         }
     }
     // Graceful: delete our node so a standby is elected now, not one session timeout later.
@@ -239,33 +315,32 @@ async fn contend(
         tracing::warn!(node = %own, %error, "could not delete our znode; the session close removes it");
     }
     tracing::info!(%node, "left the master election");
+    Ended::Stopped
 }
 
-/// After a disconnect: `true` once reconnected; `false` when fenced (reported) or stopped.
+/// After a disconnect: `Connected` once reconnected, `Stopped` when the owner stops, and the
+/// fencing reason as the error when the session is gone or cannot be proven alive.
 async fn wait_connected(
     states: &mut zookeeper_client::StateWatcher,
     session_timeout: Duration,
     stop: &mut oneshot::Receiver<()>,
-    fenced: &impl Fn(String),
-) -> bool {
+) -> Result<Wait, String> {
     let deadline = tokio::time::Instant::now() + disconnect_grace(session_timeout);
     loop {
         let state = states.peek_state();
         if terminal(state) {
-            fenced(format!("zookeeper session {state:?}"));
-            return false;
+            return Err(format!("zookeeper session {state:?}"));
         }
         // A read-only server cannot keep our node alive: only a full connection counts.
         if state == SessionState::SyncConnected {
-            return true;
+            return Ok(Wait::Connected);
         }
         tokio::select! {
             _ = states.changed() => {}
             _ = tokio::time::sleep_until(deadline) => {
-                fenced("disconnected from zookeeper for too long to be sure of the session".into());
-                return false;
+                return Err("disconnected from zookeeper for too long to be sure of the session".into());
             }
-            _ = &mut *stop => return false,
+            _ = &mut *stop => return Ok(Wait::Stopped),
         }
     }
 }

@@ -9,9 +9,11 @@
 //!
 //! # Fencing
 //! A leader must never believe it leads after its session expired. [`MasterContender`] reports
-//! [`ContenderEvent::Fenced`] (and stops) when the client reports the terminal `Expired` (or
-//! `Closed`/`AuthFailed`) state, and also when the connection has been down for a whole session
-//! timeout: by then the server may have expired the session without the client knowing yet.
+//! [`ContenderEvent::Fenced`] when the client reports the terminal `Expired` (or
+//! `Closed`/`AuthFailed`) state, when its node is gone, and also when the connection has been
+//! down too long (a third of the session timeout after the client noticed) to be sure the server
+//! has not expired the session yet. It then rejoins with a new session and node, deleting the old
+//! node so followers do not wait for its session to expire.
 //!
 //! # Threads
 //! Each contender and detector runs a small single-threaded tokio runtime on its own thread; the
@@ -23,7 +25,7 @@
 //! let url: ZkUrl = "zk://127.0.0.1:2181/mesos".parse()?;
 //! let info = mesos::MasterInfo::new("id", std::net::Ipv4Addr::LOCALHOST, 5050, None);
 //! let contender = MasterContender::start(&url, info, Duration::from_secs(10), |event| {
-//!     if let ContenderEvent::Fenced { reason } = event {
+//!     if let ContenderEvent::Fenced { reason, .. } = event {
 //!         eprintln!("lost leadership: {reason}");
 //!     }
 //! })?;

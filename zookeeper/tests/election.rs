@@ -27,7 +27,11 @@ fn lowest_sequence_leads_and_changes_are_reported() {
             elected: false
         }
     );
-    assert_eq!(leader_node(&[a.node(), b.node()]), Some(a.node()));
+    let (a_node, b_node) = (a.node(), b.node());
+    assert_eq!(
+        leader_node(&[a_node.as_str(), b_node.as_str()]),
+        Some(a_node.as_str())
+    );
     let leader = detector.wait_for_leader(Duration::from_secs(10));
     assert_eq!(leader.unwrap().to_string(), "master@127.0.0.1:5001");
     assert_eq!(detector.leader_info(), Some(info(5001)));
@@ -74,19 +78,39 @@ fn only_json_info_nodes_count_and_a_deleted_node_fences_its_owner() {
     // once and the standby takes over.
     let admin = ZooKeeperDetector::start(&url, SESSION).expect("detector");
     assert!(admin.wait_for_leader(Duration::from_secs(10)).is_some());
-    delete_node(&zk, &format!("{}/{}", url.path, a.node()));
+    let old_node = a.node();
+    delete_node(&zk, &format!("{}/{}", url.path, old_node));
     let fenced = expect_event(&a_events, Duration::from_secs(10), "fencing", |e| {
         matches!(e, ContenderEvent::Fenced { .. })
     });
     assert!(format!("{fenced:?}").contains("gone"), "{fenced:?}");
+    assert!(
+        matches!(
+            fenced,
+            ContenderEvent::Fenced {
+                was_leading: true,
+                ..
+            }
+        ),
+        "{fenced:?}"
+    );
     expect_elected(&b_events, "election of the standby");
+    // The fenced master rejoins with a new node, behind the new leader.
+    let rejoined = expect_event(&a_events, Duration::from_secs(10), "a's rejoin", |e| {
+        matches!(e, ContenderEvent::LeaderChanged { .. })
+    });
+    assert!(
+        matches!(rejoined, ContenderEvent::LeaderChanged { elected: false, leader: Some(ref l) } if l.port == 6002),
+        "{rejoined:?}"
+    );
+    assert_ne!(a.node(), old_node, "a rejoined with a new node");
 }
 
 #[test]
 fn a_leader_whose_session_expires_steps_down() {
     let mut zk = server();
     let url = url(&zk, "/mesos");
-    let (_a, a_events) = contend(&url, 7001);
+    let (a, a_events) = contend(&url, 7001);
     expect_elected(&a_events, "election");
     // Freeze the server past the session timeout: the leader cannot prove its session, so it
     // steps down while the server is still frozen — before anyone else could be elected.
@@ -94,16 +118,35 @@ fn a_leader_whose_session_expires_steps_down() {
     let fenced = expect_event(&a_events, SESSION * 3, "fencing while frozen", |e| {
         matches!(e, ContenderEvent::Fenced { .. })
     });
-    zk.resume();
-    assert!(matches!(fenced, ContenderEvent::Fenced { .. }));
-    // The fenced contender is done: it never claims leadership again.
+    assert!(
+        matches!(
+            fenced,
+            ContenderEvent::Fenced {
+                was_leading: true,
+                ..
+            }
+        ),
+        "{fenced:?}"
+    );
+    // While the server stays frozen the fenced contender cannot rejoin, so it never claims
+    // leadership (waiting here is the point of the test: nothing may arrive).
     std::thread::sleep(Duration::from_millis(500));
     assert!(a_events
         .try_iter()
         .all(|e| !matches!(e, ContenderEvent::LeaderChanged { elected: true, .. })));
-    // A new contender on the resumed server is elected (the old session has expired).
+    let old_node = a.node();
+    zk.resume();
+    // Once the server is back it rejoins with a new session and node and, alone, leads again.
+    expect_elected(&a_events, "re-election after the expiry");
+    assert_ne!(a.node(), old_node);
     let (_c, c_events) = contend(&url, 7002);
-    expect_elected(&c_events, "election after the expiry");
+    let seen = expect_event(&c_events, Duration::from_secs(10), "c's view", |e| {
+        matches!(e, ContenderEvent::LeaderChanged { .. })
+    });
+    assert!(
+        matches!(seen, ContenderEvent::LeaderChanged { elected: false, leader: Some(ref l) } if l.port == 7001),
+        "{seen:?}"
+    );
 }
 
 /// Creates persistent znodes (and their parents) with a separate session.

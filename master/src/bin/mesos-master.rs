@@ -99,8 +99,9 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Joins the election: the master leads while elected; a fenced master (its ZooKeeper session is
-/// gone) stops acting at once and exits, as Mesos's does, to be restarted as a new contender.
+/// Joins the election: the master leads while elected. A fenced master (its ZooKeeper session
+/// is gone) stops acting at once; if it was leading it exits, as Mesos's does (its supervisor
+/// restarts it as a fresh contender); a fenced standby just rejoins the election.
 fn contend(
     url: &mesos_zookeeper::ZkUrl,
     master: &master::MasterHandle,
@@ -115,10 +116,16 @@ fn contend(
             mesos_zookeeper::ContenderEvent::LeaderChanged { leader, elected } => {
                 handle.set_leadership(elected, leader);
             }
-            mesos_zookeeper::ContenderEvent::Fenced { reason } => {
+            mesos_zookeeper::ContenderEvent::Fenced {
+                reason,
+                was_leading,
+            } => {
                 handle.set_leadership(false, None);
-                eprintln!("mesos-master: lost the zookeeper election ({reason}): exiting");
-                std::process::exit(1);
+                if was_leading {
+                    eprintln!("mesos-master: lost leadership ({reason}): exiting");
+                    std::process::exit(1);
+                }
+                eprintln!("mesos-master: lost the zookeeper session ({reason}): rejoining");
             }
         },
     )
