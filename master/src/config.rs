@@ -25,6 +25,9 @@ pub struct MasterConfig {
     pub offer_timeout: Option<Duration>,
     /// How long agents have to re-register after this master starts (10 min).
     pub agent_reregister_timeout: Duration,
+    /// After an election, how long offers wait at most for the previous leader's agents to
+    /// re-register (5 s; the hold ends as soon as every agent in the registry is back).
+    pub agent_reregistration_window: Duration,
     /// Seed of the allocator's agent shuffle; default: derived from the master's random id.
     pub seed: Option<u64>,
     /// Start as a standby that answers nothing until elected (`MasterHandle::set_leadership`);
@@ -44,6 +47,7 @@ impl Default for MasterConfig {
             max_agent_ping_timeouts: 5,
             offer_timeout: None,
             agent_reregister_timeout: Duration::from_secs(600),
+            agent_reregistration_window: Duration::from_secs(5),
             seed: None,
             standby: false,
         }
@@ -61,6 +65,7 @@ impl MasterConfig {
             "agent_ping_timeout": secs(self.agent_ping_timeout),
             "max_agent_ping_timeouts": self.max_agent_ping_timeouts.to_string(),
             "agent_reregister_timeout": secs(self.agent_reregister_timeout),
+            "agent_reregistration_window": secs(self.agent_reregistration_window),
         });
         if let Some(h) = &self.hostname {
             flags["hostname"] = h.clone().into();

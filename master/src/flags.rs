@@ -84,6 +84,10 @@ pub struct Flags {
     /// Time agents have to re-register after a master restart (at least 10mins).
     #[arg(long = "agent_reregister_timeout", alias = "slave_reregister_timeout", env = "MESOS_AGENT_REREGISTER_TIMEOUT", default_value = "10mins", value_parser = reregister_timeout)]
     pub agent_reregister_timeout: Duration,
+    /// After an election, how long offers wait at most for the previous leader's agents to
+    /// re-register (the hold ends once every agent in the registry is back).
+    #[arg(long = "agent_reregistration_window", env = "MESOS_AGENT_REREGISTRATION_WINDOW", default_value = "5secs", value_parser = positive_duration)]
+    pub agent_reregistration_window: Duration,
     /// ZooKeeper URL for leader election among masters, e.g. zk://host1:2181,host2:2181/mesos
     /// (default: a standalone master).
     #[arg(long = "zk", env = "MESOS_ZK", value_parser = zk_url, requires = "quorum")]
@@ -110,6 +114,7 @@ impl Flags {
             max_agent_ping_timeouts: self.max_agent_ping_timeouts,
             offer_timeout: self.offer_timeout,
             agent_reregister_timeout: self.agent_reregister_timeout,
+            agent_reregistration_window: self.agent_reregistration_window,
             seed: None,
             standby: self.zk.is_some(),
         }

@@ -43,6 +43,7 @@
 mod config;
 pub mod core;
 pub mod flags;
+pub mod ha;
 pub mod http;
 mod leadership;
 mod master;
@@ -51,7 +52,7 @@ mod process;
 pub mod validation;
 
 pub use crate::config::MasterConfig;
-pub use crate::core::{CoreConfig, MasterCore};
+pub use crate::core::{CoreConfig, MasterCore, RegisteredAgent};
 pub use crate::master::{Master, MasterError, MasterHandle};
 pub use crate::outputs::{Outgoing, Output};
 pub use crate::process::MasterProcess;

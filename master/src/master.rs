@@ -90,6 +90,7 @@ impl Master {
                 max_agent_ping_timeouts: config.max_agent_ping_timeouts,
                 offer_timeout: config.offer_timeout,
                 agent_reregister_timeout: config.agent_reregister_timeout,
+                agent_reregistration_window: config.agent_reregistration_window,
                 start_wall_secs,
                 seed,
             },
@@ -203,6 +204,33 @@ impl MasterHandle {
             this.set_leadership(ctx, elected, leader)
         });
         let _ = reply.wait();
+    }
+
+    /// Hands a newly elected master the agent registry its predecessor published: offers wait
+    /// until those agents have re-registered (or `agent_reregistration_window` passed), and the
+    /// ones still missing after `agent_reregister_timeout` are marked lost. `None`: the registry
+    /// could not be read (offers wait the whole window). Returns when applied.
+    pub fn recover_agents(&self, agents: Option<Vec<crate::RegisteredAgent>>) {
+        let reply = self.runtime.dispatch(&self.master, move |this, ctx| {
+            this.recover_agents(ctx, agents)
+        });
+        let _ = reply.wait();
+    }
+
+    /// The agent registry to publish (every admitted agent, plus those a recovery still waits
+    /// for) and its generation, which changes whenever the set does.
+    pub fn registry(&self) -> (u64, Vec<crate::RegisteredAgent>) {
+        self.core.lock().registry()
+    }
+
+    /// The registry's generation alone: cheap to poll.
+    pub fn registry_generation(&self) -> u64 {
+        self.core.lock().registry_generation()
+    }
+
+    /// Whether offers are held back while agents re-register after an election.
+    pub fn holding_offers(&self) -> bool {
+        self.core.lock().holding_offers(self.runtime.clock().now())
     }
 
     /// Asks the master and its HTTP views to stop (they finalize on their runtime's workers);

@@ -134,6 +134,7 @@ impl MasterProcess {
             let mut config = core.config().clone();
             config.start_wall_secs = core.wall(now);
             *core = MasterCore::new(config, now);
+            core.begin_recovery(now);
         }
         if !elected {
             if let Some((_, _, timer)) = self.timer.take() {
@@ -147,6 +148,15 @@ impl MasterProcess {
         } else if was && !elected {
             tracing::warn!(pid = %ctx.pid().upid(), "no longer the leading master");
         }
+    }
+
+    /// The agent registry the previous leader published (see [`MasterCore::recover_agents`]).
+    pub(crate) fn recover_agents(
+        &mut self,
+        ctx: &mut Context<'_, Self>,
+        agents: Option<Vec<crate::RegisteredAgent>>,
+    ) {
+        self.input(ctx, |core, now| core.recover_agents(now, agents));
     }
 
     fn render(&self, f: impl FnOnce(&MasterCore) -> Json) -> Response {

@@ -3,10 +3,13 @@
 use std::time::Duration;
 
 use mesos::MasterInfo;
-use tokio::sync::oneshot;
+use std::sync::Arc;
+
+use tokio::sync::{oneshot, watch};
 use zookeeper_client::{Acls, Client, CreateMode, SessionState};
 
 use crate::election::{encode_info, INFO_PREFIX};
+use crate::registry::{self, AgentRecord};
 use crate::url::ZkUrl;
 use crate::watch::{read_election, runtime};
 use crate::ZkError;
@@ -31,14 +34,25 @@ pub enum ContenderEvent {
         /// This master was the elected leader when it was fenced.
         was_leading: bool,
     },
+    /// Right after this master is elected: the agent registry its predecessor published
+    /// ([`MasterContender::publish`]), i.e. the agents to wait for before making offers. `None`
+    /// when it could not be read. Only after this does the contender write the registry itself.
+    Recovered {
+        /// The previous leader's agents (empty for a new cluster).
+        agents: Option<Vec<AgentRecord>>,
+    },
 }
+
+/// The latest registry the owner asked to publish.
+type Published = Option<Arc<Vec<AgentRecord>>>;
 
 /// A master's candidacy: an ephemeral sequential `json.info_*` znode and a thread watching the
 /// election. Dropping it (or [`MasterContender::withdraw`]) deletes the znode and closes the
 /// session, so a standby takes over at once.
 #[derive(Debug)]
 pub struct MasterContender {
-    node: std::sync::Arc<parking_lot::Mutex<String>>,
+    node: Arc<parking_lot::Mutex<String>>,
+    publish: watch::Sender<Published>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -61,6 +75,7 @@ impl MasterContender {
         let runtime = runtime()?;
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = oneshot::channel();
+        let (publish, mut published) = watch::channel(Published::None);
         let url = url.clone();
         let thread = std::thread::Builder::new()
             .name("zk-contender".into())
@@ -74,7 +89,7 @@ impl MasterContender {
                             return;
                         }
                     };
-                    let shared = std::sync::Arc::new(parking_lot::Mutex::new(node.clone()));
+                    let shared = Arc::new(parking_lot::Mutex::new(node.clone()));
                     let _ = ready_tx.send(Ok(shared.clone()));
                     let mut stop = stop_rx;
                     let (mut client, mut node) = (client, node);
@@ -85,6 +100,7 @@ impl MasterContender {
                             &node,
                             session_timeout,
                             &mut stop,
+                            &mut published,
                             &on_event,
                         )
                         .await;
@@ -104,6 +120,7 @@ impl MasterContender {
         match ready_rx.recv() {
             Ok(Ok(node)) => Ok(MasterContender {
                 node,
+                publish,
                 stop: Some(stop_tx),
                 thread: Some(thread),
             }),
@@ -120,6 +137,13 @@ impl MasterContender {
     /// This contender's current znode name (`json.info_NNNNNNNNNN`); a new one after a rejoin.
     pub fn node(&self) -> String {
         self.node.lock().clone()
+    }
+
+    /// Publishes the agent registry (every agent this master admitted) for the next leader.
+    /// Written to ZooKeeper only while this master leads and after it has read its
+    /// predecessor's; the latest call wins (publish on change, not per agent).
+    pub fn publish(&self, agents: Vec<AgentRecord>) {
+        self.publish.send_replace(Some(Arc::new(agents)));
     }
 
     /// Leaves the election: deletes the znode and closes the session (a standby is elected at
@@ -244,10 +268,13 @@ async fn contend(
     node: &str,
     session_timeout: Duration,
     stop: &mut oneshot::Receiver<()>,
+    published: &mut watch::Receiver<Published>,
     on_event: &(impl Fn(ContenderEvent) + Send),
 ) -> Ended {
     let mut states = client.state_watcher();
     let mut last: Option<(Option<MasterInfo>, bool)> = None;
+    // Set once elected and the predecessor's registry was read: only then may we overwrite it.
+    let mut may_write = false;
     let fenced = |reason: String, was_leading: bool| {
         tracing::warn!(%node, %reason, was_leading, "fenced: no longer leading; rejoining the election");
         on_event(ContenderEvent::Fenced {
@@ -290,10 +317,31 @@ async fn contend(
             }
             on_event(ContenderEvent::LeaderChanged { leader, elected });
             last = Some(current);
+            if elected && !may_write {
+                let agents = match registry::read(&client, path).await {
+                    Ok(agents) => Some(agents),
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot read the agent registry");
+                        None
+                    }
+                };
+                on_event(ContenderEvent::Recovered { agents });
+                may_write = true;
+            }
         }
         let leading = elected;
         tokio::select! {
             _ = view.watcher.changed() => {}
+            changed = published.changed(), if may_write => {
+                if changed.is_err() {
+                    may_write = false; // the owner is gone; stop is on its way
+                    continue;
+                }
+                let agents = published.borrow_and_update().clone();
+                if let Some(agents) = agents {
+                    write_registry(&client, path, &agents).await;
+                }
+            }
             state = states.changed() => {
                 if terminal(state) {
                     return fenced(format!("zookeeper session {state:?}"), leading);
@@ -316,6 +364,21 @@ async fn contend(
     }
     tracing::info!(%node, "left the master election");
     Ended::Stopped
+}
+
+/// Writes the registry under a fresh generation; failures are logged (the next publish retries).
+async fn write_registry(client: &Client, path: &str, agents: &[AgentRecord]) {
+    // Unique and increasing across masters: the wall clock in nanoseconds.
+    #[allow(clippy::disallowed_methods)]
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let generation = format!("{nanos:032x}");
+    match registry::write(client, path, &generation, agents).await {
+        Ok(()) => tracing::debug!(agents = agents.len(), "published the agent registry"),
+        Err(error) => tracing::warn!(%error, "cannot publish the agent registry"),
+    }
 }
 
 /// After a disconnect: `Connected` once reconnected, `Stopped` when the owner stops, and the

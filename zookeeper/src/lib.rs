@@ -37,6 +37,7 @@
 mod contender;
 mod detector;
 mod election;
+mod registry;
 pub mod testing;
 mod url;
 mod watch;
@@ -44,6 +45,7 @@ mod watch;
 pub use crate::contender::{ContenderEvent, MasterContender};
 pub use crate::detector::ZooKeeperDetector;
 pub use crate::election::{leader_node, parse_info, sequence_of, INFO_PREFIX};
+pub use crate::registry::AgentRecord;
 pub use crate::url::{ZkUrl, ZkUrlError};
 
 /// The detector for a `--master` value as Mesos's tools take it: `zk://host:port[,..]/path` follows
@@ -90,4 +92,22 @@ pub enum ZkError {
     /// ZooKeeper refused an operation or the connection failed.
     #[error("zookeeper: {0}")]
     ZooKeeper(#[from] zookeeper_client::Error),
+}
+
+/// Reads the agent registry the leading master published under `url`'s path (empty for a new
+/// cluster): what a newly elected master waits for. For operators and tests; blocks.
+///
+/// # Errors
+/// [`ZkError`] when ZooKeeper cannot be reached within `session_timeout` or the read fails.
+pub fn read_agent_registry(
+    url: &ZkUrl,
+    session_timeout: std::time::Duration,
+) -> Result<Vec<AgentRecord>, ZkError> {
+    watch::runtime()?.block_on(async {
+        let client = zookeeper_client::Client::connector()
+            .with_session_timeout(session_timeout)
+            .connect(&url.servers)
+            .await?;
+        Ok(registry::read(&client, &url.path).await?)
+    })
 }

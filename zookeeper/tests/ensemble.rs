@@ -45,6 +45,7 @@ fn killing_the_zookeeper_leader_keeps_the_cluster_working() {
                 match event {
                     ContenderEvent::LeaderChanged { elected: e, .. } => elected[i] = e,
                     ContenderEvent::Fenced { .. } => elected[i] = false,
+                    ContenderEvent::Recovered { .. } => {}
                 }
             }
         }

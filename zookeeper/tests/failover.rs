@@ -15,7 +15,7 @@ use master::{Master, MasterConfig};
 use mesos::scheduler::{DriverOptions, MasterDetector, SchedulerDriver};
 use mesos::{CommandInfo, Filters, FrameworkInfo, TaskInfo, TaskState};
 use mesos_zookeeper::testing::ZooKeeperServer;
-use mesos_zookeeper::{ContenderEvent, MasterContender, ZooKeeperDetector};
+use mesos_zookeeper::ZooKeeperDetector;
 use process::{Config, Runtime};
 use util::cluster::*;
 use util::*;
@@ -59,15 +59,7 @@ fn killing_the_leader_twice_keeps_the_task_and_its_updates() {
         },
     )
     .expect("master c");
-    let c_handle = c.clone();
-    let _c_contender =
-        MasterContender::start(&url, c.info().clone(), SESSION, move |event| match event {
-            ContenderEvent::LeaderChanged { leader, elected } => {
-                c_handle.set_leadership(elected, leader)
-            }
-            ContenderEvent::Fenced { .. } => c_handle.set_leadership(false, None),
-        })
-        .expect("c contends");
+    let _c_election = master::ha::join_election(&url, &c, SESSION, |_| {}).expect("c contends");
 
     // Standbys answer with the leader, and say they are not elected.
     assert!(b_state.get("elected_time").is_none(), "{b_state}");

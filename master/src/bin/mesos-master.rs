@@ -67,15 +67,22 @@ fn main() -> ExitCode {
     // With --zk the master starts as a standby and leads only while elected.
     let contender = match &zk {
         None => None,
-        Some(url) => match contend(url, &master, flags.zk_session_timeout) {
-            Ok(contender) => Some(contender),
-            Err(error) => {
-                eprintln!("mesos-master: --zk={url}: cannot join the election: {error}");
-                master.stop();
-                runtime.shutdown();
-                return ExitCode::from(1);
+        // A leader that loses its session exits, as Mesos's does (a supervisor restarts it as
+        // a fresh contender); a standby that loses it just rejoins.
+        Some(url) => {
+            match master::ha::join_election(url, &master, flags.zk_session_timeout, |reason| {
+                eprintln!("mesos-master: lost leadership ({reason}): exiting");
+                std::process::exit(1);
+            }) {
+                Ok(contender) => Some(contender),
+                Err(error) => {
+                    eprintln!("mesos-master: --zk={url}: cannot join the election: {error}");
+                    master.stop();
+                    runtime.shutdown();
+                    return ExitCode::from(1);
+                }
             }
-        },
+        }
     };
     // Output errors (a closed pipe) must not panic the master: they are ignored.
     let _ = writeln!(
@@ -97,36 +104,4 @@ fn main() -> ExitCode {
     master.stop();
     runtime.shutdown();
     ExitCode::SUCCESS
-}
-
-/// Joins the election: the master leads while elected. A fenced master (its ZooKeeper session
-/// is gone) stops acting at once; if it was leading it exits, as Mesos's does (its supervisor
-/// restarts it as a fresh contender); a fenced standby just rejoins the election.
-fn contend(
-    url: &mesos_zookeeper::ZkUrl,
-    master: &master::MasterHandle,
-    session_timeout: std::time::Duration,
-) -> Result<mesos_zookeeper::MasterContender, mesos_zookeeper::ZkError> {
-    let handle = master.clone();
-    mesos_zookeeper::MasterContender::start(
-        url,
-        master.info().clone(),
-        session_timeout,
-        move |event| match event {
-            mesos_zookeeper::ContenderEvent::LeaderChanged { leader, elected } => {
-                handle.set_leadership(elected, leader);
-            }
-            mesos_zookeeper::ContenderEvent::Fenced {
-                reason,
-                was_leading,
-            } => {
-                handle.set_leadership(false, None);
-                if was_leading {
-                    eprintln!("mesos-master: lost leadership ({reason}): exiting");
-                    std::process::exit(1);
-                }
-                eprintln!("mesos-master: lost the zookeeper session ({reason}): rejoining");
-            }
-        },
-    )
 }

@@ -92,6 +92,7 @@ impl MasterCore {
         let agent = self.new_agent(now, id.clone(), info, from, message.version);
         self.agents.insert(id.clone(), agent);
         self.agent_by_pid.insert(from.to_string(), id.clone());
+        self.agent_returned(now, &id);
         self.counters.slave_registrations += 1;
         self.link(from);
         let master_info = self.config.master_info.clone();
@@ -444,6 +445,7 @@ impl MasterCore {
         }
         self.agents.insert(id.clone(), agent);
         self.agent_by_pid.insert(from.to_string(), id.clone());
+        self.agent_returned(now, id);
         let mut follow_ups: Vec<Outgoing> = Vec::new();
         if !kill.is_empty() {
             tracing::info!(agent = %id, tasks = kill.len(), "killing tasks that were declared LOST");
@@ -549,6 +551,7 @@ impl MasterCore {
         let Some(agent) = self.agents.remove(id) else {
             return;
         };
+        self.registry_generation += 1;
         if self.agent_by_pid.get(&agent.pid) == Some(id) {
             self.agent_by_pid.remove(&agent.pid);
         }

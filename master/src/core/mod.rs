@@ -27,6 +27,7 @@
 //!         max_agent_ping_timeouts: 5,
 //!         offer_timeout: None,
 //!         agent_reregister_timeout: Duration::from_secs(600),
+//!         agent_reregistration_window: Duration::from_secs(5),
 //!         start_wall_secs: 1.7e9,
 //!         seed: 1,
 //!     },
@@ -54,6 +55,7 @@
 
 mod agents;
 mod frameworks;
+mod recovery;
 mod state;
 mod tasks;
 
@@ -70,6 +72,7 @@ use mesos::{
 
 use crate::outputs::{Outgoing, Output};
 
+pub use recovery::RegisteredAgent;
 pub use state::*;
 
 /// The pure core's settings (the master's flags, minus the network ones).
@@ -89,6 +92,9 @@ pub struct CoreConfig {
     /// (reconciliation does not answer for them), and how long a framework recovered from agents
     /// waits for its scheduler at least.
     pub agent_reregister_timeout: Duration,
+    /// After an election, offers wait at most this long for the previous leader's agents to
+    /// re-register (less when they are all back sooner).
+    pub agent_reregistration_window: Duration,
     /// Wall time (Unix seconds) at the `now` given to [`MasterCore::new`]; timestamps derive from it.
     pub start_wall_secs: f64,
     /// Seed of the allocator's agent shuffle and of the update uuids the master makes.
@@ -101,6 +107,7 @@ enum Deadline {
     Ping(AgentId),
     OfferTimeout(OfferId),
     Failover(FrameworkId),
+    ReregisterTimeout,
 }
 
 /// The master's state machine; see the [module docs](self).
@@ -123,6 +130,8 @@ pub struct MasterCore {
     next_agent: u64,
     next_offer: u64,
     next_uuid: u64,
+    recovery: Option<recovery::Recovery>,
+    registry_generation: u64,
 }
 
 impl std::fmt::Debug for MasterCore {
@@ -144,6 +153,7 @@ impl MasterCore {
             seed: config.seed,
             ..AllocatorConfig::default()
         });
+        let config_start_ms = config.start_wall_secs * 1e3;
         MasterCore {
             config,
             start: now,
@@ -163,6 +173,10 @@ impl MasterCore {
             next_agent: 0,
             next_offer: 0,
             next_uuid: 0,
+            recovery: None,
+            // Distinct per core (a new one per election), so a publisher comparing generations
+            // never mistakes a new leader's registry for the old one's.
+            registry_generation: ((config_start_ms) as u64) << 20,
         }
     }
 
@@ -234,7 +248,11 @@ impl MasterCore {
     /// When [`MasterCore::tick`] next has work: the earliest ping, offer timeout, failover timeout
     /// or allocation. At or before `now` means "call `tick` now".
     pub fn next_deadline(&self, now: Instant) -> Instant {
-        let allocation = now + self.allocator.poll_timeout(now);
+        // While offers are held back the allocator waits for the hold to end, not its batch.
+        let allocation = match self.hold_deadline(now) {
+            Some(until) => until,
+            None => now + self.allocator.poll_timeout(now),
+        };
         match self.deadlines.peek() {
             Some(Reverse((at, _))) => allocation.min(*at),
             None => allocation,
@@ -264,13 +282,14 @@ impl MasterCore {
                     }
                 }
                 Deadline::Failover(framework) => self.failover_due(now, at, &framework),
+                Deadline::ReregisterTimeout => self.reregister_timeout_due(now),
             }
         }
         self.allocate(now);
     }
 
     fn allocate(&mut self, now: Instant) {
-        if !self.allocator.poll_timeout(now).is_zero() {
+        if self.holding_offers(now) || !self.allocator.poll_timeout(now).is_zero() {
             return;
         }
         let grants = self.allocator.poll(now);

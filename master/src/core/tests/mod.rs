@@ -12,6 +12,7 @@ use super::*;
 mod agents;
 mod frameworks;
 mod launch;
+mod recovery;
 mod tasks;
 use crate::outputs::{Outgoing, Output};
 
@@ -28,6 +29,7 @@ pub(super) fn config() -> CoreConfig {
         max_agent_ping_timeouts: 5,
         offer_timeout: None,
         agent_reregister_timeout: Duration::from_secs(600),
+        agent_reregistration_window: Duration::from_secs(5),
         start_wall_secs: 1_000.0,
         seed: 7,
     }

@@ -1,0 +1,202 @@
+//! Recovery after an election: a new leader starts from empty soft state, holds offers back while
+//! the previous leader's agents re-register, and marks the ones that never return as lost.
+//!
+//! The only state that outlives a leader is the agent registry: the id, hostname and pid of every
+//! admitted agent, which the leader publishes (through ZooKeeper, see `master::ha`) and the next
+//! leader reads at election. It tells the new leader whom to wait for, so the hold ends as soon
+//! as the last agent is back (usually well before `agent_reregistration_window`), and whom to
+//! declare lost after `agent_reregister_timeout`. Tasks and frameworks still come only from the
+//! agents and schedulers that re-register, as the paper's soft-state design has it.
+
+use std::cmp::Reverse;
+use std::collections::HashMap;
+use std::time::Instant;
+
+use mesos::protocol::LostSlaveMessage;
+use mesos::AgentId;
+
+use super::{Deadline, MasterCore, RemovedAgent};
+
+/// One admitted agent as the registry keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredAgent {
+    /// The agent's id.
+    pub id: AgentId,
+    /// Its hostname.
+    pub hostname: String,
+    /// Its pid (`slave(1)@ip:port`).
+    pub pid: String,
+}
+
+/// The recovery in progress after this master was elected.
+#[derive(Debug)]
+pub(super) struct Recovery {
+    /// Agents of the previous leader that have not re-registered yet.
+    expected: HashMap<AgentId, RegisteredAgent>,
+    /// Whether the registry was read (until then every agent may still be expected).
+    known: bool,
+    /// Offers wait until then at most.
+    hold_until: Instant,
+    /// When this master was elected.
+    began: Instant,
+    /// When the last expected agent came back (the hold ended early).
+    completed: Option<Instant>,
+}
+
+impl MasterCore {
+    /// This master was just elected (its state is fresh): offers wait until the previous leader's
+    /// agents have re-registered, or `agent_reregistration_window` has passed; agents that are
+    /// still missing after `agent_reregister_timeout` are marked lost. Which agents to wait for
+    /// comes with [`MasterCore::recover_agents`]; until then every registration may be one.
+    pub fn begin_recovery(&mut self, now: Instant) {
+        self.recovery = Some(Recovery {
+            expected: HashMap::new(),
+            known: false,
+            hold_until: now + self.config.agent_reregistration_window,
+            began: now,
+            completed: None,
+        });
+        let at = now + self.config.agent_reregister_timeout;
+        self.deadlines
+            .push(Reverse((at, Deadline::ReregisterTimeout)));
+        tracing::info!(
+            window = ?self.config.agent_reregistration_window,
+            "recovering: offers wait for the agents to re-register"
+        );
+    }
+
+    /// The registry the previous leader left: the agents to wait for. `None` when it could not
+    /// be read: offers then wait the whole window and nobody can be declared lost.
+    pub fn recover_agents(&mut self, now: Instant, agents: Option<Vec<RegisteredAgent>>) {
+        if self.recovery.is_none() {
+            self.begin_recovery(now);
+        }
+        let Some(agents) = agents else {
+            tracing::warn!("the agent registry could not be read: offers wait the whole window");
+            return;
+        };
+        let total = agents.len();
+        let expected: HashMap<AgentId, RegisteredAgent> = agents
+            .into_iter()
+            .filter(|a| {
+                !self.agents.contains_key(&a.id) && !self.removed_agents.contains_key(&a.id)
+            })
+            .map(|a| (a.id.clone(), a))
+            .collect();
+        tracing::info!(
+            registry = total,
+            back = total - expected.len(),
+            "recovered the agent registry"
+        );
+        if let Some(recovery) = &mut self.recovery {
+            recovery.expected = expected;
+            recovery.known = true;
+        }
+        self.registry_generation += 1;
+        self.check_recovery_complete(now);
+    }
+
+    /// An agent with a registry id is admitted again.
+    pub(super) fn agent_returned(&mut self, now: Instant, id: &AgentId) {
+        self.registry_generation += 1;
+        if let Some(recovery) = &mut self.recovery {
+            recovery.expected.remove(id);
+        }
+        self.check_recovery_complete(now);
+    }
+
+    fn check_recovery_complete(&mut self, now: Instant) {
+        let Some(recovery) = &mut self.recovery else {
+            return;
+        };
+        if recovery.known && recovery.expected.is_empty() && recovery.completed.is_none() {
+            recovery.completed = Some(now);
+            tracing::info!(
+                after = ?now.saturating_duration_since(recovery.began),
+                "every agent of the previous leader re-registered: offers resume"
+            );
+        }
+    }
+
+    /// Whether offers are held back now.
+    pub fn holding_offers(&self, now: Instant) -> bool {
+        self.recovery.as_ref().is_some_and(|r| {
+            r.completed.is_none() && now < r.hold_until && (!r.known || !r.expected.is_empty())
+        })
+    }
+
+    /// When the hold on offers ends at the latest, while it lasts.
+    pub(super) fn hold_deadline(&self, now: Instant) -> Option<Instant> {
+        self.holding_offers(now)
+            .then(|| self.recovery.as_ref().map(|r| r.hold_until))
+            .flatten()
+    }
+
+    /// How many agents of the previous leader have not re-registered yet.
+    pub fn agents_expected(&self) -> usize {
+        self.recovery.as_ref().map_or(0, |r| r.expected.len())
+    }
+
+    /// `agent_reregister_timeout` after the election: agents that never came back are lost.
+    /// The master does not know their tasks (only the agents do); frameworks learn of them
+    /// through `agent_lost` and, for tasks they ask about, through reconciliation.
+    pub(super) fn reregister_timeout_due(&mut self, _now: Instant) {
+        let Some(recovery) = &mut self.recovery else {
+            return;
+        };
+        let lost: Vec<RegisteredAgent> = recovery.expected.drain().map(|(_, a)| a).collect();
+        if lost.is_empty() {
+            return;
+        }
+        tracing::warn!(
+            agents = lost.len(),
+            "agents did not re-register within agent_reregister_timeout: marking them lost"
+        );
+        let pids: Vec<String> = self
+            .frameworks
+            .values()
+            .filter(|f| f.connected)
+            .filter_map(|f| f.pid.clone())
+            .collect();
+        for agent in lost {
+            tracing::warn!(agent = %agent.id, hostname = %agent.hostname, "agent lost: never re-registered");
+            self.removed_agents
+                .insert(agent.id.clone(), RemovedAgent::default());
+            self.counters.slave_removals += 1;
+            self.counters.slave_unreachable_completed += 1;
+            for pid in &pids {
+                self.send(
+                    pid,
+                    LostSlaveMessage {
+                        agent_id: agent.id.clone(),
+                    },
+                );
+            }
+        }
+        self.registry_generation += 1;
+    }
+
+    /// The agent registry to publish: every admitted agent plus those still expected (so a
+    /// second failover in a row still waits for them), with a generation that changes whenever
+    /// the set does.
+    pub fn registry(&self) -> (u64, Vec<RegisteredAgent>) {
+        let mut agents: Vec<RegisteredAgent> = self
+            .agents
+            .values()
+            .map(|a| RegisteredAgent {
+                id: a.id.clone(),
+                hostname: a.info.hostname.clone(),
+                pid: a.pid.clone(),
+            })
+            .collect();
+        if let Some(recovery) = &self.recovery {
+            agents.extend(recovery.expected.values().cloned());
+        }
+        (self.registry_generation, agents)
+    }
+
+    /// The registry's generation alone (cheap: to decide whether to publish).
+    pub fn registry_generation(&self) -> u64 {
+        self.registry_generation
+    }
+}

@@ -1,0 +1,149 @@
+//! A master in a ZooKeeper election (issue 5): [`join_election`] wires a
+//! [`mesos_zookeeper::MasterContender`] to a [`MasterHandle`] so that the master leads exactly
+//! while elected, recovers from the agent registry its predecessor published, and publishes its
+//! own registry while it leads.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use mesos::AgentId;
+use mesos_zookeeper::{AgentRecord, ContenderEvent, MasterContender, ZkError, ZkUrl};
+
+use crate::{MasterHandle, RegisteredAgent};
+
+/// How often the publisher looks for a changed agent set (a write happens only on change).
+const PUBLISH_PERIOD: Duration = Duration::from_millis(200);
+
+/// A master's candidacy plus the thread that publishes its agent registry. Dropping it (or
+/// [`Election::withdraw`]) leaves the election gracefully: a standby takes over at once.
+pub struct Election {
+    contender: Option<Arc<MasterContender>>,
+    publisher: Option<JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Election {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Election")
+            .field("node", &self.contender.as_ref().map(|c| c.node()))
+            .finish()
+    }
+}
+
+/// Joins the election at `url` for `master` (spawned with `MasterConfig::standby`): it leads
+/// while elected, holds offers until its predecessor's agents re-registered, and is fenced (made
+/// a standby at once) when its session is lost; `on_lost_leadership` is then called if it was
+/// leading (`mesos-master` exits there, as Mesos's does; a fenced standby just rejoins).
+///
+/// # Errors
+/// [`ZkError`] when ZooKeeper cannot be reached or the node cannot be created.
+pub fn join_election(
+    url: &ZkUrl,
+    master: &MasterHandle,
+    session_timeout: Duration,
+    on_lost_leadership: impl Fn(&str) + Send + 'static,
+) -> Result<Election, ZkError> {
+    let handle = master.clone();
+    let contender = Arc::new(MasterContender::start(
+        url,
+        master.info().clone(),
+        session_timeout,
+        move |event| match event {
+            ContenderEvent::LeaderChanged { leader, elected } => {
+                handle.set_leadership(elected, leader);
+            }
+            ContenderEvent::Recovered { agents } => {
+                handle.recover_agents(agents.map(|list| {
+                    list.into_iter()
+                        .map(|a| RegisteredAgent {
+                            id: AgentId::new(a.id),
+                            hostname: a.hostname,
+                            pid: a.pid,
+                        })
+                        .collect()
+                }));
+            }
+            ContenderEvent::Fenced {
+                reason,
+                was_leading,
+            } => {
+                handle.set_leadership(false, None);
+                if was_leading {
+                    on_lost_leadership(&reason);
+                }
+            }
+        },
+    )?);
+    let stop = Arc::new(AtomicBool::new(false));
+    let publisher = {
+        let (contender, master, stop) = (contender.clone(), master.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("registry-publisher".into())
+            .spawn(move || publish_loop(&contender, &master, &stop))?
+    };
+    Ok(Election {
+        contender: Some(contender),
+        publisher: Some(publisher),
+        stop,
+    })
+}
+
+/// Publishes the registry whenever the leader's agent set changed.
+fn publish_loop(contender: &MasterContender, master: &MasterHandle, stop: &AtomicBool) {
+    let mut published: Option<u64> = None;
+    while !stop.load(Ordering::Acquire) {
+        if master.is_elected() {
+            let generation = master.registry_generation();
+            if published != Some(generation) {
+                let (generation, agents) = master.registry();
+                contender.publish(
+                    agents
+                        .into_iter()
+                        .map(|a| AgentRecord {
+                            id: a.id.as_str().to_string(),
+                            hostname: a.hostname,
+                            pid: a.pid,
+                        })
+                        .collect(),
+                );
+                published = Some(generation);
+            }
+        } else {
+            published = None;
+        }
+        std::thread::park_timeout(PUBLISH_PERIOD);
+    }
+}
+
+impl Election {
+    /// This master's current znode (`json.info_NNNNNNNNNN`).
+    pub fn node(&self) -> String {
+        self.contender
+            .as_ref()
+            .map(|c| c.node())
+            .unwrap_or_default()
+    }
+
+    /// Leaves the election (deletes the znode so a standby is elected at once).
+    pub fn withdraw(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(publisher) = self.publisher.take() {
+            publisher.thread().unpark();
+            let _ = publisher.join();
+        }
+        // The last reference: dropping it deletes the node and closes the session.
+        drop(self.contender.take());
+    }
+}
+
+impl Drop for Election {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
