@@ -1,3 +1,4 @@
 //! placeholder
 pub mod actors;
 pub mod allocator_grid;
+pub mod macro_bench;

@@ -13,6 +13,9 @@
 //! - `shell-framework`: runs N shell commands as command tasks.
 #![deny(missing_docs)]
 
+pub mod gang;
+pub mod wordcount;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -21,6 +21,7 @@ const PUBLISH_PERIOD: Duration = Duration::from_millis(200);
 pub struct Election {
     contender: Option<Arc<MasterContender>>,
     publisher: Option<JoinHandle<()>>,
+    applier: Option<JoinHandle<()>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -45,35 +46,31 @@ pub fn join_election(
     session_timeout: Duration,
     on_lost_leadership: impl Fn(&str) + Send + 'static,
 ) -> Result<Election, ZkError> {
-    let handle = master.clone();
+    // The contender's callback runs on the thread that keeps the ZooKeeper session alive: it
+    // must never wait for the master process (its mailbox may hold tens of thousands of
+    // re-registrations). Fencing takes effect there at once; everything else is applied, in
+    // order, by a thread of its own.
+    let (events, applier_rx) = std::sync::mpsc::channel::<ContenderEvent>();
+    let applier = {
+        let handle = master.clone();
+        std::thread::Builder::new()
+            .name("election-events".into())
+            .spawn(move || {
+                for event in applier_rx {
+                    apply(&handle, event, &on_lost_leadership);
+                }
+            })?
+    };
+    let fence = master.clone();
     let contender = Arc::new(MasterContender::start(
         url,
         master.info().clone(),
         session_timeout,
-        move |event| match event {
-            ContenderEvent::LeaderChanged { leader, elected } => {
-                handle.set_leadership(elected, leader);
+        move |event| {
+            if matches!(event, ContenderEvent::Fenced { .. }) {
+                fence.fence();
             }
-            ContenderEvent::Recovered { agents } => {
-                handle.recover_agents(agents.map(|list| {
-                    list.into_iter()
-                        .map(|a| RegisteredAgent {
-                            id: AgentId::new(a.id),
-                            hostname: a.hostname,
-                            pid: a.pid,
-                        })
-                        .collect()
-                }));
-            }
-            ContenderEvent::Fenced {
-                reason,
-                was_leading,
-            } => {
-                handle.set_leadership(false, None);
-                if was_leading {
-                    on_lost_leadership(&reason);
-                }
-            }
+            let _ = events.send(event);
         },
     )?);
     let stop = Arc::new(AtomicBool::new(false));
@@ -86,8 +83,38 @@ pub fn join_election(
     Ok(Election {
         contender: Some(contender),
         publisher: Some(publisher),
+        applier: Some(applier),
         stop,
     })
+}
+
+/// Applies one election event to the master (blocking: runs on the applier thread).
+fn apply(handle: &MasterHandle, event: ContenderEvent, on_lost_leadership: &impl Fn(&str)) {
+    match event {
+        ContenderEvent::LeaderChanged { leader, elected } => {
+            handle.set_leadership(elected, leader);
+        }
+        ContenderEvent::Recovered { agents } => {
+            handle.recover_agents(agents.map(|list| {
+                list.into_iter()
+                    .map(|a| RegisteredAgent {
+                        id: AgentId::new(a.id),
+                        hostname: a.hostname,
+                        pid: a.pid,
+                    })
+                    .collect()
+            }));
+        }
+        ContenderEvent::Fenced {
+            reason,
+            was_leading,
+        } => {
+            handle.set_leadership(false, None);
+            if was_leading {
+                on_lost_leadership(&reason);
+            }
+        }
+    }
 }
 
 /// Publishes the registry whenever the leader's agent set changed.
@@ -137,8 +164,12 @@ impl Election {
             publisher.thread().unpark();
             let _ = publisher.join();
         }
-        // The last reference: dropping it deletes the node and closes the session.
+        // The last reference: dropping it deletes the node and closes the session; its callback
+        // (the applier's sender) goes with it, so the applier ends after the last event.
         drop(self.contender.take());
+        if let Some(applier) = self.applier.take() {
+            let _ = applier.join();
+        }
     }
 }
 

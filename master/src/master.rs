@@ -206,6 +206,16 @@ impl MasterHandle {
         let _ = reply.wait();
     }
 
+    /// Stops acting as the leader at once, without waiting for the master process (whose mailbox
+    /// may hold thousands of messages): for threads that must never block, such as the one
+    /// keeping the ZooKeeper session alive. The process is told afterwards.
+    pub fn fence(&self) {
+        self.leadership.set(false, None);
+        drop(self.runtime.dispatch(&self.master, move |this, ctx| {
+            this.set_leadership(ctx, false, None)
+        }));
+    }
+
     /// Hands a newly elected master the agent registry its predecessor published: offers wait
     /// until those agents have re-registered (or `agent_reregistration_window` passed), and the
     /// ones still missing after `agent_reregister_timeout` are marked lost. `None`: the registry

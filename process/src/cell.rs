@@ -121,7 +121,8 @@ pub(crate) struct Cell<P: Process> {
     finished: AtomicBool,
     mailbox: Mailbox<Letter<P>>,
     control: Mutex<Vec<Control>>,
-    linkers: Mutex<Vec<Upid>>,
+    /// A set: a busy process (a master) can have tens of thousands of linkers.
+    linkers: Mutex<std::collections::BTreeSet<Upid>>,
     /// The process state: owned by the one worker that runs the `BUSY` cell (the state machine admits
     /// one runner), which also makes that worker the mailbox's only consumer.
     slot: UnsafeCell<Slot<P>>,
@@ -153,7 +154,7 @@ impl<P: Process> Cell<P> {
             finished: AtomicBool::new(false),
             mailbox: Mailbox::new(),
             control: Mutex::new(Vec::new()),
-            linkers: Mutex::new(Vec::new()),
+            linkers: Mutex::new(std::collections::BTreeSet::new()),
             slot: UnsafeCell::new(Slot {
                 process: Some(process),
                 initialized: false,
@@ -509,9 +510,7 @@ impl<P: Process> AnyCell for Cell<P> {
         if self.state.load(Ordering::SeqCst) == TERMINATED {
             return false;
         }
-        if !linkers.contains(&linker) {
-            linkers.push(linker);
-        }
+        linkers.insert(linker);
         true
     }
 

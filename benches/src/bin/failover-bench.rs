@@ -1,15 +1,20 @@
-//! `failover-bench [--agents 1000] [--frameworks 10] [--session 2secs]`: master failover time,
-//! measured as the paper's mean time to recovery, against a real ZooKeeper (Debian's package).
+//! `failover-bench [--agents 1000] [--tasks_per_agent 0] [--frameworks 10] [--session 2secs]
+//! [--framework_backoff 2secs]`:
+//! master failover time, measured as the paper's mean time to recovery, against a real ZooKeeper
+//! (Debian's package).
 //!
 //! The leader is a `mesos-master` child process (so the crash is a real SIGKILL); the standby is an
-//! in-process master contending through `mesos_zookeeper::MasterContender`. `--agents` emulated
+//! in-process master in the election through `master::ha::join_election` (so it reads the agent
+//! registry the leader published and holds offers until those agents are back). `--agents` emulated
 //! agents (lightweight actors on one runtime, over real TCP to the masters) and `--frameworks`
 //! scheduler drivers follow the leader through a `ZooKeeperDetector`. After SIGKILL of the leader
 //! it prints `agents=<n> tasks=<n> frameworks=<m> session_timeout_ms=<t> elect_ms=<x>
 //! reregister_ms=<y>`: `elect_ms` from the kill until the standby is told it leads (bounded by the
-//! session timeout), `reregister_ms` from then until every agent and framework has re-registered.
-//! The emulated agents run no tasks (`tasks=0`).
+//! session timeout), `reregister_ms` from then until every agent and framework has re-registered
+//! (and the new leader has admitted them all). Each emulated agent re-registers with
+//! `--tasks_per_agent` running tasks of the frameworks (round robin), as a real agent would.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,22 +22,29 @@ use std::time::{Duration, Instant};
 use master::{Master, MasterConfig};
 use mesos::protocol::*;
 use mesos::scheduler::{DriverHandle, MasterDetector, Scheduler, SchedulerDriver};
-use mesos::{AgentInfo, FrameworkId, FrameworkInfo, MasterInfo, Offer, TaskStatus};
+use mesos::{
+    AgentId, AgentInfo, CommandInfo, ExecutorId, ExecutorInfo, FrameworkId, FrameworkInfo,
+    MasterInfo, Offer, Resources, TaskId, TaskState, TaskStatus,
+};
 use mesos_zookeeper::testing::ZooKeeperServer;
-use mesos_zookeeper::{ContenderEvent, MasterContender, ZooKeeperDetector};
+use mesos_zookeeper::ZooKeeperDetector;
 use process::{Config, Context, Handlers, Process, Runtime, Upid};
 
 struct Flags {
     agents: usize,
+    tasks_per_agent: usize,
     frameworks: usize,
     session: Duration,
+    framework_backoff: Duration,
 }
 
 fn parse_flags() -> Result<Flags, String> {
     let mut flags = Flags {
         agents: 1000,
+        tasks_per_agent: 0,
         frameworks: 10,
         session: Duration::from_secs(2),
+        framework_backoff: mesos::scheduler::DEFAULT_BACKOFF_FACTOR,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -50,14 +62,19 @@ fn parse_flags() -> Result<Flags, String> {
         };
         match name.as_str() {
             "--agents" => flags.agents = count()?,
+            "--tasks_per_agent" => flags.tasks_per_agent = count()?,
             "--frameworks" => flags.frameworks = count()?,
             "--session" => {
                 flags.session = mesos::duration::parse_duration(&value)
                     .map_err(|e| format!("invalid value for '--session': {e}"))?
             }
+            "--framework_backoff" => {
+                flags.framework_backoff = mesos::duration::parse_duration(&value)
+                    .map_err(|e| format!("invalid value for '--framework_backoff': {e}"))?
+            }
             other => {
                 return Err(format!(
-                    "unknown flag '{other}' (flags: --agents, --frameworks, --session)"
+                    "unknown flag '{other}' (flags: --agents, --tasks_per_agent, --frameworks, --session, --framework_backoff)"
                 ))
             }
         }
@@ -76,22 +93,65 @@ struct Counts {
 
 /// An emulated agent: registers, answers pings, re-registers with a new leader.
 struct EmulatedAgent {
+    index: usize,
     master: Upid,
     info: AgentInfo,
+    tasks_per_agent: usize,
     counts: Arc<Counts>,
 }
 
 impl EmulatedAgent {
-    fn reregister(&mut self, ctx: &mut Context<'_, Self>, master: Upid) {
+    /// Re-registers with `master`, reporting `tasks_per_agent` running command tasks of
+    /// `frameworks` (round robin), each with its executor, as a real agent does.
+    fn reregister(
+        &mut self,
+        ctx: &mut Context<'_, Self>,
+        master: Upid,
+        frameworks: &[FrameworkInfo],
+    ) {
         self.master = master;
         ctx.link(&self.master);
+        let agent_id = self.info.id.clone().unwrap_or_else(|| AgentId::new(""));
+        let mut tasks = Vec::with_capacity(self.tasks_per_agent);
+        let mut executors = Vec::with_capacity(self.tasks_per_agent);
+        let mut used = BTreeSet::new();
+        for t in 0..self.tasks_per_agent {
+            let which = (self.index + t) % frameworks.len().max(1);
+            let Some(framework) = frameworks.get(which) else {
+                break;
+            };
+            let Some(framework_id) = framework.id.clone() else {
+                continue;
+            };
+            used.insert(which);
+            let name = format!("task-{}-{t}", self.index);
+            let executor_id = ExecutorId::new(name.clone());
+            let resources: Resources = "cpus:0.1;mem:32".parse().unwrap_or_default();
+            tasks.push(Task {
+                name: name.clone(),
+                task_id: TaskId::new(name.clone()),
+                framework_id: framework_id.clone(),
+                executor_id: Some(executor_id.clone()),
+                agent_id: agent_id.clone(),
+                state: TaskState::Running,
+                resources,
+                statuses: Vec::new(),
+                status_update_state: None,
+                status_update_uuid: None,
+            });
+            let mut executor = ExecutorInfo::new(executor_id, CommandInfo::shell("sleep 1000"));
+            executor.framework_id = Some(framework_id);
+            executor.resources = "cpus:0.01;mem:8".parse().unwrap_or_default();
+            executors.push(executor);
+        }
+        let frameworks = used.into_iter().map(|i| frameworks[i].clone()).collect();
         ctx.send(
             &self.master,
             ReregisterSlaveMessage {
                 agent: self.info.clone(),
-                executors: Vec::new(),
-                tasks: Vec::new(),
-                frameworks: Vec::new(),
+                executors,
+                tasks,
+                frameworks,
                 version: mesos::VERSION.to_string(),
             },
         );
@@ -124,11 +184,14 @@ impl Process for EmulatedAgent {
     }
 }
 
-/// A framework that only counts its (re)registrations.
-struct Counter(Arc<Counts>);
+/// A framework that only counts its (re)registrations and records its id.
+struct Counter(Arc<Counts>, Arc<Mutex<Vec<FrameworkId>>>);
 
 impl Scheduler for Counter {
-    fn registered(&mut self, _: &DriverHandle, _: &FrameworkId, _: &MasterInfo) {
+    fn registered(&mut self, _: &DriverHandle, id: &FrameworkId, _: &MasterInfo) {
+        if let Ok(mut ids) = self.1.lock() {
+            ids.push(id.clone());
+        }
         self.0.frameworks_registered.fetch_add(1, Ordering::Relaxed);
     }
     fn reregistered(&mut self, _: &DriverHandle, _: &MasterInfo) {
@@ -209,25 +272,8 @@ fn run(flags: &Flags) -> Result<String, String> {
         },
     )
     .map_err(|e| e.to_string())?;
-    let elected_at: Arc<Mutex<Option<Instant>>> = Arc::default();
-    let (handle, stamp) = (standby.clone(), elected_at.clone());
-    let _contender = MasterContender::start(
-        &url,
-        standby.info().clone(),
-        flags.session,
-        move |event| match event {
-            ContenderEvent::LeaderChanged { leader, elected } => {
-                if elected {
-                    if let Ok(mut at) = stamp.lock() {
-                        at.get_or_insert_with(Instant::now);
-                    }
-                }
-                handle.set_leadership(elected, leader);
-            }
-            ContenderEvent::Fenced { .. } => handle.set_leadership(false, None),
-        },
-    )
-    .map_err(|e| e.to_string())?;
+    let _election = master::ha::join_election(&url, &standby, flags.session, |_| {})
+        .map_err(|e| e.to_string())?;
     // Ensure the standby is in line before the kill.
     wait_for(
         "the standby's view of the leader",
@@ -250,8 +296,10 @@ fn run(flags: &Flags) -> Result<String, String> {
             .spawn(
                 &format!("slave({})", i + 1),
                 EmulatedAgent {
+                    index: i,
                     master: first.clone(),
                     info,
+                    tasks_per_agent: flags.tasks_per_agent,
                     counts: counts.clone(),
                 },
             )
@@ -261,26 +309,16 @@ fn run(flags: &Flags) -> Result<String, String> {
     wait_for("agent registration", Duration::from_secs(120), || {
         counts.registered.load(Ordering::Relaxed) == flags.agents
     })?;
-    {
-        let agents = agents.clone();
-        let rt = agents_rt.handle();
-        detector.watch(Arc::new(move |leader| {
-            let Some(leader) = leader else { return };
-            for pid in &agents {
-                let leader = leader.clone();
-                drop(rt.dispatch(pid, move |agent, ctx| agent.reregister(ctx, leader)));
-            }
-        }));
-    }
     let mut drivers = Vec::new();
+    let framework_ids: Arc<Mutex<Vec<FrameworkId>>> = Arc::default();
     for i in 0..flags.frameworks {
         let framework = FrameworkInfo::new("", format!("bench-{i}"))
             .with_failover_timeout(Duration::from_secs(3600));
         let driver = SchedulerDriver::with_detector(
-            Counter(counts.clone()),
+            Counter(counts.clone(), framework_ids.clone()),
             framework,
             detector.clone() as Arc<dyn MasterDetector>,
-            mesos::scheduler::DriverOptions::default(),
+            mesos::scheduler::DriverOptions::default().with_backoff_factor(flags.framework_backoff),
         )
         .map_err(|e| e.to_string())?;
         driver.start();
@@ -289,34 +327,93 @@ fn run(flags: &Flags) -> Result<String, String> {
     wait_for("framework registration", Duration::from_secs(60), || {
         counts.frameworks_registered.load(Ordering::Relaxed) == flags.frameworks
     })?;
+    // The agents' tasks belong to these frameworks; they follow the leader like real agents.
+    let frameworks: Arc<Vec<FrameworkInfo>> = Arc::new(
+        framework_ids
+            .lock()
+            .map_err(|_| "poisoned")?
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let mut info = FrameworkInfo::new("", format!("bench-{i}"))
+                    .with_failover_timeout(Duration::from_secs(3600));
+                info.id = Some(id.clone());
+                info
+            })
+            .collect(),
+    );
+    {
+        let agents = agents.clone();
+        let rt = agents_rt.handle();
+        detector.watch(Arc::new(move |leader| {
+            let Some(leader) = leader else { return };
+            for pid in &agents {
+                let (leader, frameworks) = (leader.clone(), frameworks.clone());
+                drop(rt.dispatch(pid, move |agent, ctx| {
+                    agent.reregister(ctx, leader, &frameworks)
+                }));
+            }
+        }));
+    }
 
+    // The leader publishes its agent registry within a moment of a change; a real cluster's
+    // registry is current, so wait for it before the crash.
+    wait_for(
+        "the leader's agent registry",
+        Duration::from_secs(60),
+        || {
+            mesos_zookeeper::read_agent_registry(&url, flags.session)
+                .is_ok_and(|agents| agents.len() == flags.agents)
+        },
+    )?;
     let killed = Instant::now();
     let _ = leader.kill();
     let _ = leader.wait();
+    // Polled every 2 ms: the election is timed to within that.
     wait_for(
         "the election",
         flags.session * 5 + Duration::from_secs(10),
-        || elected_at.lock().map(|at| at.is_some()).unwrap_or(false),
+        || standby.is_elected(),
     )?;
-    let elected = elected_at
-        .lock()
-        .map_err(|_| "poisoned")?
-        .ok_or("no election")?;
-    wait_for("re-registration", Duration::from_secs(300), || {
-        counts.reregistered.load(Ordering::Relaxed) >= flags.agents
+    let elected = Instant::now();
+    // Polled every 2 ms: when the agents are back, when the frameworks are, when offers resume.
+    let (mut agents_at, mut frameworks_at, mut offers_at) = (None, None, None);
+    let limit = elected + Duration::from_secs(600);
+    while agents_at.is_none() || frameworks_at.is_none() {
+        let now = Instant::now();
+        if now > limit {
+            return Err("timed out waiting for re-registration".into());
+        }
+        if agents_at.is_none() && counts.reregistered.load(Ordering::Relaxed) >= flags.agents {
+            agents_at = Some(now);
+        }
+        if frameworks_at.is_none()
             && counts.frameworks_reregistered.load(Ordering::Relaxed) >= flags.frameworks
-    })?;
-    let done = Instant::now();
+        {
+            frameworks_at = Some(now);
+        }
+        if offers_at.is_none() && !standby.holding_offers() {
+            offers_at = Some(now);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let done = agents_at.max(frameworks_at).unwrap_or_else(Instant::now);
+    let since = |at: Option<Instant>| at.map_or(0, |at| at.duration_since(elected).as_millis());
     for driver in &drivers {
         driver.stop(false);
     }
     Ok(format!(
-        "agents={} tasks=0 frameworks={} session_timeout_ms={} elect_ms={} reregister_ms={}",
+        "agents={} tasks={} frameworks={} session_timeout_ms={} elect_ms={} reregister_ms={} agents_back_ms={} frameworks_back_ms={} offers_resumed_ms={} framework_backoff_ms={}",
         flags.agents,
+        flags.agents * flags.tasks_per_agent,
         flags.frameworks,
         flags.session.as_millis(),
         elected.duration_since(killed).as_millis(),
-        done.duration_since(elected).as_millis()
+        done.duration_since(elected).as_millis(),
+        since(agents_at),
+        since(frameworks_at),
+        since(offers_at),
+        flags.framework_backoff.as_millis(),
     ))
 }
 

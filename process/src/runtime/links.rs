@@ -1,61 +1,70 @@
 //! Links to processes on other runtimes, grouped by the peer's address so a broken connection can
 //! notify every linker at once.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 
 use parking_lot::Mutex;
 
 use crate::upid::Upid;
 
-/// `(target, linker)` pairs by the target's runtime address.
+/// Linkers by target, by the target's runtime address. Maps, not lists: one peer may host tens
+/// of thousands of linked processes (agents linked to a master).
 #[derive(Default)]
 pub(crate) struct RemoteLinks {
-    by_peer: Mutex<HashMap<SocketAddr, Vec<(Upid, Upid)>>>,
+    by_peer: Mutex<HashMap<SocketAddr, HashMap<Upid, BTreeSet<Upid>>>>,
 }
 
 impl RemoteLinks {
     /// Records that local `linker` watches remote `target`; false if it already did.
     pub(crate) fn add(&self, target: Upid, linker: Upid) -> bool {
         let mut by_peer = self.by_peer.lock();
-        let links = by_peer.entry(target.addr()).or_default();
-        if links.iter().any(|(t, l)| *t == target && *l == linker) {
-            return false;
-        }
-        links.push((target, linker));
-        true
+        by_peer
+            .entry(target.addr())
+            .or_default()
+            .entry(target)
+            .or_default()
+            .insert(linker)
     }
 
     /// Removes and returns every link to a process at `peer` (its connection broke).
     pub(crate) fn take_peer(&self, peer: SocketAddr) -> Vec<(Upid, Upid)> {
-        self.by_peer.lock().remove(&peer).unwrap_or_default()
+        let links = self.by_peer.lock().remove(&peer).unwrap_or_default();
+        links
+            .into_iter()
+            .flat_map(|(target, linkers)| linkers.into_iter().map(move |l| (target.clone(), l)))
+            .collect()
     }
 
-    /// Removes and returns the linkers of `target` (it terminated).
-    pub(crate) fn take_target(&self, target: &Upid) -> Vec<Upid> {
+    /// Removes the link of `linker` to `target` (the target terminated and told `linker`);
+    /// true if it existed. Other linkers of `target` get their own notices.
+    pub(crate) fn take_link(&self, target: &Upid, linker: &Upid) -> bool {
         let mut by_peer = self.by_peer.lock();
         let Some(links) = by_peer.get_mut(&target.addr()) else {
-            return Vec::new();
+            return false;
         };
-        let mut linkers = Vec::new();
-        links.retain(|(t, l)| {
-            if t == target {
-                linkers.push(l.clone());
-                false
-            } else {
-                true
-            }
-        });
+        let Some(linkers) = links.get_mut(target) else {
+            return false;
+        };
+        let found = linkers.remove(linker);
+        if linkers.is_empty() {
+            links.remove(target);
+        }
         if links.is_empty() {
             by_peer.remove(&target.addr());
         }
-        linkers
+        found
     }
 
     /// The number of remote links.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.by_peer.lock().values().map(Vec::len).sum()
+        self.by_peer
+            .lock()
+            .values()
+            .flat_map(HashMap::values)
+            .map(BTreeSet::len)
+            .sum()
     }
 }
 
@@ -74,9 +83,16 @@ mod tests {
         assert!(!links.add(a.clone(), me.clone()));
         assert!(links.add(b.clone(), me.clone()));
         assert!(links.add(c.clone(), me.clone()));
-        assert_eq!(links.take_target(&a), vec![me.clone()]);
+        let other: Upid = "other@127.0.0.1:9".parse().unwrap();
+        assert!(links.add(a.clone(), other.clone()));
+        assert!(links.take_link(&a, &me));
+        assert!(!links.take_link(&a, &me));
+        assert!(
+            links.take_link(&a, &other),
+            "each linker keeps its own link"
+        );
         assert_eq!(links.take_peer(b.addr()), vec![(b, me.clone())]);
         assert_eq!(links.len(), 1);
-        assert!(links.take_target(&a).is_empty());
+        assert!(!links.take_link(&a, &other));
     }
 }

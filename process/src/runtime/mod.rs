@@ -267,7 +267,7 @@ impl Shared {
 
     /// A remote process `target` terminated and told us (it had been linked by `linker`).
     pub(crate) fn remote_exited(&self, target: &Upid, linker: &Upid) {
-        if self.links.take_target(target).contains(linker) {
+        if self.links.take_link(target, linker) {
             self.notify_exited(linker, target);
         }
     }
