@@ -83,7 +83,7 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
     /// Runs one turn on the calling worker.
     fn run(&self);
     fn deliver_message(&self, from: Sender, body: Payload);
-    fn deliver_encoded(&self, from: Upid, name: String, body: Vec<u8>);
+    fn deliver_encoded(&self, from: Upid, name: &str, body: &[u8]);
     fn deliver_http(&self, letter: HttpLetter);
     fn deliver_control(&self, control: Control);
     /// Publishes a chain of this cell's mailbox nodes and makes sure the process runs.
@@ -467,12 +467,12 @@ impl<P: Process> AnyCell for Cell<P> {
         self.notify();
     }
 
-    fn deliver_encoded(&self, from: Upid, name: String, body: Vec<u8>) {
+    fn deliver_encoded(&self, from: Upid, name: &str, body: &[u8]) {
         // Decoded here, on the delivering (transport) thread: the process gets a typed letter like a
         // local one, the wire buffers are freed on the thread that allocated them, and decoding
         // overlaps with the process's handling of earlier letters.
-        match self.handlers.by_name(&name) {
-            Some(entry) => match (entry.decode)(&body) {
+        match self.handlers.by_name(name) {
+            Some(entry) => match (entry.decode)(body) {
                 Ok(message) => self.deliver_buffered(Letter::Message {
                     from: Sender::Upid(from),
                     body: message,

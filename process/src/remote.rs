@@ -11,7 +11,7 @@ use crate::filters::Verdict;
 use crate::http::{Request, Responder, Response};
 use crate::router::{self, HttpLetter};
 use crate::runtime::{Config, Outbound, Shared, EXITED_MESSAGE, LINK_MESSAGE};
-use crate::transport::{Envelope, Parts, Transport, TransportConfig, TransportHandler};
+use crate::transport::{BorrowedEnvelope, Parts, Transport, TransportConfig, TransportHandler};
 use crate::upid::Upid;
 
 /// The id of the runtime-level endpoint listing live processes: `GET /__processes__`.
@@ -30,7 +30,7 @@ impl Inbound {
 }
 
 impl TransportHandler for Inbound {
-    fn deliver(&self, envelope: Envelope) {
+    fn deliver(&self, envelope: BorrowedEnvelope<'_>) {
         match self.shared() {
             Some(shared) => shared.deliver_remote(envelope),
             None => {
@@ -112,14 +112,14 @@ pub(crate) fn attach(inbound: &Inbound, shared: &Arc<Shared>) {
 
 impl Shared {
     /// An envelope from another runtime.
-    pub(crate) fn deliver_remote(&self, envelope: Envelope) {
-        let Envelope {
+    pub(crate) fn deliver_remote(&self, envelope: BorrowedEnvelope<'_>) {
+        let BorrowedEnvelope {
             from,
             to,
             name,
             body,
         } = envelope;
-        match name.as_str() {
+        match name {
             LINK_MESSAGE => {
                 let linked = self
                     .registry
@@ -133,7 +133,7 @@ impl Shared {
             _ => {
                 let mut observed = None;
                 if self.filters.is_active() {
-                    match self.filters.intercept_remote(&from, &to, &name, &body) {
+                    match self.filters.intercept_remote(&from, &to, name, body) {
                         Verdict::Drop => return,
                         Verdict::Deliver(observer) => observed = observer,
                     }

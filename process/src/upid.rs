@@ -9,7 +9,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The address of a process: its id, unique within one runtime, and the runtime's listening address.
 ///
-/// Printed and parsed as `id@ip:port` (IPv6 as `id@[::1]:port`). Cloning is cheap: the id is shared.
+/// Printed and parsed as `id@ip:port` (IPv6 as `id@[::1]:port`). Cloning is cheap: one shared,
+/// immutable allocation. A pid is one pointer wide, so the letters that carry one (every remote
+/// message, every reply address) stay small on the mailbox hot path.
 ///
 /// ```
 /// use process::Upid;
@@ -18,10 +20,43 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// assert_eq!(pid.addr().port(), 5050);
 /// assert_eq!(pid.to_string(), "master@127.0.0.1:5050");
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone)]
 pub struct Upid {
-    id: Arc<str>,
+    inner: Arc<UpidInner>,
+}
+
+struct UpidInner {
+    id: Box<str>,
     addr: SocketAddr,
+}
+
+impl PartialEq for Upid {
+    fn eq(&self, other: &Upid) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+            || (self.inner.addr == other.inner.addr && self.inner.id == other.inner.id)
+    }
+}
+
+impl Eq for Upid {}
+
+impl std::hash::Hash for Upid {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.inner.id.hash(state);
+        self.inner.addr.hash(state);
+    }
+}
+
+impl PartialOrd for Upid {
+    fn partial_cmp(&self, other: &Upid) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Upid {
+    /// By id, then address.
+    fn cmp(&self, other: &Upid) -> std::cmp::Ordering {
+        (&*self.inner.id, self.inner.addr).cmp(&(&*other.inner.id, other.inner.addr))
+    }
 }
 
 /// Why a string is not a valid [`Upid`].
@@ -54,30 +89,36 @@ impl Upid {
     /// whitespace or control characters (it must be usable as an HTTP path segment).
     pub fn new(id: &str, addr: SocketAddr) -> Result<Upid, UpidParseError> {
         validate_id(id, &format!("{id}@{addr}"))?;
-        Ok(Upid {
-            id: Arc::from(id),
-            addr,
-        })
+        Ok(Upid::from_parts(id, addr))
+    }
+
+    fn from_parts(id: &str, addr: SocketAddr) -> Upid {
+        Upid {
+            inner: Arc::new(UpidInner {
+                id: Box::from(id),
+                addr,
+            }),
+        }
     }
 
     /// The process id, unique within its runtime (e.g. `master`, `scheduler-1`).
     pub fn id(&self) -> &str {
-        &self.id
+        &self.inner.id
     }
 
     /// The listening address of the runtime that hosts the process.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.inner.addr
     }
 
     /// The IP address of the hosting runtime.
     pub fn ip(&self) -> IpAddr {
-        self.addr.ip()
+        self.inner.addr.ip()
     }
 
     /// The port of the hosting runtime.
     pub fn port(&self) -> u16 {
-        self.addr.port()
+        self.inner.addr.port()
     }
 }
 
@@ -109,16 +150,13 @@ impl FromStr for Upid {
                 input: s.to_string(),
                 address: address.to_string(),
             })?;
-        Ok(Upid {
-            id: Arc::from(id),
-            addr,
-        })
+        Ok(Upid::from_parts(id, addr))
     }
 }
 
 impl fmt::Display for Upid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}@{}", self.id, self.addr)
+        write!(f, "{}@{}", self.inner.id, self.inner.addr)
     }
 }
 
@@ -189,5 +227,26 @@ mod tests {
         let bytes = bincode::serde::encode_to_vec(&pid, cfg).unwrap();
         let (back, _): (Upid, usize) = bincode::serde::decode_from_slice(&bytes, cfg).unwrap();
         assert_eq!(back, pid);
+    }
+
+    #[test]
+    fn equality_hash_and_order_follow_the_text_not_the_allocation() {
+        use std::collections::hash_map::DefaultHasher;
+        use std::hash::{Hash, Hasher};
+        let hash = |p: &Upid| {
+            let mut h = DefaultHasher::new();
+            p.hash(&mut h);
+            h.finish()
+        };
+        let a: Upid = "a@127.0.0.1:1".parse().unwrap();
+        let a2: Upid = "a@127.0.0.1:1".parse().unwrap();
+        let b: Upid = "b@127.0.0.1:1".parse().unwrap();
+        let a_other_port: Upid = "a@127.0.0.1:2".parse().unwrap();
+        assert_eq!(a, a2);
+        assert_eq!(hash(&a), hash(&a2));
+        assert_ne!(a, b);
+        assert_ne!(a, a_other_port);
+        assert!(a < a_other_port && a_other_port < b);
+        assert_eq!(std::mem::size_of::<Upid>(), std::mem::size_of::<usize>());
     }
 }

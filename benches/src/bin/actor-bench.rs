@@ -5,6 +5,9 @@
 //! `cargo run --release -p mesos-benches --bin actor-bench -- [--quick] [--runs N]`
 
 use std::process::ExitCode;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Duration;
 
 use mesos_benches::actors::{median, ours, peer, raw_tcp, remote};

@@ -158,7 +158,7 @@ impl Connection {
             Protocol::Frames(decoder) => {
                 let role = &mut self.role;
                 let handler = cx.handler;
-                let result = decoder.feed(data, |envelope| {
+                let result = decoder.feed_borrowed(data, |envelope| {
                     if let Role::Incoming { peer: peer @ None } = role {
                         *peer = Some(envelope.from.addr());
                     }

@@ -12,7 +12,7 @@
 use std::str;
 
 use super::error::FrameError;
-use super::{Envelope, Parts};
+use super::{BorrowedEnvelope, Envelope, Parts};
 use crate::upid::Upid;
 
 /// Bytes of the big-endian length prefix.
@@ -200,8 +200,22 @@ impl FrameDecoder {
     /// the bad frame have already been passed to `on_envelope`.
     pub fn feed(
         &mut self,
-        mut input: &[u8],
+        input: &[u8],
         mut on_envelope: impl FnMut(Envelope),
+    ) -> Result<(), FrameError> {
+        self.feed_borrowed(input, |envelope| on_envelope(envelope.to_owned()))
+    }
+
+    /// As [`feed`](FrameDecoder::feed), but each envelope's name and body are borrowed from the
+    /// input (or the partial-frame buffer): the receive path then allocates nothing per frame
+    /// beyond what the message itself needs.
+    ///
+    /// # Errors
+    /// As [`feed`](FrameDecoder::feed).
+    pub fn feed_borrowed(
+        &mut self,
+        mut input: &[u8],
+        mut on_envelope: impl FnMut(BorrowedEnvelope<'_>),
     ) -> Result<(), FrameError> {
         if !self.partial.is_empty() {
             if self.partial.len() < LENGTH_PREFIX_BYTES {
@@ -225,12 +239,12 @@ impl FrameDecoder {
                 &mut self.from,
                 &mut self.to,
             )?;
+            on_envelope(envelope);
             if self.partial.capacity() > KEEP_PARTIAL_CAPACITY {
                 self.partial = Vec::new();
             } else {
                 self.partial.clear();
             }
-            on_envelope(envelope);
         }
         while input.len() >= LENGTH_PREFIX_BYTES {
             let len = self.frame_len(input)?;
@@ -270,27 +284,27 @@ impl FrameDecoder {
 /// [`FrameError::Undecodable`] if the bytes are not exactly one envelope.
 pub fn decode_payload(payload: &[u8]) -> Result<Envelope, FrameError> {
     decode_envelope(payload, &mut PidBytes::default(), &mut PidBytes::default())
+        .map(|envelope| envelope.to_owned())
 }
 
-fn decode_envelope(
-    payload: &[u8],
+fn decode_envelope<'a>(
+    payload: &'a [u8],
     from_cache: &mut PidBytes,
     to_cache: &mut PidBytes,
-) -> Result<Envelope, FrameError> {
+) -> Result<BorrowedEnvelope<'a>, FrameError> {
     let mut reader = Reader { rest: payload };
     let from = from_cache.decode(reader.bytes("from")?)?;
     let to = to_cache.decode(reader.bytes("to")?)?;
     let name = str::from_utf8(reader.bytes("name")?)
-        .map_err(|_| FrameError::Undecodable("message name is not utf-8".into()))?
-        .to_owned();
-    let body = reader.bytes("body")?.to_vec();
+        .map_err(|_| FrameError::Undecodable("message name is not utf-8".into()))?;
+    let body = reader.bytes("body")?;
     if !reader.rest.is_empty() {
         return Err(FrameError::Undecodable(format!(
             "{} trailing bytes after the envelope",
             reader.rest.len()
         )));
     }
-    Ok(Envelope {
+    Ok(BorrowedEnvelope {
         from,
         to,
         name,

@@ -9,7 +9,8 @@
 //!    allows; meanwhile senders fill a fresh queue. Outgoing connections are opened on demand, one per peer
 //!    listen address, reused, and re-opened by the next send after a failure.
 //! 3. The receiving loop reads up to 256 KiB per `read`, decodes every whole frame in place and calls
-//!    [`TransportHandler::deliver`] for each.
+//!    [`TransportHandler::deliver`] for each with a [`BorrowedEnvelope`] (name and body still in the
+//!    read buffer, so nothing is copied before the process's message is decoded from it).
 //!
 //! # Frames or HTTP?
 //! A connection is classified by its first byte. A frame starts with the top byte of its big-endian
@@ -80,6 +81,33 @@ pub(crate) struct Parts<'a> {
     pub(crate) to: &'a Upid,
     pub(crate) name: &'a str,
     pub(crate) body: &'a [u8],
+}
+
+/// A received envelope whose name and body are borrowed from the read buffer: what
+/// [`TransportHandler::deliver`] gets, so a message decoded straight into its type never needs
+/// an owned copy of its bytes. The pids are cheap clones of the decoder's cached ones.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BorrowedEnvelope<'a> {
+    /// The sending process.
+    pub from: Upid,
+    /// The receiving process.
+    pub to: Upid,
+    /// The message type name (empty for transport control frames).
+    pub name: &'a str,
+    /// The message, serialised by the sender.
+    pub body: &'a [u8],
+}
+
+impl BorrowedEnvelope<'_> {
+    /// An owned copy.
+    pub fn to_owned(&self) -> Envelope {
+        Envelope {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            name: self.name.to_owned(),
+            body: self.body.to_vec(),
+        }
+    }
 }
 
 impl Envelope {
@@ -167,8 +195,8 @@ impl Default for TransportConfig {
 /// What the transport calls into. All methods run on the event-loop thread and must not block: hand work
 /// to other threads.
 pub trait TransportHandler: Send + Sync + 'static {
-    /// A decoded envelope arrived.
-    fn deliver(&self, envelope: Envelope);
+    /// A decoded envelope arrived (borrowed from the read buffer: copy what must outlive the call).
+    fn deliver(&self, envelope: BorrowedEnvelope<'_>);
     /// An HTTP request arrived; answer it through `responder`, from any thread. Requests on one connection
     /// are handed over one at a time: the next comes after this one is answered.
     fn http(&self, request: crate::http::Request, responder: crate::http::Responder);

@@ -22,8 +22,8 @@ struct Recorder {
 }
 
 impl TransportHandler for Recorder {
-    fn deliver(&self, envelope: Envelope) {
-        let _ = self.delivered.send(envelope);
+    fn deliver(&self, envelope: BorrowedEnvelope<'_>) {
+        let _ = self.delivered.send(envelope.to_owned());
     }
 
     fn http(&self, request: Request, responder: Responder) {
@@ -486,7 +486,7 @@ struct Counter {
 }
 
 impl TransportHandler for Counter {
-    fn deliver(&self, _: Envelope) {
+    fn deliver(&self, _: BorrowedEnvelope<'_>) {
         if self.count.fetch_add(1, Ordering::Relaxed) + 1 == self.target {
             let _ = self.done.send(());
         }
@@ -548,7 +548,7 @@ struct Parked {
 }
 
 impl TransportHandler for Parked {
-    fn deliver(&self, _: Envelope) {}
+    fn deliver(&self, _: BorrowedEnvelope<'_>) {}
     fn http(&self, request: Request, responder: Responder) {
         let _ = self.requests.send((request, responder));
     }
@@ -598,7 +598,8 @@ struct Bouncer {
 }
 
 impl TransportHandler for Bouncer {
-    fn deliver(&self, e: Envelope) {
+    fn deliver(&self, e: BorrowedEnvelope<'_>) {
+        let e = e.to_owned();
         let n = self.arrivals.fetch_add(1, Ordering::Relaxed) + 1;
         if n == self.stop_after {
             let _ = self.done.send(());
