@@ -3,7 +3,7 @@
 //!
 //! A model plays the master: it remembers every outstanding grant (offered or in use) and after
 //! every step checks, per agent, that `available + outstanding == total` and that each new grant
-//! fits beside what is already outstanding.
+//! fits in what is not outstanding (for ports, a set difference: no port is offered twice).
 
 mod util;
 
@@ -86,6 +86,14 @@ impl Model {
             let agent = g.agent.to_string();
             let total = &self.totals[&agent];
             let mut used = self.outstanding_on(&agent);
+            // The grant must fit in what is not outstanding: for ports and sets, whose sum is a
+            // union, this is what catches the same port offered twice.
+            let free = total - &used;
+            assert!(
+                free.contains(&g.resources),
+                "agent {agent}: {} offered while only {free} is free",
+                g.resources
+            );
             used += &g.resources;
             assert!(
                 total.contains(&used),

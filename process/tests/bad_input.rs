@@ -1,7 +1,7 @@
 //! Bad input from the network never takes down the runtime or its processes.
 mod util;
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use process::transport::{encode_frame, Envelope};
@@ -44,6 +44,26 @@ fn send_raw(addr: std::net::SocketAddr, bytes: &[u8]) {
     let _ = stream.write_all(bytes);
 }
 
+/// Sends raw bytes on a fresh connection and asserts that the runtime closes it (end of stream or
+/// a reset; a read timeout fails the test).
+fn assert_closed_after(addr: std::net::SocketAddr, bytes: &[u8]) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    let _ = stream.write_all(bytes);
+    let mut buf = [0; 16];
+    match stream.read(&mut buf) {
+        Ok(0) => {}
+        Ok(n) => panic!("the runtime answered {n} bytes instead of closing"),
+        Err(e) => assert!(
+            matches!(
+                e.kind(),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+            ),
+            "the connection stayed open: {e}"
+        ),
+    }
+}
+
 /// A good ping over a fresh raw connection must still arrive.
 fn assert_still_serving(node: &process::Runtime, counter: &process::Pid<Counter>, n: u64) {
     let arrived = node
@@ -66,8 +86,8 @@ fn assert_still_serving(node: &process::Runtime, counter: &process::Pid<Counter>
 fn garbage_bytes_close_only_that_connection() {
     let node = runtime();
     let counter = node.spawn("counter", Counter::default()).unwrap();
-    send_raw(node.addr(), &[0x00, 0x00, 0x00, 0x03, 0xff, 0xff, 0xff]);
-    send_raw(node.addr(), b"\x01\x02\x03 not a frame at all \xff\xfe");
+    assert_closed_after(node.addr(), &[0x00, 0x00, 0x00, 0x03, 0xff, 0xff, 0xff]);
+    assert_closed_after(node.addr(), b"\x01\x02\x03 not a frame at all \xff\xfe");
     assert_still_serving(&node, &counter, 1);
 }
 
@@ -80,13 +100,17 @@ fn an_oversized_frame_is_refused() {
     .unwrap();
     let counter = node.spawn("counter", Counter::default()).unwrap();
     // Announce 1 MiB: refused from the length prefix alone.
-    send_raw(node.addr(), &(1u32 << 20).to_be_bytes());
-    // A real frame just over the limit.
-    send_raw(
-        node.addr(),
-        &frame(&envelope(counter.upid(), "test.Ping", vec![0; 2000])),
-    );
+    assert_closed_after(node.addr(), &(1u32 << 20).to_be_bytes());
+    // A real, well-formed ping just over the limit (a long sender id): refused, never handled.
+    let mut big = envelope(counter.upid(), "test.Ping", ping_body(7));
+    big.from = format!("{}@127.0.0.1:1", "s".repeat(1100)).parse().unwrap();
+    assert_closed_after(node.addr(), &frame(&big));
     assert_still_serving(&node, &counter, 2);
+    let pings = node
+        .dispatch(&counter, |c, _| c.pings.clone())
+        .wait()
+        .unwrap();
+    assert_eq!(pings, [2], "the oversized ping was not delivered");
 }
 
 #[test]

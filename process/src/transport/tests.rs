@@ -286,7 +286,15 @@ fn is_closed_after(node: &Node, bytes: &[u8]) -> bool {
     raw.set_read_timeout(Some(GUARD)).unwrap();
     raw.write_all(bytes).unwrap();
     let mut buf = [0; 16];
-    matches!(raw.read(&mut buf), Ok(0) | Err(_))
+    // End of stream or a reset: the transport closed it. A read timeout is not a close.
+    match raw.read(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => matches!(
+            e.kind(),
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted
+        ),
+    }
 }
 
 #[test]
