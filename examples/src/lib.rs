@@ -16,11 +16,44 @@
 pub mod gang;
 pub mod wordcount;
 
+/// Why a framework's driver could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverSetupError {
+    /// `--master` is neither `host:port` nor a valid `zk://` URL.
+    #[error("{0}")]
+    Master(#[from] mesos_zookeeper::ZkError),
+    /// The driver's runtime could not start.
+    #[error(transparent)]
+    Driver(#[from] SchedulerError),
+}
+
+/// A scheduler driver for `framework` that finds its master at `master`: `host:port` names one
+/// master, `zk://host:port[,host:port]/path` follows the leader elected in ZooKeeper (and
+/// re-registers when it changes), as every example framework's `--master` flag accepts.
+///
+/// # Errors
+/// [`DriverSetupError`] for a bad address or a runtime that cannot start.
+pub fn scheduler_driver(
+    scheduler: impl Scheduler,
+    framework: FrameworkInfo,
+    master: &str,
+) -> Result<SchedulerDriver, DriverSetupError> {
+    let detector = mesos_zookeeper::detector(master)?;
+    Ok(SchedulerDriver::with_detector(
+        scheduler,
+        framework,
+        detector,
+        DriverOptions::default(),
+    )?)
+}
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mesos::scheduler::{DriverHandle, DriverStatus, Scheduler, SchedulerDriver};
+use mesos::scheduler::{
+    DriverHandle, DriverOptions, DriverStatus, Scheduler, SchedulerDriver, SchedulerError,
+};
 use mesos::{
     AgentId, CommandInfo, ExecutorId, ExecutorInfo, Filters, FrameworkId, FrameworkInfo,
     MasterInfo, Offer, Resources, TaskInfo, TaskState, TaskStatus,
@@ -212,7 +245,7 @@ pub fn run_framework_and_exit(
         Arc::new(Mutex::new(Progress::default())),
     );
     let framework = FrameworkInfo::new("", name).with_role(role.to_string());
-    let driver = match SchedulerDriver::new(runner, framework, master) {
+    let driver = match scheduler_driver(runner, framework, master) {
         Ok(driver) => driver,
         Err(error) => {
             eprintln!("error: invalid value for '--master': {error}");

@@ -3,7 +3,7 @@
 //! while elected, recovers from the agent registry its predecessor published, and publishes its
 //! own registry while it leads.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -50,13 +50,22 @@ pub fn join_election(
     // must never wait for the master process (its mailbox may hold tens of thousands of
     // re-registrations). Fencing takes effect there at once; everything else is applied, in
     // order, by a thread of its own.
-    let (events, applier_rx) = std::sync::mpsc::channel::<ContenderEvent>();
+    // Each event carries the number of fences before it: an election queued for the applier
+    // before a fence must not make the fenced master lead again once the applier gets to it.
+    let fences = Arc::new(AtomicU64::new(0));
+    let (events, applier_rx) = std::sync::mpsc::channel::<(u64, ContenderEvent)>();
     let applier = {
-        let handle = master.clone();
+        let (handle, fences) = (master.clone(), fences.clone());
         std::thread::Builder::new()
             .name("election-events".into())
             .spawn(move || {
-                for event in applier_rx {
+                for (fenced_before, event) in applier_rx {
+                    let stale = fenced_before != fences.load(Ordering::Acquire);
+                    if stale && matches!(event, ContenderEvent::LeaderChanged { elected: true, .. })
+                    {
+                        tracing::info!("an election from before a fence: ignored");
+                        continue;
+                    }
                     apply(&handle, event, &on_lost_leadership);
                 }
             })?
@@ -68,9 +77,10 @@ pub fn join_election(
         session_timeout,
         move |event| {
             if matches!(event, ContenderEvent::Fenced { .. }) {
+                fences.fetch_add(1, Ordering::AcqRel);
                 fence.fence();
             }
-            let _ = events.send(event);
+            let _ = events.send((fences.load(Ordering::Acquire), event));
         },
     )?);
     let stop = Arc::new(AtomicBool::new(false));

@@ -42,6 +42,7 @@
 
 mod config;
 pub mod core;
+mod early;
 pub mod flags;
 pub mod ha;
 pub mod http;

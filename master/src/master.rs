@@ -200,6 +200,10 @@ impl MasterHandle {
     /// `/master/state` shows as `leader`/`leader_info`. Returns when the master process has
     /// applied it.
     pub fn set_leadership(&self, elected: bool, leader: Option<MasterInfo>) {
+        // The flag first: messages already queued in the master's mailbox (a flood of
+        // re-registrations that heard of the election at the same moment) are then handled by
+        // the new leader instead of being dropped by the standby it was.
+        self.leadership.set(elected, leader.clone());
         let reply = self.runtime.dispatch(&self.master, move |this, ctx| {
             this.set_leadership(ctx, elected, leader)
         });

@@ -16,6 +16,7 @@ use process::{Context, Handlers, Process, Timer, Upid};
 use serde_json::Value as Json;
 
 use crate::core::MasterCore;
+use crate::early::{EarlyRegistrations, Registration};
 use crate::http;
 use crate::leadership::Leadership;
 use crate::outputs::Output;
@@ -31,6 +32,12 @@ pub struct MasterProcess {
     timer_generation: u64,
     /// A tick is queued in the mailbox already (coalesces bursts of triggering events).
     tick_queued: bool,
+    /// Registrations that reached this master as a standby, replayed if it is elected at once.
+    early: EarlyRegistrations,
+    /// The leadership this process last acted on. The shared flag changes first (from the
+    /// election's thread); the first input after a change applies it here, so messages already
+    /// queued behind the change are handled by the new leader rather than dropped.
+    leading: bool,
 }
 
 impl MasterProcess {
@@ -39,20 +46,24 @@ impl MasterProcess {
         flags: Arc<Json>,
         leadership: Arc<Leadership>,
     ) -> MasterProcess {
+        let leading = leadership.is_elected();
         MasterProcess {
+            leading,
             core,
             flags,
             leadership,
             timer: None,
             timer_generation: 0,
             tick_queued: false,
+            early: EarlyRegistrations::default(),
         }
     }
 
     /// Runs one input on the core and performs what it produced. A standby (not elected) master
     /// drops every input: agents and schedulers must talk to the leader only.
     fn input(&mut self, ctx: &mut Context<'_, Self>, f: impl FnOnce(&mut MasterCore, Instant)) {
-        if !self.leadership.is_elected() {
+        self.sync_leadership(ctx);
+        if !self.leading {
             tracing::debug!("not the leading master: input dropped");
             return;
         }
@@ -77,6 +88,17 @@ impl MasterProcess {
             core.count_message();
             f(core, now, &from)
         });
+    }
+
+    /// A (re)registration: handled by a leader; kept for a moment by a standby, which may be
+    /// about to learn it was elected (see [`crate::early`]).
+    fn registration(&mut self, ctx: &mut Context<'_, Self>, from: &Upid, message: Registration) {
+        self.sync_leadership(ctx);
+        if !self.leading {
+            self.early.keep(ctx.now(), &from.to_string(), message);
+            return;
+        }
+        self.message(ctx, from, |core, now, from| message.apply(core, now, from));
     }
 
     fn tick(&mut self, ctx: &mut Context<'_, Self>) {
@@ -118,34 +140,55 @@ impl MasterProcess {
         self.timer = Some((deadline, generation, timer));
     }
 
-    /// Applies the election's outcome: on election, the master starts from fresh soft state at
-    /// `now` (the agent re-registration window starts now) and rebuilds it from the agents and
-    /// frameworks that re-register; a master that stops leading drops everything from then on.
+    /// Records the election's outcome and applies it (see [`MasterProcess::sync_leadership`]).
     pub(crate) fn set_leadership(
         &mut self,
         ctx: &mut Context<'_, Self>,
         elected: bool,
         leader: Option<mesos::MasterInfo>,
     ) {
-        let was = self.leadership.is_elected();
-        if elected && !was {
-            let now = ctx.now();
-            let mut core = self.core.lock();
-            let mut config = core.config().clone();
-            config.start_wall_secs = core.wall(now);
-            *core = MasterCore::new(config, now);
-            core.begin_recovery(now);
+        self.leadership.set(elected, leader);
+        self.sync_leadership(ctx);
+    }
+
+    /// Acts on a change of the shared leadership flag: on election, the master starts from fresh
+    /// soft state at `now` (the agent re-registration window starts now), replays the
+    /// registrations that reached it just before, and rebuilds the rest from the agents and
+    /// frameworks that re-register; a master that stops leading drops everything from then on.
+    fn sync_leadership(&mut self, ctx: &mut Context<'_, Self>) {
+        let elected = self.leadership.is_elected();
+        if elected == self.leading {
+            return;
         }
-        if !elected {
+        self.leading = elected;
+        if elected {
+            let now = ctx.now();
+            {
+                let mut core = self.core.lock();
+                let mut config = core.config().clone();
+                config.start_wall_secs = core.wall(now);
+                *core = MasterCore::new(config, now);
+                core.begin_recovery(now);
+            }
+            tracing::info!(pid = %ctx.pid().upid(), "elected: acting as the leading master");
+            let early = self.early.take_fresh(now);
+            if !early.is_empty() {
+                tracing::info!(
+                    count = early.len(),
+                    "replaying registrations that arrived just before the election"
+                );
+            }
+            for (from, registration) in early {
+                self.input(ctx, |core, now| {
+                    core.count_message();
+                    registration.apply(core, now, &from)
+                });
+            }
+            self.tick(ctx);
+        } else {
             if let Some((_, _, timer)) = self.timer.take() {
                 timer.cancel();
             }
-        }
-        self.leadership.set(elected, leader);
-        if elected && !was {
-            tracing::info!(pid = %ctx.pid().upid(), "elected: acting as the leading master");
-            self.tick(ctx);
-        } else if was && !elected {
             tracing::warn!(pid = %ctx.pid().upid(), "no longer the leading master");
         }
     }
@@ -194,9 +237,27 @@ macro_rules! on {
 
 impl Process for MasterProcess {
     fn handlers(h: &mut Handlers<Self>) {
+        h.on(
+            |this: &mut MasterProcess, ctx, from, m: RegisterFrameworkMessage| {
+                this.registration(ctx, from, Registration::Framework(m))
+            },
+        );
+        h.on(
+            |this: &mut MasterProcess, ctx, from, m: ReregisterFrameworkMessage| {
+                this.registration(ctx, from, Registration::ReregisterFramework(m))
+            },
+        );
+        h.on(
+            |this: &mut MasterProcess, ctx, from, m: RegisterSlaveMessage| {
+                this.registration(ctx, from, Registration::Agent(m))
+            },
+        );
+        h.on(
+            |this: &mut MasterProcess, ctx, from, m: ReregisterSlaveMessage| {
+                this.registration(ctx, from, Registration::ReregisterAgent(m))
+            },
+        );
         on!(h,
-            RegisterFrameworkMessage => register_framework,
-            ReregisterFrameworkMessage => reregister_framework,
             UnregisterFrameworkMessage => unregister_framework,
             DeactivateFrameworkMessage => deactivate_framework,
             LaunchTasksMessage => launch_tasks,
@@ -209,8 +270,6 @@ impl Process for MasterProcess {
             FrameworkToExecutorMessage => framework_to_executor,
             ExecutorToFrameworkMessage => executor_to_framework,
             ExitedExecutorMessage => exited_executor,
-            RegisterSlaveMessage => register_agent,
-            ReregisterSlaveMessage => reregister_agent,
             UnregisterSlaveMessage => unregister_agent,
         );
         h.on(|this: &mut MasterProcess, ctx, from, _: PongSlaveMessage| {

@@ -199,10 +199,11 @@ async fn join(
 
 /// How long a disconnected leader keeps leading: the client notices a dead connection after
 /// about two thirds of the session timeout without answers, and the server may expire the
-/// session one full timeout after it last heard from us. Stepping down a third of the timeout
-/// after the disconnect is noticed keeps this master from leading past its session.
+/// session one full timeout after it last heard from us. Stepping down a tenth of the timeout
+/// after the disconnect is noticed leaves this master a fifth of the timeout of margin before
+/// the session can expire and a standby be elected: it never leads past its session.
 fn disconnect_grace(session_timeout: Duration) -> Duration {
-    session_timeout / 3
+    session_timeout / 10
 }
 
 /// Joins again after being fenced: a new session and node, retried until it works or the owner

@@ -102,7 +102,8 @@ impl ZooKeeperServer {
             }
             std::fs::write(dir.join("zoo.cfg"), cfg)?;
             let child = Command::new("java")
-                .args(["-Xmx128m", "-cp", CLASSPATH])
+                // Room for a 40,000-agent registry (failover-bench) beside the election.
+                .args(["-Xmx512m", "-cp", CLASSPATH])
                 .arg("org.apache.zookeeper.server.quorum.QuorumPeerMain")
                 .arg(dir.join("zoo.cfg"))
                 .stdin(Stdio::null())

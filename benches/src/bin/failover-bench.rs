@@ -382,7 +382,13 @@ fn run(flags: &Flags) -> Result<String, String> {
     while agents_at.is_none() || frameworks_at.is_none() {
         let now = Instant::now();
         if now > limit {
-            return Err("timed out waiting for re-registration".into());
+            return Err(format!(
+                "timed out waiting for re-registration: {} of {} agents and {} of {} frameworks back",
+                counts.reregistered.load(Ordering::Relaxed),
+                flags.agents,
+                counts.frameworks_reregistered.load(Ordering::Relaxed),
+                flags.frameworks
+            ));
         }
         if agents_at.is_none() && counts.reregistered.load(Ordering::Relaxed) >= flags.agents {
             agents_at = Some(now);

@@ -9,7 +9,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use mesos::scheduler::{DriverHandle, DriverStatus, Scheduler, SchedulerDriver, SchedulerError};
+use mesos::scheduler::{DriverHandle, DriverStatus, Scheduler};
 use mesos::{AgentId, Filters, FrameworkId, FrameworkInfo, MasterInfo, Offer, OfferId, TaskStatus};
 
 use super::core::{GangAction, GangConfig, GangCore, JobReport, IDLE_REFUSE};
@@ -22,7 +22,7 @@ pub const TICK: Duration = Duration::from_millis(20);
 pub enum GangError {
     /// The driver could not be created (e.g. a bad `--master`).
     #[error(transparent)]
-    Driver(#[from] SchedulerError),
+    Driver(#[from] crate::DriverSetupError),
     /// The driver stopped or aborted before every job ended.
     #[error("the driver ended before the jobs did ({0})")]
     DriverEnded(DriverStatus),
@@ -147,7 +147,7 @@ pub fn run_gang_framework(
     let framework = FrameworkInfo::new("", config.name.clone()).with_role(role.to_string());
     let core = Arc::new(Mutex::new(GangCore::new(config)));
     let scheduler = GangScheduler::new(Arc::clone(&core));
-    let driver = SchedulerDriver::new(scheduler.clone(), framework, master)?;
+    let driver = crate::scheduler_driver(scheduler.clone(), framework, master)?;
     let handle = driver.handle();
     let status = handle.start();
     if status != DriverStatus::Running {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use mesos::scheduler::{DriverStatus, SchedulerDriver};
+use mesos::scheduler::DriverStatus;
 use mesos::{CommandInfo, ExecutorInfo, FrameworkInfo, Resources};
 use mesos_local::flags;
 
@@ -243,7 +243,7 @@ pub fn run_framework(flags: &WordcountFlags) -> Result<(), WordcountError> {
     };
     let (scheduler, outcome) = WordcountScheduler::new(config);
     let framework = FrameworkInfo::new("", flags.name.clone()).with_role(flags.role.clone());
-    let driver = SchedulerDriver::new(scheduler, framework, &master)
+    let driver = crate::scheduler_driver(scheduler, framework, &master)
         .map_err(|e| flag_error("master", e.to_string()))?;
     let status = driver.run();
     drop(driver);
