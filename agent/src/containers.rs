@@ -10,12 +10,10 @@ use serde_json::{json, Value};
 use crate::isolator::{Isolator, Limitation, ResourceStatistics};
 
 /// `status` as a failure for `limitation`: `TASK_FAILED`, `REASON_CONTAINER_LIMITATION_MEMORY` (or
-/// the general limitation reason) and the isolator's message (limit and usage).
+/// the general limitation reason) and the isolator's message (limit and usage). A limit enforced on
+/// the container fails its tasks, as in Mesos, even one whose main process then exited 0 before the
+/// agent noticed (the kernel killed part of it).
 pub fn apply_limitation(limitation: &Limitation, status: TaskStatus) -> TaskStatus {
-    if status.state == TaskState::Finished {
-        // It completed: whatever the kernel did to another process did not fail it.
-        return status;
-    }
     let reason = match limitation.resource {
         "mem" => Reason::ContainerLimitationMemory,
         _ => Reason::ContainerLimitation,

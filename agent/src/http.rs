@@ -113,11 +113,11 @@ pub fn state_json(agent: &AgentProcess, pid: &str) -> Value {
         .unwrap_or_default();
     let (frameworks, completed): (Vec<&FrameworkRecord>, Vec<&FrameworkRecord>) =
         agent.book.frameworks().partition(|f| !f.terminating);
+    // The master it follows now (a detector may have moved it), not the one it started with.
     let master = agent
         .link
         .is_registered()
-        .then(|| agent.config.master.as_ref().map(|m| m.to_string()))
-        .flatten();
+        .then(|| (agent.master.ip().to_string(), agent.master.to_string()));
     json!({
         "version": mesos::VERSION,
         "id": agent_id,
@@ -125,8 +125,8 @@ pub fn state_json(agent: &AgentProcess, pid: &str) -> Value {
         "hostname": agent.info.hostname,
         "port": agent.info.port,
         "start_time": agent.start_time,
-        "master_hostname": master.clone().unwrap_or_default(),
-        "master_pid": master,
+        "master_hostname": master.as_ref().map(|(host, _)| host.clone()).unwrap_or_default(),
+        "master_pid": master.map(|(_, pid)| pid),
         "resources": resources_json(&agent.info.resources),
         "used_resources": resources_json(&agent.book.used_resources()),
         "attributes": attributes_json(agent),

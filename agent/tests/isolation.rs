@@ -382,3 +382,204 @@ fn an_unprivileged_agent_refuses_isolators_it_cannot_run_naming_them() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("linux/capabilities"), "{stderr}");
 }
+
+/// A custom executor on `ExecutorDriver` (registering in place of the `sleep` the agent launched
+/// into the container): reports every task RUNNING and says which it got.
+struct Reporter(std::sync::mpsc::Sender<TaskId>);
+
+impl mesos::executor::Executor for Reporter {
+    fn registered(
+        &mut self,
+        _: &mesos::executor::ExecutorDriver,
+        _: &ExecutorInfo,
+        _: &FrameworkInfo,
+        _: &AgentInfo,
+    ) {
+    }
+    fn launch_task(&mut self, driver: &mesos::executor::ExecutorDriver, task: TaskInfo) {
+        driver
+            .send_status_update(TaskStatus::new(task.task_id.clone(), TaskState::Running))
+            .unwrap();
+        let _ = self.0.send(task.task_id);
+    }
+    fn kill_task(&mut self, driver: &mesos::executor::ExecutorDriver, task_id: TaskId) {
+        driver
+            .send_status_update(TaskStatus::new(task_id, TaskState::Killed))
+            .unwrap();
+    }
+}
+
+/// The container's (only) cgroup in `controller`'s hierarchy, once the agent created it.
+fn only_container_cgroup(test: &str, controller: &str) -> PathBuf {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let mut dirs = container_cgroups(test, controller);
+        if dirs.len() == 1 {
+            return dirs.pop().unwrap();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no single container cgroup: {dirs:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn read_number(dir: &Path, file: &str) -> u64 {
+    let text = std::fs::read_to_string(dir.join(file)).unwrap();
+    text.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{}: {text}", file))
+}
+
+/// Waits until the container's memory limit and cpu shares are those of `cpus` and `mem_mb`
+/// (limits are applied by the agent's actor, asynchronously to our messages).
+fn expect_limits(memory: &Path, cpu: &Path, cpus: f64, mem_mb: u64, when: &str) {
+    let want_shares = ::agent::isolation::cgroups::cpu_shares(cpus);
+    let want_mem = mem_mb << 20;
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let mem = read_number(memory, "memory.limit_in_bytes");
+        let shares = read_number(cpu, "cpu.shares");
+        // cpus are summed in floating point: allow one share of rounding.
+        if mem == want_mem && shares.abs_diff(want_shares) <= 1 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{when}: memory.limit_in_bytes {mem} (want {want_mem}), cpu.shares {shares} (want {want_shares})"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn an_executors_limits_grow_with_tasks_queued_while_it_registers_and_shrink_when_one_ends() {
+    use mesos::executor::{DriverStatus, ExecutorDriver, ExecutorEnv};
+    let test = "resize";
+    let mut cluster = start(test, "cgroups/cpu,cgroups/mem", false);
+    let executor = ExecutorInfo::new("grower", CommandInfo::shell("sleep 1000"))
+        .with_resources("cpus:0.1;mem:32".parse().unwrap());
+    let custom = |id: &str, resources: &str| {
+        let mut task = task(id, resources, "unused");
+        task.command = None;
+        task.executor = Some(executor.clone());
+        task
+    };
+    // The first task launches the executor; nobody registers for it until the driver below starts.
+    run_as_unnamed_user(&cluster, custom("t1", "cpus:1;mem:64"));
+    let memory = only_container_cgroup(test, "memory");
+    let cpu = only_container_cgroup(test, "cpu");
+    expect_limits(&memory, &cpu, 1.1, 96, "executor and t1");
+    // The second arrives while the executor is still registering: queued, and the container grows.
+    run_as_unnamed_user(&cluster, custom("t2", "cpus:2;mem:128"));
+    // Both wait for the executor (the agent gets the task over its own connection: wait for it).
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let state = cluster.agent.state().unwrap();
+        let queued = state["frameworks"][0]["executors"][0]["queued_tasks"]
+            .as_array()
+            .map_or(0, Vec::len);
+        if queued == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "t2 was never queued: {state:#}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    expect_limits(&memory, &cpu, 3.1, 224, "t2 queued while registering");
+
+    let executor_runtime = runtime();
+    let (launched_tx, launched) = std::sync::mpsc::channel();
+    let env = ExecutorEnv::new(
+        cluster.agent.pid().clone(),
+        FrameworkId::new("fw-1"),
+        ExecutorId::new("grower"),
+    );
+    let driver = ExecutorDriver::on_runtime(&executor_runtime, Reporter(launched_tx), env);
+    assert_eq!(driver.start(), DriverStatus::Running);
+    let mut got = vec![
+        launched.recv_timeout(PATIENCE).unwrap(),
+        launched.recv_timeout(PATIENCE).unwrap(),
+    ];
+    got.sort();
+    assert_eq!(got, vec![TaskId::new("t1"), TaskId::new("t2")]);
+    wait_running(&mut cluster, "t1");
+    wait_running(&mut cluster, "t2");
+    // Forwarding the queued tasks keeps the limits of everything the executor runs.
+    expect_limits(&memory, &cpu, 3.1, 224, "queued tasks forwarded");
+    // A task sent to the registered executor.
+    run_as_unnamed_user(&cluster, custom("t3", "cpus:1;mem:64"));
+    assert_eq!(launched.recv_timeout(PATIENCE).unwrap(), TaskId::new("t3"));
+    wait_running(&mut cluster, "t3");
+    expect_limits(&memory, &cpu, 4.1, 288, "t3 sent to the running executor");
+    // t2 ends: its 2 cpus and 128 MB leave the container.
+    driver
+        .send_status_update(TaskStatus::new(TaskId::new("t2"), TaskState::Finished))
+        .unwrap();
+    assert_eq!(
+        terminal(&mut cluster, "t2").status.state,
+        TaskState::Finished
+    );
+    expect_limits(&memory, &cpu, 2.1, 160, "t2 finished");
+    let stats = cpu_seconds(&cluster, "grower").1;
+    assert_eq!(stats["mem_limit_bytes"], 160u64 << 20, "{stats}");
+    driver.stop();
+    finish(cluster, test);
+}
+
+#[test]
+fn a_task_whose_child_is_oom_killed_fails_at_once_though_its_shell_lives_on() {
+    let test = "oomwatch";
+    let mut cluster = start(test, "cgroups/cpu,cgroups/mem", false);
+    // The kernel kills dd (the biggest process); the shell would sleep on for 1000 s.
+    let command = "echo $$ > pid; dd if=/dev/zero of=/dev/null bs=256M count=1; sleep 1000";
+    run_as_unnamed_user(&cluster, task("child-oom", "cpus:0.1;mem:32", command));
+    wait_running(&mut cluster, "child-oom");
+    let started = Instant::now();
+    let last = terminal(&mut cluster, "child-oom");
+    let waited = started.elapsed();
+    assert_eq!(last.status.state, TaskState::Failed, "{:?}", last.status);
+    assert_eq!(last.status.reason, Some(Reason::ContainerLimitationMemory));
+    assert_eq!(last.status.source, Some(Source::Agent));
+    let message = last.status.message.clone().unwrap_or_default();
+    assert!(
+        message.starts_with("Memory limit exceeded: Requested: 32MB Maximum Used: "),
+        "{message}"
+    );
+    assert!(
+        waited < Duration::from_secs(5),
+        "the OOM kill was noticed only after {waited:?}"
+    );
+    wait_exited(&mut cluster, "child-oom");
+    assert!(container_cgroups(test, "memory").is_empty());
+    assert!(container_cgroups(test, "cpu").is_empty());
+    let sandbox = std::fs::read_dir(
+        cluster
+            .work_dir
+            .join("slaves/agent-1/frameworks/fw-1/executors/child-oom/runs"),
+    )
+    .unwrap()
+    .next()
+    .unwrap()
+    .unwrap()
+    .path();
+    let shell: i32 = std::fs::read_to_string(sandbox.join("pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let alive = std::fs::read_to_string(format!("/proc/{shell}/stat"))
+        .map(|stat| !stat.contains(") Z"))
+        .unwrap_or(false);
+    assert!(!alive, "the task's shell {shell} survived its container");
+
+    // A task whose main process exits 0 after its child was OOM-killed failed all the same.
+    let command = "dd if=/dev/zero of=/dev/null bs=256M count=1; exit 0";
+    run_as_unnamed_user(&cluster, task("then-exit", "cpus:0.1;mem:32", command));
+    let last = terminal(&mut cluster, "then-exit");
+    assert_eq!(last.status.state, TaskState::Failed, "{:?}", last.status);
+    assert_eq!(last.status.reason, Some(Reason::ContainerLimitationMemory));
+    wait_exited(&mut cluster, "then-exit");
+    assert!(container_cgroups(test, "memory").is_empty());
+    finish(cluster, test);
+}

@@ -157,3 +157,74 @@ fn executor_pid(cluster: &Cluster, executor: &str) -> i32 {
     }
     panic!("no executor process for {executor}");
 }
+
+#[test]
+fn a_task_ignoring_sigterm_is_killed_after_its_grace_period_and_is_really_gone() {
+    let mut cluster = Cluster::start("kill-stubborn", true, false, |_| {});
+    cluster.expect_register();
+    let grace = std::time::Duration::from_millis(500);
+    let task = command_task(
+        "stubborn",
+        "echo $$ > pid; trap '' TERM; while true; do sleep 0.1; done",
+    )
+    .with_kill_grace_period(grace);
+    cluster.run_task(task);
+    loop {
+        if cluster.next_update("stubborn").status.state == TaskState::Running {
+            break;
+        }
+    }
+    let runs = cluster
+        .work_dir
+        .join("slaves/agent-1/frameworks/fw-1/executors/stubborn/runs");
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let shell: i32 = loop {
+        let pid = std::fs::read_dir(&runs)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(Result::ok)
+            .and_then(|e| std::fs::read_to_string(e.path().join("pid")).ok())
+            .and_then(|text| text.trim().parse().ok());
+        if let Some(pid) = pid {
+            break pid;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task never wrote its pid"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let alive = |pid: i32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|stat| !stat.contains(") Z"))
+            .unwrap_or(false)
+    };
+    assert!(alive(shell));
+    let killed_at = std::time::Instant::now();
+    cluster.to_agent(KillTaskMessage {
+        framework_id: FrameworkId::new("fw-1"),
+        task_id: TaskId::new("stubborn"),
+    });
+    let killed = cluster.next_update("stubborn");
+    assert_eq!(
+        killed.status.state,
+        TaskState::Killed,
+        "{:?}",
+        killed.status
+    );
+    // SIGTERM was ignored: only the SIGKILL after the grace period ended it.
+    let took = killed_at.elapsed();
+    assert!(
+        took >= grace,
+        "killed after {took:?}, before the grace period"
+    );
+    assert!(
+        !alive(shell),
+        "the task's shell {shell} survived TASK_KILLED"
+    );
+    let exited = cluster.wait_for("executor exit", |g| match g {
+        Got::Exited(m) => Some(m.clone()),
+        _ => None,
+    });
+    assert_eq!(exited.executor_id, ExecutorId::new("stubborn"));
+}

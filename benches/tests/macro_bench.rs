@@ -1,7 +1,8 @@
 //! macro-bench: its pure pieces (job lines, utilization averaging, the static split) and one
 //! end-to-end run of the overhead experiment through the real binary and frameworks.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::Command;
 
 use mesos_benches::macro_bench::overhead::OverheadResult;
@@ -165,42 +166,9 @@ fn the_sharing_plan_puts_word_count_first() {
 
 // ---- end to end -----------------------------------------------------------------------------
 
-/// The directory cargo put `macro-bench` in; the frameworks must be there too.
-fn bin_dir() -> PathBuf {
-    let exe = PathBuf::from(env!("CARGO_BIN_EXE_macro-bench"));
-    exe.parent().map(Path::to_path_buf).unwrap_or_default()
-}
-
-/// Builds the example frameworks into the same target directory and profile if they are missing
-/// (a plain `cargo test -p mesos-benches` does not build another package's binaries).
-fn ensure_frameworks(dir: &Path) {
-    let needed = [
-        "wordcount-framework",
-        "wordcount-executor",
-        "mesos-executor",
-    ];
-    if needed.iter().all(|name| dir.join(name).is_file()) {
-        return;
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let mut build = Command::new(cargo);
-    build
-        .args(["build", "-p", "mesos-examples", "-p", "agent", "--bins"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    if dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    if let Some(target) = dir.parent() {
-        build.arg("--target-dir").arg(target);
-    }
-    let status = build.status().expect("cargo runs");
-    assert!(status.success(), "building the frameworks failed");
-}
-
 #[test]
 fn quick_overhead_prints_its_line() {
-    let dir = bin_dir();
-    ensure_frameworks(&dir);
+    common::ensure_frameworks(&common::bin_dir());
     let output = Command::new(env!("CARGO_BIN_EXE_macro-bench"))
         .args(["--quick", "--experiments=overhead"])
         .output()

@@ -3,12 +3,15 @@
 
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mesos_local::{LocalCluster, LocalConfig};
 
 /// A test fails (and kills its framework) rather than hang past this.
 const DEADLINE: Duration = Duration::from_secs(25);
+
+/// How often a test polls the master while it waits for something.
+const POLL: Duration = Duration::from_millis(10);
 
 fn cluster(agents: usize, resources: &str) -> LocalCluster {
     let mut config = LocalConfig::new(agents);
@@ -29,25 +32,69 @@ fn mpi_framework(master: &str, args: &[&str]) -> Command {
     command
 }
 
-/// Runs `command` to completion, killing it after [`DEADLINE`].
-fn run(mut command: Command) -> Output {
+/// A framework process whose output a thread collects.
+struct Running {
+    pid: u32,
+    output: mpsc::Receiver<std::io::Result<Output>>,
+}
+
+/// Starts `command`; [`Running::finish`] waits for it.
+fn start(mut command: Command) -> Running {
     let child = command.spawn().expect("mpi-framework starts");
     let pid = child.id();
-    let (tx, rx) = mpsc::channel();
+    let (tx, output) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(child.wait_with_output());
     });
-    match rx.recv_timeout(DEADLINE) {
-        Ok(output) => output.expect("mpi-framework output"),
-        Err(_) => {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            let output = rx.recv().expect("killed child").expect("output");
-            panic!(
-                "mpi-framework did not finish in {DEADLINE:?}\nstdout:\n{}\nstderr:\n{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
+    Running { pid, output }
+}
+
+impl Running {
+    /// Waits for the process to end, killing it (and failing) after [`DEADLINE`].
+    fn finish(self) -> Output {
+        match self.output.recv_timeout(DEADLINE) {
+            Ok(output) => output.expect("mpi-framework output"),
+            Err(_) => {
+                let _ = Command::new("kill")
+                    .args(["-9", &self.pid.to_string()])
+                    .status();
+                let output = self.output.recv().expect("killed child").expect("output");
+                panic!(
+                    "mpi-framework did not finish in {DEADLINE:?}\nstdout:\n{}\nstderr:\n{}",
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
         }
+    }
+}
+
+/// Runs `command` to completion, killing it after [`DEADLINE`].
+fn run(command: Command) -> Output {
+    start(command).finish()
+}
+
+/// Waits until the master lists an active framework of each of `names`.
+fn wait_until_registered(cluster: &LocalCluster, names: &[&str]) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let state = cluster.master().expect("master runs").state();
+        let active: Vec<&str> = state["frameworks"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter(|f| f["active"] == true)
+            .filter_map(|f| f["name"].as_str())
+            .collect();
+        if names.iter().all(|name| active.contains(name)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{names:?} did not register in {DEADLINE:?}; active: {active:?}"
+        );
+        std::thread::sleep(POLL);
     }
 }
 
@@ -125,42 +172,60 @@ fn a_failing_rank_makes_the_framework_kill_the_others_and_retry() {
 
 #[test]
 fn two_rigid_frameworks_that_each_need_most_of_the_cluster_both_finish() {
-    // 8 cpus; each framework needs 5 at once, so they can only run one after the other, and
-    // whenever both hold part of the cluster neither fits until one lets go.
-    let cluster = cluster(4, "cpus:2;mem:1024;ports:[31000-32000]");
+    // 8 cpus; each framework needs 5 at once, so they can only run one after the other. Both
+    // register before any agent exists; the agents then arrive together and the allocator
+    // shares them out fairly (2 and 2): each framework holds 4 cpus and neither gang fits
+    // until one gives its offers back at its gang timeout. The timeout must outlast the agents'
+    // arrival, or the first framework would time out holding nothing.
+    let mut cluster = cluster(0, "cpus:2;mem:1024;ports:[31000-32000]");
     let master = cluster.master_address();
-    let args = |name: &'static str| {
-        [
-            "--ranks=5".to_string(),
-            "--jobs=2".to_string(),
-            "--work_ms=300".to_string(),
-            "--gang_timeout=1secs".to_string(),
-            format!("--name={name}"),
-        ]
+    let start_framework = |name: &str| {
+        start(mpi_framework(
+            &master,
+            &[
+                "--ranks=5",
+                "--jobs=2",
+                "--work_ms=300",
+                "--gang_timeout=2secs",
+                &format!("--name={name}"),
+            ],
+        ))
     };
-    let a_args = args("mpi-a");
-    let b_args = args("mpi-b");
-    let a = std::thread::spawn({
-        let master = master.clone();
-        move || {
-            run(mpi_framework(
-                &master,
-                &a_args.each_ref().map(String::as_str),
-            ))
-        }
-    });
-    let b = run(mpi_framework(
-        &master,
-        &b_args.each_ref().map(String::as_str),
-    ));
-    let a = a.join().expect("framework a ran");
-    for (output, name) in [(&a, "mpi-a"), (&b, "mpi-b")] {
+    let a = start_framework("mpi-a");
+    let b = start_framework("mpi-b");
+    wait_until_registered(&cluster, &["mpi-a", "mpi-b"]);
+    for _ in 0..4 {
+        cluster.add_agent().expect("agent starts");
+    }
+    let outputs = [(a.finish(), "mpi-a"), (b.finish(), "mpi-b")];
+    let mut releases = Vec::new();
+    for (output, name) in &outputs {
         assert!(output.status.success(), "{name}: {}", describe(output));
         let lines = job_lines(output);
         assert_eq!(lines.len(), 2, "{name}: {}", describe(output));
-        assert!(lines.iter().all(|l| field(l, "name") == name));
+        assert!(lines.iter().all(|l| field(l, "name") == *name));
         assert!(lines.iter().all(|l| field(l, "result_ok") == "true"));
+        for line in &lines {
+            let n: u32 = field(line, "releases")
+                .parse()
+                .expect("releases is a number");
+            releases.push((*name, field(line, "job_index").to_string(), n));
+        }
     }
+    eprintln!("(framework, job, releases): {releases:?}");
+    // Neither first gang could start before someone let go: the deadlock was broken by a
+    // release, not by luck in the offer order.
+    let first_jobs: u32 = releases
+        .iter()
+        .filter(|(_, job, _)| job == "0")
+        .map(|(_, _, n)| n)
+        .sum();
+    assert!(
+        first_jobs >= 1,
+        "no framework released its held offers: {releases:?}\n{}\n{}",
+        describe(&outputs[0].0),
+        describe(&outputs[1].0)
+    );
 }
 
 #[test]

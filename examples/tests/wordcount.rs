@@ -4,9 +4,11 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::Duration;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
+use mesos_examples::wordcount::job::IDLE_REFUSE;
 use mesos_examples::wordcount::{count_directly, generate_dataset, Counts};
 use mesos_local::{LocalCluster, LocalConfig};
 
@@ -272,4 +274,149 @@ fn a_block_that_cannot_be_read_fails_the_job_after_retries() {
     assert!(stderr.contains("job0-map1-try4"), "{stderr}");
     assert!(lines_with(&stdout, "job=wordcount ").is_empty(), "{stdout}");
     assert!(!output.exists());
+}
+
+/// How often a test polls the master while it waits for something.
+const POLL: Duration = Duration::from_millis(20);
+
+/// A test fails (and kills its framework) rather than hang past this.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// The master's `/master/state` entry of the framework called `name`, if it registered.
+fn framework_state(cluster: &LocalCluster, name: &str) -> Option<serde_json::Value> {
+    let state = cluster.master().expect("master runs").state();
+    state["frameworks"]
+        .as_array()?
+        .iter()
+        .find(|f| f["name"] == name)
+        .cloned()
+}
+
+/// The states of a framework's tasks, live and completed, as the master lists them.
+fn task_states(framework: &serde_json::Value) -> Vec<String> {
+    ["tasks", "completed_tasks"]
+        .iter()
+        .filter_map(|key| framework[key].as_array())
+        .flatten()
+        .filter_map(|t| t["state"].as_str().map(String::from))
+        .collect()
+}
+
+fn offers_sent(cluster: &LocalCluster) -> f64 {
+    cluster.master().expect("master runs").metrics()["master/offers_sent"]
+        .as_f64()
+        .expect("master/offers_sent")
+}
+
+#[test]
+fn an_idle_job_suppresses_offers_and_revives_them_when_it_has_work() {
+    let cluster = cluster();
+    let dir = TempDir::new("idle");
+    // Three blocks on a node that no agent is: every map reads remotely, throttled so that each
+    // takes about 8 s. Once the three are launched the job has nothing to run until one ends --
+    // longer than the decline filter (IDLE_REFUSE), so only suppression keeps offers away.
+    let input = dataset(&dir, &["elsewhere"], 3, 6);
+    let output = dir.path().join("counts.txt");
+    let name = "wc-idle";
+    let child = Command::new(env!("CARGO_BIN_EXE_wordcount-framework"))
+        .args(cluster_args(
+            &cluster,
+            &input,
+            &output,
+            &[
+                "--locality_wait=0secs",
+                "--remote_read_mbps=0.002",
+                "--reducers=1",
+                &format!("--name={name}"),
+            ],
+        ))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("wordcount-framework starts");
+    let pid = child.id();
+    let (tx, finished) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let kill = || {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    };
+    let deadline = Instant::now() + DEADLINE;
+
+    // Every map is running: the job is idle from here until a map ends.
+    loop {
+        let states = framework_state(&cluster, name)
+            .map(|f| task_states(&f))
+            .unwrap_or_default();
+        if states.len() == 3 && states.iter().all(|s| s == "TASK_RUNNING") {
+            break;
+        }
+        if Instant::now() > deadline {
+            kill();
+            panic!("the three maps never ran together: {states:?}");
+        }
+        std::thread::sleep(POLL);
+    }
+    let idle_since = Instant::now();
+    let offers_when_idle = offers_sent(&cluster);
+
+    // While idle the framework gets no offers at all, although most of the cluster is free.
+    let idle = loop {
+        let framework = framework_state(&cluster, name).expect("still registered");
+        let states = task_states(&framework);
+        if states.iter().any(|s| s != "TASK_RUNNING") {
+            break idle_since.elapsed();
+        }
+        let outstanding = framework["offers"].as_array().map_or(0, Vec::len);
+        let sent = offers_sent(&cluster);
+        if sent != offers_when_idle || outstanding != 0 {
+            kill();
+            panic!(
+                "an idle framework was offered resources {:?} after its maps started: \
+                 offers_sent {offers_when_idle} -> {sent}, {outstanding} outstanding",
+                idle_since.elapsed()
+            );
+        }
+        if Instant::now() > deadline {
+            kill();
+            panic!("no map ended: {states:?}");
+        }
+        std::thread::sleep(POLL);
+    };
+    // Shorter than the decline filter, the window would not tell suppression from declining.
+    assert!(
+        idle > IDLE_REFUSE + Duration::from_secs(1),
+        "the job was idle for only {idle:?}; the test needs longer maps"
+    );
+
+    let out = match finished.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        Ok(out) => out.expect("wordcount-framework output"),
+        Err(_) => {
+            kill();
+            panic!("wordcount-framework did not finish in {DEADLINE:?}");
+        }
+    };
+    let stdout = succeeded(&out);
+    // Once the maps were done it revived, was offered resources again and ran its reducer.
+    assert_eq!(
+        read_output(&output),
+        count_directly(&input).expect("direct count")
+    );
+    assert!(
+        offers_sent(&cluster) > offers_when_idle,
+        "never offered again"
+    );
+    let counters = &lines_with(&stdout, "framework=wordcount ")[0];
+    assert_eq!(counters["name"], name);
+    // Suppressed once the maps were launched and once the reducer was; revived in between.
+    assert!(number(counters, "suppressed") >= 2.0, "{counters:?}");
+    assert!(number(counters, "revived") >= 1.0, "{counters:?}");
+    // Every offer was either used or declined, none kept.
+    assert_eq!(
+        number(counters, "offers"),
+        number(counters, "used") + number(counters, "declined"),
+        "{counters:?}"
+    );
+    assert!(number(counters, "used") >= 2.0, "{counters:?}");
 }

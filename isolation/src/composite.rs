@@ -45,6 +45,10 @@ impl Isolator for Composite {
         self.inner.limitation(container_id)
     }
 
+    fn watches_limitations(&self) -> bool {
+        self.inner.watches_limitations()
+    }
+
     fn cleanup(&mut self, container_id: &ContainerId) -> Result<(), IsolatorError> {
         self.inner.cleanup(container_id)
     }

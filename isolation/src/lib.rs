@@ -131,10 +131,18 @@ pub trait Isolator: Send + 'static {
     fn usage(&self, container_id: &ContainerId) -> Result<ResourceStatistics, IsolatorError>;
 
     /// Whether the kernel enforced a limit on the container (the watch for limitations). Cheap: the
-    /// agent asks when a task or executor of the container ends, before [`cleanup`](Isolator::cleanup).
+    /// agent polls it on its timer for every live container while
+    /// [`watches_limitations`](Isolator::watches_limitations), and asks again when a task or
+    /// executor of the container ends, before [`cleanup`](Isolator::cleanup).
     fn limitation(&self, container_id: &ContainerId) -> Option<Limitation> {
         let _ = container_id;
         None
+    }
+
+    /// Whether [`limitation`](Isolator::limitation) can ever report anything (so the agent need not
+    /// poll isolators that enforce nothing).
+    fn watches_limitations(&self) -> bool {
+        false
     }
 
     /// The container is gone; kill what is left in it and release what was set up for it.

@@ -2,9 +2,14 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use agent::{Agent, AgentConfig, AgentHandle};
+use master::ha::Election;
 use master::{Master, MasterConfig, MasterHandle};
+use mesos::scheduler::MasterDetector;
+use mesos_zookeeper::{ZkUrl, ZooKeeperDetector};
 use process::{Config, Runtime, Upid};
 
 /// Why a cluster could not start (or a node could not restart).
@@ -29,6 +34,12 @@ pub enum LocalError {
         /// What went wrong.
         message: String,
     },
+    /// ZooKeeper could not be reached, or the master could not join the election.
+    #[error("cannot join the election at --zk: {0}")]
+    ZooKeeper(#[from] mesos_zookeeper::ZkError),
+    /// No master was elected in time (e.g. ZooKeeper is up but every master is fenced).
+    #[error("no master was elected under --zk within {0:?}")]
+    NoLeader(Duration),
     /// The work directory could not be created.
     #[error("cannot create work dir {path}: {source}")]
     WorkDir {
@@ -64,6 +75,18 @@ pub struct LocalConfig {
     pub master_workers: usize,
     /// Worker threads of each agent's runtime.
     pub agent_workers: usize,
+    /// With ZooKeeper, this cluster's master is one contender among several (`mesos-master
+    /// --zk=...` elsewhere): a standby until elected, and the agents follow whoever leads.
+    pub zk: Option<LocalZk>,
+}
+
+/// Where a [`LocalCluster`]'s master contends for leadership.
+#[derive(Debug, Clone)]
+pub struct LocalZk {
+    /// `zk://host1:2181,host2:2181/path`.
+    pub url: ZkUrl,
+    /// The ZooKeeper session timeout (Mesos's `--zk_session_timeout`, default 10 s).
+    pub session_timeout: Duration,
 }
 
 impl LocalConfig {
@@ -79,6 +102,7 @@ impl LocalConfig {
             agent: AgentConfig::default(),
             master_workers: 2,
             agent_workers: 1,
+            zk: None,
         }
     }
 }
@@ -87,6 +111,8 @@ impl LocalConfig {
 struct Node<H> {
     handle: H,
     runtime: Runtime,
+    /// The master's place in the ZooKeeper election, if it contends.
+    election: Option<Election>,
 }
 
 /// A master and its agents in one process. Dropping it stops every node (agents kill their
@@ -98,6 +124,8 @@ pub struct LocalCluster {
     agents: Vec<Option<Node<AgentHandle>>>,
     work_dir: PathBuf,
     remove_work_dir: bool,
+    /// With `--zk`: who leads, for the agents to follow.
+    detector: Option<Arc<ZooKeeperDetector>>,
 }
 
 fn runtime_on(addr: SocketAddr, workers: usize) -> Result<Runtime, LocalError> {
@@ -137,7 +165,14 @@ impl LocalCluster {
             agents: Vec::new(),
             work_dir,
             remove_work_dir,
+            detector: None,
         };
+        if let Some(zk) = &cluster.config.zk {
+            cluster.detector = Some(Arc::new(ZooKeeperDetector::start(
+                &zk.url,
+                zk.session_timeout,
+            )?));
+        }
         cluster.start_master()?;
         for _ in 0..cluster.config.num_agents {
             cluster.add_agent()?;
@@ -150,9 +185,23 @@ impl LocalCluster {
         self.master_addr = runtime.addr();
         let mut config = self.config.master.clone();
         config.work_dir = Some(self.work_dir.join("master"));
+        config.standby |= self.config.zk.is_some();
         let handle =
             Master::spawn(&runtime, config).map_err(|e| LocalError::Master(e.to_string()))?;
-        self.master = Some(Node { handle, runtime });
+        let election = match &self.config.zk {
+            Some(zk) => Some(master::ha::join_election(
+                &zk.url,
+                &handle,
+                zk.session_timeout,
+                |reason| tracing::error!(%reason, "the local master lost its leadership"),
+            )?),
+            None => None,
+        };
+        self.master = Some(Node {
+            handle,
+            runtime,
+            election,
+        });
         Ok(())
     }
 
@@ -167,7 +216,7 @@ impl LocalCluster {
             self.config.agent_workers,
         )?;
         let mut config = self.config.agent.clone();
-        config.master = Some(self.master_pid());
+        config.master = Some(self.leader()?);
         config.work_dir = self.work_dir.join(format!("agent-{index}"));
         if let Some(resources) = &self.config.agent_resources {
             config.resources = Some(resources.clone());
@@ -184,8 +233,45 @@ impl LocalCluster {
             index,
             message: e.to_string(),
         })?;
-        self.agents.push(Some(Node { handle, runtime }));
+        if let Some(detector) = &self.detector {
+            let follower = handle.clone();
+            detector.watch(Arc::new(move |leader| {
+                if let Some(leader) = leader {
+                    // A stopped agent no longer follows anyone.
+                    let _ = follower.set_master(leader);
+                }
+            }));
+            // A change between reading the leader and watching is not missed.
+            if let Some(leader) = detector.leader() {
+                let _ = handle.set_master(leader);
+            }
+        }
+        self.agents.push(Some(Node {
+            handle,
+            runtime,
+            election: None,
+        }));
         Ok(index)
+    }
+
+    /// The master agents register with: this cluster's own, or with `--zk` whoever leads.
+    fn leader(&self) -> Result<Upid, LocalError> {
+        let (Some(detector), Some(zk)) = (&self.detector, &self.config.zk) else {
+            return Ok(self.master_pid());
+        };
+        // Our own master contends, so a leader appears within about one session timeout.
+        let patience = zk.session_timeout * 3;
+        detector
+            .wait_for_leader(patience)
+            .ok_or(LocalError::NoLeader(patience))
+    }
+
+    /// The elected master's pid; this cluster's master when it runs without ZooKeeper.
+    pub fn leading_master(&self) -> Option<Upid> {
+        match &self.detector {
+            Some(detector) => detector.leader(),
+            None => Some(self.master_pid()),
+        }
     }
 
     /// The master's pid (`master@ip:port`).
@@ -241,8 +327,12 @@ impl LocalCluster {
 
     /// Stops the master (its runtime and connections go away), as a master crash would.
     pub fn stop_master(&mut self) {
-        if let Some(node) = self.master.take() {
+        if let Some(mut node) = self.master.take() {
+            // The runtime dies first so the master never answers again; then it leaves the
+            // election (its znode goes), so a standby elsewhere takes over at once.
+            let election = node.election.take();
             node.runtime.shutdown();
+            drop(election);
         }
     }
 

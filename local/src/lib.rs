@@ -11,4 +11,4 @@ mod cluster;
 pub mod execute;
 pub mod flags;
 
-pub use cluster::{LocalCluster, LocalConfig, LocalError};
+pub use cluster::{LocalCluster, LocalConfig, LocalError, LocalZk};

@@ -143,6 +143,7 @@ impl AgentProcess {
             agent_id,
             agent_info,
         });
+        let forwarded = !queued.is_empty();
         for task in queued {
             ctx.reply(RunTaskMessage {
                 framework_id: m.framework_id.clone(),
@@ -150,6 +151,10 @@ impl AgentProcess {
                 pid: framework.pid.clone(),
                 task,
             });
+        }
+        if forwarded {
+            // The container must hold every task the executor now runs.
+            self.update_container(&m.framework_id, Some(&m.executor_id));
         }
         if !has_work {
             // Everything it was started for was killed meanwhile.

@@ -1,19 +1,20 @@
 //! The agent actor (`slave(1)`): turns messages, child exits and timers into calls on the pure cores
 //! ([`MasterLink`], [`StatusUpdateManager`], [`AgentBook`]) and performs what they decide.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mesos::protocol::*;
 use mesos::{
-    AgentId, AgentInfo, ContainerId, ExecutorId, FrameworkId, Source, TaskId, TaskStatus, Uuid,
+    AgentId, AgentInfo, ContainerId, ExecutorId, FrameworkId, Source, TaskId, TaskState,
+    TaskStatus, Uuid,
 };
 use process::{Context, Handlers, Process, Timer, Upid};
 
 use crate::config::AgentConfig;
-use crate::containers::{MonitoredExecutor, SharedContainers};
-use crate::isolator::ContainerConfig;
+use crate::containers::{apply_limitation, MonitoredExecutor, SharedContainers};
+use crate::isolator::{ContainerConfig, Limitation};
 use crate::launcher::{self, ExecutorEnvironment, ExitInfo};
 use crate::master_link::{LinkAction, MasterLink};
 use crate::state::{AgentBook, KillOutcome, LaunchSpec, RunOutcome};
@@ -21,17 +22,27 @@ use crate::status_update_manager::StatusUpdateManager;
 
 mod executors;
 
+/// How often the agent asks the isolator whether the kernel enforced a limit on a live container
+/// (an OOM kill), when the isolator can report any.
+pub(crate) const LIMITATION_POLL_INTERVAL: Duration = Duration::from_millis(100);
+
 /// The agent process.
 pub struct AgentProcess {
     pub(crate) config: AgentConfig,
     pub(crate) info: AgentInfo,
-    master: Upid,
+    pub(crate) master: Upid,
     pub(crate) link: MasterLink,
     pub(crate) updates: StatusUpdateManager,
     pub(crate) book: AgentBook,
     pub(crate) containers: SharedContainers,
     /// Live executor processes by container: OS pid (= session id).
     children: HashMap<ContainerId, u32>,
+    /// Containers the kernel enforced a limit on: being destroyed, their tasks already failed.
+    limited: HashSet<ContainerId>,
+    /// Whether the isolator can report limitations (then live containers are polled).
+    watch_limitations: bool,
+    /// When the live containers are next polled for limitations.
+    next_limitation_check: Option<Instant>,
     pub(crate) start_time: f64,
     timer: Option<(Instant, Timer)>,
 }
@@ -69,6 +80,7 @@ impl AgentProcess {
             config.status_update_retry_interval_max,
         );
         let book = AgentBook::new(&config.work_dir, &launcher);
+        let watch_limitations = containers.lock().isolator.watches_limitations();
         AgentProcess {
             config,
             info,
@@ -78,6 +90,9 @@ impl AgentProcess {
             book,
             containers,
             children: HashMap::new(),
+            limited: HashSet::new(),
+            watch_limitations,
+            next_limitation_check: None,
             start_time: wall_clock(),
             timer: None,
         }
@@ -105,6 +120,9 @@ impl AgentProcess {
         }
         if let Some(at) = self.book.oldest_registering() {
             next = next.min(at + self.config.executor_registration_timeout);
+        }
+        if let Some(at) = self.next_limitation_check {
+            next = next.min(at);
         }
         if let Some((at, _)) = &self.timer {
             if *at == next {
@@ -146,7 +164,80 @@ impl AgentProcess {
                 self.shutdown_executor(ctx, &framework_id, &executor_id, false);
             }
         }
+        if self.next_limitation_check.is_some_and(|at| at <= now) {
+            self.next_limitation_check = None;
+            self.check_limitations(ctx);
+        }
+        self.arm_limitation_watch(now);
         self.schedule(ctx);
+    }
+
+    // ---- limitations (OOM) ----
+
+    /// Polls live containers again in [`LIMITATION_POLL_INTERVAL`] (if the isolator can report
+    /// limitations and there is any).
+    fn arm_limitation_watch(&mut self, now: Instant) {
+        if self.watch_limitations
+            && self.next_limitation_check.is_none()
+            && self.children.keys().any(|id| !self.limited.contains(id))
+        {
+            self.next_limitation_check = Some(now + LIMITATION_POLL_INTERVAL);
+        }
+    }
+
+    /// Asks the isolator about every live container not already being destroyed for a limitation.
+    fn check_limitations(&mut self, ctx: &mut Context<Self>) {
+        let live: Vec<ContainerId> = self
+            .children
+            .keys()
+            .filter(|id| !self.limited.contains(*id))
+            .cloned()
+            .collect();
+        for container_id in live {
+            let limitation = self.containers.lock().isolator.limitation(&container_id);
+            if let Some(limitation) = limitation {
+                self.container_limited(ctx, &container_id, limitation);
+            }
+        }
+    }
+
+    /// The kernel enforced a limit on a container (e.g. OOM-killed one of its processes): destroy
+    /// it and fail its live tasks with the limitation (as Mesos does), whatever its processes that
+    /// are left would have reported.
+    fn container_limited(
+        &mut self,
+        ctx: &mut Context<Self>,
+        container_id: &ContainerId,
+        limitation: Limitation,
+    ) {
+        let Some(executor) = self
+            .book
+            .executors()
+            .find(|e| &e.container_id == container_id)
+        else {
+            return;
+        };
+        let framework_id = executor.framework_id.clone();
+        let executor_id = executor.info.executor_id.clone();
+        let tasks: Vec<TaskId> = executor.tasks.keys().cloned().collect();
+        tracing::warn!(%framework_id, %executor_id, %container_id, message = %limitation.message, "container limitation; destroying the container");
+        self.limited.insert(container_id.clone());
+        let reason = apply_limitation(
+            &limitation,
+            TaskStatus::new(TaskId::new(""), TaskState::Failed),
+        )
+        .reason;
+        if let Some(reason) = reason {
+            self.book
+                .set_termination_reason(&framework_id, &executor_id, reason);
+        }
+        self.book.shutdown_executor(&framework_id, &executor_id);
+        // The session now; what left it goes with the cgroup when the executor's exit is reaped.
+        self.kill_container(container_id);
+        for task_id in tasks {
+            let status = apply_limitation(&limitation, TaskStatus::new(task_id, TaskState::Failed));
+            self.agent_update(ctx, &framework_id, Some(executor_id.clone()), status);
+        }
     }
 
     // ---- master ----
@@ -268,7 +359,13 @@ impl AgentProcess {
         );
         match outcome {
             RunOutcome::Launch(spec) => self.launch_executor(ctx, *spec),
-            RunOutcome::Queued => {}
+            RunOutcome::Queued => {
+                // The executor is still registering, but its container already holds the task.
+                self.update_container(
+                    &m.framework_id,
+                    m.task.executor.as_ref().map(|e| &e.executor_id),
+                );
+            }
             RunOutcome::Send(pid) => {
                 self.update_container(
                     &m.framework_id,
@@ -283,11 +380,23 @@ impl AgentProcess {
         self.schedule(ctx);
     }
 
-    fn update_container(&mut self, framework_id: &FrameworkId, executor_id: Option<&ExecutorId>) {
+    /// Makes the executor's container's limits follow its resources (executor and live tasks): called
+    /// whenever a task is added to it (sent or queued), forwarded to it, or ends.
+    pub(super) fn update_container(
+        &mut self,
+        framework_id: &FrameworkId,
+        executor_id: Option<&ExecutorId>,
+    ) {
         let Some(executor_id) = executor_id else {
             return;
         };
         if let Some(executor) = self.book.executor(framework_id, executor_id) {
+            if self.limited.contains(&executor.container_id)
+                || !self.children.contains_key(&executor.container_id)
+            {
+                // Being destroyed, or never started: nothing to resize.
+                return;
+            }
             let resources = executor.resources();
             if let Err(err) = self
                 .containers
@@ -352,6 +461,7 @@ impl AgentProcess {
                 );
                 drop(containers);
                 self.children.insert(spec.container_id, pid);
+                self.arm_limitation_watch(ctx.now());
             }
             Err(err) => {
                 tracing::error!(%framework_id, %executor_id, %err, "cannot launch executor");
@@ -376,6 +486,7 @@ impl AgentProcess {
     ) {
         // The reaper already killed what the executor left running in its session.
         self.children.remove(container_id);
+        self.limited.remove(container_id);
         let limitation = {
             let mut containers = self.containers.lock();
             containers.executors.remove(container_id);
@@ -393,7 +504,7 @@ impl AgentProcess {
         tracing::info!(%framework_id, %executor_id, how = %exit.description, "executor terminated");
         for status in exited.statuses {
             let status = match &limitation {
-                Some(limitation) => crate::containers::apply_limitation(limitation, status),
+                Some(limitation) => apply_limitation(limitation, status),
                 None => status,
             };
             self.agent_update(ctx, framework_id, Some(executor_id.clone()), status);
@@ -443,18 +554,33 @@ impl AgentProcess {
     }
 
     fn handle_update(&mut self, ctx: &mut Context<Self>, mut update: StatusUpdate) {
+        let executor = update
+            .executor_id
+            .as_ref()
+            .and_then(|id| self.book.executor(&update.framework_id, id));
+        let container = executor.map(|e| e.container_id.clone());
+        if let (Some(executor), Some(container_id)) = (executor, &container) {
+            if self.limited.contains(container_id)
+                && !executor.tasks.contains_key(&update.status.task_id)
+            {
+                // The agent already failed this task with the container's limitation.
+                tracing::debug!(task = %update.status.task_id, state = %update.status.state, "dropping an update of a task failed for its container's limitation");
+                return;
+            }
+        }
+        let terminal = update.status.state.is_terminal();
         // A task that ended because the kernel enforced a container limit (OOM) fails with it.
-        if update.status.state.is_terminal() {
-            let container = update.executor_id.as_ref().and_then(|id| {
-                self.book
-                    .executor(&update.framework_id, id)
-                    .map(|e| e.container_id.clone())
-            });
-            if let Some(container_id) = container {
-                update.status = self.containers.limited(&container_id, update.status);
+        if terminal {
+            if let Some(container_id) = &container {
+                update.status = self.containers.limited(container_id, update.status);
             }
         }
         self.book.update_task(&update);
+        if terminal {
+            // Its resources leave the container: the limits shrink.
+            let executor_id = update.executor_id.clone();
+            self.update_container(&update.framework_id, executor_id.as_ref());
+        }
         let terminating = self
             .book
             .framework(&update.framework_id)
@@ -510,7 +636,6 @@ impl AgentProcess {
                 }
                 if acked.terminal {
                     self.book.terminal_acknowledged(&m.framework_id, &m.task_id);
-                    self.update_container(&m.framework_id, acked.update.executor_id.as_ref());
                 }
                 // Executors keep updates until acknowledged; ours were acknowledged on receipt, so
                 // this is a no-op for them, but an executor that waits for the scheduler's word gets it.

@@ -167,6 +167,9 @@ impl Process for EmulatedAgent {
         h.on(|this: &mut Self, _, _, _: SlaveReregisteredMessage| {
             this.counts.reregistered.fetch_add(1, Ordering::Relaxed);
         });
+        // A re-registered framework's new pid, told to every agent running its tasks; an
+        // emulated agent has no executors to pass it on to.
+        h.on(|_: &mut Self, _, _, _: UpdateFrameworkMessage| {});
         h.on(|_: &mut Self, ctx, _, _: PingSlaveMessage| {
             ctx.reply(PongSlaveMessage {});
         });
@@ -366,6 +369,10 @@ fn run(flags: &Flags) -> Result<String, String> {
                 .is_ok_and(|agents| agents.len() == flags.agents)
         },
     )?;
+    eprintln!(
+        "failover-bench: {} agents registered, registry published; killing the leader",
+        flags.agents
+    );
     let killed = Instant::now();
     let _ = leader.kill();
     let _ = leader.wait();
@@ -376,6 +383,11 @@ fn run(flags: &Flags) -> Result<String, String> {
         || standby.is_elected(),
     )?;
     let elected = Instant::now();
+    eprintln!(
+        "failover-bench: standby elected after {} ms",
+        elected.duration_since(killed).as_millis()
+    );
+    let mut progress_at = elected + Duration::from_secs(5);
     // Polled every 2 ms: when the agents are back, when the frameworks are, when offers resume.
     let (mut agents_at, mut frameworks_at, mut offers_at) = (None, None, None);
     let limit = elected + Duration::from_secs(600);
@@ -389,6 +401,17 @@ fn run(flags: &Flags) -> Result<String, String> {
                 counts.frameworks_reregistered.load(Ordering::Relaxed),
                 flags.frameworks
             ));
+        }
+        if now > progress_at {
+            progress_at = now + Duration::from_secs(5);
+            eprintln!(
+                "failover-bench: {} of {} agents and {} of {} frameworks back after {} ms",
+                counts.reregistered.load(Ordering::Relaxed),
+                flags.agents,
+                counts.frameworks_reregistered.load(Ordering::Relaxed),
+                flags.frameworks,
+                now.duration_since(elected).as_millis()
+            );
         }
         if agents_at.is_none() && counts.reregistered.load(Ordering::Relaxed) >= flags.agents {
             agents_at = Some(now);
@@ -424,6 +447,14 @@ fn run(flags: &Flags) -> Result<String, String> {
 }
 
 fn main() {
+    // Warnings (a closed connection, a dropped message) explain a stall; RUST_LOG=info for more.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
     let flags = match parse_flags() {
         Ok(flags) => flags,
         Err(error) => {

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 use super::child::{run_group, ChildSpec, Toolbox};
 use super::cluster::ClusterShape;
 use super::report::{collect, mean, percent, WordcountJob};
-use super::{write_dataset, MacroBenchError, Scale, ScratchDir};
+use super::{
+    check_word_totals, direct_word_total, write_dataset, MacroBenchError, Scale, ScratchDir,
+};
 
 /// The locality experiment's parameters.
 #[derive(Debug, Clone)]
@@ -162,14 +164,18 @@ pub fn run(
     let program = tools.binary("wordcount-framework")?;
     tools.binary("wordcount-executor")?;
     let scratch = ScratchDir::new("locality")?;
+    // Per framework, the words its jobs must count.
+    let mut expected_words = Vec::new();
     for f in 0..plan.frameworks {
+        let data = scratch.path().join(format!("data-{f}"));
         write_dataset(
-            &scratch.path().join(format!("data-{f}")),
+            &data,
             &plan.data_nodes_of(f),
             plan.blocks,
             plan.block_bytes,
             1000 + f as u64,
         )?;
+        expected_words.push(direct_word_total(&data)?);
     }
     let mut results = Vec::new();
     for &wait_s in &plan.waits_s {
@@ -195,7 +201,7 @@ pub fn run(
         let outputs = run_group(&specs, Instant::now(), plan.timeout)?;
         drop(cluster);
         let mut jobs = Vec::new();
-        for output in &outputs {
+        for (output, &words) in outputs.iter().zip(&expected_words) {
             let found = collect(&output.stdout, WordcountJob::parse);
             if found.len() != plan.jobs {
                 return Err(MacroBenchError::MissingOutput {
@@ -203,6 +209,7 @@ pub fn run(
                     expected: format!("job=wordcount (x{})", plan.jobs),
                 });
             }
+            check_word_totals(&output.name, &found, words)?;
             jobs.extend(found);
         }
         let result = summarize(wait_s, &jobs);

@@ -191,6 +191,42 @@ pub fn write_dataset(
     )
 }
 
+/// The words in the data set at `dir`, counted in this process: what every word-count job over it
+/// must report.
+///
+/// # Errors
+/// [`MacroBenchError::Io`] if the data set cannot be read.
+pub fn direct_word_total(dir: &std::path::Path) -> Result<u64, MacroBenchError> {
+    let counts =
+        mesos_examples::wordcount::count_directly(dir).map_err(|source| MacroBenchError::Io {
+            what: "cannot count the data set",
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    Ok(counts.values().sum())
+}
+
+/// Checks that every job of framework `name` counted `expected` words.
+///
+/// # Errors
+/// [`MacroBenchError::WrongResult`] naming the first job that did not.
+pub fn check_word_totals(
+    name: &str,
+    jobs: &[report::WordcountJob],
+    expected: u64,
+) -> Result<(), MacroBenchError> {
+    match jobs.iter().find(|job| job.words != expected) {
+        Some(job) => Err(MacroBenchError::WrongResult {
+            name: name.to_string(),
+            message: format!(
+                "job {} counted {} words, the direct count {expected}",
+                job.job_index, job.words
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// `agent-<i>` for each of the first `count` agents of a `LocalCluster` (their `node` attribute).
 pub fn node_names(range: std::ops::Range<usize>) -> Vec<String> {
     range.map(|i| format!("agent-{i}")).collect()

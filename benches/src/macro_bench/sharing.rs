@@ -19,7 +19,10 @@ use super::locality::wordcount_args;
 use super::partition::split_agents;
 use super::report::{collect, mean, MpiJob, WordcountJob};
 use super::sampler::{utilization, Resource, Sample, Sampler};
-use super::{node_names, write_dataset, MacroBenchError, Scale, ScratchDir};
+use super::{
+    check_word_totals, direct_word_total, node_names, write_dataset, MacroBenchError, Scale,
+    ScratchDir,
+};
 
 /// One framework of the mix.
 #[derive(Debug, Clone, PartialEq)]
@@ -318,8 +321,13 @@ fn spec_for(
     })
 }
 
-/// The figures of one framework from what its process printed.
-fn figures(workload: &Workload, output: &ChildOutput) -> Result<FrameworkFigures, MacroBenchError> {
+/// The figures of one framework from what its process printed; a word count must have counted
+/// `wordcount_words` words in every job.
+fn figures(
+    workload: &Workload,
+    output: &ChildOutput,
+    wordcount_words: u64,
+) -> Result<FrameworkFigures, MacroBenchError> {
     let name = workload.name().to_string();
     let missing = |expected: &str| MacroBenchError::MissingOutput {
         name: name.clone(),
@@ -331,6 +339,7 @@ fn figures(workload: &Workload, output: &ChildOutput) -> Result<FrameworkFigures
             if found.len() != *jobs {
                 return Err(missing("job=wordcount"));
             }
+            check_word_totals(&name, &found, wordcount_words)?;
             found.iter().map(|j| j.job_s).collect()
         }
         Workload::Mpi { jobs, .. } => {
@@ -350,12 +359,13 @@ fn figures(workload: &Workload, output: &ChildOutput) -> Result<FrameworkFigures
     })
 }
 
-/// Runs the mix in one mode.
+/// Runs the mix in one mode (`wordcount_words`: what a word-count job must count).
 fn run_mode(
     tools: &Toolbox,
     plan: &SharingPlan,
     mode: Mode,
     scratch: &std::path::Path,
+    wordcount_words: u64,
 ) -> Result<ModeResult, MacroBenchError> {
     // Per framework, the cluster it runs on (an index into `clusters`).
     let mut clusters: Vec<LocalCluster> = Vec::new();
@@ -410,7 +420,7 @@ fn run_mode(
         .mix
         .iter()
         .zip(&outputs)
-        .map(|((workload, _), output)| figures(workload, output))
+        .map(|((workload, _), output)| figures(workload, output, wordcount_words))
         .collect::<Result<Vec<_>, _>>()?;
     let util = |resource| 100.0 * utilization(&samples, resource, 0.0, makespan_s).unwrap_or(0.0);
     Ok(ModeResult {
@@ -435,6 +445,7 @@ pub fn run(
 ) -> Result<Vec<ModeResult>, MacroBenchError> {
     check_binaries(tools, &plan.mix)?;
     let scratch = ScratchDir::new("sharing")?;
+    let mut wordcount_words = 0;
     for (workload, _) in &plan.mix {
         if let Workload::Wordcount {
             blocks,
@@ -449,11 +460,12 @@ pub fn run(
                 *block_bytes,
                 7,
             )?;
+            wordcount_words = direct_word_total(&scratch.path().join("wordcount-data"))?;
         }
     }
     let mut results = Vec::new();
     for mode in [Mode::Shared, Mode::Static] {
-        let result = run_mode(tools, plan, mode, scratch.path())?;
+        let result = run_mode(tools, plan, mode, scratch.path(), wordcount_words)?;
         for line in result.lines() {
             emit(&line);
         }

@@ -1,6 +1,7 @@
 //! `mpi-framework --master=host:port [--ranks=4] [--jobs=1] ...`: runs MPI-like gang-scheduled
 //! jobs (see `mesos_examples::gang`) and prints one line per job:
-//! `job=mpi name=<name> job_index=<i> ranks=<n> attempts=<n> job_s=<x.xxx> result_ok=<bool>`.
+//! `job=mpi name=<name> job_index=<i> ranks=<n> attempts=<n> job_s=<x.xxx> result_ok=<bool>
+//! releases=<n>` (`releases`: gang timeouts during the job that gave back held offers).
 //! Exits 0 iff every job succeeded with a correct result; 1 with a message naming the flag on
 //! bad flags.
 

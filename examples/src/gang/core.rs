@@ -83,19 +83,23 @@ pub struct JobReport {
     pub job_time: Duration,
     /// Whether every rank ended FINISHED and found the reduced vector equal to the serial sum.
     pub result_ok: bool,
+    /// How often this job's assembly timed out and gave back offers it held (declined them and
+    /// backed off): what keeps two rigid frameworks from deadlocking.
+    pub releases: u32,
 }
 
 impl fmt::Display for JobReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "job=mpi name={} job_index={} ranks={} attempts={} job_s={:.3} result_ok={}",
+            "job=mpi name={} job_index={} ranks={} attempts={} job_s={:.3} result_ok={} releases={}",
             self.name,
             self.job_index,
             self.ranks,
             self.attempts,
             self.job_time.as_secs_f64(),
-            self.result_ok
+            self.result_ok,
+            self.releases
         )
     }
 }
@@ -184,6 +188,9 @@ pub struct GangCore {
     attempt: u32,
     job_started: Option<Instant>,
     timeouts_in_row: u32,
+    /// Gang timeouts that gave back held offers, during the current job and in all.
+    job_releases: u32,
+    total_releases: u32,
     tasks: BTreeMap<TaskId, RankState>,
     rng: StdRng,
     actions: Vec<GangAction>,
@@ -207,6 +214,8 @@ impl GangCore {
             attempt: 1,
             job_started: None,
             timeouts_in_row: 0,
+            job_releases: 0,
+            total_releases: 0,
             tasks: BTreeMap::new(),
             rng,
             actions: Vec::new(),
@@ -232,6 +241,11 @@ impl GangCore {
     /// The current job's attempt number (from 1).
     pub fn attempt(&self) -> u32 {
         self.attempt
+    }
+
+    /// How many gang timeouts so far gave back offers the core held (every job).
+    pub fn releases(&self) -> u32 {
+        self.total_releases
     }
 
     /// The reports of the jobs that ended.
@@ -314,6 +328,10 @@ impl GangCore {
                     backoff_ms = delay.as_millis() as u64,
                     "gang incomplete after the gang timeout: releasing the held offers",
                 );
+                if !held.is_empty() {
+                    self.job_releases += 1;
+                    self.total_releases += 1;
+                }
                 for offer_id in held.into_keys() {
                     self.decline(offer_id, delay);
                 }
@@ -521,6 +539,7 @@ impl GangCore {
             attempts: self.attempt,
             job_time: now.saturating_duration_since(started),
             result_ok,
+            releases: std::mem::take(&mut self.job_releases),
         };
         self.reports.push(report.clone());
         self.actions.push(GangAction::JobFinished(report));

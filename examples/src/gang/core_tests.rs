@@ -234,6 +234,7 @@ fn releases_held_offers_at_the_gang_timeout_and_revives_after_backoff() {
     assert_eq!(released.len(), 2);
     assert_eq!(actions.last(), Some(&GangAction::Suppress));
     assert_eq!(core.held_offers(), 0);
+    assert_eq!(core.releases(), 1);
     let Phase::BackingOff { until } = core.phase() else {
         panic!("not backing off: {:?}", core.phase());
     };
@@ -258,6 +259,26 @@ fn releases_held_offers_at_the_gang_timeout_and_revives_after_backoff() {
     assert_eq!(core.phase(), Phase::Assembling { since: until });
     let tasks = launch_three(&mut core, "n");
     assert!(tasks.iter().all(|t| t.task_id.as_str().contains("try1")));
+    // The job's line counts the release.
+    let t2 = until + Duration::from_secs(1);
+    for t in &tasks {
+        core.status_update(t2, &finished(t, true));
+    }
+    let done = reports(&core.take_actions());
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].releases, 1);
+    assert!(done[0].to_string().ends_with(" releases=1"), "{}", done[0]);
+}
+
+#[test]
+fn a_timeout_holding_nothing_is_not_a_release() {
+    let t0 = Instant::now();
+    let mut core = registered(config(3), t0);
+    core.take_actions();
+    core.tick(t0 + Duration::from_secs(1));
+    assert!(matches!(core.phase(), Phase::BackingOff { .. }));
+    assert!(declined(&core.take_actions()).is_empty());
+    assert_eq!(core.releases(), 0);
 }
 
 #[test]
@@ -344,11 +365,12 @@ fn a_failed_rank_kills_the_others_and_the_job_is_retried() {
             attempts: 2,
             job_time: Duration::from_secs(3),
             result_ok: true,
+            releases: 0,
         }]
     );
     assert_eq!(
         done[0].to_string(),
-        "job=mpi name=mpi job_index=0 ranks=3 attempts=2 job_s=3.000 result_ok=true"
+        "job=mpi name=mpi job_index=0 ranks=3 attempts=2 job_s=3.000 result_ok=true releases=0"
     );
     assert!(core.is_done());
     assert!(core.all_ok());

@@ -34,7 +34,7 @@
 //! cargo build -p mesos-examples -p mesos-local
 //! target/debug/mesos-local --num_agents 3 &
 //! target/debug/mpi-framework --master=127.0.0.1:5050 --ranks=4 --rank_cpus=0.5 --jobs=2
-//! job=mpi name=mpi job_index=0 ranks=4 attempts=1 job_s=0.412 result_ok=true
+//! job=mpi name=mpi job_index=0 ranks=4 attempts=1 job_s=0.412 result_ok=true releases=0
 //! ```
 
 pub mod allreduce;

@@ -247,6 +247,7 @@ pub fn run_framework(flags: &WordcountFlags) -> Result<(), WordcountError> {
         .map_err(|e| flag_error("master", e.to_string()))?;
     let status = driver.run();
     drop(driver);
+    println!("{}", outcome.counters().line(&flags.name));
     let outcome = outcome.outcome();
     if let Some(failure) = outcome.failure {
         return Err(WordcountError::Failed(failure));

@@ -12,7 +12,8 @@
 //!   status updates in, progress out; retries and re-running maps whose output was lost.
 //! - [`scheduler::WordcountScheduler`]: the thin [`mesos::scheduler::Scheduler`]: several tasks
 //!   per offer, declines with the remaining locality wait (or 5 s when idle), suppresses offers
-//!   when it has nothing to launch and revives them when it has (new job, reduce phase, retry).
+//!   when it has nothing to launch and revives them when it has (new job, reduce phase, retry);
+//!   [`OfferCounters`] count what it did (the run's last line).
 //! - [`executor::WordcountExecutor`] (`wordcount-executor`): one per agent per job, running map and
 //!   reduce tasks on threads; [`shuffle`]: its tiny HTTP server for map output.
 //! - [`cli`]: the `wordcount-framework` flags and the `--direct` mode.
@@ -38,6 +39,7 @@
 //! target/debug/wordcount-framework --master=127.0.0.1:5050 --input=/tmp/wc-in --output=/tmp/wc.txt \
 //!     --locality_wait=1secs --task_cpus=0.5
 //! job=wordcount name=wordcount job_index=0 maps=12 reduces=2 local_maps=12 local_pct=100.0 job_s=0.734 words=51234 distinct=4123
+//! framework=wordcount name=wordcount offers=7 used=3 declined=4 suppressed=2 revived=1
 //! ```
 
 pub mod cli;
@@ -52,4 +54,4 @@ pub mod task_data;
 pub use self::dataset::{count_directly, generate_dataset, Block, Counts};
 pub use self::job::{JobCore, JobSettings};
 pub use self::locality::DelayScheduler;
-pub use self::scheduler::{JobReport, WordcountScheduler};
+pub use self::scheduler::{JobReport, OfferCounters, WordcountScheduler};

@@ -2,6 +2,8 @@
 //! updates into job progress, revives offers when the job has work and suppresses them when it
 //! has none, and commits each finished job on a thread of its own (fetch the reducers' files,
 //! write `--output`, print the job line, end the job's executors) before starting the next.
+//! [`OfferCounters`] keep what it did with offers (used, declined, suppress and revive calls),
+//! the run's last line.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -89,6 +91,32 @@ pub struct Outcome {
     pub failure: Option<String>,
 }
 
+/// What the scheduler did with its offers over the whole run, printed as the run's last line:
+/// `framework=wordcount name=.. offers=.. used=.. declined=.. suppressed=.. revived=..`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OfferCounters {
+    /// Offers received.
+    pub offers: u64,
+    /// Offers tasks were launched on.
+    pub used: u64,
+    /// Offers declined (nothing to launch on them).
+    pub declined: u64,
+    /// Times the scheduler suppressed offers (its job had nothing to launch).
+    pub suppressed: u64,
+    /// Times it revived them (its job had work again).
+    pub revived: u64,
+}
+
+impl OfferCounters {
+    /// The `framework=wordcount` line of framework `name`.
+    pub fn line(&self, name: &str) -> String {
+        format!(
+            "framework=wordcount name={name} offers={} used={} declined={} suppressed={} revived={}",
+            self.offers, self.used, self.declined, self.suppressed, self.revived
+        )
+    }
+}
+
 struct RunningJob {
     core: JobCore,
     started: Instant,
@@ -100,6 +128,7 @@ struct State {
     /// Whether offers are wanted as far as the master knows (revived, not suppressed).
     wanting: bool,
     outcome: Outcome,
+    counters: OfferCounters,
 }
 
 impl State {
@@ -126,8 +155,10 @@ impl State {
         if wants != self.wanting {
             if wants {
                 driver.revive_offers();
+                self.counters.revived += 1;
             } else {
                 driver.suppress_offers();
+                self.counters.suppressed += 1;
             }
             self.wanting = wants;
         }
@@ -161,6 +192,7 @@ impl WordcountScheduler {
             job: None,
             wanting: true,
             outcome: Outcome::default(),
+            counters: OfferCounters::default(),
         }));
         (
             WordcountScheduler {
@@ -187,6 +219,14 @@ impl OutcomeHandle {
             .outcome
             .clone()
     }
+
+    /// The offer counters so far.
+    pub fn counters(&self) -> OfferCounters {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .counters
+    }
 }
 
 fn task_name(task: &WordcountTask) -> String {
@@ -209,8 +249,10 @@ impl Scheduler for WordcountScheduler {
         let mut state = self.lock();
         let now = Instant::now();
         for offer in offers {
+            state.counters.offers += 1;
             let Some(job) = state.job.as_mut() else {
                 driver.decline_offer(offer.id, Filters::refuse(IDLE_REFUSE));
+                state.counters.declined += 1;
                 continue;
             };
             let node = offer.attributes.text("node").unwrap_or(&offer.hostname);
@@ -226,6 +268,7 @@ impl Scheduler for WordcountScheduler {
             let filters = Filters::refuse(decision.refuse);
             if decision.launches.is_empty() {
                 driver.decline_offer(offer.id, filters);
+                state.counters.declined += 1;
                 continue;
             }
             let executor = state.executor_info(index);
@@ -245,6 +288,7 @@ impl Scheduler for WordcountScheduler {
                 })
                 .collect();
             driver.launch_tasks(vec![offer.id], tasks, filters);
+            state.counters.used += 1;
         }
         state.sync_wants(driver);
     }
@@ -409,6 +453,21 @@ mod tests {
         assert_eq!(
             report.to_string(),
             "job=wordcount name=wc job_index=1 maps=12 reduces=2 local_maps=11 local_pct=91.7 job_s=1.234 words=500 distinct=40"
+        );
+    }
+
+    #[test]
+    fn the_counters_line_names_the_framework() {
+        let counters = OfferCounters {
+            offers: 9,
+            used: 3,
+            declined: 6,
+            suppressed: 2,
+            revived: 1,
+        };
+        assert_eq!(
+            counters.line("wc"),
+            "framework=wordcount name=wc offers=9 used=3 declined=6 suppressed=2 revived=1"
         );
     }
 }

@@ -230,7 +230,22 @@ impl CgroupsIsolator {
             }
         }
         if let Some((version, dir)) = Self::dir(&self.memory, id) {
-            let limit = memory_limit(mem).to_string();
+            let wanted = memory_limit(mem);
+            if let Some(current) = enforced_memory_limit(version, &dir) {
+                let usage = memory_usage(version, &dir).unwrap_or(0);
+                if wanted < current && wanted < usage {
+                    // Lowering the hard limit below what is in use would make the kernel reclaim
+                    // or OOM-kill (v2) or refuse (v1, EBUSY): keep it until usage drops, as Mesos.
+                    tracing::info!(
+                        cgroup = %dir.display(),
+                        wanted,
+                        usage,
+                        "not lowering the memory limit below current usage"
+                    );
+                    return Ok(());
+                }
+            }
+            let limit = wanted.to_string();
             match version {
                 Version::V1 => {
                     // memsw (memory + swap) must stay >= the memory limit: raise it first when
@@ -260,6 +275,25 @@ impl CgroupsIsolator {
             .get(id)
             .ok_or_else(|| IsolatorError::UnknownContainer(id.clone()))
     }
+}
+
+/// The hard memory limit the kernel enforces on `dir` (`memory.limit_in_bytes`, `memory.max`); None
+/// when unreadable or unlimited (v2 `max`).
+fn enforced_memory_limit(version: Version, dir: &Path) -> Option<u64> {
+    let file = match version {
+        Version::V1 => "memory.limit_in_bytes",
+        Version::V2 => "memory.max",
+    };
+    files::read_u64(dir, file).ok()
+}
+
+/// What `dir` uses now (`memory.usage_in_bytes`, `memory.current`).
+fn memory_usage(version: Version, dir: &Path) -> Option<u64> {
+    let file = match version {
+        Version::V1 => "memory.usage_in_bytes",
+        Version::V2 => "memory.current",
+    };
+    files::read_u64(dir, file).ok()
 }
 
 /// cgroup v2 only gives a controller to children whose parent enables it in
@@ -382,6 +416,11 @@ impl Isolator for CgroupsIsolator {
                 }
             }
             stats.processes = files::pids(&dir).len() as u32;
+            // What the kernel enforces, not what was asked for (the 32 MB floor, a shrink deferred
+            // while usage was higher).
+            if let Some(limit) = enforced_memory_limit(version, &dir) {
+                stats.mem_limit_bytes = limit;
+            }
         }
         Ok(stats)
     }
@@ -399,16 +438,21 @@ impl Isolator for CgroupsIsolator {
             return None;
         }
         let (_, mem) = cpus_and_mem_bytes(&container.resources);
-        let used = files::read_u64(&dir, max_usage_file).unwrap_or(memory_limit(mem));
+        let limit = enforced_memory_limit(version, &dir).unwrap_or(memory_limit(mem));
+        let used = files::read_u64(&dir, max_usage_file).unwrap_or(limit);
         let mb = |bytes: u64| bytes / (1024 * 1024);
         Some(Limitation {
             resource: "mem",
             message: format!(
                 "Memory limit exceeded: Requested: {}MB Maximum Used: {}MB",
-                mb(memory_limit(mem)),
+                mb(limit),
                 mb(used)
             ),
         })
+    }
+
+    fn watches_limitations(&self) -> bool {
+        self.memory.is_some()
     }
 
     fn cleanup(&mut self, container_id: &ContainerId) -> Result<(), IsolatorError> {

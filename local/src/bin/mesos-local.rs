@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use mesos_local::{flags, LocalCluster, LocalConfig};
+use mesos_local::{flags, LocalCluster, LocalConfig, LocalZk};
 use nix::sys::signal::{SigSet, Signal};
 
 /// Flags of `mesos-local`.
@@ -35,6 +35,21 @@ struct Flags {
     /// The batch allocation period, e.g. 1secs or 100ms.
     #[arg(long, env = "MESOS_ALLOCATION_INTERVAL", value_parser = flags::duration)]
     allocation_interval: Option<Duration>,
+    /// ZooKeeper URL, e.g. zk://host1:2181,host2:2181/mesos: the local master contends with the
+    /// other masters there and the local agents follow whichever leads (default: standalone).
+    #[arg(long, env = "MESOS_ZK", value_parser = zk_url, requires = "quorum")]
+    zk: Option<mesos_zookeeper::ZkUrl>,
+    /// Size of the masters' quorum (required with --zk, as for mesos-master).
+    #[arg(long, env = "MESOS_QUORUM", value_parser = clap::value_parser!(u32).range(1..))]
+    quorum: Option<u32>,
+    /// ZooKeeper session timeout: a crashed leader is replaced after about this long.
+    #[arg(long, env = "MESOS_ZK_SESSION_TIMEOUT", default_value = "10secs", value_parser = flags::duration)]
+    zk_session_timeout: Duration,
+}
+
+fn zk_url(text: &str) -> Result<mesos_zookeeper::ZkUrl, String> {
+    text.parse()
+        .map_err(|e| format!("{e} (expected zk://host1:2181,host2:2181/path)"))
 }
 
 fn main() {
@@ -57,6 +72,10 @@ fn main() {
     if let Some(interval) = flags.allocation_interval {
         config.master.allocation_interval = interval;
     }
+    config.zk = flags.zk.clone().map(|url| LocalZk {
+        url,
+        session_timeout: flags.zk_session_timeout,
+    });
     let mut cluster = match LocalCluster::start(config) {
         Ok(cluster) => cluster,
         Err(error) => {
@@ -76,6 +95,13 @@ fn main() {
         }
     }
     println!("  work dir: {}", cluster.work_dir().display());
+    if let Some(zk) = &flags.zk {
+        let leader = cluster.leading_master();
+        println!(
+            "  contending under {zk}; leading master: {}",
+            leader.map_or_else(|| "none yet".to_string(), |l| l.to_string())
+        );
+    }
     println!(
         "Try: mesos-execute --master {} --name hello --command 'echo hello'",
         cluster.master_address()

@@ -115,6 +115,49 @@ impl Drop for MasterChild {
     }
 }
 
+/// A `mesos-agent --master=zk://...` child process, SIGKILLed on drop.
+pub struct AgentChild {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+impl AgentChild {
+    /// Starts an agent with one cpu following the leader under `zk`, quick to retry.
+    pub fn start(zk: &str, work_dir: &std::path::Path) -> AgentChild {
+        let binary = ensure_binary("agent", "mesos-agent");
+        ensure_binary("agent", "mesos-executor");
+        let port = free_port();
+        let child = Command::new(binary)
+            .args([
+                &format!("--master={zk}"),
+                "--ip=127.0.0.1",
+                &format!("--port={port}"),
+                &format!("--work_dir={}", work_dir.display()),
+                "--resources=cpus:1;mem:512;disk:100",
+                &format!("--launcher_dir={}", profile_dir().display()),
+                "--status_update_retry_interval_min=200ms",
+                "--registration_backoff_factor=50ms",
+            ])
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("mesos-agent starts");
+        AgentChild {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        }
+    }
+}
+
+impl Drop for AgentChild {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// GET `path` from `addr` and parse the JSON body.
 pub fn get_json(addr: SocketAddr, path: &str) -> Json {
     try_get_json(addr, path).unwrap_or_else(|| panic!("no JSON from http://{addr}{path}"))
