@@ -46,4 +46,7 @@ echo "==> test-framework: $TASKS tasks on a custom Rust executor"
 echo "==> /metrics/snapshot (excerpt)"
 http_get /metrics/snapshot | tr ',' '\n' | grep -E '"master/(slaves_active|frameworks_active|tasks_finished|tasks_failed|cpus_total|mem_total)"' || true
 echo
+# A task object's own state is followed by its statuses (keys are sorted), unlike the states inside them.
+FINISHED=$(http_get /master/state | grep -o '"state":"TASK_FINISHED","statuses"' | wc -l)
+echo "==> /master/state: $FINISHED tasks TASK_FINISHED (under completed_frameworks[].completed_tasks)"
 echo "==> done: every task finished. (While a cluster runs, see http://$MASTER/master/state)"
