@@ -47,9 +47,30 @@ fn failover_timeout_expiry_kills_the_tasks() {
     let (driver, mut events) = driver(&cluster, info, options());
     let id = events.registered();
     let offer = events.offers().remove(0);
-    let task = command_task("orphan", &offer, "sleep 60", "cpus:0.5;mem:64");
+    let pid_file = cluster.work_dir().join("orphan.pid");
+    let command = format!("echo $$ > {}; exec sleep 60", pid_file.display());
+    let task = command_task("orphan", &offer, &command, "cpus:0.5;mem:64");
     driver.launch_tasks(vec![offer.id], vec![task], Filters::default());
     events.state("orphan", TaskState::Running);
+    let read_pid = || {
+        std::fs::read_to_string(&pid_file)
+            .ok()?
+            .trim()
+            .parse::<u32>()
+            .ok()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let task_pid = loop {
+        if let Some(pid) = read_pid() {
+            break pid;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task never wrote its pid"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(std::path::Path::new(&format!("/proc/{task_pid}")).exists());
     // Leave without tearing down: the master keeps the framework for 300 ms.
     driver.stop(true);
     drop(driver);
@@ -82,4 +103,13 @@ fn failover_timeout_expiry_kills_the_tasks() {
         !active.iter().any(|f| f.contains(id.as_str())),
         "framework {id} should be gone: {active:?}"
     );
+    // The task's process itself was killed, not just its resources released.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::path::Path::new(&format!("/proc/{task_pid}")).exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "task process {task_pid} still alive after the failover timeout"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
