@@ -13,7 +13,7 @@ use std::time::Duration;
 use agent::{Agent, AgentConfig};
 use master::{Master, MasterConfig};
 use mesos::scheduler::{DriverOptions, MasterDetector, SchedulerDriver};
-use mesos::{CommandInfo, Filters, FrameworkInfo, TaskInfo, TaskState};
+use mesos::{FrameworkInfo, TaskState};
 use mesos_zookeeper::testing::ZooKeeperServer;
 use mesos_zookeeper::ZooKeeperDetector;
 use process::{Config, Runtime};
@@ -110,29 +110,8 @@ fn killing_the_leader_twice_keeps_the_task_and_its_updates() {
         Event::Registered(id) => Some(id.clone()),
         _ => None,
     });
-    let offer = wait_event(&events, "an offer", |e| match e {
-        Event::Offers(offers) if !offers.is_empty() => Some(offers[0].clone()),
-        _ => None,
-    });
     let done = work_dir.join("done");
-    let _ = std::fs::remove_file(&done);
-    let task = TaskInfo::new(
-        "long",
-        "long",
-        offer.agent_id.clone(),
-        "cpus:0.5;mem:64".parse().expect("resources"),
-    )
-    .with_command(CommandInfo::shell(format!(
-        "while [ ! -f {} ]; do sleep 0.05; done",
-        done.display()
-    )));
-    driver.launch_tasks(vec![offer.id], vec![task], Filters::default());
-    wait_event(&events, "TASK_RUNNING", |e| match e {
-        Event::Update(s) if s.task_id.as_str() == "long" && s.state == TaskState::Running => {
-            Some(())
-        }
-        _ => None,
-    });
+    launch_until_file(&driver, &events, "long", &done);
 
     // Kill 1: A dies; B (next in line) is elected once A's session expires.
     a.kill();

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use master::{Master, MasterConfig};
 use mesos::scheduler::{DriverOptions, MasterDetector, SchedulerDriver};
-use mesos::{CommandInfo, Filters, FrameworkInfo, TaskInfo, TaskState};
+use mesos::{FrameworkInfo, TaskState};
 use mesos_zookeeper::testing::ZooKeeperServer;
 use mesos_zookeeper::ZooKeeperDetector;
 use process::{Config, Runtime};
@@ -47,30 +47,8 @@ fn an_update_produced_with_no_leader_reaches_the_framework_through_the_next_one(
     )
     .expect("driver");
     driver.start();
-    let offer = wait_event(&events, "an offer from a", |e| match e {
-        Event::Offers(offers) if !offers.is_empty() => Some(offers[0].clone()),
-        _ => None,
-    });
     let done = work_dir.join("done");
-    let task = TaskInfo::new(
-        "orphan-update",
-        "orphan-update",
-        offer.agent_id.clone(),
-        "cpus:0.5;mem:64".parse().expect("resources"),
-    )
-    .with_command(CommandInfo::shell(format!(
-        "while [ ! -f {} ]; do sleep 0.05; done",
-        done.display()
-    )));
-    driver.launch_tasks(vec![offer.id], vec![task], Filters::default());
-    wait_event(&events, "TASK_RUNNING", |e| match e {
-        Event::Update(s)
-            if s.task_id.as_str() == "orphan-update" && s.state == TaskState::Running =>
-        {
-            Some(())
-        }
-        _ => None,
-    });
+    launch_until_file(&driver, &events, "orphan-update", &done);
 
     // The only master dies: once its session expires nobody leads.
     a.kill();

@@ -292,6 +292,36 @@ impl Scheduler for Recorder {
     }
 }
 
+/// Launches task `name` on the next offer; it runs until the file `done` exists. Returns once
+/// the task is RUNNING.
+pub fn launch_until_file(
+    driver: &mesos::scheduler::SchedulerDriver,
+    events: &Receiver<Event>,
+    name: &str,
+    done: &std::path::Path,
+) {
+    let offer = wait_event(events, "an offer", |e| match e {
+        Event::Offers(offers) if !offers.is_empty() => Some(offers[0].clone()),
+        _ => None,
+    });
+    let _ = std::fs::remove_file(done);
+    let task = TaskInfo::new(
+        name,
+        name,
+        offer.agent_id.clone(),
+        "cpus:0.5;mem:64".parse().expect("resources"),
+    )
+    .with_command(CommandInfo::shell(format!(
+        "while [ ! -f {} ]; do sleep 0.05; done",
+        done.display()
+    )));
+    driver.launch_tasks(vec![offer.id], vec![task], Filters::default());
+    wait_event(events, "TASK_RUNNING", |e| match e {
+        Event::Update(s) if s.task_id.as_str() == name && s.state == TaskState::Running => Some(()),
+        _ => None,
+    });
+}
+
 /// Waits for the first event `pick` accepts; panics with what was seen.
 pub fn wait_event<T>(
     rx: &Receiver<Event>,
