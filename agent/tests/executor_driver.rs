@@ -135,5 +135,8 @@ fn a_rust_executor_runs_tasks_and_exchanges_framework_messages_through_the_agent
         executor_id: ExecutorId::new("rusty"),
     });
     assert_eq!(seen.recv_timeout(PATIENCE).unwrap(), Seen::Shutdown);
-    assert_eq!(driver.join(), DriverStatus::Stopped);
+    assert_eq!(
+        driver.join_timeout(PATIENCE).expect("the driver to stop"),
+        DriverStatus::Stopped
+    );
 }

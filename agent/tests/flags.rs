@@ -1,13 +1,16 @@
 //! The `mesos-agent` binary's flag handling: bad flags exit 1 naming the flag; `--help` exits 0.
 
+use process::testing::BoundedCommand;
 use std::process::Command;
+
+/// The bound on every run of mesos-agent.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn agent(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_mesos-agent"))
         .args(args)
         .env_remove("MESOS_MASTER")
-        .output()
-        .expect("mesos-agent runs")
+        .output_within("mesos-agent", WAIT)
 }
 
 #[test]
@@ -55,8 +58,7 @@ fn the_master_can_come_from_the_environment() {
     let out = Command::new(env!("CARGO_BIN_EXE_mesos-agent"))
         .arg("--port=x")
         .env("MESOS_MASTER", "127.0.0.1:5050")
-        .output()
-        .expect("mesos-agent runs");
+        .output_within("mesos-agent", WAIT);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(

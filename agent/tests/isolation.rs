@@ -13,6 +13,7 @@ use ::agent::isolation::cgroups::hierarchy::{locate, parse_mountinfo, parse_proc
 use ::agent::{Agent, AgentConfig, AgentError};
 use mesos::protocol::*;
 use mesos::*;
+use process::testing::BoundedCommand;
 use util::*;
 
 /// Fails the test (not skips it) unless we are root with a writable memory cgroup.
@@ -334,7 +335,8 @@ fn an_unknown_or_impossible_isolator_stops_the_agent_at_start_naming_it() {
     assert!(err.to_string().contains("gpu/nvidia"), "{err}");
 }
 
-/// The `mesos-agent` binary run as `nobody`, with `args`: its exit code and stderr.
+/// The `mesos-agent` binary run as `nobody`, with `args`: its exit code and stderr. An agent that
+/// wrongly starts would retry the unreachable master forever: the bounded wait kills it and fails.
 fn agent_as_nobody(args: &[&str]) -> (Option<i32>, String) {
     use std::os::unix::process::CommandExt;
     let work_dir =
@@ -355,7 +357,8 @@ fn agent_as_nobody(args: &[&str]) -> (Option<i32>, String) {
         std::os::unix::fs::PermissionsExt::from_mode(0o777),
     )
     .unwrap();
-    let output = command.output().expect("mesos-agent runs");
+    let what = format!("mesos-agent {args:?} run as nobody");
+    let output = command.output_within(&what, PATIENCE);
     let _ = std::fs::remove_dir_all(&work_dir);
     (
         output.status.code(),
@@ -363,15 +366,51 @@ fn agent_as_nobody(args: &[&str]) -> (Option<i32>, String) {
     )
 }
 
+/// Creates `root` in the cpu and memory hierarchies as root (mode 755), as an earlier agent would.
+fn make_cgroups_root(root: &str) -> Vec<PathBuf> {
+    let made: Vec<PathBuf> = ["cpu", "memory"]
+        .iter()
+        .map(|controller| agent_cgroup(controller).join(root))
+        .collect();
+    for dir in &made {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    made
+}
+
 #[test]
 fn an_unprivileged_agent_refuses_isolators_it_cannot_run_naming_them() {
     require_privileges();
-    let (code, stderr) = agent_as_nobody(&["--isolation=cgroups/cpu,cgroups/mem"]);
+    // A root of its own that does not exist yet, and one that does, owned by root with mode 755,
+    // as an earlier root agent leaves it: creating it then "succeeds" for nobody, yet nobody
+    // cannot make a container's cgroup in it.
+    let fresh = cgroups_root("unprivileged-fresh");
+    let existing = cgroups_root("unprivileged-existing");
+    let made = make_cgroups_root(&existing);
+    for root in [&fresh, &existing] {
+        let (code, stderr) = agent_as_nobody(&[
+            "--isolation=cgroups/cpu,cgroups/mem",
+            &format!("--cgroups_root={root}"),
+        ]);
+        assert_eq!(code, Some(1), "{root}: {stderr}");
+        assert!(
+            stderr.contains("isolator cgroups/cpu cannot work on this host"),
+            "{root}: {stderr}"
+        );
+    }
+    let (code, stderr) = agent_as_nobody(&[
+        "--isolation=cgroups/mem",
+        &format!("--cgroups_root={existing}"),
+    ]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
-        stderr.contains("isolator cgroups/cpu cannot work on this host"),
+        stderr.contains("isolator cgroups/mem cannot work on this host")
+            && stderr.contains(&existing),
         "{stderr}"
     );
+    for dir in &made {
+        let _ = std::fs::remove_dir(dir);
+    }
     let (code, stderr) = agent_as_nobody(&["--isolation=namespaces/pid"]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
@@ -381,6 +420,32 @@ fn an_unprivileged_agent_refuses_isolators_it_cannot_run_naming_them() {
     let (code, stderr) = agent_as_nobody(&["--isolation=linux/capabilities"]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("linux/capabilities"), "{stderr}");
+}
+
+#[test]
+fn a_root_agent_starts_when_its_cgroups_root_already_exists() {
+    require_privileges();
+    let root = cgroups_root("preexisting");
+    let made = make_cgroups_root(&root);
+    let isolator = ::agent::isolation::build(&::agent::isolation::IsolationFlags {
+        isolation: "cgroups/cpu,cgroups/mem,namespaces/pid,linux/capabilities".into(),
+        cgroups_root: root.clone(),
+        cgroups_enable_cfs: true,
+    })
+    .unwrap_or_else(|e| panic!("root with an existing cgroups root: {e}"));
+    // The probes cleaned up after themselves: nothing but what was there is under the root.
+    for dir in &made {
+        let children: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().is_dir())
+            .collect();
+        assert!(children.is_empty(), "{}: {children:?}", dir.display());
+    }
+    drop(isolator);
+    for dir in &made {
+        let _ = std::fs::remove_dir(dir);
+    }
 }
 
 /// A custom executor on `ExecutorDriver` (registering in place of the `sleep` the agent launched

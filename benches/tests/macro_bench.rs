@@ -10,6 +10,10 @@ use mesos_benches::macro_bench::partition::{ranges, split_agents};
 use mesos_benches::macro_bench::report::{collect, parse_pairs, DirectRun, MpiJob, WordcountJob};
 use mesos_benches::macro_bench::sampler::{sample_from_metrics, utilization, Resource, Sample};
 use mesos_benches::macro_bench::{locality, sharing};
+use process::testing::BoundedCommand;
+
+/// The bound on every run of macro-bench here (each a quick refusal or plan).
+const WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 // ---- job lines ------------------------------------------------------------------------------
 
@@ -171,8 +175,7 @@ fn quick_overhead_prints_its_line() {
     common::ensure_frameworks(&common::bin_dir());
     let output = Command::new(env!("CARGO_BIN_EXE_macro-bench"))
         .args(["--quick", "--experiments=overhead"])
-        .output()
-        .expect("macro-bench runs");
+        .output_within("macro-bench", WAIT);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -199,8 +202,7 @@ fn a_missing_framework_binary_is_a_clear_error() {
     let output = Command::new(env!("CARGO_BIN_EXE_macro-bench"))
         .args(["--quick", "--experiments=overhead"])
         .arg(format!("--bin_dir={}", empty.display()))
-        .output()
-        .expect("macro-bench runs");
+        .output_within("macro-bench", WAIT);
     let _ = std::fs::remove_dir_all(&empty);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");

@@ -8,43 +8,23 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use mesos_benches::macro_bench::locality::LocalityPlan;
 use mesos_benches::macro_bench::report::parse_pairs;
 use mesos_benches::macro_bench::sharing::{SharingPlan, Workload};
 use mesos_benches::macro_bench::Scale;
+use process::testing::BoundedCommand;
 
 /// `--quick` promises under a minute; the watchdog leaves room for a busy 2-core machine.
 const WATCHDOG: Duration = Duration::from_secs(150);
 
-/// Runs `command`, killing it (and failing) after [`WATCHDOG`].
+/// Runs `command`, killing it (and failing, with its output) after [`WATCHDOG`].
 fn run_with_watchdog(mut command: Command) -> (Output, Duration) {
     let started = Instant::now();
-    let child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("macro-bench starts");
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(WATCHDOG) {
-        Ok(output) => (output.expect("macro-bench output"), started.elapsed()),
-        Err(_) => {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            let output = rx.recv().expect("killed child").expect("output");
-            panic!(
-                "macro-bench --quick did not finish in {WATCHDOG:?}\nstdout:\n{}\nstderr:\n{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-    }
+    let output = command.output_within("macro-bench --quick", WATCHDOG);
+    (output, started.elapsed())
 }
 
 /// The pairs of every line whose `experiment=` is `name`.

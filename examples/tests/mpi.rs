@@ -2,10 +2,10 @@
 //! against an in-process LocalCluster; ranks rendezvous over real TCP.
 
 use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use mesos_local::{LocalCluster, LocalConfig};
+use process::testing::ChildGuard;
 
 /// A test fails (and kills its framework) rather than hang past this.
 const DEADLINE: Duration = Duration::from_secs(25);
@@ -32,40 +32,20 @@ fn mpi_framework(master: &str, args: &[&str]) -> Command {
     command
 }
 
-/// A framework process whose output a thread collects.
-struct Running {
-    pid: u32,
-    output: mpsc::Receiver<std::io::Result<Output>>,
-}
+/// A framework process, killed if the test fails first.
+struct Running(ChildGuard);
 
 /// Starts `command`; [`Running::finish`] waits for it.
 fn start(mut command: Command) -> Running {
-    let child = command.spawn().expect("mpi-framework starts");
-    let pid = child.id();
-    let (tx, output) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    Running { pid, output }
+    Running(ChildGuard::collecting(
+        command.spawn().expect("mpi-framework starts"),
+    ))
 }
 
 impl Running {
-    /// Waits for the process to end, killing it (and failing) after [`DEADLINE`].
+    /// Waits for the process to end, killing it (and failing, with its output) after [`DEADLINE`].
     fn finish(self) -> Output {
-        match self.output.recv_timeout(DEADLINE) {
-            Ok(output) => output.expect("mpi-framework output"),
-            Err(_) => {
-                let _ = Command::new("kill")
-                    .args(["-9", &self.pid.to_string()])
-                    .status();
-                let output = self.output.recv().expect("killed child").expect("output");
-                panic!(
-                    "mpi-framework did not finish in {DEADLINE:?}\nstdout:\n{}\nstderr:\n{}",
-                    String::from_utf8_lossy(&output.stdout),
-                    String::from_utf8_lossy(&output.stderr)
-                );
-            }
-        }
+        self.0.output_within("mpi-framework", DEADLINE)
     }
 }
 

@@ -4,6 +4,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use mesos_local::{LocalCluster, LocalConfig};
+use process::testing::BoundedCommand;
+
+/// The bound on every run of an example framework.
+const WAIT: Duration = Duration::from_secs(120);
 
 fn cluster() -> LocalCluster {
     ensure_command_executor();
@@ -38,7 +42,9 @@ fn ensure_command_executor() {
     if dir.file_name().is_some_and(|n| n == "release") {
         command.arg("--release");
     }
-    assert!(command.status().expect("cargo runs").success());
+    assert!(command
+        .status_within("cargo build", process::testing::CARGO_BUILD_PATIENCE)
+        .success());
 }
 
 #[test]
@@ -54,8 +60,7 @@ fn shell_framework_runs_all_tasks() {
             "e2e",
         ])
         .args(["--command", "echo hi"])
-        .output()
-        .expect("shell-framework runs");
+        .output_within("shell-framework", WAIT);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -79,8 +84,7 @@ fn test_framework_runs_all_tasks_on_the_custom_executor() {
             "e2e",
         ])
         .args(["--executor", env!("CARGO_BIN_EXE_test-executor")])
-        .output()
-        .expect("test-framework runs");
+        .output_within("test-framework", WAIT);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -103,7 +107,6 @@ fn a_failing_shell_task_makes_the_framework_exit_non_zero() {
             "e2e",
         ])
         .args(["--command", "exit 2"])
-        .output()
-        .expect("shell-framework runs");
+        .output_within("shell-framework", WAIT);
     assert_ne!(out.status.code(), Some(0));
 }

@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use mesos_examples::wordcount::job::IDLE_REFUSE;
 use mesos_examples::wordcount::{count_directly, generate_dataset, Counts};
 use mesos_local::{LocalCluster, LocalConfig};
+use process::testing::{BoundedCommand, ChildGuard};
 
 /// Three agents (`node:agent-0..2`) with 2 cpus: four 0.5-cpu tasks each (three next to an
 /// executor that takes resources of its own).
@@ -56,8 +56,7 @@ fn dataset(dir: &TempDir, nodes: &[&str], blocks: usize, seed: u64) -> PathBuf {
 fn wordcount(args: &[String]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_wordcount-framework"))
         .args(args)
-        .output()
-        .expect("wordcount-framework runs")
+        .output_within("wordcount-framework", DEADLINE)
 }
 
 fn cluster_args(
@@ -334,14 +333,8 @@ fn an_idle_job_suppresses_offers_and_revives_them_when_it_has_work() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("wordcount-framework starts");
-    let pid = child.id();
-    let (tx, finished) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let kill = || {
-        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-    };
+    // Killed if the test fails before it finishes.
+    let child = ChildGuard::collecting(child);
     let deadline = Instant::now() + DEADLINE;
 
     // Every map is running: the job is idle from here until a map ends.
@@ -353,7 +346,6 @@ fn an_idle_job_suppresses_offers_and_revives_them_when_it_has_work() {
             break;
         }
         if Instant::now() > deadline {
-            kill();
             panic!("the three maps never ran together: {states:?}");
         }
         std::thread::sleep(POLL);
@@ -371,7 +363,6 @@ fn an_idle_job_suppresses_offers_and_revives_them_when_it_has_work() {
         let outstanding = framework["offers"].as_array().map_or(0, Vec::len);
         let sent = offers_sent(&cluster);
         if sent != offers_when_idle || outstanding != 0 {
-            kill();
             panic!(
                 "an idle framework was offered resources {:?} after its maps started: \
                  offers_sent {offers_when_idle} -> {sent}, {outstanding} outstanding",
@@ -379,7 +370,6 @@ fn an_idle_job_suppresses_offers_and_revives_them_when_it_has_work() {
             );
         }
         if Instant::now() > deadline {
-            kill();
             panic!("no map ended: {states:?}");
         }
         std::thread::sleep(POLL);
@@ -390,13 +380,10 @@ fn an_idle_job_suppresses_offers_and_revives_them_when_it_has_work() {
         "the job was idle for only {idle:?}; the test needs longer maps"
     );
 
-    let out = match finished.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        Ok(out) => out.expect("wordcount-framework output"),
-        Err(_) => {
-            kill();
-            panic!("wordcount-framework did not finish in {DEADLINE:?}");
-        }
-    };
+    let out = child.output_within(
+        "wordcount-framework",
+        deadline.saturating_duration_since(Instant::now()),
+    );
     let stdout = succeeded(&out);
     // Once the maps were done it revived, was offered resources again and ran its reducer.
     assert_eq!(

@@ -1,11 +1,16 @@
 //! [`build`]: from the agent's `--isolation` flag to one isolator, checked against the host.
 
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
 use caps::Capability;
 
 use crate::capabilities::require;
 use crate::cgroups::{CgroupsIsolator, CgroupsOptions};
 use crate::composite::Composite;
-use crate::{Isolator, IsolatorError, PosixIsolator};
+use crate::{Isolator, IsolatorError, LaunchInfo, PosixIsolator};
 
 /// Mesos's default `--isolation`.
 pub const DEFAULT_ISOLATION: &str = "posix/cpu,posix/mem";
@@ -76,6 +81,15 @@ pub fn build(flags: &IsolationFlags) -> Result<Box<dyn Isolator>, IsolatorError>
             });
         }
     }
+    if pid {
+        probe_launch(
+            "namespaces/pid",
+            &LaunchInfo {
+                pid_namespace: true,
+                ..LaunchInfo::default()
+            },
+        )?;
+    }
     if capabilities {
         require(
             "linux/capabilities",
@@ -84,6 +98,13 @@ pub fn build(flags: &IsolationFlags) -> Result<Box<dyn Isolator>, IsolatorError>
                 Capability::CAP_SETUID,
                 Capability::CAP_SETGID,
             ],
+        )?;
+        probe_launch(
+            "linux/capabilities",
+            &LaunchInfo {
+                drop_capabilities: true,
+                ..LaunchInfo::default()
+            },
         )?;
     }
     let inner: Box<dyn Isolator> = if cpu || mem {
@@ -105,6 +126,57 @@ pub fn build(flags: &IsolationFlags) -> Result<Box<dyn Isolator>, IsolatorError>
         pid_namespace: pid,
         drop_capabilities: capabilities,
     }))
+}
+
+/// How long a probe child may take: it only execs `true`.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Holding a capability does not prove the kernel lets us use it (a container runtime's seccomp
+/// profile, a user namespace, a read-only /proc): start `true` exactly as a container of
+/// `isolator` would be started and see it succeed.
+fn probe_launch(isolator: &str, info: &LaunchInfo) -> Result<(), IsolatorError> {
+    let unsupported = |reason: String| IsolatorError::Unsupported {
+        isolator: isolator.to_string(),
+        reason,
+    };
+    let user = info.task_user(None, "");
+    let setup = info
+        .child_setup(user.as_deref())
+        .map_err(|e| unsupported(format!("cannot prepare a probe launch: {e}")))?;
+    let program = ["/bin/true", "/usr/bin/true"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .ok_or_else(|| unsupported("no /bin/true to probe a launch with".into()))?;
+    let mut command = Command::new(program);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: `enter` only makes async-signal-safe system calls (see ChildSetup).
+    unsafe {
+        command.pre_exec(move || setup.enter());
+    }
+    let mut child = command
+        .spawn()
+        .map_err(|e| unsupported(format!("a probe launch failed: {e}")))?;
+    let deadline = Instant::now() + PROBE_TIMEOUT;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => {
+                return Err(unsupported(format!("a probe launch exited with {status}")))
+            }
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(2)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(unsupported(format!(
+                    "a probe launch did not finish within {PROBE_TIMEOUT:?}"
+                )));
+            }
+            Err(e) => return Err(unsupported(format!("cannot wait for a probe launch: {e}"))),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,10 @@ use std::process::{Child, Command, Stdio};
 use isolation::cgroups::CgroupsOptions;
 use isolation::{CgroupsIsolator, ContainerConfig, Isolator, LaunchInfo};
 use mesos::ContainerId;
+use process::testing::BoundedChild;
+
+/// The bound on every wait for a child.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 fn require_root() {
     assert!(
@@ -107,7 +111,10 @@ fn limits_grow_and_shrink_usage_comes_from_the_cgroup_and_cleanup_kills_and_remo
     assert_eq!(isolator.limitation(&id), None);
 
     isolator.cleanup(&id).unwrap();
-    assert_eq!(child.wait().unwrap().signal(), Some(libc::SIGKILL));
+    assert_eq!(
+        child.wait_within("the container's process", WAIT).signal(),
+        Some(libc::SIGKILL)
+    );
     assert!(dirs.iter().all(|d| !d.exists()));
     remove_roots(&isolator);
 }
@@ -123,7 +130,10 @@ fn an_oom_kill_is_reported_as_a_memory_limitation_with_limit_and_usage() {
         "exec dd if=/dev/zero of=/dev/null bs=256M count=1",
         Stdio::null(),
     );
-    assert_eq!(child.wait().unwrap().signal(), Some(libc::SIGKILL));
+    assert_eq!(
+        child.wait_within("the container's process", WAIT).signal(),
+        Some(libc::SIGKILL)
+    );
     let limitation = isolator.limitation(&id).expect("the OOM kill is seen");
     assert_eq!(limitation.resource, "mem");
     assert!(
@@ -152,7 +162,10 @@ fn a_new_isolator_removes_orphans_and_kills_their_processes() {
     // Forgotten, as by an agent that crashed.
     std::mem::forget(first);
     let second = isolator("orphans");
-    assert_eq!(child.wait().unwrap().signal(), Some(libc::SIGKILL));
+    assert_eq!(
+        child.wait_within("the container's process", WAIT).signal(),
+        Some(libc::SIGKILL)
+    );
     assert!(orphan_dirs.iter().all(|d| !d.exists()));
     remove_roots(&second);
 }
@@ -169,7 +182,7 @@ fn a_pid_namespace_makes_the_child_pid_one_with_its_own_proc() {
         "echo $$; ls -d /proc/[0-9]* | wc -l",
         Stdio::piped(),
     );
-    let output = child.wait_with_output().unwrap();
+    let output = child.output_within("the pid-namespaced shell", WAIT);
     assert!(output.status.success());
     let text = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> = text.lines().map(str::trim).collect();

@@ -4,6 +4,7 @@
 mod util;
 
 use mesos::{Filters, TaskState};
+use process::testing::BoundedChild;
 use util::*;
 
 #[test]
@@ -89,7 +90,7 @@ fn a_killed_agent_process_loses_its_tasks() {
     events.state("orphaned", TaskState::Running);
 
     agent.kill().expect("SIGKILL the agent");
-    let _ = agent.wait();
+    agent.wait_within("the SIGKILLed agent", WAIT);
 
     let mut lost_task = None;
     let mut lost_agent = None;

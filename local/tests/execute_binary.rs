@@ -3,7 +3,9 @@
 
 mod util;
 
+use process::testing::BoundedCommand;
 use std::process::Command;
+use util::WAIT;
 
 fn execute(cluster: &mesos_local::LocalCluster, command: &str) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_mesos-execute"))
@@ -16,8 +18,7 @@ fn execute(cluster: &mesos_local::LocalCluster, command: &str) -> std::process::
             "--role",
             "e2e",
         ])
-        .output()
-        .expect("mesos-execute runs")
+        .output_within("mesos-execute", WAIT)
 }
 
 #[test]
@@ -55,14 +56,12 @@ fn bad_flags_exit_one_naming_the_flag() {
             "true",
         ])
         .args(["--resources", "cpus:many"])
-        .output()
-        .expect("mesos-execute runs");
+        .output_within("mesos-execute", WAIT);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--resources"));
     let out = Command::new(env!("CARGO_BIN_EXE_mesos-execute"))
         .args(["--name", "x", "--command", "true"])
-        .output()
-        .expect("mesos-execute runs");
+        .output_within("mesos-execute", WAIT);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--master"));
 }

@@ -7,9 +7,12 @@ use std::time::{Duration, Instant};
 use master::{Master, MasterConfig};
 use mesos_local::{LocalCluster, LocalConfig, LocalZk};
 use mesos_zookeeper::testing::ZooKeeperServer;
+use process::testing::BoundedCommand;
 use process::{Config, Runtime};
 
 const SESSION: Duration = Duration::from_secs(2);
+/// The bound on every run of a binary.
+const WAIT: Duration = Duration::from_secs(60);
 
 fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -75,8 +78,7 @@ fn local_agents_follow_the_elected_master_and_the_local_master_takes_over() {
 fn zk_flags_are_checked() {
     let bad = Command::new(env!("CARGO_BIN_EXE_mesos-local"))
         .args(["--zk=http://nowhere", "--quorum=1"])
-        .output()
-        .expect("mesos-local runs");
+        .output_within("mesos-local", WAIT);
     assert_eq!(bad.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&bad.stderr).contains("--zk"),
@@ -84,8 +86,7 @@ fn zk_flags_are_checked() {
     );
     let no_quorum = Command::new(env!("CARGO_BIN_EXE_mesos-local"))
         .args(["--zk=zk://127.0.0.1:2181/mesos"])
-        .output()
-        .expect("mesos-local runs");
+        .output_within("mesos-local", WAIT);
     assert_eq!(no_quorum.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&no_quorum.stderr).contains("--quorum"),

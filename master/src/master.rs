@@ -265,4 +265,14 @@ impl MasterHandle {
             self.runtime.wait(pid);
         }
     }
+
+    /// As [`MasterHandle::wait`], waiting at most `timeout` for each process; true if every one
+    /// terminated.
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        self.runtime.wait_timeout(&self.master, timeout)
+            && self
+                .others
+                .iter()
+                .all(|pid| self.runtime.wait_timeout(pid, timeout))
+    }
 }

@@ -3,8 +3,13 @@
 
 mod util;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use process::testing::{BoundedChild, BoundedCommand, ChildGuard, Lines};
+
+/// The bound on every wait for mesos-master.
+const WAIT: Duration = Duration::from_secs(30);
 
 fn master_bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mesos-master"))
@@ -37,13 +42,14 @@ fn bad_flags_exit_1_naming_the_flag() {
         let out = master_bin()
             .args(args)
             .envs(env.iter().copied())
-            .output()
-            .expect("runs");
+            .output_within("mesos-master", WAIT);
         assert_eq!(out.status.code(), Some(1), "{args:?} {env:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
-    let help = master_bin().arg("--help").output().expect("runs");
+    let help = master_bin()
+        .arg("--help")
+        .output_within("mesos-master", WAIT);
     assert_eq!(help.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&help.stdout).contains("--agent_ping_timeout"));
 }
@@ -51,16 +57,16 @@ fn bad_flags_exit_1_naming_the_flag() {
 #[test]
 fn runs_serves_state_and_stops_on_sigterm() {
     // Port 0: the runtime picks a free port and the banner says which.
-    let mut child = master_bin()
-        .args(["--ip=127.0.0.1", "--port=0", "--hostname=bin-test"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("starts");
-    let stdout = child.stdout.take().expect("stdout piped");
-    let mut banner = String::new();
-    let mut reader = BufReader::new(stdout);
-    reader.read_line(&mut banner).expect("banner printed");
+    let mut child = ChildGuard::new(
+        master_bin()
+            .args(["--ip=127.0.0.1", "--port=0", "--hostname=bin-test"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("starts"),
+    );
+    let lines = Lines::new(child.stdout.take().expect("stdout piped"));
+    let banner = lines.expect_within("the banner", WAIT);
     let url = banner
         .split("http://")
         .nth(1)
@@ -73,9 +79,8 @@ fn runs_serves_state_and_stops_on_sigterm() {
     assert_eq!(state["pid"], format!("master@{addr}"));
     let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid fits"));
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("signal sent");
-    let status = child.wait().expect("exits");
+    let status = child.wait_within("mesos-master after SIGTERM", WAIT);
     assert_eq!(status.code(), Some(0));
-    let mut rest = String::new();
-    reader.read_line(&mut rest).expect("reads the goodbye");
+    let rest = lines.expect_within("the goodbye", WAIT);
     assert_eq!(rest.trim(), "mesos-master: stopping");
 }

@@ -271,7 +271,7 @@ fn a_restarted_master_rebuilds_from_reregistering_agent_and_scheduler() {
 
     // A new master on the same runtime (same pid), with no state.
     c.master.stop();
-    c.master.wait();
+    assert!(c.master.wait_timeout(PATIENCE), "the master terminates");
     let restarted = ::master::Master::spawn(&c._rt, MasterConfig::default()).expect("respawns");
     assert_eq!(restarted.pid(), c.master.pid());
     assert_ne!(restarted.info().id, c.master.info().id);

@@ -229,7 +229,10 @@ fn registers_launches_and_sends_updates_that_get_acknowledged() {
     assert_eq!(reply.to, *s.agent.upid());
 
     assert_eq!(s.driver.stop(), DriverStatus::Stopped);
-    assert_eq!(s.driver.join(), DriverStatus::Stopped);
+    assert_eq!(
+        s.driver.join_timeout(PATIENCE).expect("the driver to stop"),
+        DriverStatus::Stopped
+    );
     assert!(matches!(
         s.driver
             .send_status_update(TaskStatus::new(TaskId::new("t1"), TaskState::Running)),
@@ -268,7 +271,10 @@ fn unacknowledged_updates_are_kept_and_staging_is_refused() {
     );
     assert!(s.driver.wait_for_acknowledgements(PATIENCE));
     s.driver.abort();
-    assert_eq!(s.driver.join(), DriverStatus::Aborted);
+    assert_eq!(
+        s.driver.join_timeout(PATIENCE).expect("the driver to stop"),
+        DriverStatus::Aborted
+    );
 }
 
 #[test]
@@ -288,7 +294,10 @@ fn shutdown_from_the_agent_calls_shutdown_and_stops_the_driver() {
         },
     );
     assert_eq!(s.seen.recv_timeout(PATIENCE).unwrap(), Seen::Shutdown);
-    assert_eq!(runner.join().unwrap(), DriverStatus::Stopped);
+    assert_eq!(
+        process::testing::join_within(runner, "the driver's run()", PATIENCE),
+        DriverStatus::Stopped
+    );
 }
 
 #[test]
@@ -302,7 +311,10 @@ fn losing_the_agent_disconnects_and_shuts_down_without_checkpointing() {
     s.runtime.terminate(&s.agent);
     assert_eq!(s.seen.recv_timeout(PATIENCE).unwrap(), Seen::Disconnected);
     assert_eq!(s.seen.recv_timeout(PATIENCE).unwrap(), Seen::Shutdown);
-    assert_eq!(s.driver.join(), DriverStatus::Stopped);
+    assert_eq!(
+        s.driver.join_timeout(PATIENCE).expect("the driver to stop"),
+        DriverStatus::Stopped
+    );
 }
 
 #[test]

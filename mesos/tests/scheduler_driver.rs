@@ -260,7 +260,10 @@ fn registers_launches_from_the_offer_callback_and_acknowledges_implicitly() {
     );
     assert_eq!(s.driver.stop(false), DriverStatus::Stopped);
     assert_eq!(s.seen.recv_timeout(WAIT).unwrap(), Seen::Unregister);
-    assert_eq!(s.driver.join(), DriverStatus::Stopped);
+    assert_eq!(
+        s.driver.join_timeout(WAIT).expect("the driver to stop"),
+        DriverStatus::Stopped
+    );
 }
 
 #[test]
@@ -340,7 +343,10 @@ fn reregisters_with_a_restarted_master() {
         .parse()
         .unwrap();
     s.master_runtime.terminate(&old);
-    s.master_runtime.wait(&old);
+    assert!(
+        s.master_runtime.wait_timeout(&old, WAIT),
+        "the old master terminates"
+    );
     loop {
         match s.heard.recv_timeout(WAIT).unwrap() {
             Heard::Disconnected => break,
@@ -415,7 +421,10 @@ fn a_new_instance_with_the_framework_id_fails_over() {
         Heard::Registered(FrameworkId::new("fw-1"))
     );
     assert_eq!(driver.abort(), DriverStatus::Aborted);
-    assert_eq!(driver.join(), DriverStatus::Aborted);
+    assert_eq!(
+        driver.join_timeout(WAIT).expect("the driver to stop"),
+        DriverStatus::Aborted
+    );
     // Registered means connected: the abort deactivates the framework (after a launch, maybe).
     loop {
         match seen.recv_timeout(WAIT).unwrap() {

@@ -91,6 +91,7 @@ mod remote;
 mod reply;
 mod router;
 mod runtime;
+pub mod testing;
 mod timers;
 pub mod transport;
 pub mod upid;

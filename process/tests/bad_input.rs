@@ -77,7 +77,7 @@ fn assert_still_serving(node: &process::Runtime, counter: &process::Pid<Counter>
     node.settle();
     let pings = node
         .dispatch(counter, |c, _| c.pings.clone())
-        .wait()
+        .wait_timeout(PATIENCE)
         .unwrap();
     assert_eq!(pings.last(), Some(&n));
 }
@@ -108,7 +108,7 @@ fn an_oversized_frame_is_refused() {
     assert_still_serving(&node, &counter, 2);
     let pings = node
         .dispatch(&counter, |c, _| c.pings.clone())
-        .wait()
+        .wait_timeout(PATIENCE)
         .unwrap();
     assert_eq!(pings, [2], "the oversized ping was not delivered");
 }
@@ -134,7 +134,7 @@ fn unknown_processes_unknown_names_and_undecodable_bodies_are_dropped() {
     assert_still_serving(&node, &counter, 3);
     let pings = node
         .dispatch(&counter, |c, _| c.pings.clone())
-        .wait()
+        .wait_timeout(PATIENCE)
         .unwrap();
     assert_eq!(pings, [3], "only the good ping was handled");
 }

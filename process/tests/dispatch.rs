@@ -56,7 +56,10 @@ fn dispatch_to_a_terminated_process_is_abandoned() {
     let runtime = runtime();
     let counter = runtime.spawn("counter", Counter::default()).unwrap();
     runtime.terminate(&counter);
-    runtime.wait(&counter);
+    assert!(
+        runtime.wait_timeout(&counter, PATIENCE),
+        "counter terminates"
+    );
     assert!(counter.is_terminated());
     assert!(matches!(
         runtime

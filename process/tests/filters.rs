@@ -33,7 +33,7 @@ fn await_message_observes_without_dropping() {
     assert_eq!(
         runtime
             .dispatch(&sink, |s, _| s.pings.clone())
-            .wait()
+            .wait_timeout(PATIENCE)
             .unwrap(),
         [3]
     );
@@ -55,14 +55,14 @@ fn drop_message_drops_only_the_next_match() {
     assert_eq!(
         runtime
             .dispatch(&sink, |s, _| s.pings.clone())
-            .wait()
+            .wait_timeout(PATIENCE)
             .unwrap(),
         [3]
     );
     assert_eq!(
         runtime
             .dispatch(&other, |s, _| s.pings.clone())
-            .wait()
+            .wait_timeout(PATIENCE)
             .unwrap(),
         [1]
     );
@@ -81,7 +81,7 @@ fn drop_messages_drops_all_matches_until_removed() {
         let sink = sink.clone();
         runtime
             .dispatch(&asker, move |_, ctx| ctx.send(&sink, Ping(n)))
-            .wait()
+            .wait_timeout(PATIENCE)
             .unwrap()
     };
     let pong_seen = runtime

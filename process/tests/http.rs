@@ -4,7 +4,7 @@ mod util;
 use process::http::Response;
 use process::{Handlers, Process};
 use serde::Serialize;
-use util::{http_get, http_request, runtime, Ping};
+use util::{http_get, http_request, runtime, Ping, PATIENCE};
 
 #[derive(Default)]
 struct Master {
@@ -89,7 +89,7 @@ fn a_panicking_route_answers_500_and_terminates_only_that_process() {
     let master = node.spawn("master", Master::default()).unwrap();
     let other = node.spawn("other", Master::default()).unwrap();
     assert_eq!(http_get(node.addr(), "/master/crash").0, 500);
-    node.wait(&master);
+    assert!(node.wait_timeout(&master, PATIENCE), "master terminates");
     assert!(!other.is_terminated());
     assert_eq!(http_get(node.addr(), "/other/state").0, 200);
 }

@@ -115,18 +115,18 @@ fn terminate_overtakes_queued_messages() {
     runtime.settle();
     // Hold the process busy so the pings queue up behind the dispatch.
     let (started_tx, started) = std::sync::mpsc::channel();
-    let gate = Arc::new(std::sync::Barrier::new(2));
-    let held = gate.clone();
+    let (release, held) = std::sync::mpsc::channel::<()>();
     drop(runtime.dispatch(&pid, move |_, _| {
         started_tx.send(()).unwrap();
-        held.wait();
+        held.recv_timeout(PATIENCE)
+            .expect("the test releases the process");
     }));
     started.recv_timeout(PATIENCE).unwrap();
     for n in 0..10 {
         runtime.send(&pid, Ping(n));
     }
     runtime.terminate(&pid);
-    gate.wait();
+    release.send(()).unwrap();
     assert!(runtime.wait_timeout(&pid, PATIENCE));
     assert_eq!(*journal.lock().unwrap(), ["initialize", "finalize"]);
 }

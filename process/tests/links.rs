@@ -2,7 +2,7 @@
 mod util;
 
 use process::{Context, Handlers, Process, Upid};
-use util::{runtime, Ping};
+use util::{runtime, Ping, PATIENCE};
 
 /// Does nothing; exists to be linked to.
 struct Idle;
@@ -27,7 +27,7 @@ impl Process for Watcher {
 fn watch(runtime: &process::Runtime, watcher: &process::Pid<Watcher>, target: Upid) {
     runtime
         .dispatch(watcher, move |_, ctx| ctx.link(&target))
-        .wait()
+        .wait_timeout(PATIENCE)
         .unwrap();
 }
 
@@ -41,11 +41,11 @@ fn exited_fires_once_when_a_linked_process_terminates() {
     watch(&runtime, &watcher, a.upid().clone()); // linking twice still fires once
     watch(&runtime, &watcher, b.upid().clone());
     runtime.terminate(&a);
-    runtime.wait(&a);
+    assert!(runtime.wait_timeout(&a, PATIENCE), "a terminates");
     runtime.settle();
     let exited = runtime
         .dispatch(&watcher, |w, _| w.exited.clone())
-        .wait()
+        .wait_timeout(PATIENCE)
         .unwrap();
     assert_eq!(exited, vec![a.upid().clone()]);
 }
@@ -56,14 +56,14 @@ fn linking_to_a_dead_or_unknown_process_fires_at_once() {
     let watcher = runtime.spawn("watcher", Watcher::default()).unwrap();
     let a = runtime.spawn("a", Idle).unwrap();
     runtime.terminate(&a);
-    runtime.wait(&a);
+    assert!(runtime.wait_timeout(&a, PATIENCE), "a terminates");
     let ghost = Upid::new("ghost", runtime.addr()).unwrap();
     watch(&runtime, &watcher, a.upid().clone());
     watch(&runtime, &watcher, ghost.clone());
     runtime.settle();
     let exited = runtime
         .dispatch(&watcher, |w, _| w.exited.clone())
-        .wait()
+        .wait_timeout(PATIENCE)
         .unwrap();
     assert_eq!(exited, vec![a.upid().clone(), ghost]);
 }
@@ -81,11 +81,14 @@ fn a_panicking_process_notifies_its_linkers() {
     let fragile = runtime.spawn("fragile", Fragile).unwrap();
     watch(&runtime, &watcher, fragile.upid().clone());
     runtime.send(&fragile, Ping(0));
-    runtime.wait(&fragile);
+    assert!(
+        runtime.wait_timeout(&fragile, PATIENCE),
+        "fragile terminates"
+    );
     runtime.settle();
     let exited = runtime
         .dispatch(&watcher, |w, _| w.exited.clone())
-        .wait()
+        .wait_timeout(PATIENCE)
         .unwrap();
     assert_eq!(exited, vec![fragile.upid().clone()]);
 }

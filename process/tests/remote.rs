@@ -64,7 +64,7 @@ fn request_response_between_two_runtimes() {
     }
     let pings = node_a
         .dispatch(&server, |s, _| s.pings.clone())
-        .wait()
+        .wait_timeout(PATIENCE)
         .unwrap();
     assert_eq!(pings, (0..100).collect::<Vec<_>>());
 }

@@ -33,7 +33,7 @@ fn watcher(node: &process::Runtime) -> (process::Pid<Watcher>, mpsc::Receiver<Up
 fn link(node: &process::Runtime, watcher: &process::Pid<Watcher>, target: &Upid) {
     let target = target.clone();
     node.dispatch(watcher, move |_, ctx| ctx.link(&target))
-        .wait()
+        .wait_timeout(PATIENCE)
         .unwrap();
 }
 
@@ -118,7 +118,8 @@ fn exited_fires_when_the_connection_breaks() {
     let target = Upid::new("target", listener.local_addr().unwrap()).unwrap();
     let (watch, exited) = watcher(&node_b);
     link(&node_b, &watch, &target);
-    let (mut connection, _) = listener.accept().expect("node B connects for the link");
+    let (mut connection, _) =
+        process::testing::accept_within(&listener, "node B connecting for the link", PATIENCE);
     connection.set_read_timeout(Some(PATIENCE)).unwrap();
     let mut hello = [0u8; 16];
     assert!(

@@ -69,7 +69,10 @@ fn pings_are_answered_in_order() {
         .unwrap();
     assert_eq!(answers, (0..1000).map(|n| n * 2).collect::<Vec<_>>());
     assert!(senders.iter().all(|s| s == server.upid()));
-    let served = runtime.dispatch(&server, |s, _| s.served).wait().unwrap();
+    let served = runtime
+        .dispatch(&server, |s, _| s.served)
+        .wait_timeout(PATIENCE)
+        .unwrap();
     assert_eq!(served, 1000);
 }
 
@@ -83,7 +86,10 @@ fn sends_by_upid_reach_the_process_and_unknown_ids_are_dropped() {
     runtime.send(&unknown, Ping(2));
     runtime.settle();
     assert_eq!(
-        runtime.dispatch(&server, |s, _| s.served).wait().unwrap(),
+        runtime
+            .dispatch(&server, |s, _| s.served)
+            .wait_timeout(PATIENCE)
+            .unwrap(),
         1
     );
 }
@@ -96,7 +102,10 @@ fn messages_without_a_handler_are_dropped_and_the_process_keeps_running() {
     runtime.send(&server, Ping(5));
     runtime.settle();
     assert_eq!(
-        runtime.dispatch(&server, |s, _| s.served).wait().unwrap(),
+        runtime
+            .dispatch(&server, |s, _| s.served)
+            .wait_timeout(PATIENCE)
+            .unwrap(),
         1
     );
 }

@@ -4,7 +4,7 @@ mod util;
 use std::time::Duration;
 
 use process::{Context, Handlers, Process, Timer};
-use util::{runtime, Ping};
+use util::{runtime, Ping, PATIENCE};
 
 /// Expects a ping every `timeout`; counts the timeouts it notices (like a health checker).
 struct Monitor {
@@ -54,7 +54,11 @@ fn timeouts_fire_only_when_time_is_advanced_past_them() {
     runtime.clock().pause();
     let pid = runtime.spawn("monitor", monitor()).unwrap();
     runtime.settle();
-    let count = |rt: &process::Runtime| rt.dispatch(&pid, |m, _| m.timeouts).wait().unwrap();
+    let count = |rt: &process::Runtime| {
+        rt.dispatch(&pid, |m, _| m.timeouts)
+            .wait_timeout(PATIENCE)
+            .unwrap()
+    };
 
     runtime.clock().advance(Duration::from_secs(14));
     runtime.settle();
@@ -98,8 +102,20 @@ fn two_runtimes_have_independent_clocks() {
     second.settle();
     assert_eq!(second.clock().now(), before);
     // One jump past four periods fires once: the re-armed timer counts from the advanced time.
-    assert_eq!(first.dispatch(&a, |m, _| m.timeouts).wait().unwrap(), 1);
-    assert_eq!(second.dispatch(&b, |m, _| m.timeouts).wait().unwrap(), 0);
+    assert_eq!(
+        first
+            .dispatch(&a, |m, _| m.timeouts)
+            .wait_timeout(PATIENCE)
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        second
+            .dispatch(&b, |m, _| m.timeouts)
+            .wait_timeout(PATIENCE)
+            .unwrap(),
+        0
+    );
 }
 
 #[test]
@@ -113,7 +129,13 @@ fn runtime_delay_and_cancel() {
     runtime.clock().advance(Duration::from_secs(1));
     runtime.settle();
     assert!(!kept.cancel(), "already fired");
-    assert_eq!(runtime.dispatch(&pid, |m, _| m.pings).wait().unwrap(), 10);
+    assert_eq!(
+        runtime
+            .dispatch(&pid, |m, _| m.pings)
+            .wait_timeout(PATIENCE)
+            .unwrap(),
+        10
+    );
 }
 
 #[test]
@@ -123,6 +145,9 @@ fn context_time_follows_the_paused_clock() {
     let start = runtime.clock().now();
     let pid = runtime.spawn("monitor", monitor()).unwrap();
     runtime.clock().advance(Duration::from_millis(1500));
-    let seen = runtime.dispatch(&pid, |_, ctx| ctx.now()).wait().unwrap();
+    let seen = runtime
+        .dispatch(&pid, |_, ctx| ctx.now())
+        .wait_timeout(PATIENCE)
+        .unwrap();
     assert_eq!(seen, start + Duration::from_millis(1500));
 }

@@ -45,11 +45,19 @@ impl ZooKeeperServer {
     /// # Errors
     /// The server cannot start (no java, no zookeeper package) or does not serve within 30 s.
     pub fn start() -> std::io::Result<ZooKeeperServer> {
-        let port = free_port()?;
-        let mut servers = Self::spawn_all(&[port], None)?;
-        let server = servers.remove(0);
-        server.wait_serving(Duration::from_secs(30))?;
-        Ok(server)
+        // ZooKeeper cannot be told to pick its own port: a free one is chosen first, and another
+        // process may take it before the JVM binds it; then the server exits and we try again.
+        let mut last_error = None;
+        for _ in 0..3 {
+            let port = free_port()?;
+            let mut servers = Self::spawn_all(&[port], None)?;
+            let server = servers.remove(0);
+            match server.wait_serving(Duration::from_secs(30)) {
+                Ok(()) => return Ok(server),
+                Err(error) => last_error = Some(error),
+            }
+        }
+        Err(last_error.expect("three attempts"))
     }
 
     /// Starts a `n`-server ensemble on loopback and waits until every member serves.
@@ -57,16 +65,24 @@ impl ZooKeeperServer {
     /// # Errors
     /// As [`ZooKeeperServer::start`].
     pub fn ensemble(n: usize) -> std::io::Result<Vec<ZooKeeperServer>> {
-        let mut ports = Vec::new();
-        for _ in 0..n * 3 {
-            ports.push(free_port()?);
+        let mut last_error = None;
+        // As in `start`: a port taken before the JVM binds it costs one more attempt.
+        for _ in 0..3 {
+            let mut ports = Vec::new();
+            for _ in 0..n * 3 {
+                ports.push(free_port()?);
+            }
+            let client_ports: Vec<u16> = ports[..n].to_vec();
+            let servers = Self::spawn_all(&client_ports, Some(&ports[n..]))?;
+            match servers
+                .iter()
+                .try_for_each(|server| server.wait_serving(Duration::from_secs(30)))
+            {
+                Ok(()) => return Ok(servers),
+                Err(error) => last_error = Some(error),
+            }
         }
-        let client_ports: Vec<u16> = ports[..n].to_vec();
-        let servers = Self::spawn_all(&client_ports, Some(&ports[n..]))?;
-        for server in &servers {
-            server.wait_serving(Duration::from_secs(30))?;
-        }
-        Ok(servers)
+        Err(last_error.expect("three attempts"))
     }
 
     fn spawn_all(
@@ -132,6 +148,12 @@ impl ZooKeeperServer {
             if four_letter(self.addr, "srvr").contains("Mode:") {
                 return Ok(());
             }
+            if self.has_exited() {
+                return Err(std::io::Error::other(format!(
+                    "zookeeper on {} exited before serving (its port taken?)",
+                    self.addr
+                )));
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
         Err(std::io::Error::new(
@@ -141,6 +163,15 @@ impl ZooKeeperServer {
                 self.addr
             ),
         ))
+    }
+
+    fn has_exited(&self) -> bool {
+        // `try_wait` needs `&mut`; /proc tells without reaping (a zombie counts as exited).
+        self.child.as_ref().is_none_or(|child| {
+            std::fs::read_to_string(format!("/proc/{}/stat", child.id()))
+                .map(|stat| stat.contains(") Z "))
+                .unwrap_or(true)
+        })
     }
 
     /// This server's mode (`leader`, `follower`, `standalone`), if it answers.

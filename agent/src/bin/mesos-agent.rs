@@ -63,6 +63,19 @@ fn main() {
     match Agent::spawn(&runtime, config) {
         Ok(agent) => {
             tracing::info!(pid = %agent.pid(), "agent started");
+            // Where it listens, also with --port=0; output errors (a closed pipe) are ignored.
+            {
+                use std::io::Write;
+                let mut out = std::io::stdout();
+                let _ = writeln!(
+                    out,
+                    "mesos-agent {} running as {}; state at http://{}/slave(1)/state",
+                    mesos::VERSION,
+                    agent.pid(),
+                    runtime.addr()
+                );
+                let _ = out.flush();
+            }
             if let Some(detector) = &detector {
                 let follower = agent.clone();
                 detector.watch(Arc::new(move |leader| {

@@ -331,7 +331,10 @@ impl Cluster {
     /// same address.
     pub fn restart_master(&mut self) {
         self.master_runtime.terminate(&self.master);
-        self.master_runtime.wait(&self.master);
+        assert!(
+            self.master_runtime.wait_timeout(&self.master, PATIENCE),
+            "the fake master terminates"
+        );
         self.master = self
             .master_runtime
             .spawn(

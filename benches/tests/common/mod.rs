@@ -1,6 +1,7 @@
 //! Shared by the tests that run the real `macro-bench` binary: finding (and if need be building)
 //! the framework binaries it starts as child processes.
 
+use process::testing::BoundedCommand;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -51,7 +52,7 @@ pub fn ensure_frameworks(dir: &Path) {
     if let Some(target) = dir.parent() {
         build.arg("--target-dir").arg(target);
     }
-    let status = build.status().expect("cargo runs");
+    let status = build.status_within("cargo build", process::testing::CARGO_BUILD_PATIENCE);
     assert!(status.success(), "building the frameworks failed");
     for name in FRAMEWORK_BINARIES {
         assert!(dir.join(name).is_file(), "no {name} in {}", dir.display());

@@ -130,6 +130,10 @@ impl CgroupsIsolator {
                     format!("cannot create {}: {e} (the agent must run as root with a writable cgroup filesystem)", base.display()),
                 )
             })?;
+            // The root may already exist (an earlier agent made it): only doing what a container
+            // needs proves we can.
+            probe(version, &base, controller, options.enable_cfs)
+                .map_err(|reason| unsupported(isolator, reason))?;
             Ok(Hierarchy { version, base })
         };
         let mut names = Vec::new();
@@ -294,6 +298,62 @@ fn memory_usage(version: Version, dir: &Path) -> Option<u64> {
         Version::V2 => "memory.current",
     };
     files::read_u64(dir, file).ok()
+}
+
+/// The control files a container's cgroup in `controller`'s hierarchy gets written, with values
+/// that are valid in a fresh cgroup.
+fn control_files(
+    version: Version,
+    controller: &str,
+    enable_cfs: bool,
+) -> Vec<(&'static str, &'static str)> {
+    match (version, controller) {
+        (Version::V1, "cpu") if enable_cfs => vec![
+            ("cpu.shares", "1024"),
+            ("cpu.cfs_period_us", "100000"),
+            ("cpu.cfs_quota_us", "-1"),
+        ],
+        (Version::V1, "cpu") => vec![("cpu.shares", "1024")],
+        (Version::V1, "memory") => vec![("memory.limit_in_bytes", "-1")],
+        (Version::V2, "cpu") => vec![("cpu.weight", "100"), ("cpu.max", "max 100000")],
+        (Version::V2, "memory") => vec![("memory.max", "max")],
+        _ => Vec::new(),
+    }
+}
+
+/// Checks that the agent can do under `base` what it will do for every container: create a
+/// cgroup, write its control files, open its `cgroup.procs` to move a process in, and remove it.
+/// The probe cgroup is removed again whatever happens.
+///
+/// # Errors
+/// What failed, naming the path.
+fn probe(version: Version, base: &Path, controller: &str, enable_cfs: bool) -> Result<(), String> {
+    let dir = base.join(format!("mesos-probe-{}", std::process::id()));
+    let hint = "(the agent must run as root with a writable cgroup filesystem)";
+    // A probe left by a killed agent with the same pid would make create_dir fail for no reason.
+    let _ = std::fs::remove_dir(&dir);
+    std::fs::create_dir(&dir).map_err(|e| {
+        format!(
+            "cannot create a cgroup under {}: {e} {hint}",
+            base.display()
+        )
+    })?;
+    let checked = (|| {
+        for (file, value) in control_files(version, controller, enable_cfs) {
+            let path = dir.join(file);
+            std::fs::write(&path, value)
+                .map_err(|e| format!("cannot write {}: {e} {hint}", path.display()))?;
+        }
+        let procs = dir.join("cgroup.procs");
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&procs)
+            .map(drop)
+            .map_err(|e| format!("cannot open {} for writing: {e} {hint}", procs.display()))
+    })();
+    let removed = std::fs::remove_dir(&dir)
+        .map_err(|e| format!("cannot remove the probe cgroup {}: {e}", dir.display()));
+    checked.and(removed)
 }
 
 /// cgroup v2 only gives a controller to children whose parent enables it in

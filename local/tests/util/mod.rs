@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use mesos::scheduler::{DriverHandle, DriverOptions, Scheduler, SchedulerDriver};
 use mesos::*;
 use mesos_local::{LocalCluster, LocalConfig};
+use process::testing::BoundedCommand;
 
 /// How long any single expected event may take (generous: CI machines are slow and shared).
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -239,7 +240,7 @@ pub fn ensure_binary(package: &str, bin: &str) {
     if dir.file_name().is_some_and(|n| n == "release") {
         command.arg("--release");
     }
-    let status = command.status().expect("cargo runs");
+    let status = command.status_within("cargo build", process::testing::CARGO_BUILD_PATIENCE);
     assert!(status.success(), "building {bin} failed");
 }
 

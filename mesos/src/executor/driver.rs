@@ -391,6 +391,16 @@ impl ExecutorDriver {
 
     /// Blocks until the driver is stopped or aborted (at once if it was never started).
     pub fn join(&self) -> DriverStatus {
+        loop {
+            if let Some(status) = self.join_timeout(Duration::from_secs(3600)) {
+                return status;
+            }
+        }
+    }
+
+    /// As [`join`](Self::join), for at most `timeout`: `None` if the driver is still running then.
+    pub fn join_timeout(&self, timeout: Duration) -> Option<DriverStatus> {
+        let deadline = std::time::Instant::now() + timeout;
         let mut state = self
             .inner
             .shared
@@ -398,14 +408,19 @@ impl ExecutorDriver {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         while state.status == DriverStatus::Running {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return None;
+            }
             state = self
                 .inner
                 .shared
                 .changed
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
-        state.status
+        Some(state.status)
     }
 
     /// `start` then `join`.

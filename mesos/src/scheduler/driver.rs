@@ -107,11 +107,28 @@ impl DriverShared {
     }
 
     fn join(&self) -> DriverStatus {
+        loop {
+            if let Some(status) = self.join_timeout(Duration::from_secs(3600)) {
+                return status;
+            }
+        }
+    }
+
+    fn join_timeout(&self, timeout: Duration) -> Option<DriverStatus> {
+        let deadline = std::time::Instant::now() + timeout;
         let mut guard = self.status.lock().unwrap_or_else(|e| e.into_inner());
         while *guard == DriverStatus::Running {
-            guard = self.changed.wait(guard).unwrap_or_else(|e| e.into_inner());
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            guard = self
+                .changed
+                .wait_timeout(guard, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
         }
-        *guard
+        Some(*guard)
     }
 }
 
@@ -230,6 +247,14 @@ impl DriverHandle {
             return DriverStatus::NotStarted;
         }
         self.shared.join()
+    }
+
+    /// As [`join`](Self::join), for at most `timeout`: `None` if the driver is still running then.
+    pub fn join_timeout(&self, timeout: Duration) -> Option<DriverStatus> {
+        if self.status() == DriverStatus::NotStarted {
+            return Some(DriverStatus::NotStarted);
+        }
+        self.shared.join_timeout(timeout)
     }
 
     /// `start` then `join`.

@@ -156,7 +156,7 @@ fn many_senders_to_one_peer_interleave_whole_frames() {
         })
         .collect();
     for t in threads {
-        t.join().unwrap();
+        crate::testing::join_within(t, "a sending thread", GUARD);
     }
     let mut per_thread = [0; 4];
     for _ in 0..20_000 {
@@ -592,7 +592,7 @@ fn http_input_beyond_the_limits_pauses_reading_until_the_response() {
         responder.respond(Response::text(200, i.to_string()));
         assert_eq!(read_response(&mut reader).2, i.to_string());
     }
-    writer.join().unwrap().unwrap();
+    crate::testing::join_within(writer, "the pipelining writer", GUARD).unwrap();
 }
 
 /// Sends every arriving envelope back to its sender until `stop_after` arrivals (`usize::MAX`: always),

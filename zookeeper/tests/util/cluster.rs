@@ -2,7 +2,7 @@
 //! and HTTP reads of a master's state.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
@@ -10,18 +10,11 @@ use std::time::{Duration, Instant};
 
 use mesos::scheduler::{DriverHandle, Scheduler};
 use mesos::*;
+use process::testing::{BoundedChild, BoundedCommand, Lines};
 use serde_json::Value as Json;
 
 /// How long any single expected event may take.
 pub const WAIT: Duration = Duration::from_secs(20);
-
-/// A free loopback port.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
 
 /// The directory cargo put this test's binaries in (`target/<profile>`).
 pub fn profile_dir() -> PathBuf {
@@ -47,7 +40,7 @@ pub fn ensure_binary(package: &str, bin: &str) -> PathBuf {
         if dir.file_name().is_some_and(|n| n == "release") {
             command.arg("--release");
         }
-        let status = command.status().expect("cargo runs");
+        let status = command.status_within("cargo build", process::testing::CARGO_BUILD_PATIENCE);
         assert!(status.success(), "building {bin} failed");
     }
     dir.join(bin)
@@ -58,6 +51,8 @@ pub struct MasterChild {
     child: Child,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Keeps reading its stdout so it never blocks on a full pipe.
+    _stdout: Lines,
 }
 
 impl MasterChild {
@@ -66,14 +61,14 @@ impl MasterChild {
         MasterChild::with_session(zk, "2secs")
     }
 
-    /// Starts a master contending under `zk` with `session` (Mesos's duration form).
+    /// Starts a master contending under `zk` with `session` (Mesos's duration form), on a port
+    /// the kernel picks (a port chosen in advance may be taken by then).
     pub fn with_session(zk: &str, session: &str) -> MasterChild {
         let binary = ensure_binary("master", "mesos-master");
-        let port = free_port();
-        let child = Command::new(binary)
+        let mut child = Command::new(binary)
             .args([
                 "--ip=127.0.0.1",
-                &format!("--port={port}"),
+                "--port=0",
                 &format!("--zk={zk}"),
                 "--quorum=1",
                 &format!("--zk_session_timeout={session}"),
@@ -81,12 +76,14 @@ impl MasterChild {
             ])
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .spawn()
             .expect("mesos-master starts");
+        let (addr, lines) = listening_address(&mut child, "mesos-master");
         MasterChild {
             child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            addr,
+            _stdout: lines,
         }
     }
 
@@ -99,13 +96,12 @@ impl MasterChild {
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-        self.child.wait().expect("wait")
+        self.child.wait_within("mesos-master after SIGTERM", WAIT)
     }
 
     /// SIGKILL, as a crash.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        kill_and_reap(&mut self.child);
     }
 }
 
@@ -120,6 +116,8 @@ pub struct AgentChild {
     child: Child,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Keeps reading its stdout so it never blocks on a full pipe.
+    _stdout: Lines,
 }
 
 impl AgentChild {
@@ -127,12 +125,11 @@ impl AgentChild {
     pub fn start(zk: &str, work_dir: &std::path::Path) -> AgentChild {
         let binary = ensure_binary("agent", "mesos-agent");
         ensure_binary("agent", "mesos-executor");
-        let port = free_port();
-        let child = Command::new(binary)
+        let mut child = Command::new(binary)
             .args([
                 &format!("--master={zk}"),
                 "--ip=127.0.0.1",
-                &format!("--port={port}"),
+                "--port=0",
                 &format!("--work_dir={}", work_dir.display()),
                 "--resources=cpus:1;mem:512;disk:100",
                 &format!("--launcher_dir={}", profile_dir().display()),
@@ -141,20 +138,49 @@ impl AgentChild {
             ])
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .spawn()
             .expect("mesos-agent starts");
+        let (addr, lines) = listening_address(&mut child, "mesos-agent");
         AgentChild {
             child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            addr,
+            _stdout: lines,
         }
     }
 }
 
+/// The address in a master's or agent's banner ("... state at http://<addr>/..."), and the
+/// reader of the rest of its stdout. The child is killed if no banner comes.
+fn listening_address(child: &mut Child, what: &str) -> (SocketAddr, Lines) {
+    let lines = Lines::new(child.stdout.take().expect("stdout piped"));
+    let banner = match lines.next_within(&format!("{what}'s banner"), WAIT) {
+        Some(banner) => banner,
+        None => {
+            kill_and_reap(child);
+            panic!("{what} exited before printing where it listens");
+        }
+    };
+    let addr = banner
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|addr| addr.parse().ok())
+        .unwrap_or_else(|| panic!("{what}'s banner names no address: {banner}"));
+    (addr, lines)
+}
+
 impl Drop for AgentChild {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        kill_and_reap(&mut self.child);
+    }
+}
+
+/// SIGKILL and reap, bounded and without panicking (it runs in `drop`, maybe while unwinding).
+fn kill_and_reap(child: &mut Child) {
+    let _ = child.kill();
+    if !process::testing::holds_within(WAIT, || !matches!(child.try_wait(), Ok(None))) {
+        eprintln!("pid {} survived SIGKILL for {WAIT:?}", child.id());
     }
 }
 
