@@ -187,9 +187,18 @@ impl Shared {
         if id == PROCESSES_ENDPOINT {
             return responder.respond(Response::ok_json(&self.registry.ids()));
         }
-        match self.registry.get(id) {
-            Some(cell) => cell.deliver_http(HttpLetter {
+        if let Some(cell) = self.registry.get(id) {
+            return cell.deliver_http(HttpLetter {
                 endpoint,
+                request,
+                responder,
+            });
+        }
+        // As libprocess's delegate: a path naming no process goes to the delegate whole.
+        let delegate = self.http_delegate.read().clone();
+        match delegate.and_then(|d| self.registry.get(&d)) {
+            Some(cell) => cell.deliver_http(HttpLetter {
+                endpoint: router::normalize(&request.path),
                 request,
                 responder,
             }),

@@ -1,5 +1,10 @@
 //! HTTP routes installed by processes: `/{process id}/{endpoint}` is answered by the handler that
 //! process installed for `/{endpoint}`, run on the process (serially with its messages).
+//!
+//! Matching follows libprocess: a trailing `/` is ignored, and a path with no handler of its own
+//! goes to the handler of its longest registered prefix (by whole path components), so
+//! `/api/v1/operator` reaches `/api/v1` and `/frameworks/` reaches `/frameworks`. Any JSON answer
+//! to a request with `?jsonp=callback` is wrapped as `callback(...);`.
 
 use crate::context::Context;
 use crate::http::{Request, Responder, Response};
@@ -60,6 +65,21 @@ impl<P: Process> Routes<P> {
         self.routes.iter().any(|(p, _)| *p == path)
     }
 
+    /// The handler for `endpoint`: its own, else its longest registered prefix's.
+    fn find(&self, endpoint: &str) -> Option<&RouteFn<P>> {
+        let mut candidate = endpoint.trim_end_matches('/');
+        loop {
+            let path = if candidate.is_empty() { "/" } else { candidate };
+            if let Some((_, handler)) = self.routes.iter().find(|(p, _)| p == path) {
+                return Some(handler);
+            }
+            match candidate.rfind('/') {
+                Some(cut) if !candidate.is_empty() => candidate = &candidate[..cut],
+                _ => return None,
+            }
+        }
+    }
+
     /// Answers one request on the process. A panicking handler drops the responder: the client gets
     /// 500 and the process terminates.
     pub(crate) fn serve(&self, process: &mut P, ctx: &mut Context<'_, P>, letter: HttpLetter) {
@@ -68,12 +88,16 @@ impl<P: Process> Routes<P> {
             request,
             responder,
         } = letter;
-        let response = match self.routes.iter().find(|(path, _)| *path == endpoint) {
-            Some((_, handler)) => handler(process, ctx, &request),
+        let response = match self.find(&endpoint) {
+            Some(handler) => handler(process, ctx, &request),
             None => json_error(
                 404,
                 &format!("process '{}' has no endpoint '{endpoint}'", ctx.upid().id()),
             ),
+        };
+        let response = match request.query_param("jsonp") {
+            Some(callback) if response.is_json() => response.jsonp(&callback),
+            _ => response,
         };
         responder.respond(response);
     }
@@ -95,5 +119,35 @@ mod tests {
         assert_eq!(split_path("master"), None);
         assert_eq!(normalize("state"), "/state");
         assert_eq!(normalize("//state"), "/state");
+    }
+
+    struct Nobody;
+    impl Process for Nobody {
+        fn handlers(_: &mut crate::Handlers<Self>) {}
+    }
+
+    #[test]
+    fn trailing_slash_and_longest_prefix() {
+        let mut routes = Routes::<Nobody>::new();
+        for path in ["/api/v1", "/api/v1/scheduler", "/frameworks"] {
+            let status = 200 + routes.routes.len() as u16;
+            routes.insert(path, Box::new(move |_, _, _| Response::text(status, "")));
+        }
+        let found = |e: &str| routes.find(e).is_some();
+        assert!(found("/api/v1/operator"));
+        assert!(found("/frameworks/"));
+        assert!(found("/frameworks/x/y"));
+        assert!(!found("/"));
+        assert!(!found("/api"));
+        assert!(!found("/frameworksx"));
+        let index = |e: &str| {
+            let target = routes.find(e).map(|f| f as *const RouteFn<Nobody>);
+            routes.routes.iter().position(|(_, h)| Some(h as *const _) == target)
+        };
+        assert_eq!(index("/api/v1/scheduler/"), Some(1));
+        assert_eq!(index("/api/v1/operator"), Some(0));
+        assert_eq!(index("/api/v1"), Some(0));
+        routes.insert("/", Box::new(|_, _, _| Response::text(200, "")));
+        assert_eq!(index("/anything/else"), Some(3));
     }
 }

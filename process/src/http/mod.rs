@@ -7,11 +7,14 @@
 
 mod request;
 mod response;
+mod stream;
 
 pub use request::{
     percent_decode, HttpParseError, ParseOutcome, Request, RequestParser, MAX_HEADERS,
 };
 pub use response::Response;
+pub use stream::{HttpStream, StreamBody, StreamError};
+pub(crate) use stream::{StreamShared, Taken};
 
 use std::fmt;
 

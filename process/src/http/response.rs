@@ -4,13 +4,16 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use super::stream::{HttpStream, StreamBody};
+
 const JSON: &str = "application/json";
 const TEXT: &str = "text/plain; charset=utf-8";
 const OCTETS: &str = "application/octet-stream";
 
 /// An HTTP response. `Content-Length` is always computed when it is written; `Content-Type` defaults to
-/// `application/octet-stream` when no header sets it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `application/octet-stream` when no header sets it. A streaming response
+/// ([`Response::chunked`]) has no length: its body comes from an [`HttpStream`].
+#[derive(Debug, PartialEq, Eq)]
 pub struct Response {
     /// The status code, e.g. 200.
     pub status: u16,
@@ -18,6 +21,8 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
+    /// The streamed body of a chunked response.
+    stream: Option<StreamBody>,
 }
 
 impl Response {
@@ -28,6 +33,7 @@ impl Response {
                 status,
                 headers: vec![("Content-Type".into(), JSON.into())],
                 body,
+                stream: None,
             },
             Err(e) => Response::text(500, format!("cannot serialise the response: {e}")),
         }
@@ -44,7 +50,83 @@ impl Response {
             status,
             headers: vec![("Content-Type".into(), TEXT.into())],
             body: body.into().into_bytes(),
+            stream: None,
         }
+    }
+
+    /// A response with `status`, `headers` and `body`.
+    pub fn new(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Response {
+        Response {
+            status,
+            headers,
+            body,
+            stream: None,
+        }
+    }
+
+    /// A streaming response (`Transfer-Encoding: chunked`) and the writer of its body. The
+    /// connection stays open until the writer closes it or the client leaves, whatever the
+    /// request's `Connection` header said. More than `max_queued_bytes` waiting for a slow
+    /// reader closes the stream (see [`HttpStream`]).
+    pub fn chunked(status: u16, content_type: &str, max_queued_bytes: usize) -> (Response, HttpStream) {
+        let (writer, body) = HttpStream::new(max_queued_bytes);
+        let response = Response {
+            status,
+            headers: vec![("Content-Type".into(), content_type.into())],
+            body: Vec::new(),
+            stream: Some(body),
+        };
+        (response, writer)
+    }
+
+    /// Whether this is a streaming response.
+    pub fn is_chunked(&self) -> bool {
+        self.stream.is_some()
+    }
+
+    /// Takes the streamed body out (for the connection that writes it).
+    pub(crate) fn take_stream(&mut self) -> Option<StreamBody> {
+        self.stream.take()
+    }
+
+    /// `405 Method Not Allowed` with the `Allow` header listing `allowed`.
+    pub fn method_not_allowed(allowed: &[&str], method: &str) -> Response {
+        let allow = allowed.join(", ");
+        Response::text(
+            405,
+            format!("Expecting one of {{ '{allow}' }}, but received '{method}'"),
+        )
+        .with_header("Allow", allow)
+    }
+
+    /// `body` as JSONP: `callback(body);` as `text/javascript` (for `?jsonp=callback`). The
+    /// callback must be a JavaScript identifier path; anything else leaves the response as it is.
+    pub fn jsonp(mut self, callback: &str) -> Response {
+        let valid = !callback.is_empty()
+            && callback
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '.'));
+        if !valid || self.stream.is_some() {
+            return self;
+        }
+        let mut body = Vec::with_capacity(callback.len() + self.body.len() + 3);
+        body.extend_from_slice(callback.as_bytes());
+        body.push(b'(');
+        body.append(&mut self.body);
+        body.extend_from_slice(b");");
+        self.body = body;
+        for (name, value) in &mut self.headers {
+            if name.eq_ignore_ascii_case("content-type") {
+                *value = "text/javascript".into();
+            }
+        }
+        self
+    }
+
+    /// Whether the body is JSON (by its `Content-Type`).
+    pub fn is_json(&self) -> bool {
+        self.header("content-type")
+            .is_some_and(|t| t.starts_with(JSON))
     }
 
     /// 404 with `msg` as plain text.
@@ -81,16 +163,16 @@ impl Response {
     /// `with_body == false` (for `HEAD`) keeps the `Content-Length` but leaves the body out.
     pub fn write_to(&self, out: &mut Vec<u8>, keep_alive: bool, with_body: bool) {
         // Writing into a Vec cannot fail.
-        let _ = write!(
-            out,
-            "HTTP/1.1 {} {}\r\nContent-Length: {}\r\n",
-            self.status,
-            reason(self.status),
-            self.body.len()
-        );
+        let _ = write!(out, "HTTP/1.1 {} {}\r\n", self.status, reason(self.status));
+        if self.stream.is_some() {
+            out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+        } else {
+            let _ = write!(out, "Content-Length: {}\r\n", self.body.len());
+        }
         let mut has_type = false;
         for (name, value) in &self.headers {
             if name.eq_ignore_ascii_case("content-length")
+                || name.eq_ignore_ascii_case("transfer-encoding")
                 || (!keep_alive && name.eq_ignore_ascii_case("connection"))
             {
                 continue;
@@ -162,11 +244,11 @@ mod tests {
 
     #[test]
     fn close_head_and_default_type() {
-        let r = Response {
-            status: 204,
-            headers: vec![("Content-Length".into(), "99".into())],
-            body: b"xy".to_vec(),
-        };
+        let r = Response::new(
+            204,
+            vec![("Content-Length".into(), "99".into())],
+            b"xy".to_vec(),
+        );
         assert_eq!(
             wire(&r, false, false),
             "HTTP/1.1 204 No Content\r\nContent-Length: 2\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n"
@@ -176,6 +258,22 @@ mod tests {
         assert!(Response::text(200, "")
             .with_header("Connection", "close")
             .closes_connection());
+    }
+
+    #[test]
+    fn chunked_head_jsonp_and_405() {
+        let (r, _writer) = Response::chunked(200, "application/json", 1024);
+        assert_eq!(
+            wire(&r, true, true),
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n"
+        );
+        let j = Response::ok_json(&serde_json::json!([1])).jsonp("cb.x");
+        assert_eq!(j.body, b"cb.x([1]);");
+        assert_eq!(j.header("content-type"), Some("text/javascript"));
+        let bad = Response::ok_json(&serde_json::json!([1])).jsonp("alert(1)//");
+        assert_eq!(bad.body, b"[1]");
+        let r = Response::method_not_allowed(&["POST"], "GET");
+        assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
     }
 
     #[test]

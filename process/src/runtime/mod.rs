@@ -84,6 +84,8 @@ pub(crate) struct Shared {
     next_unique: AtomicU64,
     shutting_down: AtomicBool,
     outbound: Option<Box<dyn Outbound>>,
+    /// The process that answers HTTP paths naming no process (see [`Handle::set_http_delegate`]).
+    pub(crate) http_delegate: parking_lot::RwLock<Option<String>>,
 }
 
 impl Shared {
@@ -107,6 +109,7 @@ impl Shared {
             next_unique: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
             outbound,
+            http_delegate: parking_lot::RwLock::new(None),
         })
     }
 
@@ -297,6 +300,13 @@ pub struct Handle {
 impl Handle {
     pub(crate) fn shared(&self) -> &Shared {
         &self.shared
+    }
+
+    /// Makes process `id` answer every HTTP path that names no process, with the whole path as
+    /// its endpoint (libprocess's delegate: the master serves `/api/v1/scheduler` and `/tasks`
+    /// this way). `None` removes it.
+    pub fn set_http_delegate(&self, id: Option<&str>) {
+        *self.shared.http_delegate.write() = id.map(str::to_string);
     }
 
     /// The address this runtime listens on; every local [`Upid`] carries it.

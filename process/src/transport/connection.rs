@@ -9,7 +9,7 @@ use mio::net::TcpStream;
 use super::frame::FrameDecoder;
 use super::queue::PeerQueue;
 use super::{event_loop::Command, Shared, TransportHandler};
-use crate::http::{ParseOutcome, RequestParser, Responder};
+use crate::http::{ParseOutcome, RequestParser, Responder, StreamShared, Taken};
 
 /// Which side opened the connection.
 pub(crate) enum Role {
@@ -46,6 +46,10 @@ pub(crate) struct HttpState {
     sent_continue: bool,
     /// Reading stopped because `input` is full while a request is in flight.
     pub(crate) read_paused: bool,
+    /// The streaming response being written: the connection carries nothing else until it ends.
+    pub(crate) stream: Option<Arc<StreamShared>>,
+    /// Bytes received (and discarded) while streaming.
+    stream_input: usize,
 }
 
 /// How an orderly close is progressing.
@@ -176,6 +180,18 @@ impl Connection {
                     },
                 }
             }
+            Protocol::Http(http) if http.stream.is_some() => {
+                // Nothing is read from a client that receives a stream; keep reading to see it
+                // leave, but do not let it make us buffer.
+                http.stream_input += data.len();
+                if http.stream_input > MAX_DRAIN_BYTES {
+                    Outcome::Close {
+                        reason: "client kept sending on its event stream".into(),
+                    }
+                } else {
+                    Outcome::Keep
+                }
+            }
             Protocol::Http(http) => {
                 http.input.extend_from_slice(data);
                 self.advance_http(cx)
@@ -243,7 +259,7 @@ impl Connection {
     /// Writes the response to the in-flight request; then the next pipelined request may start.
     pub(crate) fn on_response(
         &mut self,
-        response: crate::http::Response,
+        mut response: crate::http::Response,
         cx: &Context<'_>,
     ) -> Outcome {
         let Protocol::Http(http) = &mut self.protocol else {
@@ -253,6 +269,25 @@ impl Connection {
             return Outcome::Keep;
         }
         http.in_flight = false;
+        if response.is_chunked() && !http.head {
+            // The stream owns the connection from now on (even after `Connection: close`): the
+            // writer's chunks follow the head until it closes or the client leaves.
+            response.write_to(&mut self.out, true, true);
+            let stream = response.take_stream().and_then(|body| body.into_shared());
+            if let Some(stream) = stream {
+                let shared = Arc::clone(cx.shared);
+                let (token, generation) = (cx.token, self.generation);
+                stream.attach(Box::new(move || {
+                    shared.command(Command::StreamReady { token, generation })
+                }));
+                http.input = Vec::new();
+                http.read_paused = false;
+                http.stream = Some(stream);
+            }
+            return Outcome::Keep;
+        }
+        // A HEAD of a stream gets the head only; dropping the body closes its stream.
+        drop(response.take_stream());
         let keep_alive = http.keep_alive && !response.closes_connection();
         response.write_to(&mut self.out, keep_alive, !http.head);
         if !keep_alive {
@@ -276,9 +311,26 @@ impl Connection {
             if self.written == self.out.len() {
                 self.out.clear();
                 self.written = 0;
-                let refilled = match &self.role {
-                    Role::Outgoing { queue, .. } => queue.take_into(&mut self.out),
-                    Role::Incoming { .. } => false,
+                let refilled = match (&self.role, &self.protocol) {
+                    (Role::Outgoing { queue, .. }, _) => queue.take_into(&mut self.out),
+                    (Role::Incoming { .. }, Protocol::Http(HttpState { stream: Some(stream), .. }))
+                        if self.closing == Closing::Open =>
+                    {
+                        match stream.take_into(&mut self.out) {
+                            Taken::Bytes => true,
+                            Taken::Idle => false,
+                            Taken::Finished => {
+                                self.closing = Closing::AfterFlush;
+                                false
+                            }
+                            Taken::Overflowed => {
+                                return Flushed::Failed(io::Error::other(
+                                    "the event stream's reader is too slow",
+                                ))
+                            }
+                        }
+                    }
+                    (Role::Incoming { .. }, _) => false,
                 };
                 if !refilled {
                     return self.finish_if_closing();
@@ -323,6 +375,14 @@ impl Connection {
             }
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(false),
             Err(e) => Err(e),
+        }
+    }
+
+    /// The stream this connection writes, if any: told when the connection goes away.
+    pub(crate) fn stream(&self) -> Option<&Arc<StreamShared>> {
+        match &self.protocol {
+            Protocol::Http(http) => http.stream.as_ref(),
+            _ => None,
         }
     }
 

@@ -39,6 +39,8 @@ pub(crate) enum Command {
         generation: u64,
         response: Response,
     },
+    /// The streaming response on connection `token` has bytes queued (or ended, or overflowed).
+    StreamReady { token: usize, generation: u64 },
 }
 
 pub(crate) struct EventLoop {
@@ -135,6 +137,11 @@ impl EventLoop {
                     generation,
                     response,
                 } => self.respond(token, generation, response),
+                Command::StreamReady { token, generation } => {
+                    if self.is_live(token, generation) {
+                        self.flush(token);
+                    }
+                }
             }
         }
     }
@@ -338,6 +345,9 @@ impl EventLoop {
             return;
         };
         self.free.push(index);
+        if let Some(events) = connection.stream() {
+            events.reader_gone();
+        }
         let Connection {
             mut stream, role, ..
         } = connection;
@@ -372,6 +382,9 @@ impl EventLoop {
         for connection in self.connections.iter_mut().flatten() {
             if matches!(connection.role, Role::Outgoing { .. }) && !connection.is_connecting() {
                 let _ = connection.flush();
+            }
+            if let Some(events) = connection.stream() {
+                events.reader_gone();
             }
         }
         for queue in self.shared.queues.read().values() {
