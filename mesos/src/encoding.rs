@@ -87,6 +87,44 @@ pub mod bytes {
     }
 }
 
+/// `#[serde(deserialize_with = "crate::encoding::lenient_f64")]`: in JSON, a double may also be a
+/// numeric string (`"5.0"`), as Mesos's JSON parser accepts; binary formats read a plain `f64`.
+pub(crate) fn lenient_f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    if d.is_human_readable() {
+        d.deserialize_any(F64Visitor)
+    } else {
+        <f64 as serde::Deserialize>::deserialize(d)
+    }
+}
+
+struct F64Visitor;
+
+impl Visitor<'_> for F64Visitor {
+    type Value = f64;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number or a numeric string")
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<f64, E> {
+        Ok(v)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<f64, E> {
+        Ok(v as f64)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<f64, E> {
+        Ok(v as f64)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<f64, E> {
+        v.trim()
+            .parse()
+            .map_err(|_| E::custom(format!("'{v}' is not a number")))
+    }
+}
+
 /// Accepts a base64 string, raw bytes or a sequence of numbers.
 pub(crate) struct BytesVisitor;
 
@@ -137,6 +175,19 @@ mod tests {
         }
         assert!(base64_decode("Zm9v!").unwrap_err().contains('!'));
         assert!(base64_decode("Z").is_err());
+    }
+
+    #[test]
+    fn doubles_accept_numeric_strings_in_json() {
+        #[derive(serde::Deserialize)]
+        struct D {
+            #[serde(deserialize_with = "lenient_f64")]
+            x: f64,
+        }
+        for (json, x) in [(r#"{"x":1.5}"#, 1.5), (r#"{"x":"2.5"}"#, 2.5), (r#"{"x":3}"#, 3.0)] {
+            assert_eq!(serde_json::from_str::<D>(json).unwrap().x, x);
+        }
+        assert!(serde_json::from_str::<D>(r#"{"x":"soon"}"#).is_err());
     }
 
     #[test]

@@ -56,6 +56,7 @@ pub struct FrameworkInfo {
     pub id: Option<FrameworkId>,
     /// Seconds the master waits for a disconnected scheduler before killing
     /// its tasks (default 0).
+    #[serde(deserialize_with = "crate::encoding::lenient_f64")]
     pub failover_timeout: f64,
     /// Whether agents checkpoint this framework's tasks for agent recovery.
     pub checkpoint: bool,
@@ -163,10 +164,18 @@ impl FrameworkInfo {
 mod capability_list {
     use super::*;
 
-    #[derive(Serialize, Deserialize)]
+    #[derive(Serialize)]
     struct CapabilityJson {
         #[serde(rename = "type")]
         kind: FrameworkCapability,
+    }
+
+    /// On input the type is kept as text: capabilities this master does not know are ignored,
+    /// as Mesos ignores unknown optional enum values.
+    #[derive(Deserialize)]
+    struct CapabilityIn {
+        #[serde(rename = "type", default)]
+        kind: String,
     }
 
     pub fn serialize<S: Serializer>(caps: &[FrameworkCapability], s: S) -> Result<S::Ok, S::Error> {
@@ -181,9 +190,9 @@ mod capability_list {
         d: D,
     ) -> Result<Vec<FrameworkCapability>, D::Error> {
         if d.is_human_readable() {
-            Ok(Vec::<CapabilityJson>::deserialize(d)?
+            Ok(Vec::<CapabilityIn>::deserialize(d)?
                 .into_iter()
-                .map(|c| c.kind)
+                .filter_map(|c| c.kind.parse().ok())
                 .collect())
         } else {
             Vec::deserialize(d)
@@ -221,12 +230,13 @@ mod tests {
             out.contains(r#""capabilities":[{"type":"PARTITION_AWARE"},{"type":"MULTI_ROLE"}]"#),
             "{out}"
         );
-        assert!(
-            serde_json::from_str::<FrameworkInfo>(r#"{"capabilities":[{"type":"FLYING"}]}"#)
-                .unwrap_err()
-                .to_string()
-                .contains("FLYING")
-        );
+        // Unknown capabilities are ignored (clients send ones newer than this master).
+        let info: FrameworkInfo = serde_json::from_str(
+            r#"{"capabilities":[{"type":"FLYING"},{"type":"MULTI_ROLE"}],"failover_timeout":"60"}"#,
+        )
+        .unwrap();
+        assert_eq!(info.capabilities, vec![FrameworkCapability::MultiRole]);
+        assert_eq!(info.failover_timeout, 60.0);
     }
 
     #[test]

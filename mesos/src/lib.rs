@@ -96,6 +96,7 @@ pub mod task;
 pub mod task_state;
 pub mod task_status;
 pub mod uuid;
+pub mod v1;
 
 pub use agent::AgentInfo;
 pub use attributes::{Attribute, AttributeValue, Attributes};

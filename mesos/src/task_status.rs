@@ -126,6 +126,7 @@ pub struct TaskStatus {
     /// The update's id, for acknowledgement (base64 in JSON).
     pub uuid: Option<Uuid>,
     /// When it was generated, seconds since the Unix epoch.
+    #[serde(deserialize_with = "crate::encoding::lenient_f64")]
     pub timestamp: f64,
     /// The agent running the task; v0 JSON `slave_id` is accepted.
     #[serde(alias = "slave_id")]

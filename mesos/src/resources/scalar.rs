@@ -141,7 +141,7 @@ impl Serialize for Scalar {
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
         if d.is_human_readable() {
-            let v = f64::deserialize(d)?;
+            let v = crate::encoding::lenient_f64(d)?;
             if !v.is_finite() {
                 return Err(serde::de::Error::custom("scalar is not a finite number"));
             }
