@@ -11,7 +11,8 @@ pub struct MasterConfig {
     pub ip: Ipv4Addr,
     /// The port the binary listens on (5050).
     pub port: u16,
-    /// The host name advertised in `MasterInfo`; default: the machine's host name.
+    /// The host name advertised in `MasterInfo` (clients connect to it after a redirect);
+    /// default: the IP the master listens on, which always resolves.
     pub hostname: Option<String>,
     /// Where the master may keep files (unused by the soft-state master; kept for the flag).
     pub work_dir: Option<PathBuf>,
@@ -30,6 +31,10 @@ pub struct MasterConfig {
     pub agent_reregistration_window: Duration,
     /// Seed of the allocator's agent shuffle; default: derived from the master's random id.
     pub seed: Option<u64>,
+    /// Time between HEARTBEAT events on v1 HTTP scheduler streams (ours; Mesos: 15 s).
+    pub scheduler_heartbeat_interval: Duration,
+    /// Unread bytes an HTTP event stream may hold before it is closed (a reader too slow).
+    pub max_stream_queued_bytes: usize,
     /// Start as a standby that answers nothing until elected (`MasterHandle::set_leadership`);
     /// `false` (the default) is a standalone master, the leader from the start.
     pub standby: bool,
@@ -50,6 +55,8 @@ impl Default for MasterConfig {
             agent_reregistration_window: Duration::from_secs(5),
             seed: None,
             standby: false,
+            scheduler_heartbeat_interval: crate::api::DEFAULT_HEARTBEAT_INTERVAL,
+            max_stream_queued_bytes: crate::api::DEFAULT_MAX_STREAM_QUEUED_BYTES,
         }
     }
 }
@@ -66,6 +73,7 @@ impl MasterConfig {
             "max_agent_ping_timeouts": self.max_agent_ping_timeouts.to_string(),
             "agent_reregister_timeout": secs(self.agent_reregister_timeout),
             "agent_reregistration_window": secs(self.agent_reregistration_window),
+            "scheduler_heartbeat_interval": secs(self.scheduler_heartbeat_interval),
         });
         if let Some(h) = &self.hostname {
             flags["hostname"] = h.clone().into();

@@ -11,6 +11,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
+use process::Upid;
+
 use mesos::protocol::{
     RegisterFrameworkMessage, RegisterSlaveMessage, ReregisterFrameworkMessage,
     ReregisterSlaveMessage,
@@ -38,7 +40,7 @@ pub(crate) enum Registration {
 
 impl Registration {
     /// Hands the message to the core as if it had just arrived from `from`.
-    pub(crate) fn apply(self, core: &mut MasterCore, now: Instant, from: &str) {
+    pub(crate) fn apply(self, core: &mut MasterCore, now: Instant, from: &Upid) {
         match self {
             Registration::Framework(m) => core.register_framework(now, from, m),
             Registration::ReregisterFramework(m) => core.reregister_framework(now, from, m),
@@ -51,10 +53,10 @@ impl Registration {
 /// The latest registration per sender, with when it arrived.
 #[derive(Debug, Default)]
 pub(crate) struct EarlyRegistrations {
-    by_sender: HashMap<String, (Instant, u64, Registration)>,
+    by_sender: HashMap<Upid, (Instant, u64, Registration)>,
     /// Every keep in arrival order (sender, arrival number), for expiry in O(1) per entry; an
     /// entry whose sender has kept a newer registration since is skipped.
-    order: VecDeque<(Instant, u64, String)>,
+    order: VecDeque<(Instant, u64, Upid)>,
     /// Arrival counter: replay keeps the arrival order.
     arrivals: u64,
 }
@@ -62,16 +64,16 @@ pub(crate) struct EarlyRegistrations {
 impl EarlyRegistrations {
     /// Keeps `registration` from `from` (replacing an earlier one of that sender) and forgets
     /// those older than [`EARLY_GRACE`], so a master that stays a standby holds little.
-    pub(crate) fn keep(&mut self, now: Instant, from: &str, registration: Registration) {
+    pub(crate) fn keep(&mut self, now: Instant, from: &Upid, registration: Registration) {
         self.forget_stale(now);
         self.arrivals += 1;
-        self.order.push_back((now, self.arrivals, from.to_string()));
+        self.order.push_back((now, self.arrivals, from.clone()));
         self.by_sender
-            .insert(from.to_string(), (now, self.arrivals, registration));
+            .insert(from.clone(), (now, self.arrivals, registration));
     }
 
     /// Takes the registrations younger than [`EARLY_GRACE`], in arrival order.
-    pub(crate) fn take_fresh(&mut self, now: Instant) -> Vec<(String, Registration)> {
+    pub(crate) fn take_fresh(&mut self, now: Instant) -> Vec<(Upid, Registration)> {
         self.forget_stale(now);
         self.order.clear();
         let mut fresh: Vec<_> = self.by_sender.drain().collect();
@@ -137,17 +139,20 @@ mod tests {
     fn keeps_the_latest_per_sender_in_arrival_order() {
         let t0 = base();
         let mut early = EarlyRegistrations::default();
-        early.keep(t0, "s1@127.0.0.1:1", reregister("a"));
-        early.keep(t0, "s2@127.0.0.1:1", reregister("b"));
-        early.keep(t0, "s1@127.0.0.1:1", reregister("c"));
+        early.keep(t0, &"s1@127.0.0.1:1".parse().unwrap(), reregister("a"));
+        early.keep(t0, &"s2@127.0.0.1:1".parse().unwrap(), reregister("b"));
+        early.keep(t0, &"s1@127.0.0.1:1".parse().unwrap(), reregister("c"));
         assert_eq!(early.len(), 2);
         let fresh = early.take_fresh(t0 + Duration::from_millis(10));
-        let got: Vec<_> = fresh.iter().map(|(f, r)| (f.as_str(), name(r))).collect();
+        let got: Vec<_> = fresh
+            .iter()
+            .map(|(f, r)| (f.to_string(), name(r)))
+            .collect();
         assert_eq!(
             got,
             [
-                ("s2@127.0.0.1:1", "b".to_string()),
-                ("s1@127.0.0.1:1", "c".to_string())
+                ("s2@127.0.0.1:1".to_string(), "b".to_string()),
+                ("s1@127.0.0.1:1".to_string(), "c".to_string())
             ]
         );
         assert_eq!(early.len(), 0);
@@ -157,14 +162,18 @@ mod tests {
     fn forgets_registrations_older_than_the_grace() {
         let t0 = base();
         let mut early = EarlyRegistrations::default();
-        early.keep(t0, "old@127.0.0.1:1", reregister("old"));
+        early.keep(t0, &"old@127.0.0.1:1".parse().unwrap(), reregister("old"));
         let later = t0 + EARLY_GRACE + Duration::from_millis(1);
-        early.keep(later, "new@127.0.0.1:1", reregister("new"));
+        early.keep(
+            later,
+            &"new@127.0.0.1:1".parse().unwrap(),
+            reregister("new"),
+        );
         let fresh = early.take_fresh(later);
         assert_eq!(fresh.len(), 1);
         assert_eq!(name(&fresh[0].1), "new");
         // Nothing kept survives a long wait either.
-        early.keep(later, "x@127.0.0.1:1", reregister("x"));
+        early.keep(later, &"x@127.0.0.1:1".parse().unwrap(), reregister("x"));
         assert!(early.take_fresh(later + EARLY_GRACE * 2).is_empty());
     }
 }

@@ -88,6 +88,9 @@ pub struct Flags {
     /// re-register (the hold ends once every agent in the registry is back).
     #[arg(long = "agent_reregistration_window", env = "MESOS_AGENT_REREGISTRATION_WINDOW", default_value = "5secs", value_parser = positive_duration)]
     pub agent_reregistration_window: Duration,
+    /// Time between HEARTBEAT events on v1 HTTP scheduler event streams (ours; Mesos uses 15secs).
+    #[arg(long = "scheduler_heartbeat_interval", env = "MESOS_SCHEDULER_HEARTBEAT_INTERVAL", default_value = "15secs", value_parser = positive_duration)]
+    pub scheduler_heartbeat_interval: Duration,
     /// ZooKeeper URL for leader election among masters, e.g. zk://host1:2181,host2:2181/mesos
     /// (default: a standalone master).
     #[arg(long = "zk", env = "MESOS_ZK", value_parser = zk_url, requires = "quorum")]
@@ -117,6 +120,8 @@ impl Flags {
             agent_reregistration_window: self.agent_reregistration_window,
             seed: None,
             standby: self.zk.is_some(),
+            scheduler_heartbeat_interval: self.scheduler_heartbeat_interval,
+            ..MasterConfig::default()
         }
     }
 }
@@ -145,8 +150,10 @@ mod tests {
             "--offer_timeout=500ms",
             "--allocation_interval=100ms",
             "--hostname=h1",
+            "--scheduler_heartbeat_interval=1secs",
         ])
         .unwrap();
+        assert_eq!(f.scheduler_heartbeat_interval, Duration::from_secs(1));
         assert_eq!(f.port, 6060);
         assert_eq!(f.agent_ping_timeout, Duration::from_secs(2));
         assert_eq!(f.max_agent_ping_timeouts, 3);
@@ -199,6 +206,7 @@ mod tests {
             ),
             (&["--agent_reregister_timeout=1mins"][..], "at least 10mins"),
             (&["--port=http"][..], "--port"),
+            (&["--scheduler_heartbeat_interval=0secs"][..], "more than 0"),
             (&["--zk=host:2181/mesos", "--quorum=1"][..], "zk://"),
             (&["--zk=zk://h:2181/mesos"][..], "--quorum"),
             (&["--quorum=0"][..], "--quorum"),

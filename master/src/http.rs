@@ -89,7 +89,7 @@ fn framework_json(core: &MasterCore, f: &Framework) -> Json {
     json!({
         "id": f.id.as_str(),
         "name": f.info.name,
-        "pid": f.pid,
+        "pid": f.pid().map(|p| p.to_string()),
         "user": f.info.user,
         "hostname": f.info.hostname.clone().unwrap_or_default(),
         "webui_url": f.info.webui_url.clone().unwrap_or_default(),
@@ -185,7 +185,7 @@ fn agent_json(core: &MasterCore, a: &Agent) -> Json {
     };
     json!({
         "id": a.id.as_str(),
-        "pid": a.pid,
+        "pid": a.pid.to_string(),
         "hostname": a.info.hostname,
         "port": a.info.port,
         "registered_time": a.registered_time,

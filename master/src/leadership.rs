@@ -40,6 +40,11 @@ impl Leadership {
         self.elected.store(elected, Ordering::Release);
     }
 
+    /// The leading master as last seen (this one, when elected).
+    pub(crate) fn leader(&self) -> Option<MasterInfo> {
+        self.leader.lock().clone()
+    }
+
     /// Puts `leader`, `leader_info` (and for a standby: no `elected_time`) into `/master/state`.
     pub(crate) fn apply_to_state(&self, state: &mut Json) {
         let Some(map) = state.as_object_mut() else {

@@ -40,6 +40,7 @@
 //!   forgets it and answers TASK_LOST / TASK_GONE).
 #![deny(missing_docs)]
 
+pub mod api;
 mod config;
 pub mod core;
 mod early;
@@ -55,5 +56,5 @@ pub mod validation;
 pub use crate::config::MasterConfig;
 pub use crate::core::{CoreConfig, MasterCore, RegisteredAgent};
 pub use crate::master::{Master, MasterError, MasterHandle};
-pub use crate::outputs::{Outgoing, Output};
+pub use crate::outputs::{Endpoint, Outgoing, Output, StreamId};
 pub use crate::process::MasterProcess;

@@ -45,13 +45,6 @@ pub struct MasterHandle {
     leadership: Arc<Leadership>,
 }
 
-fn machine_hostname() -> Option<String> {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-}
-
 impl Master {
     /// Starts a master on `runtime`: process `master` (messages, `/master/state`,
     /// `/master/state.json`, `/master/frameworks`, `/master/slaves`, `/master/health`), `metrics`
@@ -67,11 +60,9 @@ impl Master {
             return Err(MasterError::NotIpv4(addr));
         };
         let id = Uuid::random().to_string();
-        let hostname = config
-            .hostname
-            .clone()
-            .or_else(machine_hostname)
-            .unwrap_or_else(|| ip.to_string());
+        // HTTP clients connect to this name after a redirect: it must resolve, so the default
+        // is the address itself rather than a host name that may not.
+        let hostname = config.hostname.clone().unwrap_or_else(|| ip.to_string());
         let info = MasterInfo::new(id.clone(), ip, addr.port(), Some(hostname));
         let seed = config
             .seed
@@ -103,9 +94,20 @@ impl Master {
         let master = runtime
             .spawn(
                 "master",
-                MasterProcess::new(core.clone(), flags.clone(), leadership.clone()),
+                MasterProcess::new(
+                    core.clone(),
+                    flags.clone(),
+                    leadership.clone(),
+                    crate::api::Streams::new(
+                        config.scheduler_heartbeat_interval,
+                        config.max_stream_queued_bytes,
+                    ),
+                ),
             )
             .map_err(spawn_err("master"))?;
+        // Paths naming no process (`/api/v1/scheduler`, `/api/v1`, `/tasks`, ...) are the
+        // master's, as libprocess delegates them.
+        runtime.set_http_delegate(Some("master"));
         let mut others = Vec::new();
         let metrics = runtime
             .spawn(

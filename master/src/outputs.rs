@@ -1,6 +1,71 @@
-//! What the pure core asks its driver to do: messages to send to pids, and pids to watch.
+//! What the pure core asks its driver to do: messages to send to pids or to HTTP event streams,
+//! pids to watch, streams to close.
+
+use std::fmt;
 
 use mesos::protocol::*;
+use mesos::Uuid;
+use process::Upid;
+
+/// An HTTP scheduler's event stream, named by its `Mesos-Stream-Id`. The driver owns the stream;
+/// the core only addresses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StreamId(pub Uuid);
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where a framework's scheduler is reached: a driver's pid (our binary protocol) or an HTTP
+/// event stream (the v1 scheduler API). Both are served by the same core.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// A scheduler driver's process.
+    Pid(Upid),
+    /// A v1 HTTP subscription.
+    Stream(StreamId),
+}
+
+impl Endpoint {
+    /// The pid, for a driver-based scheduler.
+    pub fn pid(&self) -> Option<&Upid> {
+        match self {
+            Endpoint::Pid(pid) => Some(pid),
+            Endpoint::Stream(_) => None,
+        }
+    }
+
+    /// The stream, for an HTTP scheduler.
+    pub fn stream(&self) -> Option<StreamId> {
+        match self {
+            Endpoint::Pid(_) => None,
+            Endpoint::Stream(id) => Some(*id),
+        }
+    }
+}
+
+impl From<Upid> for Endpoint {
+    fn from(pid: Upid) -> Endpoint {
+        Endpoint::Pid(pid)
+    }
+}
+
+impl From<&Upid> for Endpoint {
+    fn from(pid: &Upid) -> Endpoint {
+        Endpoint::Pid(pid.clone())
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Pid(pid) => pid.fmt(f),
+            Endpoint::Stream(id) => write!(f, "stream {id}"),
+        }
+    }
+}
 
 /// One action for the driver (the master actor, or a simulation) to perform.
 // Outputs live only until the driver drains them; boxing each message would cost an allocation
@@ -8,10 +73,10 @@ use mesos::protocol::*;
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output {
-    /// Send `message` to the process `to` (a `id@ip:port` pid string).
+    /// Send `message` to `to`: a process, or an HTTP scheduler's stream (as its v1 event).
     Send {
-        /// The receiver's pid.
-        to: String,
+        /// The receiver.
+        to: Endpoint,
         /// The message.
         message: Outgoing,
     },
@@ -19,7 +84,12 @@ pub enum Output {
     /// its connection breaks.
     Link {
         /// The pid to watch.
-        pid: String,
+        pid: Upid,
+    },
+    /// End an HTTP scheduler's stream (after its framework failed over or was torn down).
+    CloseStream {
+        /// The stream.
+        stream: StreamId,
     },
 }
 
@@ -77,4 +147,5 @@ outgoing! {
     UpdateFramework(UpdateFrameworkMessage),
     KillTasksOnReregistration(KillTasksOnReregistrationMessage),
     Shutdown(ShutdownMessage),
+    ShutdownExecutor(ShutdownExecutorMessage),
 }

@@ -15,18 +15,21 @@ use process::http::{Request, Response};
 use process::{Context, Handlers, Process, Timer, Upid};
 use serde_json::Value as Json;
 
+use crate::api::{StreamWrite, Streams};
 use crate::core::MasterCore;
 use crate::early::{EarlyRegistrations, Registration};
 use crate::http;
 use crate::leadership::Leadership;
-use crate::outputs::Output;
+use crate::outputs::{Endpoint, Output};
 
 /// The master process (`master@ip:port`).
 pub struct MasterProcess {
-    core: Arc<Mutex<MasterCore>>,
+    pub(crate) core: Arc<Mutex<MasterCore>>,
     flags: Arc<Json>,
     /// Whether this master leads (a standby drops every message and does no timed work).
-    leadership: Arc<Leadership>,
+    pub(crate) leadership: Arc<Leadership>,
+    /// The v1 HTTP schedulers' event streams.
+    pub(crate) streams: Streams,
     /// The armed timer: its deadline, generation and handle.
     timer: Option<(Instant, u64, Timer)>,
     timer_generation: u64,
@@ -37,7 +40,7 @@ pub struct MasterProcess {
     /// The leadership this process last acted on. The shared flag changes first (from the
     /// election's thread); the first input after a change applies it here, so messages already
     /// queued behind the change are handled by the new leader rather than dropped.
-    leading: bool,
+    pub(crate) leading: bool,
 }
 
 impl MasterProcess {
@@ -45,6 +48,7 @@ impl MasterProcess {
         core: Arc<Mutex<MasterCore>>,
         flags: Arc<Json>,
         leadership: Arc<Leadership>,
+        streams: Streams,
     ) -> MasterProcess {
         let leading = leadership.is_elected();
         MasterProcess {
@@ -52,6 +56,7 @@ impl MasterProcess {
             core,
             flags,
             leadership,
+            streams,
             timer: None,
             timer_generation: 0,
             tick_queued: false,
@@ -59,35 +64,73 @@ impl MasterProcess {
         }
     }
 
-    /// Runs one input on the core and performs what it produced. A standby (not elected) master
-    /// drops every input: agents and schedulers must talk to the leader only.
-    fn input(&mut self, ctx: &mut Context<'_, Self>, f: impl FnOnce(&mut MasterCore, Instant)) {
+    /// Runs one input on the core and performs what it produced; returns what `f` returned. A
+    /// standby (not elected) master drops every input (`None`): agents and schedulers must talk
+    /// to the leader only.
+    pub(crate) fn input<R>(
+        &mut self,
+        ctx: &mut Context<'_, Self>,
+        f: impl FnOnce(&mut MasterCore, Instant) -> R,
+    ) -> Option<R> {
         self.sync_leadership(ctx);
         if !self.leading {
             tracing::debug!("not the leading master: input dropped");
-            return;
+            return None;
         }
         let now = ctx.now();
-        let (outputs, deadline) = {
+        let (result, outputs, writes, deadline) = {
             let mut core = self.core.lock();
-            f(&mut core, now);
-            (core.drain_outputs(), core.next_deadline(now))
+            let result = f(&mut core, now);
+            let outputs = core.drain_outputs();
+            // Stream events are rendered here, with the core at hand (offers name their roles).
+            let heartbeat = self.streams.heartbeat.as_secs_f64();
+            let (outputs, writes) = crate::api::scheduler::render(&core, outputs, heartbeat);
+            (result, outputs, writes, core.next_deadline(now))
         };
         perform(ctx, outputs);
+        self.write_streams(ctx, writes);
         self.rearm(ctx, now, deadline);
+        Some(result)
+    }
+
+    fn write_streams(&mut self, ctx: &mut Context<'_, Self>, writes: Vec<StreamWrite>) {
+        for write in writes {
+            if let Some(first_heartbeat) = self.streams.write(write) {
+                self.schedule_heartbeat(ctx, first_heartbeat);
+            }
+        }
     }
 
     fn message(
         &mut self,
         ctx: &mut Context<'_, Self>,
         from: &Upid,
-        f: impl FnOnce(&mut MasterCore, Instant, &str),
+        f: impl FnOnce(&mut MasterCore, Instant, &Upid),
     ) {
-        let from = from.to_string();
+        self.input(ctx, |core, now| {
+            core.count_message();
+            f(core, now, from)
+        });
+    }
+
+    /// A message from a driver-based scheduler.
+    fn framework_message(
+        &mut self,
+        ctx: &mut Context<'_, Self>,
+        from: &Upid,
+        f: impl FnOnce(&mut MasterCore, Instant, &Endpoint),
+    ) {
+        let from = Endpoint::Pid(from.clone());
         self.input(ctx, |core, now| {
             core.count_message();
             f(core, now, &from)
         });
+    }
+
+    /// Whether this master leads now (applying a pending change of leadership first).
+    pub(crate) fn leads(&mut self, ctx: &mut Context<'_, Self>) -> bool {
+        self.sync_leadership(ctx);
+        self.leading
     }
 
     /// A (re)registration: handled by a leader; kept for a moment by a standby, which may be
@@ -95,7 +138,7 @@ impl MasterProcess {
     fn registration(&mut self, ctx: &mut Context<'_, Self>, from: &Upid, message: Registration) {
         self.sync_leadership(ctx);
         if !self.leading {
-            self.early.keep(ctx.now(), &from.to_string(), message);
+            self.early.keep(ctx.now(), from, message);
             return;
         }
         self.message(ctx, from, |core, now, from| message.apply(core, now, from));
@@ -161,6 +204,9 @@ impl MasterProcess {
             return;
         }
         self.leading = elected;
+        // HTTP schedulers subscribed to the previous core (or to a master that no longer
+        // leads) must subscribe again, to the leader.
+        self.streams.close_all();
         if elected {
             let now = ctx.now();
             {
@@ -202,35 +248,45 @@ impl MasterProcess {
         self.input(ctx, |core, now| core.recover_agents(now, agents));
     }
 
-    fn render(&self, f: impl FnOnce(&MasterCore) -> Json) -> Response {
+    pub(crate) fn render(&self, f: impl FnOnce(&MasterCore) -> Json) -> Response {
         let core = self.core.lock();
         Response::ok_json(&f(&core))
     }
 }
 
-/// Sends the core's outputs.
+/// Sends the core's messages to processes and links (stream events were rendered already).
 fn perform<P: Process>(ctx: &Context<'_, P>, outputs: Vec<Output>) {
     for output in outputs {
         match output {
-            Output::Send { to, message } => match to.parse::<Upid>() {
-                Ok(upid) => message.send_from(ctx, &upid),
-                Err(error) => {
-                    tracing::warn!(%to, message = message.name(), %error, "bad pid: message dropped")
-                }
-            },
-            Output::Link { pid } => match pid.parse::<Upid>() {
-                Ok(upid) => ctx.link(&upid),
-                Err(error) => tracing::warn!(%pid, %error, "bad pid: not linked"),
-            },
+            Output::Send {
+                to: Endpoint::Pid(pid),
+                message,
+            } => message.send_from(ctx, &pid),
+            Output::Link { pid } => ctx.link(&pid),
+            Output::Send {
+                to: Endpoint::Stream(_),
+                ..
+            }
+            | Output::CloseStream { .. } => {}
         }
     }
 }
 
-/// Installs `handler` for message type `$ty`, calling `MasterCore::$method(now, from, message)`.
+/// Installs `handler` for message type `$ty` from an agent (or any process), calling
+/// `MasterCore::$method(now, from_pid, message)`.
 macro_rules! on {
     ($h:expr, $($ty:ty => $method:ident),+ $(,)?) => {
         $($h.on(|this: &mut MasterProcess, ctx, from, message: $ty| {
             this.message(ctx, from, |core, now, from| core.$method(now, from, message))
+        });)+
+    };
+}
+
+/// As `on!`, for messages from driver-based schedulers: the core gets their [`Endpoint`].
+macro_rules! on_framework {
+    ($h:expr, $($ty:ty => $method:ident),+ $(,)?) => {
+        $($h.on(|this: &mut MasterProcess, ctx, from, message: $ty| {
+            this.framework_message(ctx, from, |core, now, from| core.$method(now, from, message))
         });)+
     };
 }
@@ -257,17 +313,19 @@ impl Process for MasterProcess {
                 this.registration(ctx, from, Registration::ReregisterAgent(m))
             },
         );
-        on!(h,
+        on_framework!(h,
             UnregisterFrameworkMessage => unregister_framework,
             DeactivateFrameworkMessage => deactivate_framework,
             LaunchTasksMessage => launch_tasks,
             ReviveOffersMessage => revive_offers,
             SuppressOffersMessage => suppress_offers,
             KillTaskMessage => kill_task,
-            StatusUpdateMessage => status_update,
             StatusUpdateAcknowledgementMessage => acknowledge,
             ReconcileTasksMessage => reconcile_tasks,
             FrameworkToExecutorMessage => framework_to_executor,
+        );
+        on!(h,
+            StatusUpdateMessage => status_update,
             ExecutorToFrameworkMessage => executor_to_framework,
             ExitedExecutorMessage => exited_executor,
             UnregisterSlaveMessage => unregister_agent,
@@ -292,6 +350,10 @@ impl Process for MasterProcess {
         h.route("/health", |_: &mut MasterProcess, _, _: &Request| {
             Response::text(200, "")
         });
+        h.route(
+            "/api/v1/scheduler",
+            |this: &mut MasterProcess, ctx, request| this.scheduler_api(ctx, request),
+        );
     }
 
     fn initialize(&mut self, ctx: &mut Context<'_, Self>) {
@@ -299,8 +361,7 @@ impl Process for MasterProcess {
     }
 
     fn exited(&mut self, ctx: &mut Context<'_, Self>, pid: &Upid) {
-        let pid = pid.to_string();
-        self.input(ctx, |core, now| core.exited(now, &pid));
+        self.input(ctx, |core, now| core.exited(now, pid));
     }
 }
 

@@ -184,7 +184,11 @@ mod tests {
             #[serde(deserialize_with = "lenient_f64")]
             x: f64,
         }
-        for (json, x) in [(r#"{"x":1.5}"#, 1.5), (r#"{"x":"2.5"}"#, 2.5), (r#"{"x":3}"#, 3.0)] {
+        for (json, x) in [
+            (r#"{"x":1.5}"#, 1.5),
+            (r#"{"x":"2.5"}"#, 2.5),
+            (r#"{"x":3}"#, 3.0),
+        ] {
             assert_eq!(serde_json::from_str::<D>(json).unwrap().x, x);
         }
         assert!(serde_json::from_str::<D>(r#"{"x":"soon"}"#).is_err());

@@ -26,6 +26,7 @@ pub const MAX_REFUSE: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 pub struct Filters {
     /// Seconds to refuse the resources (default 5; see
     /// [`refuse_duration`](Filters::refuse_duration) for the clamping).
+    #[serde(deserialize_with = "crate::encoding::lenient_f64")]
     pub refuse_seconds: f64,
 }
 

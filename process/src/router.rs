@@ -140,14 +140,17 @@ mod tests {
         assert!(!found("/"));
         assert!(!found("/api"));
         assert!(!found("/frameworksx"));
-        let index = |e: &str| {
+        fn index(routes: &Routes<Nobody>, e: &str) -> Option<usize> {
             let target = routes.find(e).map(|f| f as *const RouteFn<Nobody>);
-            routes.routes.iter().position(|(_, h)| Some(h as *const _) == target)
-        };
-        assert_eq!(index("/api/v1/scheduler/"), Some(1));
-        assert_eq!(index("/api/v1/operator"), Some(0));
-        assert_eq!(index("/api/v1"), Some(0));
+            routes
+                .routes
+                .iter()
+                .position(|(_, h)| Some(h as *const _) == target)
+        }
+        assert_eq!(index(&routes, "/api/v1/scheduler/"), Some(1));
+        assert_eq!(index(&routes, "/api/v1/operator"), Some(0));
+        assert_eq!(index(&routes, "/api/v1"), Some(0));
         routes.insert("/", Box::new(|_, _, _| Response::text(200, "")));
-        assert_eq!(index("/anything/else"), Some(3));
+        assert_eq!(index(&routes, "/anything/else"), Some(3));
     }
 }

@@ -140,9 +140,11 @@ fn a_client_that_leaves_or_stops_reading_closes_its_stream_only() {
         closed.load(Ordering::SeqCst) == 2
     });
     drop(slow);
-    node.dispatch(&events, |this, _| this.streams[2].send(b"still here").unwrap())
-        .wait()
-        .unwrap();
+    node.dispatch(&events, |this, _| {
+        this.streams[2].send(b"still here").unwrap()
+    })
+    .wait()
+    .unwrap();
     assert_eq!(chunk(&mut alive), b"still here");
     assert_eq!(http_get(node.addr(), "/events/api/v1").0, 200);
 }
@@ -158,7 +160,10 @@ fn routing_tolerates_trailing_slashes_falls_back_to_prefixes_and_delegates() {
     assert_eq!(http_get(node.addr(), "/api/v1").0, 404);
     node.set_http_delegate(Some("events"));
     let (status, body) = http_get(node.addr(), "/api/v1/scheduler");
-    assert_eq!((status, body.as_str()), (200, r#"{"path":"/api/v1/scheduler"}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"{"path":"/api/v1/scheduler"}"#)
+    );
     let (status, body) = http_get(node.addr(), "/api/v1?jsonp=cb");
     assert_eq!((status, body.as_str()), (200, r#"cb({"path":"/api/v1"});"#));
     assert_eq!(http_get(node.addr(), "/nobody/here").0, 404);

@@ -35,6 +35,9 @@ struct Flags {
     /// The batch allocation period, e.g. 1secs or 100ms.
     #[arg(long, env = "MESOS_ALLOCATION_INTERVAL", value_parser = flags::duration)]
     allocation_interval: Option<Duration>,
+    /// Time between HEARTBEAT events on v1 HTTP scheduler streams (default 15secs).
+    #[arg(long, env = "MESOS_SCHEDULER_HEARTBEAT_INTERVAL", value_parser = flags::duration)]
+    scheduler_heartbeat_interval: Option<Duration>,
     /// ZooKeeper URL, e.g. zk://host1:2181,host2:2181/mesos: the local master contends with the
     /// other masters there and the local agents follow whichever leads (default: standalone).
     #[arg(long, env = "MESOS_ZK", value_parser = zk_url, requires = "quorum")]
@@ -71,6 +74,15 @@ fn main() {
     config.agent_resources = flags.resources.as_ref().map(ToString::to_string);
     if let Some(interval) = flags.allocation_interval {
         config.master.allocation_interval = interval;
+    }
+    if let Some(interval) = flags.scheduler_heartbeat_interval {
+        if interval.is_zero() {
+            eprintln!(
+                "error: invalid value for '--scheduler_heartbeat_interval': must be more than 0"
+            );
+            std::process::exit(1);
+        }
+        config.master.scheduler_heartbeat_interval = interval;
     }
     config.zk = flags.zk.clone().map(|url| LocalZk {
         url,

@@ -9,6 +9,8 @@ use allocator::{Allocator, FrameworkOptions, UsedResources};
 use mesos::protocol::*;
 use mesos::{AgentId, FrameworkId, Reason, Resources, TaskId, TaskState, TaskStatus};
 
+use process::Upid;
+
 use crate::outputs::Outgoing;
 
 use super::{
@@ -25,13 +27,13 @@ impl MasterCore {
         now: Instant,
         id: AgentId,
         info: mesos::AgentInfo,
-        pid: &str,
+        pid: &Upid,
         version: String,
     ) -> Agent {
         Agent {
             id,
             info,
-            pid: pid.to_string(),
+            pid: pid.clone(),
             version,
             connected: true,
             registered_time: self.wall(now),
@@ -46,7 +48,7 @@ impl MasterCore {
     }
 
     /// `RegisterSlaveMessage` from the agent at `from`.
-    pub fn register_agent(&mut self, now: Instant, from: &str, message: RegisterSlaveMessage) {
+    pub fn register_agent(&mut self, now: Instant, from: &Upid, message: RegisterSlaveMessage) {
         if let Some(id) = self.agent_by_pid.get(from).cloned() {
             let same = self.agents.get(&id).is_some_and(|a| {
                 a.tasks.is_empty()
@@ -57,7 +59,7 @@ impl MasterCore {
             if !same {
                 // A new agent at the old one's address (it restarted without its state): the old
                 // one and its tasks are gone.
-                tracing::info!(agent = %id, pid = from, "a new agent registers at a registered agent's address: removing the old one");
+                tracing::info!(agent = %id, pid = %from, "a new agent registers at a registered agent's address: removing the old one");
                 self.remove_agent(now, &id, true);
                 return self.register_agent(now, from, message);
             }
@@ -88,10 +90,10 @@ impl MasterCore {
             tracing::warn!(agent = %id, %error, "allocator refused the agent");
             return;
         }
-        tracing::info!(agent = %id, hostname = %info.hostname, pid = from, resources = %info.resources, "agent registered");
+        tracing::info!(agent = %id, hostname = %info.hostname, pid = %from, resources = %info.resources, "agent registered");
         let agent = self.new_agent(now, id.clone(), info, from, message.version);
         self.agents.insert(id.clone(), agent);
-        self.agent_by_pid.insert(from.to_string(), id.clone());
+        self.agent_by_pid.insert(from.clone(), id.clone());
         self.agent_returned(now, &id);
         self.counters.slave_registrations += 1;
         self.link(from);
@@ -111,7 +113,7 @@ impl MasterCore {
     /// `ReregisterSlaveMessage`: an agent reconnecting, one this master has never seen (it
     /// restarted: the agent's report rebuilds the state), or one that was removed (its LOST tasks
     /// are killed, partition-aware frameworks' UNREACHABLE tasks come back).
-    pub fn reregister_agent(&mut self, now: Instant, from: &str, message: ReregisterSlaveMessage) {
+    pub fn reregister_agent(&mut self, now: Instant, from: &Upid, message: ReregisterSlaveMessage) {
         let Some(id) = message.agent.id.clone() else {
             self.register_agent(
                 now,
@@ -148,7 +150,8 @@ impl MasterCore {
             .map(|a| a.tasks.iter().map(|(f, _)| f.clone()).collect())
             .unwrap_or_default();
         for framework_id in frameworks {
-            if let Some(pid) = self.connected_pid(&framework_id) {
+            if let Some(endpoint) = self.connected_endpoint(&framework_id) {
+                let pid = endpoint.pid().map(Upid::to_string).unwrap_or_default();
                 self.send(from, UpdateFrameworkMessage { framework_id, pid });
             }
         }
@@ -171,7 +174,7 @@ impl MasterCore {
     fn reconnect_agent(
         &mut self,
         now: Instant,
-        from: &str,
+        from: &Upid,
         id: &AgentId,
         message: ReregisterSlaveMessage,
     ) -> (Vec<Outgoing>, Vec<(FrameworkId, TaskStatus)>) {
@@ -179,17 +182,17 @@ impl MasterCore {
         let Some(agent) = self.agents.get_mut(id) else {
             return (Vec::new(), Vec::new());
         };
-        let old_pid = std::mem::replace(&mut agent.pid, from.to_string());
+        let old_pid = std::mem::replace(&mut agent.pid, from.clone());
         let was_connected = std::mem::replace(&mut agent.connected, true);
         agent.reregistered_time = Some(time);
         agent.version = message.version;
         agent.missed_pings = 0;
         agent.pong_received = true;
         let known = agent.tasks.clone();
-        if old_pid != from {
+        if old_pid != *from {
             self.agent_by_pid.remove(&old_pid);
         }
-        self.agent_by_pid.insert(from.to_string(), id.clone());
+        self.agent_by_pid.insert(from.clone(), id.clone());
         if !was_connected {
             if let Err(error) = self.allocator.activate_agent(id.as_str()) {
                 tracing::warn!(agent = %id, %error, "allocator cannot activate agent");
@@ -258,7 +261,7 @@ impl MasterCore {
             self.count_terminal(state);
             updates.push((framework_id.clone(), status));
         }
-        tracing::info!(agent = %id, pid = from, "agent re-registered");
+        tracing::info!(agent = %id, pid = %from, "agent re-registered");
         let follow_ups = shutdown
             .into_iter()
             .map(|framework_id| ShutdownFrameworkMessage { framework_id }.into())
@@ -274,7 +277,7 @@ impl MasterCore {
     fn readmit_agent(
         &mut self,
         now: Instant,
-        from: &str,
+        from: &Upid,
         id: &AgentId,
         message: ReregisterSlaveMessage,
     ) -> (Vec<Outgoing>, Vec<(FrameworkId, TaskStatus)>) {
@@ -444,7 +447,7 @@ impl MasterCore {
             }
         }
         self.agents.insert(id.clone(), agent);
-        self.agent_by_pid.insert(from.to_string(), id.clone());
+        self.agent_by_pid.insert(from.clone(), id.clone());
         self.agent_returned(now, id);
         let mut follow_ups: Vec<Outgoing> = Vec::new();
         if !kill.is_empty() {
@@ -463,14 +466,14 @@ impl MasterCore {
         for framework_id in shutdown {
             follow_ups.push(ShutdownFrameworkMessage { framework_id }.into());
         }
-        tracing::info!(agent = %id, pid = from, "agent re-registered (admitted)");
+        tracing::info!(agent = %id, pid = %from, "agent re-registered (admitted)");
         (follow_ups, back)
     }
 
     /// `UnregisterSlaveMessage`: the agent leaves for good.
-    pub fn unregister_agent(&mut self, now: Instant, from: &str, message: UnregisterSlaveMessage) {
+    pub fn unregister_agent(&mut self, now: Instant, from: &Upid, message: UnregisterSlaveMessage) {
         if self.agent_by_pid.get(from) != Some(&message.agent_id) {
-            tracing::warn!(agent = %message.agent_id, from, "unregister from a pid that is not the agent's: dropped");
+            tracing::warn!(agent = %message.agent_id, %from, "unregister from a pid that is not the agent's: dropped");
             self.counters.dropped_messages += 1;
             return;
         }
@@ -478,7 +481,7 @@ impl MasterCore {
     }
 
     /// `PongSlaveMessage` from the agent at `from`.
-    pub fn pong(&mut self, _now: Instant, from: &str) {
+    pub fn pong(&mut self, _now: Instant, from: &Upid) {
         let Some(id) = self.agent_by_pid.get(from) else {
             return;
         };
@@ -559,9 +562,9 @@ impl MasterCore {
             // The allocator forgets the agent's resources below; nothing to recover.
             if let Some(entry) = self.remove_offer(offer) {
                 self.counters.offers_rescinded += 1;
-                if let Some(pid) = self.connected_pid(&entry.offer.framework_id) {
-                    self.send(
-                        &pid,
+                if let Some(endpoint) = self.connected_endpoint(&entry.offer.framework_id) {
+                    self.send_to(
+                        &endpoint,
                         RescindResourceOfferMessage {
                             offer_id: offer.clone(),
                         },
@@ -638,15 +641,9 @@ impl MasterCore {
         for (framework_id, status) in updates {
             self.send_master_status(now, &framework_id, status);
         }
-        let pids: Vec<String> = self
-            .frameworks
-            .values()
-            .filter(|f| f.connected)
-            .filter_map(|f| f.pid.clone())
-            .collect();
-        for pid in pids {
-            self.send(
-                &pid,
+        for endpoint in self.connected_endpoints() {
+            self.send_to(
+                &endpoint,
                 LostSlaveMessage {
                     agent_id: id.clone(),
                 },

@@ -8,11 +8,14 @@ use mesos::protocol::*;
 use mesos::resources::is_valid_role;
 use mesos::{FrameworkCapability, FrameworkId, FrameworkInfo, Reason, TaskState};
 
+use process::Upid;
+
 use super::{Deadline, Framework, MasterCore, MAX_COMPLETED_FRAMEWORKS};
+use crate::outputs::Endpoint;
 use std::cmp::Reverse;
 
 /// Checks what the master needs of a `FrameworkInfo`; the error says what is wrong.
-fn validate_framework(info: &FrameworkInfo) -> Result<(), String> {
+pub fn validate_framework(info: &FrameworkInfo) -> Result<(), String> {
     let roles = info.effective_roles();
     if roles.is_empty() {
         return Err(if info.has_capability(FrameworkCapability::MultiRole) {
@@ -44,7 +47,7 @@ impl MasterCore {
     pub fn register_framework(
         &mut self,
         now: Instant,
-        from: &str,
+        from: &Upid,
         message: RegisterFrameworkMessage,
     ) {
         // A retry from a scheduler that is registered already (our answer was lost): answer again.
@@ -61,10 +64,42 @@ impl MasterCore {
                 return;
             }
         }
-        let mut info = message.framework;
+        self.add_framework(
+            now,
+            Endpoint::Pid(from.clone()),
+            message.framework,
+            message.suppressed_roles,
+        );
+    }
+
+    /// A v1 SUBSCRIBE on the HTTP stream `from`: a new framework (no id), or a known or
+    /// recovered one taking over (the previous scheduler, if connected, gets "Framework failed
+    /// over" and its stream or link is dropped).
+    pub fn subscribe(
+        &mut self,
+        now: Instant,
+        from: Endpoint,
+        framework: FrameworkInfo,
+        suppressed_roles: Vec<String>,
+    ) {
+        if framework.id.is_some() {
+            self.readd_framework(now, from, framework, true, suppressed_roles);
+        } else {
+            self.add_framework(now, from, framework, suppressed_roles);
+        }
+    }
+
+    /// Registers a new framework reached at `from`.
+    fn add_framework(
+        &mut self,
+        now: Instant,
+        from: Endpoint,
+        mut info: FrameworkInfo,
+        suppressed_roles: Vec<String>,
+    ) {
         if let Err(error) = validate_framework(&info) {
-            self.send(
-                from,
+            self.send_to(
+                &from,
                 FrameworkErrorMessage {
                     message: format!("framework registration refused: {error}"),
                 },
@@ -79,27 +114,29 @@ impl MasterCore {
         info.id = Some(id.clone());
         if let Err(error) = self
             .allocator
-            .add_framework(id.as_str(), options(&info, message.suppressed_roles, true))
+            .add_framework(id.as_str(), options(&info, suppressed_roles, true))
         {
-            self.send(
-                from,
+            self.send_to(
+                &from,
                 FrameworkErrorMessage {
                     message: format!("framework registration refused: {error}"),
                 },
             );
             return;
         }
-        tracing::info!(framework = %id, name = %info.name, pid = from, "framework registered");
+        tracing::info!(framework = %id, name = %info.name, %from, "framework registered");
         let time = self.wall(now);
         self.frameworks.insert(
             id.clone(),
-            Framework::new(id.clone(), info, Some(from.to_string()), time),
+            Framework::new(id.clone(), info, Some(from.clone()), time),
         );
-        self.framework_by_pid.insert(from.to_string(), id.clone());
-        self.link(from);
+        if let Endpoint::Pid(pid) = &from {
+            self.framework_by_pid.insert(pid.clone(), id.clone());
+        }
+        self.watch(&from);
         let master_info = self.config.master_info.clone();
-        self.send(
-            from,
+        self.send_to(
+            &from,
             FrameworkRegisteredMessage {
                 framework_id: id,
                 master_info,
@@ -113,13 +150,30 @@ impl MasterCore {
     pub fn reregister_framework(
         &mut self,
         now: Instant,
-        from: &str,
+        from: &Upid,
         message: ReregisterFrameworkMessage,
     ) {
-        let info = message.framework;
+        self.readd_framework(
+            now,
+            Endpoint::Pid(from.clone()),
+            message.framework,
+            message.failover,
+            message.suppressed_roles,
+        );
+    }
+
+    /// Re-registers a framework by its id, now reached at `from`.
+    fn readd_framework(
+        &mut self,
+        now: Instant,
+        from: Endpoint,
+        info: FrameworkInfo,
+        failover: bool,
+        suppressed_roles: Vec<String>,
+    ) {
         let Some(id) = info.id.clone() else {
-            self.send(
-                from,
+            self.send_to(
+                &from,
                 FrameworkErrorMessage {
                     message: "framework re-registration refused: the FrameworkInfo has no id"
                         .to_string(),
@@ -128,8 +182,8 @@ impl MasterCore {
             return;
         };
         if self.removed_framework_ids.contains(&id) {
-            self.send(
-                from,
+            self.send_to(
+                &from,
                 FrameworkErrorMessage {
                     message: format!("Framework {id} has been removed"),
                 },
@@ -137,8 +191,8 @@ impl MasterCore {
             return;
         }
         if let Err(error) = validate_framework(&info) {
-            self.send(
-                from,
+            self.send_to(
+                &from,
                 FrameworkErrorMessage {
                     message: format!("framework re-registration refused: {error}"),
                 },
@@ -151,24 +205,26 @@ impl MasterCore {
             // Unknown here (this master restarted): take the framework with its id.
             if let Err(error) = self
                 .allocator
-                .add_framework(id.as_str(), options(&info, message.suppressed_roles, true))
+                .add_framework(id.as_str(), options(&info, suppressed_roles, true))
             {
-                self.send(
-                    from,
+                self.send_to(
+                    &from,
                     FrameworkErrorMessage {
                         message: format!("framework re-registration refused: {error}"),
                     },
                 );
                 return;
             }
-            tracing::info!(framework = %id, pid = from, "framework re-registered (new to this master)");
-            let mut framework = Framework::new(id.clone(), info, Some(from.to_string()), time);
+            tracing::info!(framework = %id, %from, "framework re-registered (new to this master)");
+            let mut framework = Framework::new(id.clone(), info, Some(from.clone()), time);
             framework.reregistered_time = Some(time);
             self.frameworks.insert(id.clone(), framework);
-            self.framework_by_pid.insert(from.to_string(), id.clone());
-            self.link(from);
-            self.send(
-                from,
+            if let Endpoint::Pid(pid) = &from {
+                self.framework_by_pid.insert(pid.clone(), id.clone());
+            }
+            self.watch(&from);
+            self.send_to(
+                &from,
                 FrameworkReregisteredMessage {
                     framework_id: id,
                     master_info,
@@ -177,34 +233,37 @@ impl MasterCore {
             return;
         };
 
-        let old_pid = framework.pid.clone();
+        let old_endpoint = framework.endpoint.clone();
         let was_connected = framework.connected;
         let old_offers: Vec<_> = framework.offers.iter().cloned().collect();
-        let failover = message.failover || old_pid.as_deref().is_some_and(|old| old != from);
+        let failover = failover || old_endpoint.as_ref().is_some_and(|old| *old != from);
         if failover {
-            if let Some(old) = old_pid.as_deref().filter(|old| *old != from) {
+            if let Some(old) = old_endpoint.as_ref().filter(|old| **old != from) {
                 if was_connected {
-                    self.send(
+                    self.send_to(
                         old,
                         FrameworkErrorMessage {
                             message: "Framework failed over".to_string(),
                         },
                     );
                 }
+                self.close_stream(old);
             }
             // The previous instance's offers are void; the resources go back (no filter) so the
             // new instance can be offered them at once.
             for offer in old_offers {
                 self.rescind_offer(now, &offer, false);
             }
-            tracing::info!(framework = %id, old = ?old_pid, new = from, "scheduler failed over");
+            tracing::info!(framework = %id, old = ?old_endpoint, new = %from, "scheduler failed over");
         }
-        if let Some(old) = &old_pid {
+        if let Some(old) = old_endpoint.as_ref().and_then(Endpoint::pid) {
             if self.framework_by_pid.get(old) == Some(&id) {
                 self.framework_by_pid.remove(old);
             }
         }
-        self.framework_by_pid.insert(from.to_string(), id.clone());
+        if let Endpoint::Pid(pid) = &from {
+            self.framework_by_pid.insert(pid.clone(), id.clone());
+        }
         let Some(framework) = self.frameworks.get_mut(&id) else {
             return;
         };
@@ -212,13 +271,13 @@ impl MasterCore {
         info.id = Some(id.clone());
         let was_active = framework.active;
         framework.info = info;
-        framework.pid = Some(from.to_string());
+        framework.endpoint = Some(from.clone());
         framework.connected = true;
         framework.active = true;
         framework.recovered = false;
         framework.failover_deadline = None;
         framework.reregistered_time = Some(time);
-        let opts = options(&framework.info, message.suppressed_roles, true);
+        let opts = options(&framework.info, suppressed_roles, true);
         if let Err(error) = self.allocator.update_framework(id.as_str(), opts) {
             tracing::warn!(framework = %id, %error, "allocator refused the framework's new roles");
         }
@@ -227,44 +286,78 @@ impl MasterCore {
                 tracing::warn!(framework = %id, %error, "allocator cannot activate framework");
             }
         }
-        self.link(from);
+        self.watch(&from);
         if failover {
-            self.send(
-                from,
+            self.send_to(
+                &from,
                 FrameworkRegisteredMessage {
                     framework_id: id.clone(),
                     master_info,
                 },
             );
         } else {
-            self.send(
-                from,
+            self.send_to(
+                &from,
                 FrameworkReregisteredMessage {
                     framework_id: id.clone(),
                     master_info,
                 },
             );
         }
-        if old_pid.as_deref() != Some(from) {
-            // Agents relay executor messages to the scheduler: tell them the new pid.
-            let agent_pids: Vec<String> = self.agents.values().map(|a| a.pid.clone()).collect();
-            for pid in agent_pids {
+        if old_endpoint.as_ref() != Some(&from) {
+            // Agents relay executor messages to the scheduler: tell them the new pid (none for
+            // an HTTP scheduler, as Mesos sends an empty one).
+            let pid = from.pid().map(Upid::to_string).unwrap_or_default();
+            let agent_pids: Vec<Upid> = self.agents.values().map(|a| a.pid.clone()).collect();
+            for agent in agent_pids {
                 self.send(
-                    &pid,
+                    &agent,
                     UpdateFrameworkMessage {
                         framework_id: id.clone(),
-                        pid: from.to_string(),
+                        pid: pid.clone(),
                     },
                 );
             }
         }
     }
 
+    /// v1 UPDATE_FRAMEWORK from the framework's scheduler: new roles, capabilities, name,
+    /// failover timeout and suppressed roles take effect at once.
+    ///
+    /// # Errors
+    /// Why the new `FrameworkInfo` is refused (the caller answers 400).
+    pub fn update_framework_info(
+        &mut self,
+        _now: Instant,
+        from: &Endpoint,
+        info: FrameworkInfo,
+        suppressed_roles: Vec<String>,
+    ) -> Result<(), String> {
+        let Some(id) = info.id.clone() else {
+            return Err("the FrameworkInfo has no id".into());
+        };
+        validate_framework(&info)?;
+        let Some(framework) = self.framework_from(from, &id) else {
+            return Err(format!("framework {id} is not subscribed on this stream"));
+        };
+        if framework.info.user != info.user {
+            return Err("'user' cannot be changed".into());
+        }
+        if framework.info.checkpoint != info.checkpoint {
+            return Err("'checkpoint' cannot be changed".into());
+        }
+        framework.info = info;
+        let opts = options(&framework.info, suppressed_roles, framework.active);
+        self.allocator
+            .update_framework(id.as_str(), opts)
+            .map_err(|e| e.to_string())
+    }
+
     /// `UnregisterFrameworkMessage`: tear the framework down now.
     pub fn unregister_framework(
         &mut self,
         now: Instant,
-        from: &str,
+        from: &Endpoint,
         message: UnregisterFrameworkMessage,
     ) {
         if self.framework_from(from, &message.framework_id).is_none() {
@@ -281,7 +374,7 @@ impl MasterCore {
     pub fn deactivate_framework(
         &mut self,
         now: Instant,
-        from: &str,
+        from: &Endpoint,
         message: DeactivateFrameworkMessage,
     ) {
         if self.framework_from(from, &message.framework_id).is_none() {
@@ -291,7 +384,12 @@ impl MasterCore {
     }
 
     /// `SuppressOffersMessage`.
-    pub fn suppress_offers(&mut self, _now: Instant, from: &str, message: SuppressOffersMessage) {
+    pub fn suppress_offers(
+        &mut self,
+        _now: Instant,
+        from: &Endpoint,
+        message: SuppressOffersMessage,
+    ) {
         if self.framework_from(from, &message.framework_id).is_none() {
             return;
         }
@@ -305,7 +403,7 @@ impl MasterCore {
     }
 
     /// `ReviveOffersMessage`: filters cleared, offers resume (triggers an allocation).
-    pub fn revive_offers(&mut self, _now: Instant, from: &str, message: ReviveOffersMessage) {
+    pub fn revive_offers(&mut self, _now: Instant, from: &Endpoint, message: ReviveOffersMessage) {
         if self.framework_from(from, &message.framework_id).is_none() {
             return;
         }
@@ -363,10 +461,14 @@ impl MasterCore {
         let Some(mut framework) = self.frameworks.remove(id) else {
             return;
         };
-        if let Some(pid) = &framework.pid {
+        if let Some(pid) = framework.pid() {
             if self.framework_by_pid.get(pid) == Some(id) {
                 self.framework_by_pid.remove(pid);
             }
+        }
+        if let Some(endpoint) = framework.endpoint.clone().filter(|_| framework.connected) {
+            // Mesos ends a torn-down HTTP framework's stream.
+            self.close_stream(&endpoint);
         }
         for offer in std::mem::take(&mut framework.offers) {
             if let Some(entry) = self.remove_offer(&offer) {
@@ -416,7 +518,7 @@ impl MasterCore {
                 );
             }
         }
-        let agent_pids: Vec<String> = self.agents.values().map(|a| a.pid.clone()).collect();
+        let agent_pids: Vec<Upid> = self.agents.values().map(|a| a.pid.clone()).collect();
         for pid in agent_pids {
             self.send(
                 &pid,

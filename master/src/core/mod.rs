@@ -34,9 +34,10 @@
 //!     now,
 //! );
 //! let agent = AgentInfo::new("node-1").with_resources("cpus:4;mem:4096".parse()?);
-//! core.register_agent(now, "slave(1)@10.0.0.2:5051", RegisterSlaveMessage { agent, version: "1".into() });
+//! core.register_agent(now, &"slave(1)@10.0.0.2:5051".parse()?, RegisterSlaveMessage { agent, version: "1".into() });
 //! let framework = FrameworkInfo::new("alice", "web").with_role("web");
-//! core.register_framework(now, "scheduler-1@10.0.0.3:7000", RegisterFrameworkMessage { framework, suppressed_roles: vec![] });
+//! let scheduler: process::Upid = "scheduler-1@10.0.0.3:7000".parse()?;
+//! core.register_framework(now, &scheduler, RegisterFrameworkMessage { framework, suppressed_roles: vec![] });
 //! assert!(core.next_deadline(now) <= now); // registration triggered an allocation
 //! core.tick(now);
 //! let offers: Vec<_> = core
@@ -48,13 +49,14 @@
 //!     })
 //!     .collect();
 //! assert_eq!(offers.len(), 1);
-//! assert_eq!(offers[0].0, "scheduler-1@10.0.0.3:7000");
+//! assert_eq!(offers[0].0, master::Endpoint::Pid(scheduler));
 //! assert_eq!(offers[0].1[0].resources.to_string(), "cpus:4;mem:4096");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod agents;
 mod frameworks;
+mod http;
 mod recovery;
 mod state;
 mod tasks;
@@ -70,8 +72,12 @@ use mesos::{
     TaskState, TaskStatus, Uuid,
 };
 
-use crate::outputs::{Outgoing, Output};
+use process::Upid;
 
+use crate::outputs::{Endpoint, Outgoing, Output, StreamId};
+
+pub use frameworks::validate_framework;
+pub use http::Refusal;
 pub use recovery::RegisteredAgent;
 pub use state::*;
 
@@ -116,11 +122,11 @@ pub struct MasterCore {
     start: Instant,
     allocator: HierarchicalDrfAllocator,
     frameworks: BTreeMap<FrameworkId, Framework>,
-    framework_by_pid: HashMap<String, FrameworkId>,
+    framework_by_pid: HashMap<Upid, FrameworkId>,
     completed_frameworks: VecDeque<Framework>,
     removed_framework_ids: HashSet<FrameworkId>,
     agents: BTreeMap<AgentId, Agent>,
-    agent_by_pid: HashMap<String, AgentId>,
+    agent_by_pid: HashMap<Upid, AgentId>,
     removed_agents: BTreeMap<AgentId, RemovedAgent>,
     offers: BTreeMap<OfferId, OfferEntry>,
     deadlines: BinaryHeap<Reverse<(Instant, Deadline)>>,
@@ -308,7 +314,7 @@ impl MasterCore {
             let usable = self
                 .frameworks
                 .get(&framework_id)
-                .is_some_and(|f| f.active && f.connected && f.pid.is_some())
+                .is_some_and(|f| f.active && f.connected && f.endpoint.is_some())
                 && self.agents.get(&agent_id).is_some_and(|a| a.connected);
             if !usable {
                 self.recover(
@@ -354,7 +360,7 @@ impl MasterCore {
             }
             let entry = by_framework.entry(framework_id).or_default();
             entry.0.push(offer.clone());
-            entry.1.push(agent.pid.clone());
+            entry.1.push(agent.pid.to_string());
             self.offers.insert(
                 offer_id,
                 OfferEntry {
@@ -366,12 +372,12 @@ impl MasterCore {
             self.counters.offers_sent += 1;
         }
         for (framework_id, (offers, pids)) in by_framework {
-            if let Some(pid) = self
+            if let Some(endpoint) = self
                 .frameworks
                 .get(&framework_id)
-                .and_then(|f| f.pid.clone())
+                .and_then(|f| f.endpoint.clone())
             {
-                self.send(&pid, ResourceOffersMessage { offers, pids });
+                self.send_to(&endpoint, ResourceOffersMessage { offers, pids });
             }
         }
     }
@@ -392,9 +398,9 @@ impl MasterCore {
             None,
         );
         if notify {
-            if let Some(pid) = self.connected_pid(&entry.offer.framework_id) {
-                self.send(
-                    &pid,
+            if let Some(endpoint) = self.connected_endpoint(&entry.offer.framework_id) {
+                self.send_to(
+                    &endpoint,
                     RescindResourceOfferMessage {
                         offer_id: offer_id.clone(),
                     },
@@ -440,25 +446,54 @@ impl MasterCore {
         }
     }
 
-    fn send(&mut self, to: &str, message: impl Into<Outgoing>) {
+    /// Sends to a process (an agent, or a driver-based scheduler).
+    fn send(&mut self, to: &Upid, message: impl Into<Outgoing>) {
         self.outbox.push(Output::Send {
-            to: to.to_string(),
+            to: Endpoint::Pid(to.clone()),
             message: message.into(),
         });
     }
 
-    fn link(&mut self, pid: &str) {
-        self.outbox.push(Output::Link {
-            pid: pid.to_string(),
+    /// Sends to a scheduler, wherever it is reached.
+    fn send_to(&mut self, to: &Endpoint, message: impl Into<Outgoing>) {
+        self.outbox.push(Output::Send {
+            to: to.clone(),
+            message: message.into(),
         });
     }
 
-    /// The scheduler pid of a connected framework.
-    fn connected_pid(&self, framework: &FrameworkId) -> Option<String> {
+    /// Watches a scheduler: a pid is linked; a stream is watched by its driver anyway.
+    fn watch(&mut self, endpoint: &Endpoint) {
+        if let Endpoint::Pid(pid) = endpoint {
+            self.link(pid);
+        }
+    }
+
+    fn link(&mut self, pid: &Upid) {
+        self.outbox.push(Output::Link { pid: pid.clone() });
+    }
+
+    fn close_stream(&mut self, endpoint: &Endpoint) {
+        if let Endpoint::Stream(stream) = endpoint {
+            self.outbox.push(Output::CloseStream { stream: *stream });
+        }
+    }
+
+    /// Where every connected framework's scheduler is reached.
+    fn connected_endpoints(&self) -> Vec<Endpoint> {
+        self.frameworks
+            .values()
+            .filter(|f| f.connected)
+            .filter_map(|f| f.endpoint.clone())
+            .collect()
+    }
+
+    /// Where a connected framework's scheduler is reached.
+    fn connected_endpoint(&self, framework: &FrameworkId) -> Option<Endpoint> {
         self.frameworks
             .get(framework)
             .filter(|f| f.connected)
-            .and_then(|f| f.pid.clone())
+            .and_then(|f| f.endpoint.clone())
     }
 
     /// A deterministic uuid for updates the master creates.
@@ -499,7 +534,7 @@ impl MasterCore {
 
     /// Sends a master-generated status to the framework's scheduler, if it is connected.
     fn send_master_status(&mut self, now: Instant, framework: &FrameworkId, status: TaskStatus) {
-        let Some(pid) = self.connected_pid(framework) else {
+        let Some(endpoint) = self.connected_endpoint(framework) else {
             return;
         };
         let uuid = self.make_uuid();
@@ -511,18 +546,22 @@ impl MasterCore {
             uuid,
             status,
         };
-        self.send(&pid, StatusUpdateMessage { update, pid: None });
+        self.send_to(&endpoint, StatusUpdateMessage { update, pid: None });
     }
 
     /// The framework registered at `from`, if `from` is its current scheduler; otherwise `None`
     /// and the message is counted as dropped (the master never trusts a claimed framework id).
-    fn framework_from(&mut self, from: &str, framework_id: &FrameworkId) -> Option<&mut Framework> {
+    fn framework_from(
+        &mut self,
+        from: &Endpoint,
+        framework_id: &FrameworkId,
+    ) -> Option<&mut Framework> {
         let matches = self
             .frameworks
             .get(framework_id)
-            .is_some_and(|f| f.pid.as_deref() == Some(from));
+            .is_some_and(|f| f.endpoint.as_ref() == Some(from));
         if !matches {
-            tracing::warn!(%framework_id, from, "message from a pid that is not the framework's scheduler: dropped");
+            tracing::warn!(%framework_id, %from, "message from a pid that is not the framework's scheduler: dropped");
             self.counters.dropped_messages += 1;
             return None;
         }
@@ -542,14 +581,29 @@ impl MasterCore {
     /// Handles the termination (or broken connection) of a linked pid: a scheduler disconnects
     /// (its failover timeout starts), an agent is marked disconnected (its offers are rescinded;
     /// pings continue and decide its removal).
-    pub fn exited(&mut self, now: Instant, pid: &str) {
+    pub fn exited(&mut self, now: Instant, pid: &Upid) {
         if let Some(framework) = self.framework_by_pid.get(pid).cloned() {
-            tracing::info!(%framework, pid, "scheduler disconnected");
+            tracing::info!(%framework, %pid, "scheduler disconnected");
             self.disconnect_framework(now, &framework);
         }
         if let Some(agent) = self.agent_by_pid.get(pid).cloned() {
-            tracing::info!(%agent, pid, "agent disconnected");
+            tracing::info!(%agent, %pid, "agent disconnected");
             self.disconnect_agent(now, &agent);
+        }
+    }
+
+    /// An HTTP scheduler's stream broke: its framework disconnects (its failover timeout
+    /// starts), unless the stream was already replaced by a newer subscription.
+    pub fn stream_closed(&mut self, now: Instant, stream: StreamId) {
+        let endpoint = Some(Endpoint::Stream(stream));
+        let framework = self
+            .frameworks
+            .values()
+            .find(|f| f.endpoint == endpoint && f.connected)
+            .map(|f| f.id.clone());
+        if let Some(framework) = framework {
+            tracing::info!(%framework, %stream, "http scheduler disconnected");
+            self.disconnect_framework(now, &framework);
         }
     }
 }

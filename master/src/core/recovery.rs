@@ -152,12 +152,7 @@ impl MasterCore {
             agents = lost.len(),
             "agents did not re-register within agent_reregister_timeout: marking them lost"
         );
-        let pids: Vec<String> = self
-            .frameworks
-            .values()
-            .filter(|f| f.connected)
-            .filter_map(|f| f.pid.clone())
-            .collect();
+        let pids = self.connected_endpoints();
         for agent in lost {
             tracing::warn!(agent = %agent.id, hostname = %agent.hostname, "agent lost: never re-registered");
             self.removed_agents
@@ -165,7 +160,7 @@ impl MasterCore {
             self.counters.slave_removals += 1;
             self.counters.slave_unreachable_completed += 1;
             for pid in &pids {
-                self.send(
+                self.send_to(
                     pid,
                     LostSlaveMessage {
                         agent_id: agent.id.clone(),
@@ -186,7 +181,7 @@ impl MasterCore {
             .map(|a| RegisteredAgent {
                 id: a.id.clone(),
                 hostname: a.info.hostname.clone(),
-                pid: a.pid.clone(),
+                pid: a.pid.to_string(),
             })
             .collect();
         if let Some(recovery) = &self.recovery {

@@ -4,6 +4,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::time::Instant;
 
 use mesos::protocol::Task;
+use process::Upid;
+
+use crate::outputs::Endpoint;
 use mesos::{
     AgentId, AgentInfo, ExecutorId, ExecutorInfo, FrameworkCapability, FrameworkId, FrameworkInfo,
     Offer, OfferId, Resources, TaskId,
@@ -41,8 +44,9 @@ pub struct Framework {
     pub id: FrameworkId,
     /// Its info, with `id` set.
     pub info: FrameworkInfo,
-    /// The scheduler's pid; `None` for a framework only known from re-registering agents.
-    pub pid: Option<String>,
+    /// Where its scheduler is reached; `None` for a framework only known from re-registering
+    /// agents.
+    pub endpoint: Option<Endpoint>,
     /// Whether the scheduler is reachable.
     pub connected: bool,
     /// Whether it receives offers.
@@ -71,11 +75,16 @@ pub struct Framework {
 
 impl Framework {
     /// A new, connected, active framework.
-    pub fn new(id: FrameworkId, info: FrameworkInfo, pid: Option<String>, time: f64) -> Framework {
+    pub fn new(
+        id: FrameworkId,
+        info: FrameworkInfo,
+        endpoint: Option<Endpoint>,
+        time: f64,
+    ) -> Framework {
         Framework {
             id,
             info,
-            pid,
+            endpoint,
             connected: true,
             active: true,
             recovered: false,
@@ -89,6 +98,16 @@ impl Framework {
             offers: BTreeSet::new(),
             executors: BTreeMap::new(),
         }
+    }
+
+    /// The scheduler's pid, for a driver-based framework.
+    pub fn pid(&self) -> Option<&Upid> {
+        self.endpoint.as_ref().and_then(Endpoint::pid)
+    }
+
+    /// Whether its scheduler uses the v1 HTTP API.
+    pub fn is_http(&self) -> bool {
+        matches!(self.endpoint, Some(Endpoint::Stream(_)))
     }
 
     /// Whether the framework understands TASK_UNREACHABLE, TASK_DROPPED, TASK_GONE.
@@ -132,7 +151,7 @@ pub struct Agent {
     /// Its info, with `id` set.
     pub info: AgentInfo,
     /// Its pid (`slave(1)@ip:port`).
-    pub pid: String,
+    pub pid: Upid,
     /// The agent's version string.
     pub version: String,
     /// Whether its connection is up (a broken link marks it disconnected until it re-registers).

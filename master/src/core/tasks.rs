@@ -7,13 +7,16 @@ use std::time::Instant;
 use mesos::protocol::*;
 use mesos::{AgentId, ExecutorId, ExecutorInfo, FrameworkId, Reason, TaskId, TaskState};
 
+use process::Upid;
+
 use super::{ExecutorEntry, MasterCore, TaskEntry, MAX_STATUSES_PER_TASK};
+use crate::outputs::Endpoint;
 use crate::validation::{validate_offers, validate_task, TaskContext};
 
 impl MasterCore {
     /// `LaunchTasksMessage`: launch `tasks` on the offers (all of one agent), or decline them when
     /// `tasks` is empty. Unused resources go back to the allocator with the message's filters.
-    pub fn launch_tasks(&mut self, now: Instant, from: &str, message: LaunchTasksMessage) {
+    pub fn launch_tasks(&mut self, now: Instant, from: &Endpoint, message: LaunchTasksMessage) {
         let framework_id = message.framework_id.clone();
         let Some(framework) = self.framework_from(from, &framework_id) else {
             return;
@@ -136,7 +139,8 @@ impl MasterCore {
             return;
         };
         let framework_info = framework.info.clone();
-        let scheduler_pid = framework.pid.clone().unwrap_or_default();
+        // An HTTP scheduler has no pid: agents get an empty one, as from Mesos.
+        let scheduler_pid = framework.pid().map(Upid::to_string).unwrap_or_default();
         let mut runs = Vec::new();
         for (mut task, accepted) in launches {
             let role = pools[accepted.pool].0.clone();
@@ -191,7 +195,7 @@ impl MasterCore {
 
     /// `KillTaskMessage` from a scheduler: forwarded to the task's agent; for a task the master
     /// does not run, the scheduler gets its reconciled state instead.
-    pub fn kill_task(&mut self, now: Instant, from: &str, message: KillTaskMessage) {
+    pub fn kill_task(&mut self, now: Instant, from: &Endpoint, message: KillTaskMessage) {
         let Some(framework) = self.framework_from(from, &message.framework_id) else {
             return;
         };
@@ -215,16 +219,16 @@ impl MasterCore {
     /// frees the task's resources, and the update goes on to the scheduler (which acknowledges it
     /// through the master). Retries and updates after a terminal one are forwarded (the scheduler
     /// must acknowledge them so the agent stops resending) but never change the recorded state.
-    pub fn status_update(&mut self, now: Instant, from: &str, message: StatusUpdateMessage) {
+    pub fn status_update(&mut self, now: Instant, from: &Upid, message: StatusUpdateMessage) {
         self.counters.status_updates_received += 1;
         let update = message.update;
         let Some(agent_id) = self.agent_by_pid.get(from).cloned() else {
-            tracing::warn!(from, task = %update.status.task_id, "status update from an unknown agent: dropped");
+            tracing::warn!(%from, task = %update.status.task_id, "status update from an unknown agent: dropped");
             self.counters.invalid_status_updates += 1;
             return;
         };
         if update.agent_id.as_ref().is_some_and(|a| *a != agent_id) {
-            tracing::warn!(from, "status update names another agent: dropped");
+            tracing::warn!(%from, "status update names another agent: dropped");
             self.counters.invalid_status_updates += 1;
             return;
         }
@@ -291,7 +295,7 @@ impl MasterCore {
                 completed = framework.tasks.remove(&task_id);
             }
         }
-        let forward_to = framework.pid.clone().filter(|_| framework.connected);
+        let forward_to = framework.endpoint.clone().filter(|_| framework.connected);
         if let Some(entry) = completed {
             if let Some(agent) = self.agents.get_mut(&agent_id) {
                 agent.tasks.remove(&key);
@@ -309,10 +313,10 @@ impl MasterCore {
                 framework.add_completed(entry.task);
             }
         }
-        if let Some(pid) = forward_to {
+        if let Some(endpoint) = forward_to {
             let ack_pid = message.pid.or_else(|| Some(from.to_string()));
-            self.send(
-                &pid,
+            self.send_to(
+                &endpoint,
                 StatusUpdateMessage {
                     update,
                     pid: ack_pid,
@@ -324,7 +328,7 @@ impl MasterCore {
     /// Acknowledges an update to the agent on the scheduler's behalf (the master drops it).
     fn acknowledge_for_scheduler(
         &mut self,
-        agent_pid: &str,
+        agent_pid: &Upid,
         agent_id: &AgentId,
         update: &StatusUpdate,
     ) {
@@ -345,7 +349,7 @@ impl MasterCore {
     pub fn acknowledge(
         &mut self,
         _now: Instant,
-        from: &str,
+        from: &Endpoint,
         message: StatusUpdateAcknowledgementMessage,
     ) {
         let Some(framework) = self.framework_from(from, &message.framework_id) else {
@@ -367,7 +371,12 @@ impl MasterCore {
 
     /// `ReconcileTasksMessage`: explicit (the listed tasks) or implicit (empty list: every task the
     /// master knows for the framework). Answers carry `REASON_RECONCILIATION` and no uuid.
-    pub fn reconcile_tasks(&mut self, now: Instant, from: &str, message: ReconcileTasksMessage) {
+    pub fn reconcile_tasks(
+        &mut self,
+        now: Instant,
+        from: &Endpoint,
+        message: ReconcileTasksMessage,
+    ) {
         let Some(framework) = self.framework_from(from, &message.framework_id) else {
             return;
         };
@@ -407,6 +416,32 @@ impl MasterCore {
                 &status.task_id,
                 status.agent_id.as_ref(),
             );
+        }
+    }
+
+    /// v1 SHUTDOWN: the framework asks the agent to stop one of its executors.
+    pub fn shutdown_executor(
+        &mut self,
+        _now: Instant,
+        from: &Endpoint,
+        framework_id: &FrameworkId,
+        agent_id: &AgentId,
+        executor_id: &ExecutorId,
+    ) {
+        if self.framework_from(from, framework_id).is_none() {
+            return;
+        }
+        match self.agents.get(agent_id).map(|a| a.pid.clone()) {
+            Some(pid) => self.send(
+                &pid,
+                ShutdownExecutorMessage {
+                    framework_id: framework_id.clone(),
+                    executor_id: executor_id.clone(),
+                },
+            ),
+            None => {
+                tracing::warn!(agent = %agent_id, "executor shutdown for an unknown agent: dropped")
+            }
         }
     }
 
@@ -497,7 +532,7 @@ impl MasterCore {
     pub fn framework_to_executor(
         &mut self,
         _now: Instant,
-        from: &str,
+        from: &Endpoint,
         message: FrameworkToExecutorMessage,
     ) {
         if self.framework_from(from, &message.framework_id).is_none() {
@@ -518,29 +553,29 @@ impl MasterCore {
     pub fn executor_to_framework(
         &mut self,
         _now: Instant,
-        from: &str,
+        from: &Upid,
         message: ExecutorToFrameworkMessage,
     ) {
         if self.agent_by_pid.get(from) != Some(&message.agent_id) {
             tracing::warn!(
-                from,
+                %from,
                 "executor message from a pid that is not the agent's: dropped"
             );
             self.counters.dropped_messages += 1;
             return;
         }
-        if let Some(pid) = self.connected_pid(&message.framework_id) {
+        if let Some(endpoint) = self.connected_endpoint(&message.framework_id) {
             self.counters.framework_messages += 1;
-            self.send(&pid, message);
+            self.send_to(&endpoint, message);
         }
     }
 
     /// `ExitedExecutorMessage` from an agent: the executor's resources go back and the scheduler
     /// is told.
-    pub fn exited_executor(&mut self, now: Instant, from: &str, message: ExitedExecutorMessage) {
+    pub fn exited_executor(&mut self, now: Instant, from: &Upid, message: ExitedExecutorMessage) {
         if self.agent_by_pid.get(from) != Some(&message.agent_id) {
             tracing::warn!(
-                from,
+                %from,
                 "executor exit from a pid that is not the agent's: dropped"
             );
             self.counters.dropped_messages += 1;
@@ -561,8 +596,8 @@ impl MasterCore {
                 None,
             );
         }
-        if let Some(pid) = self.connected_pid(&message.framework_id) {
-            self.send(&pid, message);
+        if let Some(endpoint) = self.connected_endpoint(&message.framework_id) {
+            self.send_to(&endpoint, message);
         }
     }
 }

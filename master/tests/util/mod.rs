@@ -69,6 +69,8 @@ impl Process for Recorder {
             ShutdownFrameworkMessage,
             UpdateFrameworkMessage,
             KillTasksOnReregistrationMessage,
+            ShutdownExecutorMessage,
+            ExitedExecutorMessage,
         );
         h.on(|this: &mut Recorder, ctx, _from, m: PingSlaveMessage| {
             ctx.reply(PongSlaveMessage {});

@@ -257,7 +257,9 @@ impl Subscription {
     pub fn next_event(&mut self) -> io::Result<Option<Json>> {
         loop {
             if let Some(record) = self.pending.pop_front() {
-                return serde_json::from_slice(&record).map(Some).map_err(|e| bad(e.to_string()));
+                return serde_json::from_slice(&record)
+                    .map(Some)
+                    .map_err(|e| bad(e.to_string()));
             }
             let Some(chunk) = read_chunk(&mut self.reader)? else {
                 return Ok(None);
@@ -298,10 +300,13 @@ pub fn subscribe(
     stream.set_write_timeout(Some(timeout))?;
     stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream);
-    let mut all = vec![
-        ("Content-Type", "application/json"),
-        ("Accept", "application/json"),
-    ];
+    let mut all = vec![("Content-Type", "application/json")];
+    if !headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("accept"))
+    {
+        all.push(("Accept", "application/json"));
+    }
     all.extend_from_slice(headers);
     write_request(
         reader.get_mut(),

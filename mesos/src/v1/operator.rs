@@ -75,10 +75,7 @@ mod tests {
         assert!(call.payload.is_null());
         assert!(call.teardown_framework().is_err());
         assert!(matches!(decode_call(b"[]"), Err(CallError::Parse(_))));
-        assert!(matches!(
-            decode_call(b"{}"),
-            Err(CallError::Invalid { .. })
-        ));
+        assert!(matches!(decode_call(b"{}"), Err(CallError::Invalid { .. })));
         assert_eq!(
             envelope("GET_HEALTH", Some(json!({"healthy": true}))),
             json!({"type":"GET_HEALTH","get_health":{"healthy":true}})

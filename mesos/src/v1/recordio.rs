@@ -102,7 +102,10 @@ mod tests {
             got.extend(d.feed(&stream[cut..]).unwrap());
             assert_eq!(
                 got,
-                vec![b"{\"type\":\"HEARTBEAT\"}".to_vec(), b"hello world".to_vec()]
+                vec![
+                    b"{\"type\":\"HEARTBEAT\"}".to_vec(),
+                    b"hello world".to_vec()
+                ]
             );
         }
     }

@@ -275,8 +275,7 @@ fn roles(raw: Option<RawRoles>) -> Vec<String> {
 /// [`CallError::Parse`] when the body is not JSON or does not fit the call's shape;
 /// [`CallError::Invalid`] when a required part is missing or inconsistent (Mesos's messages).
 pub fn decode_call(body: &[u8]) -> Result<Call, CallError> {
-    let raw: RawCall =
-        serde_json::from_slice(body).map_err(|e| CallError::Parse(e.to_string()))?;
+    let raw: RawCall = serde_json::from_slice(body).map_err(|e| CallError::Parse(e.to_string()))?;
     let kind = raw
         .kind
         .ok_or_else(|| invalid("Expecting 'type' to be present"))?;
@@ -383,9 +382,7 @@ pub fn decode_call(body: &[u8]) -> Result<Call, CallError> {
         "ACKNOWLEDGE" => {
             let a = required(raw.acknowledge, "ACKNOWLEDGE", "acknowledge")?;
             let uuid = Uuid::from_slice(&a.uuid).map_err(|len| {
-                invalid(format!(
-                    "'acknowledge.uuid' must be 16 bytes, got {len}"
-                ))
+                invalid(format!("'acknowledge.uuid' must be 16 bytes, got {len}"))
             })?;
             CallKind::Acknowledge {
                 agent_id: a.agent_id,
@@ -644,7 +641,12 @@ mod tests {
         ];
         let names: Vec<&str> = cases
             .iter()
-            .map(|c| decode_call(c.as_bytes()).unwrap_or_else(|e| panic!("{c}: {e}")).kind.name())
+            .map(|c| {
+                decode_call(c.as_bytes())
+                    .unwrap_or_else(|e| panic!("{c}: {e}"))
+                    .kind
+                    .name()
+            })
             .collect();
         assert_eq!(names.len(), cases.len());
         assert_eq!(
@@ -675,7 +677,10 @@ mod tests {
                 r#"{"type":"SUBSCRIBE","framework_id":{"value":"f"},"subscribe":{"framework_info":{"user":"u","name":"n"}}}"#,
                 "differs",
             ),
-            (r#"{"type":"KILL","framework_id":{"value":"f"},"kill":{}}"#, "task_id"),
+            (
+                r#"{"type":"KILL","framework_id":{"value":"f"},"kill":{}}"#,
+                "task_id",
+            ),
         ];
         for (json, needle) in cases {
             let e = error(json).to_string();

@@ -68,7 +68,11 @@ impl Response {
     /// connection stays open until the writer closes it or the client leaves, whatever the
     /// request's `Connection` header said. More than `max_queued_bytes` waiting for a slow
     /// reader closes the stream (see [`HttpStream`]).
-    pub fn chunked(status: u16, content_type: &str, max_queued_bytes: usize) -> (Response, HttpStream) {
+    pub fn chunked(
+        status: u16,
+        content_type: &str,
+        max_queued_bytes: usize,
+    ) -> (Response, HttpStream) {
         let (writer, body) = HttpStream::new(max_queued_bytes);
         let response = Response {
             status,

@@ -286,7 +286,11 @@ mod tests {
         stream.send(b"hello").unwrap();
         stream.send(b"").unwrap();
         stream.send(b"x").unwrap();
-        assert_eq!(wakes.load(Ordering::SeqCst), 1, "one wake per empty-to-queued");
+        assert_eq!(
+            wakes.load(Ordering::SeqCst),
+            1,
+            "one wake per empty-to-queued"
+        );
         let mut out = Vec::new();
         assert_eq!(shared.take_into(&mut out), Taken::Bytes);
         assert_eq!(out, b"5\r\nhello\r\n1\r\nx\r\n");
@@ -326,6 +330,10 @@ mod tests {
         stream.on_close(move || {
             c.fetch_add(1, Ordering::SeqCst);
         });
-        assert_eq!(closed.load(Ordering::SeqCst), 3, "late callbacks run at once");
+        assert_eq!(
+            closed.load(Ordering::SeqCst),
+            3,
+            "late callbacks run at once"
+        );
     }
 }

@@ -313,23 +313,25 @@ impl Connection {
                 self.written = 0;
                 let refilled = match (&self.role, &self.protocol) {
                     (Role::Outgoing { queue, .. }, _) => queue.take_into(&mut self.out),
-                    (Role::Incoming { .. }, Protocol::Http(HttpState { stream: Some(stream), .. }))
-                        if self.closing == Closing::Open =>
-                    {
-                        match stream.take_into(&mut self.out) {
-                            Taken::Bytes => true,
-                            Taken::Idle => false,
-                            Taken::Finished => {
-                                self.closing = Closing::AfterFlush;
-                                false
-                            }
-                            Taken::Overflowed => {
-                                return Flushed::Failed(io::Error::other(
-                                    "the event stream's reader is too slow",
-                                ))
-                            }
+                    (
+                        Role::Incoming { .. },
+                        Protocol::Http(HttpState {
+                            stream: Some(stream),
+                            ..
+                        }),
+                    ) if self.closing == Closing::Open => match stream.take_into(&mut self.out) {
+                        Taken::Bytes => true,
+                        Taken::Idle => false,
+                        Taken::Finished => {
+                            self.closing = Closing::AfterFlush;
+                            false
                         }
-                    }
+                        Taken::Overflowed => {
+                            return Flushed::Failed(io::Error::other(
+                                "the event stream's reader is too slow",
+                            ))
+                        }
+                    },
                     (Role::Incoming { .. }, _) => false,
                 };
                 if !refilled {

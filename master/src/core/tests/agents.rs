@@ -101,7 +101,7 @@ fn lost_stays_lost_when_the_agent_comes_back() {
 #[test]
 fn a_broken_agent_link_rescinds_offers_until_it_reregisters() {
     let (mut h, fw, agent, offer) = offered();
-    h.core.exited(h.now, AGENT);
+    h.core.exited(h.now, &upid(AGENT));
     assert_eq!(
         sends(&h.out(), SCHED),
         vec![Outgoing::RescindResourceOffer(
@@ -149,7 +149,7 @@ fn a_new_master_rebuilds_state_from_reregistering_agents() {
     // The scheduler re-registers and is offered only what the task does not use.
     h.core.reregister_framework(
         h.now,
-        SCHED,
+        &upid(SCHED),
         ReregisterFrameworkMessage {
             framework: info,
             failover: false,
@@ -178,7 +178,7 @@ fn a_registration_retry_keeps_the_id_but_a_new_incarnation_replaces_the_agent() 
     let retry = |h: &mut Harness, resources: &str| {
         h.core.register_agent(
             h.now,
-            AGENT,
+            &upid(AGENT),
             RegisterSlaveMessage {
                 agent: AgentInfo::new("node").with_resources(resources.parse().unwrap()),
                 version: "1".into(),
@@ -231,7 +231,7 @@ fn an_unregistering_agent_is_gone_for_partition_aware_frameworks() {
     // Only the agent itself may unregister it.
     h.core.unregister_agent(
         h.now,
-        AGENT2,
+        &upid(AGENT2),
         UnregisterSlaveMessage {
             agent_id: agent.clone(),
         },
@@ -239,7 +239,7 @@ fn an_unregistering_agent_is_gone_for_partition_aware_frameworks() {
     assert!(h.core.agents().contains_key(&agent));
     h.core.unregister_agent(
         h.now,
-        AGENT,
+        &upid(AGENT),
         UnregisterSlaveMessage {
             agent_id: agent.clone(),
         },
@@ -256,7 +256,7 @@ fn an_unregistering_agent_is_gone_for_partition_aware_frameworks() {
     ask.agent_id = Some(agent.clone());
     h.core.reconcile_tasks(
         h.now,
-        SCHED,
+        &ep(SCHED),
         ReconcileTasksMessage {
             framework_id: fw.clone(),
             statuses: vec![ask],
@@ -275,7 +275,7 @@ fn reconciling_tasks_of_an_unreachable_agent() {
     };
     h.core.reconcile_tasks(
         h.now,
-        SCHED,
+        &ep(SCHED),
         ReconcileTasksMessage {
             framework_id: fw.clone(),
             statuses: vec![ask("t1"), ask("other")],
@@ -286,7 +286,7 @@ fn reconciling_tasks_of_an_unreachable_agent() {
     // Implicit reconciliation includes unreachable tasks.
     h.core.reconcile_tasks(
         h.now,
-        SCHED,
+        &ep(SCHED),
         ReconcileTasksMessage {
             framework_id: fw,
             statuses: vec![],
@@ -307,7 +307,7 @@ fn an_exited_executor_returns_its_resources_and_is_reported() {
     h.agent_update(AGENT, &fw, &agent, "t1", TaskState::Finished, 1);
     h.core.revive_offers(
         h.now,
-        SCHED,
+        &ep(SCHED),
         ReviveOffersMessage {
             framework_id: fw.clone(),
             roles: vec![],
@@ -324,7 +324,7 @@ fn an_exited_executor_returns_its_resources_and_is_reported() {
         executor_id: ExecutorId::new("e1"),
         status: 0,
     };
-    h.core.exited_executor(h.now, AGENT, exited.clone());
+    h.core.exited_executor(h.now, &upid(AGENT), exited.clone());
     assert_eq!(
         sends(&h.out(), SCHED),
         vec![Outgoing::ExitedExecutor(exited)]
@@ -352,7 +352,7 @@ fn tasks_a_reregistering_agent_no_longer_has_are_lost() {
     info.id = Some(agent.clone());
     h.core.reregister_agent(
         h.now,
-        AGENT,
+        &upid(AGENT),
         ReregisterSlaveMessage {
             agent: info,
             executors: vec![],

@@ -19,7 +19,7 @@ fn scheduler_failover_moves_the_framework_to_the_new_pid() {
     );
     h.core.revive_offers(
         h.now,
-        SCHED,
+        &ep(SCHED),
         ReviveOffersMessage {
             framework_id: fw.clone(),
             roles: vec![],
@@ -30,7 +30,7 @@ fn scheduler_failover_moves_the_framework_to_the_new_pid() {
     info.id = Some(fw.clone());
     h.core.reregister_framework(
         h.now,
-        SCHED2,
+        &upid(SCHED2),
         ReregisterFrameworkMessage {
             framework: info,
             failover: true,
@@ -58,7 +58,7 @@ fn scheduler_failover_moves_the_framework_to_the_new_pid() {
         h.core.offers().is_empty(),
         "the old instance's offers are gone"
     );
-    assert_eq!(h.core.frameworks()[&fw].pid.as_deref(), Some(SCHED2));
+    assert_eq!(h.core.frameworks()[&fw].pid(), Some(&upid(SCHED2)));
     assert_eq!(
         h.core.frameworks()[&fw].tasks.len(),
         1,
@@ -67,7 +67,7 @@ fn scheduler_failover_moves_the_framework_to_the_new_pid() {
     // The old pid can no longer act for the framework; the new one gets the resources.
     h.core.kill_task(
         h.now,
-        SCHED,
+        &ep(SCHED),
         KillTaskMessage {
             framework_id: fw.clone(),
             task_id: TaskId::new("t1"),
@@ -95,7 +95,7 @@ fn failover_timeout_expiry_tears_the_framework_down() {
         &[&offers[0]],
         vec![command_task("t1", &agent, "cpus:1")],
     );
-    h.core.exited(h.now, SCHED);
+    h.core.exited(h.now, &upid(SCHED));
     assert!(h.out().is_empty());
     assert!(!h.core.frameworks()[&fw].connected);
     // Still running just before the timeout.
@@ -122,7 +122,7 @@ fn failover_timeout_expiry_tears_the_framework_down() {
     info.id = Some(fw.clone());
     h.core.reregister_framework(
         h.now,
-        SCHED,
+        &upid(SCHED),
         ReregisterFrameworkMessage {
             framework: info,
             failover: false,
@@ -152,13 +152,13 @@ fn reregistering_within_the_failover_timeout_keeps_the_tasks() {
         &[&offers[0]],
         vec![command_task("t1", &agent, "cpus:1")],
     );
-    h.core.exited(h.now, SCHED);
+    h.core.exited(h.now, &upid(SCHED));
     h.advance(Duration::from_secs(30));
     let mut info = fw_info("f");
     info.id = Some(fw.clone());
     h.core.reregister_framework(
         h.now,
-        SCHED,
+        &upid(SCHED),
         ReregisterFrameworkMessage {
             framework: info,
             failover: false,
@@ -187,7 +187,7 @@ fn teardown_and_zero_failover_timeout() {
     );
     h.core.unregister_framework(
         h.now,
-        SCHED,
+        &ep(SCHED),
         UnregisterFrameworkMessage {
             framework_id: fw.clone(),
         },
@@ -201,7 +201,7 @@ fn teardown_and_zero_failover_timeout() {
     assert!(h.core.frameworks().is_empty());
     // Default failover_timeout 0: a disconnect tears down at the next tick.
     let fw2 = h.framework(SCHED2, fw_info("g"));
-    h.core.exited(h.now, SCHED2);
+    h.core.exited(h.now, &upid(SCHED2));
     h.core.tick(h.now);
     assert!(!h.core.frameworks().contains_key(&fw2));
     // DeactivateFramework behaves like a disconnect.
@@ -211,7 +211,7 @@ fn teardown_and_zero_failover_timeout() {
     );
     h.core.deactivate_framework(
         h.now,
-        SCHED,
+        &ep(SCHED),
         DeactivateFrameworkMessage {
             framework_id: fw3.clone(),
         },
@@ -227,7 +227,7 @@ fn suppressed_frameworks_get_no_offers_until_revived() {
     let fw = h.framework(SCHED, fw_info("f"));
     h.core.suppress_offers(
         h.now,
-        SCHED,
+        &ep(SCHED),
         SuppressOffersMessage {
             framework_id: fw.clone(),
             roles: vec![],
@@ -238,7 +238,7 @@ fn suppressed_frameworks_get_no_offers_until_revived() {
     assert!(offers_in(&h.advance(Duration::from_secs(5)), SCHED).is_empty());
     h.core.revive_offers(
         h.now,
-        SCHED,
+        &ep(SCHED),
         ReviveOffersMessage {
             framework_id: fw,
             roles: vec![],

@@ -15,7 +15,7 @@ fn registration_assigns_ids_and_offers_the_whole_agent() {
     assert_eq!(fw, FrameworkId::new("m1-0000"));
     h.core.register_agent(
         h.now,
-        AGENT,
+        &upid(AGENT),
         RegisterSlaveMessage {
             agent: AgentInfo::new("node").with_resources("cpus:4;mem:1024".parse().unwrap()),
             version: "1".into(),
@@ -26,9 +26,9 @@ fn registration_assigns_ids_and_offers_the_whole_agent() {
     assert_eq!(
         out,
         vec![
-            Output::Link { pid: AGENT.into() },
+            Output::Link { pid: upid(AGENT) },
             Output::Send {
-                to: AGENT.into(),
+                to: ep(AGENT),
                 message: Outgoing::SlaveRegistered(SlaveRegisteredMessage {
                     agent_id: agent.clone(),
                     master_info: h.core.info().clone(),
@@ -36,7 +36,7 @@ fn registration_assigns_ids_and_offers_the_whole_agent() {
                 }),
             },
             Output::Send {
-                to: AGENT.into(),
+                to: ep(AGENT),
                 message: Outgoing::PingSlave(PingSlaveMessage { connected: true }),
             },
         ]
@@ -63,7 +63,7 @@ fn registration_assigns_ids_and_offers_the_whole_agent() {
     // A registration retry from the same pid gets the same id.
     h.core.register_framework(
         h.now,
-        SCHED,
+        &upid(SCHED),
         RegisterFrameworkMessage {
             framework: fw_info("f"),
             suppressed_roles: vec![],
@@ -116,7 +116,7 @@ fn launch_on_two_offers_of_one_agent() {
     assert_eq!(sends(&out, AGENT).len(), 1);
     h.core.revive_offers(
         h.now,
-        SCHED,
+        &ep(SCHED),
         ReviveOffersMessage {
             framework_id: fw.clone(),
             roles: vec![],
@@ -215,7 +215,7 @@ fn duplicate_task_ids_are_refused_in_one_launch_and_across_launches() {
     );
     h.core.revive_offers(
         h.now,
-        SCHED,
+        &ep(SCHED),
         ReviveOffersMessage {
             framework_id: fw.clone(),
             roles: vec![],
@@ -266,7 +266,7 @@ fn executor_resources_may_not_change() {
     // The executor's resources were charged once, with the first task.
     h.core.revive_offers(
         h.now,
-        SCHED,
+        &ep(SCHED),
         ReviveOffersMessage {
             framework_id: fw.clone(),
             roles: vec![],
@@ -380,7 +380,7 @@ fn declines_are_filtered_for_refuse_seconds() {
     let (mut h, fw, _agent, offer) = offered();
     h.core.launch_tasks(
         h.now,
-        SCHED,
+        &ep(SCHED),
         LaunchTasksMessage {
             framework_id: fw.clone(),
             tasks: vec![],
@@ -420,7 +420,7 @@ fn default_role_frameworks_are_offered_unreserved_resources() {
     info.id = Some(fw.clone());
     h.core.reregister_framework(
         h.now,
-        SCHED2,
+        &upid(SCHED2),
         ReregisterFrameworkMessage {
             framework: info,
             failover: true,

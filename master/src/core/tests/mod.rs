@@ -14,7 +14,17 @@ mod frameworks;
 mod launch;
 mod recovery;
 mod tasks;
-use crate::outputs::{Outgoing, Output};
+use crate::outputs::{Endpoint, Outgoing, Output};
+
+/// A pid from its text form.
+pub(super) fn upid(pid: &str) -> process::Upid {
+    pid.parse().expect("a valid pid")
+}
+
+/// A driver-based scheduler's endpoint from its pid's text form.
+pub(super) fn ep(pid: &str) -> Endpoint {
+    Endpoint::Pid(upid(pid))
+}
 
 pub(super) const SCHED: &str = "scheduler-1@127.0.0.1:6000";
 pub(super) const SCHED2: &str = "scheduler-2@127.0.0.1:6001";
@@ -44,7 +54,7 @@ pub(super) fn sends(outputs: &[Output], to: &str) -> Vec<Outgoing> {
     outputs
         .iter()
         .filter_map(|o| match o {
-            Output::Send { to: t, message } if t == to => Some(message.clone()),
+            Output::Send { to: t, message } if t.to_string() == to => Some(message.clone()),
             _ => None,
         })
         .collect()
@@ -98,7 +108,7 @@ impl Harness {
     pub(super) fn framework(&mut self, pid: &str, info: FrameworkInfo) -> FrameworkId {
         self.core.register_framework(
             self.now,
-            pid,
+            &upid(pid),
             RegisterFrameworkMessage {
                 framework: info,
                 suppressed_roles: Vec::new(),
@@ -114,7 +124,7 @@ impl Harness {
     pub(super) fn agent(&mut self, pid: &str, resources: &str) -> AgentId {
         self.core.register_agent(
             self.now,
-            pid,
+            &upid(pid),
             RegisterSlaveMessage {
                 agent: AgentInfo::new("node").with_resources(resources.parse().unwrap()),
                 version: "1".into(),
@@ -143,7 +153,7 @@ impl Harness {
     ) -> Vec<Output> {
         self.core.launch_tasks(
             self.now,
-            pid,
+            &ep(pid),
             LaunchTasksMessage {
                 framework_id: fw.clone(),
                 tasks,
@@ -169,7 +179,7 @@ impl Harness {
             .with_agent_id(agent.clone());
         self.core.status_update(
             self.now,
-            agent_pid,
+            &upid(agent_pid),
             StatusUpdateMessage {
                 update: StatusUpdate {
                     framework_id: fw.clone(),
@@ -239,7 +249,7 @@ pub(super) fn agent_removed(info: FrameworkInfo) -> (Harness, FrameworkId, Agent
         assert!(
             sends(&out, AGENT).contains(&Outgoing::PingSlave(PingSlaveMessage { connected: true }))
         );
-        h.core.pong(h.now, AGENT);
+        h.core.pong(h.now, &upid(AGENT));
     }
     // The next ping goes unanswered; four missed pings are tolerated, the fifth removes it.
     h.advance(Duration::from_secs(15));
@@ -266,7 +276,7 @@ pub(super) fn reregister_with_running_task(
     agent_info.id = Some(agent.clone());
     h.core.reregister_agent(
         h.now,
-        AGENT,
+        &upid(AGENT),
         ReregisterSlaveMessage {
             agent: agent_info,
             executors: vec![],

@@ -6,7 +6,7 @@ use super::*;
 fn reregister(h: &mut Harness, pid: &str, id: &AgentId) {
     h.core.reregister_agent(
         h.now,
-        pid,
+        &upid(pid),
         ReregisterSlaveMessage {
             agent: {
                 let mut info =
@@ -146,7 +146,7 @@ fn agents_that_never_return_are_lost_after_the_reregister_timeout() {
     // A task on the lost agent reconciles as LOST now (it was deferred until the timeout).
     h.core.reconcile_tasks(
         h.now,
-        SCHED,
+        &ep(SCHED),
         ReconcileTasksMessage {
             framework_id: fw.clone(),
             statuses: vec![{
@@ -172,6 +172,6 @@ fn the_registry_generation_changes_with_the_agent_set() {
     assert_ne!(g0, g1);
     let (_, agents) = h.core.registry();
     assert_eq!(agents, vec![registered(id.as_str(), AGENT)]);
-    h.core.pong(h.now, AGENT);
+    h.core.pong(h.now, &upid(AGENT));
     assert_eq!(h.core.registry_generation(), g1, "pings do not change it");
 }

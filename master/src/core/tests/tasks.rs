@@ -39,7 +39,7 @@ fn status_updates_flow_and_terminal_ones_free_resources() {
         task_id: TaskId::new("t1"),
         uuid: Uuid::from_bytes([1; 16]),
     };
-    h.core.acknowledge(h.now, SCHED, ack.clone());
+    h.core.acknowledge(h.now, &ep(SCHED), ack.clone());
     assert_eq!(
         sends(&h.out(), AGENT),
         vec![Outgoing::StatusUpdateAcknowledgement(ack)]
@@ -81,7 +81,7 @@ fn reconciliation_explicit_and_implicit() {
     h.agent_update(AGENT, &fw, &agent, "t2", TaskState::Failed, 2);
     h.core.reconcile_tasks(
         h.now,
-        SCHED,
+        &ep(SCHED),
         ReconcileTasksMessage {
             framework_id: fw.clone(),
             statuses: vec![],
@@ -104,7 +104,7 @@ fn reconciliation_explicit_and_implicit() {
     };
     h.core.reconcile_tasks(
         h.now,
-        SCHED,
+        &ep(SCHED),
         ReconcileTasksMessage {
             framework_id: fw.clone(),
             statuses: vec![
@@ -134,7 +134,7 @@ fn reconciliation_explicit_and_implicit() {
     h.now += Duration::from_secs(601);
     h.core.reconcile_tasks(
         h.now,
-        SCHED,
+        &ep(SCHED),
         ReconcileTasksMessage {
             framework_id: fw.clone(),
             statuses: vec![ask("ghost", Some("nowhere"))],
@@ -155,7 +155,7 @@ fn partition_aware_reconciliation_of_unknown_tasks() {
     };
     h.core.reconcile_tasks(
         h.now,
-        SCHED,
+        &ep(SCHED),
         ReconcileTasksMessage {
             framework_id: fw,
             statuses: vec![ask("x", None), ask("x", Some("m1-S0"))],
@@ -178,12 +178,12 @@ fn kill_and_framework_messages_are_relayed() {
         framework_id: fw.clone(),
         task_id: TaskId::new("t1"),
     };
-    h.core.kill_task(h.now, SCHED, kill.clone());
+    h.core.kill_task(h.now, &ep(SCHED), kill.clone());
     assert_eq!(sends(&h.out(), AGENT), vec![Outgoing::KillTask(kill)]);
     // Killing an unknown task answers with its reconciled state.
     h.core.kill_task(
         h.now,
-        SCHED,
+        &ep(SCHED),
         KillTaskMessage {
             framework_id: fw.clone(),
             task_id: TaskId::new("ghost"),
@@ -196,7 +196,8 @@ fn kill_and_framework_messages_are_relayed() {
         executor_id: ExecutorId::new("e"),
         data: b"hi".to_vec(),
     };
-    h.core.framework_to_executor(h.now, SCHED, to_exec.clone());
+    h.core
+        .framework_to_executor(h.now, &ep(SCHED), to_exec.clone());
     assert_eq!(
         sends(&h.out(), AGENT),
         vec![Outgoing::FrameworkToExecutor(to_exec)]
@@ -207,12 +208,13 @@ fn kill_and_framework_messages_are_relayed() {
         executor_id: ExecutorId::new("e"),
         data: b"yo".to_vec(),
     };
-    h.core.executor_to_framework(h.now, AGENT, to_fw.clone());
+    h.core
+        .executor_to_framework(h.now, &upid(AGENT), to_fw.clone());
     assert_eq!(
         sends(&h.out(), SCHED),
         vec![Outgoing::ExecutorToFramework(to_fw.clone())]
     );
-    h.core.executor_to_framework(h.now, AGENT2, to_fw);
+    h.core.executor_to_framework(h.now, &upid(AGENT2), to_fw);
     assert!(h.out().is_empty());
 }
 
