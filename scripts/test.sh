@@ -13,6 +13,11 @@ if ! [ -f /usr/share/java/zookeeper.jar ]; then
   apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends zookeeper >/dev/null
 fi
 
+# The v1 HTTP API tests (issue 11) drive the cluster with a real outside client: pymesos 0.3.15 from
+# PyPI, in a venv cached under the target dir (reinstalled only when missing).
+PYMESOS_PYTHON="$(bash scripts/pymesos-venv.sh "$PWD/target/pymesos-venv")"
+export PYMESOS_PYTHON
+
 # Every crate's unit, integration and doc tests, plus a build of every bench/bin target so they cannot rot.
 cargo build --workspace --all-targets --release --quiet
 cargo test --workspace --release

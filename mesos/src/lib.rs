@@ -116,5 +116,7 @@ pub use task_state::TaskState;
 pub use task_status::{Reason, Source, TaskStatus};
 pub use uuid::Uuid;
 
-/// The version this crate reports (e.g. in `MasterInfo.version` and `/version`).
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The Mesos version this implementation speaks for (`MasterInfo.version`, `/version`, the
+/// agents' versions): digits and dots only, at least 1.0, because clients parse it as integers
+/// and treat anything older as a pre-1.0 master with another API.
+pub const VERSION: &str = "1.11.0";
