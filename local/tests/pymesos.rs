@@ -16,8 +16,8 @@ fn pymesos_python() -> PathBuf {
     if let Some(python) = std::env::var_os("PYMESOS_PYTHON") {
         return python.into();
     }
-    let default = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/pymesos-venv/bin/python");
+    let default =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/pymesos-venv/bin/python");
     assert!(
         default.exists(),
         "pymesos is not installed: run scripts/test.sh (or scripts/pymesos-venv.sh) first"
