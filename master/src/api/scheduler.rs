@@ -50,20 +50,19 @@ fn events(
         }]
     };
     match message {
-        Outgoing::FrameworkRegistered(m) => vec![StreamWrite::Subscribed {
+        Outgoing::FrameworkRegistered(mesos::protocol::FrameworkRegisteredMessage {
+            framework_id,
+            master_info,
+        })
+        | Outgoing::FrameworkReregistered(mesos::protocol::FrameworkReregisteredMessage {
+            framework_id,
+            master_info,
+        }) => vec![StreamWrite::Subscribed {
             stream,
             record: record(&event::subscribed(
-                &m.framework_id,
+                &framework_id,
                 heartbeat_secs,
-                &m.master_info,
-            )),
-        }],
-        Outgoing::FrameworkReregistered(m) => vec![StreamWrite::Subscribed {
-            stream,
-            record: record(&event::subscribed(
-                &m.framework_id,
-                heartbeat_secs,
-                &m.master_info,
+                &master_info,
             )),
         }],
         Outgoing::ResourceOffers(m) => one(event::offers(
