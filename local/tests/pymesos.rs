@@ -68,3 +68,61 @@ fn a_pymesos_scheduler_launches_command_tasks_that_finish() {
         "{completed}"
     );
 }
+
+#[test]
+fn the_pymesos_operator_driver_reads_the_cluster_state() {
+    let cluster = cluster(2, "cpus:1;mem:512");
+    let (driver, mut events) = driver(&cluster, framework("watched"), options());
+    events.registered();
+    let offer = events.offers().remove(0);
+    let task = command_task("sleeper", &offer, "sleep 30", "cpus:0.5;mem:64");
+    driver.launch_tasks(
+        vec![offer.id.clone()],
+        vec![task],
+        mesos::Filters::default(),
+    );
+    events.state("sleeper", mesos::TaskState::Running);
+    let output = Command::new(pymesos_python())
+        .arg(script("operator_state.py"))
+        .arg(cluster.master_address())
+        .output_within("the pymesos operator driver", Duration::from_secs(60));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "operator_state.py failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let answers: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!(answers["health"]["get_health"]["healthy"], true);
+    assert_eq!(
+        answers["version"]["get_version"]["version_info"]["version"],
+        mesos::VERSION
+    );
+    assert!(answers["flags"]["get_flags"]["flags"]
+        .as_array()
+        .is_some_and(|f| !f.is_empty()));
+    assert!(answers["metrics"]["get_metrics"]["metrics"]
+        .as_array()
+        .is_some_and(|m| !m.is_empty()));
+    assert_eq!(
+        answers["agents"]["get_agents"]["agents"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    let frameworks = &answers["frameworks"]["get_frameworks"]["frameworks"];
+    assert_eq!(
+        frameworks[0]["framework_info"]["name"], "watched",
+        "{frameworks}"
+    );
+    let tasks = &answers["tasks"]["get_tasks"]["tasks"];
+    assert_eq!(tasks[0]["task_id"]["value"], "sleeper");
+    assert_eq!(tasks[0]["state"], "TASK_RUNNING");
+    assert_eq!(answers["state"]["get_state"]["get_tasks"]["tasks"], *tasks);
+    assert_eq!(answers["roles"]["get_roles"]["roles"][0]["name"], "e2e");
+    assert_eq!(
+        answers["master"]["get_master"]["master_info"]["id"],
+        cluster.master().expect("master").info().id.as_str()
+    );
+    driver.stop(false);
+}

@@ -30,7 +30,7 @@ fn status_json(status: &TaskStatus) -> Json {
     s
 }
 
-fn task_json(task: &Task, role: Option<&str>) -> Json {
+pub(crate) fn task_json(task: &Task, role: Option<&str>) -> Json {
     let mut t = json!({
         "id": task.task_id.as_str(),
         "name": task.name,
@@ -48,7 +48,7 @@ fn task_json(task: &Task, role: Option<&str>) -> Json {
 }
 
 /// What a framework uses (tasks and executors) and has on offer.
-fn framework_resources(core: &MasterCore, f: &Framework) -> (Resources, Resources) {
+pub(crate) fn framework_resources(core: &MasterCore, f: &Framework) -> (Resources, Resources) {
     let mut used = Resources::new();
     for e in f.tasks.values() {
         used += &e.task.resources;
@@ -147,7 +147,7 @@ pub fn agent_used(core: &MasterCore, agent: &Agent) -> Resources {
     used
 }
 
-fn agent_offered(core: &MasterCore, agent: &Agent) -> Resources {
+pub(crate) fn agent_offered(core: &MasterCore, agent: &Agent) -> Resources {
     let mut offered = Resources::new();
     for id in &agent.offers {
         if let Some(o) = core.offers().get(id) {

@@ -25,7 +25,7 @@ use crate::outputs::{Endpoint, Output};
 /// The master process (`master@ip:port`).
 pub struct MasterProcess {
     pub(crate) core: Arc<Mutex<MasterCore>>,
-    flags: Arc<Json>,
+    pub(crate) flags: Arc<Json>,
     /// Whether this master leads (a standby drops every message and does no timed work).
     pub(crate) leadership: Arc<Leadership>,
     /// The v1 HTTP schedulers' event streams.
@@ -354,6 +354,35 @@ impl Process for MasterProcess {
             "/api/v1/scheduler",
             |this: &mut MasterProcess, ctx, request| this.scheduler_api(ctx, request),
         );
+        // `/api/v1/operator` reaches this route by prefix, as in libprocess.
+        h.route("/api/v1", |this: &mut MasterProcess, ctx, request| {
+            this.operator_api(ctx, request)
+        });
+        h.route("/tasks", |this: &mut MasterProcess, _, request| {
+            let core = this.core.lock();
+            match crate::api::legacy::tasks(&core, request) {
+                Ok(tasks) => Response::ok_json(&tasks),
+                Err(message) => Response::bad_request(&message),
+            }
+        });
+        h.route(
+            "/state-summary",
+            |this: &mut MasterProcess, _, _: &Request| {
+                this.render(crate::api::legacy::state_summary)
+            },
+        );
+        h.route("/roles", |this: &mut MasterProcess, _, _: &Request| {
+            this.render(|core| crate::api::operator::roles(core, true))
+        });
+        h.route("/flags", |this: &mut MasterProcess, _, _: &Request| {
+            Response::ok_json(&serde_json::json!({ "flags": *this.flags }))
+        });
+        h.route("/teardown", |this: &mut MasterProcess, ctx, request| {
+            this.teardown_form(ctx, request)
+        });
+        h.route("/redirect", |this: &mut MasterProcess, ctx, request| {
+            this.redirect(ctx, request)
+        });
     }
 
     fn initialize(&mut self, ctx: &mut Context<'_, Self>) {
@@ -411,12 +440,7 @@ impl Process for RootView {
                 Response::ok_json(&state_with_leader(&core, &this.flags, &this.leadership))
             }
             RootKind::Health => Response::text(200, ""),
-            RootKind::Version => Response::ok_json(&serde_json::json!({
-                "version": mesos::VERSION,
-                "build_date": "",
-                "build_time": 0,
-                "build_user": "",
-            })),
+            RootKind::Version => Response::ok_json(&crate::api::operator::version_info()),
         });
     }
 }

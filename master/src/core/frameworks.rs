@@ -367,6 +367,16 @@ impl MasterCore {
         self.remove_framework(now, &message.framework_id);
     }
 
+    /// An operator's TEARDOWN of `id`; false when no such framework is registered.
+    pub fn teardown(&mut self, now: Instant, id: &FrameworkId) -> bool {
+        if !self.frameworks.contains_key(id) {
+            return false;
+        }
+        tracing::info!(framework = %id, "framework torn down by an operator");
+        self.remove_framework(now, id);
+        true
+    }
+
     /// `DeactivateFrameworkMessage` (driver `stop(failover = true)`): no more offers, outstanding
     /// ones rescinded, and the failover timeout starts, as if the scheduler had disconnected (an
     /// embedded scheduler's connection may well stay open, so the master does not wait for it to
