@@ -181,11 +181,8 @@ impl MasterProcess {
         ctx: &mut Context<'_, Self>,
         request: &Request,
     ) -> Response {
-        if request.method != "POST" {
-            return Response::method_not_allowed(&["POST"], &request.method);
-        }
-        if !self.leads(ctx) {
-            return not_leader(&self.leadership, request, true);
+        if let Err(answer) = self.admit_call(ctx, request, false) {
+            return answer;
         }
         let body = String::from_utf8_lossy(&request.body);
         let id = body.split('&').find_map(|pair| {

@@ -117,6 +117,30 @@ impl Streams {
     }
 }
 
+impl crate::process::MasterProcess {
+    /// The checks every API call starts with: `POST` only (`405` with `Allow`), answered by the
+    /// leader (`307`/`503` elsewhere), and, when `json` is set, a JSON `Content-Type` (`400` /
+    /// `415`). `Err` is the answer.
+    pub(crate) fn admit_call(
+        &mut self,
+        ctx: &mut process::Context<'_, Self>,
+        request: &Request,
+        json: bool,
+    ) -> Result<(), Response> {
+        if request.method != "POST" {
+            return Err(Response::method_not_allowed(&["POST"], &request.method));
+        }
+        if !self.leads(ctx) {
+            return Err(not_leader(&self.leadership, request, true));
+        }
+        if json {
+            mesos::v1::check_content_type(request.header("content-type"))
+                .map_err(|(status, message)| Response::text(status, message))?;
+        }
+        Ok(())
+    }
+}
+
 /// What a master that does not lead answers an API call: `307` to the leader
 /// (`Location: //host:port<path>`, protocol-relative as Mesos writes it) or `503` when no
 /// leader is known.

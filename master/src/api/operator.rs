@@ -3,13 +3,12 @@
 //! implemented here answer `501` naming the call.
 
 use mesos::v1::operator::{decode_call, envelope};
-use mesos::v1::{accepts_json, check_content_type, scheduler::event, to_v1_json};
+use mesos::v1::{accepts_json, scheduler::event, to_v1_json};
 use mesos::{FrameworkId, Resources};
 use process::http::{Request, Response};
 use process::Context;
 use serde_json::{json, Map, Value as Json};
 
-use super::not_leader;
 use crate::core::{Agent, Framework, MasterCore};
 use crate::http::agent_used;
 use crate::process::MasterProcess;
@@ -220,14 +219,8 @@ impl MasterProcess {
         ctx: &mut Context<'_, Self>,
         request: &Request,
     ) -> Response {
-        if request.method != "POST" {
-            return Response::method_not_allowed(&["POST"], &request.method);
-        }
-        if !self.leads(ctx) {
-            return not_leader(&self.leadership, request, true);
-        }
-        if let Err((status, message)) = check_content_type(request.header("content-type")) {
-            return text(status, message);
+        if let Err(answer) = self.admit_call(ctx, request, true) {
+            return answer;
         }
         if !accepts_json(request.header("accept"), request.header("message-accept")) {
             return text(

@@ -2,8 +2,8 @@
 //! opens a RecordIO event stream; every other call is checked against the caller's stream and
 //! applied to the core at once (`202`), never behind a stream write.
 
+use mesos::v1::accepts_json;
 use mesos::v1::scheduler::{decode_call, event, CallKind};
-use mesos::v1::{accepts_json, check_content_type};
 use mesos::Uuid;
 use process::http::{Request, Response};
 use process::Context;
@@ -123,14 +123,8 @@ impl MasterProcess {
         ctx: &mut Context<'_, Self>,
         request: &Request,
     ) -> Response {
-        if request.method != "POST" {
-            return Response::method_not_allowed(&["POST"], &request.method);
-        }
-        if !self.leads(ctx) {
-            return not_leader(&self.leadership, request, true);
-        }
-        if let Err((status, message)) = check_content_type(request.header("content-type")) {
-            return text(status, message);
+        if let Err(answer) = self.admit_call(ctx, request, true) {
+            return answer;
         }
         let call = match decode_call(&request.body) {
             Ok(call) => call,
