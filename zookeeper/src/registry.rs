@@ -6,7 +6,7 @@
 //! re-registering agents and schedulers, as the paper's soft-state design has it.
 //!
 //! Layout under the election path (beside the `json.info_*` nodes, which the election ignores):
-//! `<path>/agents` holds `<generation> <chunks>`; its children `<generation>-<i>` hold the
+//! `<path>/registry` holds `<generation> <chunks>`; its children `<generation>-<i>` hold the
 //! records, one `id\thostname\tpid` line each, in chunks well under ZooKeeper's 1 MB node limit
 //! (40,000 agents take a few). A write puts the new chunks first, then flips the header, then
 //! deletes the old chunks, so a reader always finds a complete generation.
@@ -27,8 +27,11 @@ pub struct AgentRecord {
 /// Largest chunk written (ZooKeeper's default node limit is 1 MB).
 const CHUNK_BYTES: usize = 512 * 1024;
 
+/// The registry's node under the election path. Its name sorts after `json.info_`: some
+/// detectors (pymesos) take the smallest child of the path as the leader's node, and Mesos's
+/// own `log_replicas` is the only other name they skip.
 fn root(path: &str) -> String {
-    format!("{path}/agents")
+    format!("{path}/registry")
 }
 
 /// Encodes records as lines, split into chunks at line boundaries.
