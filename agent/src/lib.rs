@@ -22,11 +22,14 @@
 //! ```
 //!
 //! # How it is built
-//! Pure cores, fed `now` and returning decisions: [`MasterLink`] (registration with backoff, master
-//! ping timeout), [`StatusUpdateManager`] (per-task ordered, retried, never-dropped updates) and
-//! [`AgentBook`] (frameworks, executors, tasks). The actor in `process.rs` wires them to messages,
-//! the [`launcher`] (child processes in their own session, a reaper thread per child) and the
-//! [`Isolator`] seam (the `isolation` crate, chosen by `--isolation`: [`PosixIsolator`] by default). The built-in command executor
+//! Every decision lives in the pure [`AgentCore`](core::AgentCore), fed `(now, input)` and
+//! returning [`Output`](core::Output)s and its next deadline, as the master's core is. It owns
+//! three smaller pure cores: [`MasterLink`] (registration with backoff, master ping timeout),
+//! [`StatusUpdateManager`] (per-task ordered, retried, never-dropped updates) and [`AgentBook`]
+//! (frameworks, executors, tasks). The actor in `process/` only does I/O: it turns messages, child
+//! exits and timers into core calls, and performs the outputs with the [`launcher`] (child
+//! processes in their own session, a reaper thread per child) and the [`Isolator`] seam (the
+//! `isolation` crate, chosen by `--isolation`: [`PosixIsolator`] by default). The built-in command executor
 //! ([`CommandExecutor`], binary `mesos-executor`) runs command tasks through
 //! [`mesos::executor::ExecutorDriver`].
 #![deny(missing_docs)]
@@ -34,6 +37,7 @@
 pub mod command_executor;
 pub mod config;
 pub mod containers;
+pub mod core;
 pub mod detect;
 pub mod error;
 pub mod flags;
@@ -50,11 +54,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use ::process::{Handle, Pid, Upid};
-use mesos::{AgentId, AgentInfo};
+use mesos::{AgentId, AgentInfo, Uuid};
 
 pub use crate::command_executor::CommandExecutor;
 pub use crate::config::{parse_master, AgentConfig};
 use crate::containers::SharedContainers;
+use crate::core::{AgentCore, CoreConfig};
 pub use crate::error::AgentError;
 pub use crate::isolator::{Isolator, PosixIsolator, ResourceStatistics};
 pub use crate::master_link::MasterLink;
@@ -110,15 +115,30 @@ impl Agent {
             .with_resources(resources)
             .with_attributes(config.attributes.clone())
             .with_port(runtime.addr().port());
+        let watch_limitations = isolator.watches_limitations();
         let containers = SharedContainers::new(isolator);
-        let agent = AgentProcess::new(
-            config,
-            info,
-            master,
+        let core_config = CoreConfig {
+            work_dir: config.work_dir.clone(),
             launcher,
-            containers.clone(),
-            runtime.clock().now(),
-        );
+            executor_registration_timeout: config.executor_registration_timeout,
+            executor_shutdown_grace_period: config.executor_shutdown_grace_period,
+            status_update_retry_interval_min: config.status_update_retry_interval_min,
+            status_update_retry_interval_max: config.status_update_retry_interval_max,
+            registration_backoff_factor: config.registration_backoff_factor,
+            max_ping_timeouts: config.max_ping_timeouts,
+            watch_limitations,
+            start_wall_secs: process::wall_clock(),
+            // Ids the core makes must not repeat across agent restarts.
+            seed: u64::from_le_bytes(
+                Uuid::random().as_bytes()[..8]
+                    .try_into()
+                    .unwrap_or_default(),
+            ),
+        };
+        let pid = Upid::new(AGENT_PROCESS_ID, runtime.addr())
+            .map_err(|e| AgentError::Runtime(::process::Error::from(e)))?;
+        let core = AgentCore::new(core_config, info, pid, master, runtime.clock().now());
+        let agent = AgentProcess::new(config, core, containers.clone());
         let pid = runtime.spawn(AGENT_PROCESS_ID, agent)?;
         let monitor = runtime.spawn("monitor", monitor::Monitor::new(containers.clone()));
         if let Err(err) = &monitor {
@@ -162,7 +182,7 @@ impl AgentHandle {
     /// # Errors
     /// [`AgentError::Runtime`] if the agent is not running.
     pub fn agent_id(&self) -> Result<Option<AgentId>, AgentError> {
-        self.view(|agent| agent.link.agent_id().cloned())
+        self.view(|agent| agent.core.agent_id().cloned())
     }
 
     /// The `/slave(1)/state` JSON.

@@ -10,7 +10,8 @@ use mesos::{
     AgentId, CommandInfo, ContainerId, ExecutorId, ExecutorInfo, FrameworkId, FrameworkInfo,
     Reason, Resources, Source, TaskId, TaskInfo, TaskState, TaskStatus,
 };
-use process::Upid;
+
+use crate::core::ExecutorEndpoint;
 
 /// Completed tasks kept per framework (Mesos's `max_completed_tasks_per_framework`).
 const MAX_COMPLETED_TASKS: usize = 1000;
@@ -41,8 +42,8 @@ pub struct ExecutorRecord {
     pub directory: PathBuf,
     /// Where it is in its life.
     pub state: ExecutorState,
-    /// Its driver's pid, once registered.
-    pub pid: Option<Upid>,
+    /// Where it listens (its driver's pid, or its HTTP stream), once registered.
+    pub endpoint: Option<ExecutorEndpoint>,
     /// Whether this is the built-in command executor (one task, executor id = task id).
     pub command_executor: bool,
     /// Tasks waiting for the executor to register.
@@ -94,7 +95,7 @@ pub enum RunOutcome {
     /// The executor is starting; the task waits for it.
     Queued,
     /// The executor is registered: send it the task.
-    Send(Upid),
+    Send(ExecutorEndpoint),
     /// The task cannot run here: send this update instead.
     Rejected(TaskStatus),
 }
@@ -114,6 +115,10 @@ pub struct LaunchSpec {
     pub directory: PathBuf,
     /// Whether it is the command executor.
     pub command_executor: bool,
+    /// The agent's id (the executor's environment names it).
+    pub agent_id: AgentId,
+    /// What the container starts with: the executor's and its first task's resources.
+    pub resources: Resources,
 }
 
 /// What to do about a kill request.
@@ -124,7 +129,7 @@ pub enum KillOutcome {
     /// The task never reached an executor: report this (`TASK_KILLED` or `TASK_LOST`).
     Report(TaskStatus),
     /// Forward the kill to the executor.
-    Forward(Upid),
+    Forward(ExecutorEndpoint),
     /// The task waits for its executor to start: it was dropped from the queue; report this update,
     /// and shut the executor down if `shutdown_executor` (it has nothing left to run).
     Dequeued {
@@ -307,7 +312,7 @@ impl AgentBook {
         }
         let staged = Task::staging(&task, framework_id, Some(executor_info.executor_id.clone()));
         match record.executors.get_mut(&executor_info.executor_id) {
-            Some(executor) => match (executor.state, executor.pid.clone()) {
+            Some(executor) => match (executor.state, executor.endpoint.clone()) {
                 (ExecutorState::Terminating, _) => reject(
                     TaskState::Lost,
                     Reason::ExecutorTerminated,
@@ -318,9 +323,9 @@ impl AgentBook {
                     Reason::TaskInvalid,
                     "a command executor runs one task only",
                 ),
-                (ExecutorState::Running, Some(pid)) => {
+                (ExecutorState::Running, Some(endpoint)) => {
                     executor.tasks.insert(task.task_id.clone(), staged);
-                    RunOutcome::Send(pid)
+                    RunOutcome::Send(endpoint)
                 }
                 _ => {
                     executor.tasks.insert(task.task_id.clone(), staged);
@@ -337,13 +342,14 @@ impl AgentBook {
                     container_id: container_id.clone(),
                     directory: sandbox.clone(),
                     state: ExecutorState::Registering,
-                    pid: None,
+                    endpoint: None,
                     command_executor,
                     queued: vec![task],
                     tasks,
                     launched_at: now,
                     termination_reason: None,
                 };
+                let resources = executor.resources();
                 record
                     .executors
                     .insert(executor_info.executor_id.clone(), executor);
@@ -354,18 +360,20 @@ impl AgentBook {
                     container_id,
                     directory: sandbox,
                     command_executor,
+                    agent_id: self.agent_id.clone(),
+                    resources,
                 }))
             }
         }
     }
 
-    /// An executor registered from `pid`. Returns its queued tasks to send it, or None if the agent
-    /// does not expect it (it should be told to shut down).
+    /// An executor registered from `endpoint`. Returns its queued tasks to send it, or None if the
+    /// agent does not expect it (it should be told to shut down).
     pub fn executor_registered(
         &mut self,
         framework_id: &FrameworkId,
         executor_id: &ExecutorId,
-        pid: Upid,
+        endpoint: ExecutorEndpoint,
     ) -> Option<(&FrameworkRecord, Vec<TaskInfo>)> {
         let framework = self.frameworks.get_mut(framework_id)?;
         let executor = framework.executors.get_mut(executor_id)?;
@@ -373,7 +381,7 @@ impl AgentBook {
             return None;
         }
         executor.state = ExecutorState::Running;
-        executor.pid = Some(pid);
+        executor.endpoint = Some(endpoint);
         let queued = std::mem::take(&mut executor.queued);
         Some((&*framework, queued))
     }
@@ -440,8 +448,8 @@ impl AgentBook {
                     shutdown_executor,
                 };
             }
-            if let Some(pid) = &executor.pid {
-                return KillOutcome::Forward(pid.clone());
+            if let Some(endpoint) = &executor.endpoint {
+                return KillOutcome::Forward(endpoint.clone());
             }
         }
         if framework.terminated.contains_key(task_id) {
@@ -456,19 +464,19 @@ impl AgentBook {
         )
     }
 
-    /// Marks an executor as shutting down; returns its pid if registered (None if unknown).
+    /// Marks an executor as shutting down; returns its endpoint if registered (None if unknown).
     pub fn shutdown_executor(
         &mut self,
         framework_id: &FrameworkId,
         executor_id: &ExecutorId,
-    ) -> Option<Option<Upid>> {
+    ) -> Option<Option<ExecutorEndpoint>> {
         let executor = self
             .frameworks
             .get_mut(framework_id)?
             .executors
             .get_mut(executor_id)?;
         executor.state = ExecutorState::Terminating;
-        Some(executor.pid.clone())
+        Some(executor.endpoint.clone())
     }
 
     /// Records why the agent is terminating an executor (e.g. it did not register in time).
@@ -487,12 +495,12 @@ impl AgentBook {
         }
     }
 
-    /// Marks a framework as shutting down; returns its executors (id and pid if registered). A
-    /// framework without executors is removed at once.
+    /// Marks a framework as shutting down; returns its executors (id and endpoint if registered).
+    /// A framework without executors is removed at once.
     pub fn shutdown_framework(
         &mut self,
         framework_id: &FrameworkId,
-    ) -> Vec<(ExecutorId, Option<Upid>)> {
+    ) -> Vec<(ExecutorId, Option<ExecutorEndpoint>)> {
         let Some(framework) = self.frameworks.get_mut(framework_id) else {
             return Vec::new();
         };
@@ -502,7 +510,7 @@ impl AgentBook {
             .values_mut()
             .map(|e| {
                 e.state = ExecutorState::Terminating;
-                (e.info.executor_id.clone(), e.pid.clone())
+                (e.info.executor_id.clone(), e.endpoint.clone())
             })
             .collect();
         if out.is_empty() {

@@ -1,0 +1,253 @@
+//! Pure tests of [`AgentCore`]: inputs with explicit `now`, outputs compared as data. No sockets,
+//! no processes, no clock.
+
+mod executors;
+mod master;
+
+use std::time::{Duration, Instant};
+
+use mesos::protocol::*;
+use mesos::*;
+use process::Upid;
+
+use super::*;
+use crate::launcher::ExitInfo;
+use crate::state::LaunchSpec;
+
+pub(super) const SECS: Duration = Duration::from_secs(1);
+
+/// A core registered as `agent-1` with `master@127.0.0.1:5050`, at `now`.
+pub(super) struct Harness {
+    pub core: AgentCore,
+    pub now: Instant,
+    pub master: Upid,
+}
+
+pub(super) fn upid(text: &str) -> Upid {
+    text.parse().unwrap()
+}
+
+pub(super) fn executor_pid() -> ExecutorEndpoint {
+    ExecutorEndpoint::Pid(upid("executor@127.0.0.1:7001"))
+}
+
+pub(super) fn framework_id() -> FrameworkId {
+    FrameworkId::new("fw-1")
+}
+
+pub(super) fn framework() -> FrameworkInfo {
+    let mut info = FrameworkInfo::new("tester", "core-tests");
+    info.id = Some(framework_id());
+    info
+}
+
+pub(super) fn command_task(id: &str) -> TaskInfo {
+    TaskInfo::new(
+        id,
+        id,
+        AgentId::new("agent-1"),
+        "cpus:1;mem:64".parse().unwrap(),
+    )
+    .with_command(CommandInfo::shell("sleep 1000"))
+}
+
+pub(super) fn executor_task(id: &str, executor: &str) -> TaskInfo {
+    TaskInfo::new(id, id, AgentId::new("agent-1"), "cpus:1".parse().unwrap()).with_executor(
+        ExecutorInfo::new(executor, CommandInfo::shell("./exec"))
+            .with_resources("cpus:0.5".parse().unwrap()),
+    )
+}
+
+impl Harness {
+    pub fn config() -> CoreConfig {
+        CoreConfig {
+            launcher: "/opt/mesos/mesos-executor".into(),
+            ..CoreConfig::new("/work")
+        }
+    }
+
+    /// A registered core.
+    pub fn new() -> Harness {
+        Harness::with_config(Harness::config())
+    }
+
+    pub fn with_config(config: CoreConfig) -> Harness {
+        let now = Instant::now();
+        let master = upid("master@127.0.0.1:5050");
+        let info = AgentInfo::new("node-1").with_resources("cpus:8;mem:4096".parse().unwrap());
+        let core = AgentCore::new(
+            config,
+            info,
+            upid("slave(1)@127.0.0.1:5051"),
+            master.clone(),
+            now,
+        );
+        let mut h = Harness { core, now, master };
+        h.core.tick(now);
+        h.drain();
+        let master = h.master.clone();
+        h.core.registered(
+            now,
+            &master,
+            SlaveRegisteredMessage {
+                agent_id: AgentId::new("agent-1"),
+                master_info: MasterInfo::default(),
+                ping_timeout_secs: 15.0,
+            },
+        );
+        h.drain();
+        h
+    }
+
+    pub fn drain(&mut self) -> Vec<Output> {
+        self.core.drain_outputs()
+    }
+
+    pub fn advance(&mut self, by: Duration) -> Vec<Output> {
+        self.now += by;
+        self.core.tick(self.now);
+        self.drain()
+    }
+
+    /// Runs `task` from the master; returns the outputs.
+    pub fn run(&mut self, task: TaskInfo) -> Vec<Output> {
+        let master = self.master.clone();
+        self.core.run_task(
+            self.now,
+            &master,
+            RunTaskMessage {
+                framework_id: framework_id(),
+                framework: framework(),
+                pid: "scheduler@127.0.0.1:9000".into(),
+                task,
+            },
+        );
+        self.drain()
+    }
+
+    /// Runs `task`, which must start a new executor; the launch succeeds with OS pid `os_pid`.
+    pub fn launch(&mut self, task: TaskInfo, os_pid: u32) -> LaunchSpec {
+        let outputs = self.run(task);
+        let spec = launch_of(&outputs).expect("a launch");
+        self.core
+            .executor_launched(self.now, &spec.container_id, os_pid);
+        assert!(self.drain().is_empty());
+        spec
+    }
+
+    /// The executor of `spec` registers from [`executor_pid`].
+    pub fn register(&mut self, spec: &LaunchSpec) -> Vec<Output> {
+        self.core.register_executor(
+            self.now,
+            executor_pid(),
+            RegisterExecutorMessage {
+                framework_id: spec.framework_id.clone(),
+                executor_id: spec.executor.executor_id.clone(),
+            },
+        );
+        self.drain()
+    }
+
+    /// An update the executor of `executor` sends.
+    pub fn executor_update(
+        &mut self,
+        executor: &str,
+        task: &str,
+        state: TaskState,
+        n: u8,
+    ) -> (StatusUpdate, Vec<Output>) {
+        let update = executor_status(executor, task, state, n);
+        self.core
+            .status_update(self.now, &executor_pid(), update.clone(), None);
+        (update, self.drain())
+    }
+
+    /// The master acknowledges `update`.
+    pub fn ack(&mut self, update: &StatusUpdate) -> Vec<Output> {
+        let master = self.master.clone();
+        self.core.acknowledgement(
+            self.now,
+            &master,
+            StatusUpdateAcknowledgementMessage {
+                agent_id: AgentId::new("agent-1"),
+                framework_id: update.framework_id.clone(),
+                task_id: update.status.task_id.clone(),
+                uuid: update.uuid,
+            },
+        );
+        self.drain()
+    }
+}
+
+pub(super) fn executor_status(executor: &str, task: &str, state: TaskState, n: u8) -> StatusUpdate {
+    let uuid = Uuid::v4_from([n; 16]);
+    StatusUpdate {
+        framework_id: framework_id(),
+        executor_id: Some(ExecutorId::new(executor)),
+        agent_id: Some(AgentId::new("agent-1")),
+        status: TaskStatus::new(TaskId::new(task), state)
+            .with_source(Source::Executor)
+            .with_uuid(uuid),
+        timestamp: f64::from(n),
+        uuid,
+    }
+}
+
+pub(super) fn launch_of(outputs: &[Output]) -> Option<LaunchSpec> {
+    outputs.iter().find_map(|o| match o {
+        Output::Launch(spec) => Some((**spec).clone()),
+        _ => None,
+    })
+}
+
+/// The status updates sent to the master, in order.
+pub(super) fn forwarded(outputs: &[Output]) -> Vec<StatusUpdate> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Master {
+                message: ToMaster::StatusUpdate(m),
+                ..
+            } => Some(m.update.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The messages sent to executors, by wire name, in order.
+pub(super) fn to_executors(outputs: &[Output]) -> Vec<&'static str> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Executor { message, .. } => Some(message.name()),
+            _ => None,
+        })
+        .collect()
+}
+
+pub(super) fn destroyed(outputs: &[Output]) -> Vec<ContainerId> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::DestroyContainer { container_id } => Some(container_id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+pub(super) fn resized(outputs: &[Output]) -> Vec<Resources> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::UpdateContainer { resources, .. } => Some(resources.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+pub(super) fn exit(description: &str) -> ExitInfo {
+    ExitInfo {
+        wait_status: 9,
+        description: description.into(),
+    }
+}
