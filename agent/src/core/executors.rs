@@ -216,14 +216,7 @@ impl AgentCore {
             self.book
                 .executor_registered(&m.framework_id, &m.executor_id, from.clone());
         let Some((framework, queued)) = registered else {
-            tracing::warn!(%from, executor_id = %m.executor_id, "unexpected executor registration; shutting it down");
-            self.send_executor(
-                &from,
-                ShutdownExecutorMessage {
-                    framework_id: m.framework_id,
-                    executor_id: m.executor_id,
-                },
-            );
+            self.refuse_executor(&from, m.framework_id, m.executor_id);
             return;
         };
         let Some(executor) = framework.executors.get(&m.executor_id) else {
@@ -276,13 +269,7 @@ impl AgentCore {
             .executor_registered(&m.framework_id, &m.executor_id, from.clone())
             .is_some();
         if !registered {
-            self.send_executor(
-                &from,
-                ShutdownExecutorMessage {
-                    framework_id: m.framework_id,
-                    executor_id: m.executor_id,
-                },
-            );
+            self.refuse_executor(&from, m.framework_id, m.executor_id);
             return;
         }
         let agent_id = self.agent_id_or_default();
@@ -297,6 +284,23 @@ impl AgentCore {
         for update in m.updates {
             self.handle_update(now, update, None);
         }
+    }
+
+    /// An executor the agent does not expect: told to shut down.
+    fn refuse_executor(
+        &mut self,
+        from: &ExecutorEndpoint,
+        framework_id: FrameworkId,
+        executor_id: ExecutorId,
+    ) {
+        tracing::warn!(%from, %executor_id, "unexpected executor (re)registration; shutting it down");
+        self.send_executor(
+            from,
+            ShutdownExecutorMessage {
+                framework_id,
+                executor_id,
+            },
+        );
     }
 
     /// `ExecutorToFrameworkMessage`: relayed to the master if it comes from the executor it names.

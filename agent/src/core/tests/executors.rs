@@ -51,18 +51,9 @@ fn container_ids_and_update_uuids_never_repeat() {
         assert!(containers.insert(spec.container_id));
     }
     // Agent-made updates (here: LOST for unknown tasks) have distinct uuids too.
-    let master = h.master.clone();
     let mut uuids = std::collections::BTreeSet::new();
     for i in 0..300 {
-        h.core.kill_task(
-            h.now,
-            &master,
-            KillTaskMessage {
-                framework_id: framework_id(),
-                task_id: TaskId::new(format!("unknown-{i}")),
-            },
-        );
-        for update in forwarded(&h.drain()) {
+        for update in forwarded(&h.kill(&format!("unknown-{i}"))) {
             assert!(uuids.insert(update.uuid), "uuid {} repeats", update.uuid);
         }
     }
@@ -279,16 +270,7 @@ fn a_failed_launch_fails_the_task() {
 fn killing_a_queued_task_reports_killed_and_destroys_the_idle_unregistered_executor() {
     let mut h = Harness::new();
     let spec = h.launch(executor_task("t1", "e1"), 100);
-    let master = h.master.clone();
-    h.core.kill_task(
-        h.now,
-        &master,
-        KillTaskMessage {
-            framework_id: framework_id(),
-            task_id: TaskId::new("t1"),
-        },
-    );
-    let outputs = h.drain();
+    let outputs = h.kill("t1");
     let sent = forwarded(&outputs);
     assert_eq!(sent[0].status.state, TaskState::Killed);
     assert_eq!(sent[0].status.reason, Some(Reason::TaskKilledDuringLaunch));
@@ -301,17 +283,8 @@ fn a_kill_for_a_running_task_goes_to_its_executor_and_unknown_tasks_are_lost() {
     let mut h = Harness::new();
     let spec = h.launch(executor_task("t1", "e1"), 100);
     h.register(&spec);
-    let master = h.master.clone();
-    h.core.kill_task(
-        h.now,
-        &master,
-        KillTaskMessage {
-            framework_id: framework_id(),
-            task_id: TaskId::new("t1"),
-        },
-    );
     assert_eq!(
-        h.drain(),
+        h.kill("t1"),
         vec![Output::Executor {
             to: executor_pid(),
             message: ToExecutor::KillTask(KillTaskMessage {
@@ -320,15 +293,7 @@ fn a_kill_for_a_running_task_goes_to_its_executor_and_unknown_tasks_are_lost() {
             })
         }]
     );
-    h.core.kill_task(
-        h.now,
-        &master,
-        KillTaskMessage {
-            framework_id: framework_id(),
-            task_id: TaskId::new("nope"),
-        },
-    );
-    let sent = forwarded(&h.drain());
+    let sent = forwarded(&h.kill("nope"));
     assert_eq!(sent[0].status.state, TaskState::Lost);
 }
 

@@ -162,6 +162,20 @@ impl Harness {
         (update, self.drain())
     }
 
+    /// The master asks to kill `task`.
+    pub fn kill(&mut self, task: &str) -> Vec<Output> {
+        let master = self.master.clone();
+        self.core.kill_task(
+            self.now,
+            &master,
+            KillTaskMessage {
+                framework_id: framework_id(),
+                task_id: TaskId::new(task),
+            },
+        );
+        self.drain()
+    }
+
     /// The master acknowledges `update`.
     pub fn ack(&mut self, update: &StatusUpdate) -> Vec<Output> {
         let master = self.master.clone();
