@@ -257,6 +257,17 @@ pub fn signal_session(session: u32, signal: Signal) -> usize {
     count
 }
 
+/// When process `pid` started, in clock ticks since boot (`/proc/<pid>/stat` field 22); None if it
+/// does not exist. With the boot id, tells a checkpointed executor from a later process that
+/// reuses its pid.
+pub fn process_start_ticks(pid: u32) -> Option<u64> {
+    let pid = i32::try_from(pid).ok()?;
+    procfs::process::Process::new(pid)
+        .and_then(|p| p.stat())
+        .ok()
+        .map(|stat| stat.starttime)
+}
+
 fn signal_pid(pid: u32, signal: Signal) -> bool {
     i32::try_from(pid)
         .ok()

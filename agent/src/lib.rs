@@ -34,6 +34,7 @@
 //! [`mesos::executor::ExecutorDriver`].
 #![deny(missing_docs)]
 
+pub mod checkpoint;
 pub mod command_executor;
 pub mod config;
 pub mod containers;
@@ -138,7 +139,8 @@ impl Agent {
         let pid = Upid::new(AGENT_PROCESS_ID, runtime.addr())
             .map_err(|e| AgentError::Runtime(::process::Error::from(e)))?;
         let core = AgentCore::new(core_config, info, pid, master, runtime.clock().now());
-        let agent = AgentProcess::new(config, core, containers.clone());
+        let failure = process::Failure::default();
+        let agent = AgentProcess::new(config, core, containers.clone(), failure.clone());
         let pid = runtime.spawn(AGENT_PROCESS_ID, agent)?;
         let monitor = runtime.spawn("monitor", monitor::Monitor::new(containers.clone()));
         if let Err(err) = &monitor {
@@ -148,6 +150,7 @@ impl Agent {
             pid,
             runtime: runtime.clone(),
             containers,
+            failure,
         })
     }
 }
@@ -166,6 +169,7 @@ pub struct AgentHandle {
     pid: Pid<AgentProcess>,
     runtime: Handle,
     containers: SharedContainers,
+    failure: process::Failure,
 }
 
 /// How long views wait for the agent's answer (it answers in microseconds unless it is gone).
@@ -234,5 +238,14 @@ impl AgentHandle {
     /// Blocks until the agent terminates.
     pub fn wait(&self) {
         self.runtime.wait(&self.pid);
+    }
+
+    /// Why the agent stopped on its own, if it did (a checkpoint it could not write: its executors
+    /// were left running for a restarted agent to recover).
+    pub fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }

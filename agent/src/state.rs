@@ -193,6 +193,27 @@ impl AgentBook {
         self.frameworks.get(framework_id)?.executors.get(id)
     }
 
+    /// A live task (queued ones included) and its executor.
+    pub fn task(&self, framework_id: &FrameworkId, task_id: &TaskId) -> Option<(ExecutorId, Task)> {
+        self.frameworks
+            .get(framework_id)?
+            .executors
+            .values()
+            .find_map(|e| {
+                e.tasks
+                    .get(task_id)
+                    .map(|t| (e.info.executor_id.clone(), t.clone()))
+            })
+    }
+
+    /// Whether the task completed here (its terminal update acknowledged): later updates of it are
+    /// stale copies.
+    pub fn is_completed(&self, framework_id: &FrameworkId, task_id: &TaskId) -> bool {
+        self.frameworks
+            .get(framework_id)
+            .is_some_and(|f| f.completed.iter().any(|t| &t.task_id == task_id))
+    }
+
     /// Every executor.
     pub fn executors(&self) -> impl Iterator<Item = &ExecutorRecord> {
         self.frameworks.values().flat_map(|f| f.executors.values())

@@ -5,7 +5,7 @@
 //! resent with exponential backoff (first after `retry_min`, doubling up to `retry_max`) until it is
 //! acknowledged — never dropped. Pure: the caller passes `now` and sends what comes back.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use mesos::protocol::StatusUpdate;
@@ -50,6 +50,8 @@ pub struct Acknowledged {
 
 #[derive(Debug)]
 struct Stream {
+    /// Every uuid this stream took (pending or acknowledged): a second copy is a duplicate.
+    received: HashSet<Uuid>,
     pending: VecDeque<StatusUpdate>,
     /// When the head is due again, and the wait after that.
     retry_at: Option<Instant>,
@@ -83,16 +85,24 @@ impl StatusUpdateManager {
         }
     }
 
+    /// Whether `update` was taken already (pending, or acknowledged while its stream is open).
+    pub fn is_duplicate(&self, update: &StatusUpdate) -> bool {
+        self.streams
+            .get(&(update.framework_id.clone(), update.status.task_id.clone()))
+            .is_some_and(|s| s.received.contains(&update.uuid))
+    }
+
     /// Takes a new update. Returns it if it should be sent now (it heads its stream and a master is
-    /// connected). A duplicate (same uuid as a pending one) is ignored.
+    /// connected). A duplicate (a uuid the stream took before) is ignored.
     pub fn update(&mut self, now: Instant, update: StatusUpdate) -> Option<StatusUpdate> {
         let key = (update.framework_id.clone(), update.status.task_id.clone());
         let stream = self.streams.entry(key).or_insert_with(|| Stream {
+            received: HashSet::new(),
             pending: VecDeque::new(),
             retry_at: None,
             backoff: self.retry_min,
         });
-        if stream.pending.iter().any(|u| u.uuid == update.uuid) {
+        if !stream.received.insert(update.uuid) {
             return None;
         }
         stream.pending.push_back(update);
@@ -136,11 +146,12 @@ impl StatusUpdateManager {
         stream.backoff = self.retry_min;
         stream.retry_at = None;
         let mut next = None;
-        if terminal || stream.pending.is_empty() {
+        if terminal {
             // After a terminal update nothing more can follow: the stream is done (later updates of a
-            // finished task would be bogus and are discarded, as in Mesos).
+            // finished task would be bogus and are discarded, as in Mesos). An open stream stays,
+            // empty or not, to recognize an update sent again.
             self.streams.remove(&key);
-        } else if !self.paused {
+        } else if !self.paused && !stream.pending.is_empty() {
             stream.retry_at = Some(now + self.retry_min);
             next = stream.pending.front().cloned();
         }
@@ -214,7 +225,9 @@ impl StatusUpdateManager {
     pub fn pending_counts(&self) -> BTreeMap<FrameworkId, usize> {
         let mut counts = BTreeMap::new();
         for ((framework_id, _), stream) in &self.streams {
-            *counts.entry(framework_id.clone()).or_default() += stream.pending.len();
+            if !stream.pending.is_empty() {
+                *counts.entry(framework_id.clone()).or_default() += stream.pending.len();
+            }
         }
         counts
     }
@@ -232,7 +245,8 @@ impl StatusUpdateManager {
     /// Whether any update of `task_id` is still pending.
     pub fn has_pending(&self, framework_id: &FrameworkId, task_id: &TaskId) -> bool {
         self.streams
-            .contains_key(&(framework_id.clone(), task_id.clone()))
+            .get(&(framework_id.clone(), task_id.clone()))
+            .is_some_and(|s| !s.pending.is_empty())
     }
 }
 
@@ -369,7 +383,13 @@ mod tests {
             Uuid::v4_from([1; 16])
         );
         // A duplicate update is not queued twice.
+        assert!(m.is_duplicate(&update("t", TaskState::Running, 1, 1.0)));
         assert_eq!(m.update(t0, update("t", TaskState::Running, 1, 1.0)), None);
         assert_eq!(m.pending_counts()[&FrameworkId::new("f")], 2);
+        // Nor one already acknowledged while the stream is open (an executor resending it).
+        ack(&mut m, t0, "t", 1);
+        assert!(m.is_duplicate(&update("t", TaskState::Running, 1, 1.0)));
+        assert_eq!(m.update(t0, update("t", TaskState::Running, 1, 1.0)), None);
+        assert_eq!(m.pending_counts()[&FrameworkId::new("f")], 1);
     }
 }

@@ -8,6 +8,7 @@ use mesos::protocol::*;
 use mesos::{ContainerId, ExecutorId, FrameworkId, TaskId, TaskState, TaskStatus};
 
 use super::{AgentCore, ContainerRecord, ExecutorEndpoint, Output};
+use crate::checkpoint::Checkpoint;
 use crate::containers::apply_limitation;
 use crate::launcher::ExitInfo;
 use crate::state::LaunchSpec;
@@ -32,6 +33,12 @@ impl AgentCore {
             return;
         };
         container.os_pid = Some(os_pid);
+        if let Some(run) = self.runs.run(container_id).cloned() {
+            self.checkpoint(Checkpoint::ForkedPid { run, pid: os_pid });
+        }
+        let Some(container) = self.containers.get(container_id) else {
+            return;
+        };
         let terminating = self
             .book
             .executor(&container.framework_id, &container.executor_id)
@@ -73,6 +80,12 @@ impl AgentCore {
             };
             self.agent_update(now, &framework_id, Some(executor_id.clone()), status);
         }
+        // The run is complete once no update of its tasks awaits an acknowledgement.
+        let updates = &self.updates;
+        let completed = self
+            .runs
+            .exited(container_id, |f, t| updates.has_pending(f, t));
+        self.run_completed(completed);
         if exited.notify_master {
             let agent_id = self.agent_id_or_default();
             self.send_master(ExitedExecutorMessage {
@@ -219,6 +232,8 @@ impl AgentCore {
             self.refuse_executor(&from, m.framework_id, m.executor_id);
             return;
         };
+        let framework = framework.clone();
+        self.checkpoint_executor_pid(&m.framework_id, &m.executor_id, &from);
         let Some(executor) = framework.executors.get(&m.executor_id) else {
             return;
         };
@@ -264,6 +279,18 @@ impl AgentCore {
         from: ExecutorEndpoint,
         m: ReregisterExecutorMessage,
     ) {
+        let again = self
+            .book
+            .executor(&m.framework_id, &m.executor_id)
+            .is_some_and(|e| {
+                e.state == crate::state::ExecutorState::Running
+                    && e.endpoint.as_ref() == Some(&from)
+            });
+        if again {
+            // A retry that crossed our answer: the executor is re-registered already.
+            tracing::debug!(%from, executor_id = %m.executor_id, "duplicate executor re-registration; ignored");
+            return;
+        }
         let registered = self
             .book
             .executor_registered(&m.framework_id, &m.executor_id, from.clone())
@@ -272,6 +299,7 @@ impl AgentCore {
             self.refuse_executor(&from, m.framework_id, m.executor_id);
             return;
         }
+        self.checkpoint_executor_pid(&m.framework_id, &m.executor_id, &from);
         let agent_id = self.agent_id_or_default();
         let agent_info = self.info.clone();
         self.send_executor(
@@ -283,6 +311,25 @@ impl AgentCore {
         );
         for update in m.updates {
             self.handle_update(now, update, None);
+        }
+    }
+
+    /// Records where a checkpointed driver-based executor listens, so a restarted agent can
+    /// reconnect to it.
+    fn checkpoint_executor_pid(
+        &mut self,
+        framework_id: &FrameworkId,
+        executor_id: &ExecutorId,
+        from: &ExecutorEndpoint,
+    ) {
+        let (Some(pid), Some(run)) = (from.pid(), self.run_ref(framework_id, executor_id)) else {
+            return;
+        };
+        if self.runs.run(&run.container_id).is_some() {
+            self.checkpoint(Checkpoint::ExecutorPid {
+                run,
+                pid: pid.clone(),
+            });
         }
     }
 

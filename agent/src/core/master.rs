@@ -8,6 +8,7 @@ use mesos::{AgentId, FrameworkId, TaskId};
 use process::Upid;
 
 use super::{same_process, AgentCore, Output};
+use crate::checkpoint::Checkpoint;
 use crate::master_link::LinkAction;
 use crate::state::{KillOutcome, RunOutcome};
 
@@ -73,6 +74,7 @@ impl AgentCore {
         tracing::info!(%agent_id, "registered with master");
         self.info.id = Some(agent_id.clone());
         self.book.set_agent_id(agent_id);
+        self.checkpoint(Checkpoint::Agent(self.info.clone()));
         for update in self.updates.resume(now) {
             self.forward_to_master(update);
         }
@@ -116,6 +118,7 @@ impl AgentCore {
             return;
         }
         let container_id = mesos::ContainerId::new(self.make_uuid().to_string());
+        let new_framework = self.book.framework(&m.framework_id).is_none();
         let outcome = self.book.run_task(
             now,
             &m.framework,
@@ -124,6 +127,9 @@ impl AgentCore {
             m.task.clone(),
             container_id,
         );
+        if !matches!(outcome, RunOutcome::Rejected(_)) && self.checkpoints(&m.framework_id) {
+            self.checkpoint_task(&m, new_framework, &outcome);
+        }
         let executor_id = m.task.executor.as_ref().map(|e| e.executor_id.clone());
         match outcome {
             RunOutcome::Launch(spec) => self.launch(*spec),
@@ -139,6 +145,37 @@ impl AgentCore {
                 self.agent_update(now, &m.framework_id, None, status);
             }
         }
+    }
+
+    /// Checkpoints what a task of a checkpointing framework needs to be recovered, before it is
+    /// launched or delivered: its framework (the first time), its executor's new run, the task.
+    fn checkpoint_task(&mut self, m: &RunTaskMessage, new_framework: bool, outcome: &RunOutcome) {
+        let agent_id = self.agent_id_or_default();
+        if new_framework {
+            let mut info = m.framework.clone();
+            info.id = Some(m.framework_id.clone());
+            self.checkpoint(Checkpoint::Framework {
+                agent_id,
+                info,
+                pid: m.pid.clone(),
+            });
+        }
+        let Some((executor_id, task)) = self.book.task(&m.framework_id, &m.task.task_id) else {
+            return;
+        };
+        let Some(run) = self.run_ref(&m.framework_id, &executor_id) else {
+            return;
+        };
+        if let RunOutcome::Launch(spec) = outcome {
+            self.runs.add_run(run.clone());
+            self.checkpoint(Checkpoint::Executor {
+                run: run.clone(),
+                info: spec.executor.clone(),
+                command_executor: spec.command_executor,
+            });
+        }
+        self.runs.add_task(&run.container_id, &task.task_id);
+        self.checkpoint(Checkpoint::Task { run, task });
     }
 
     /// `KillTaskMessage`.
@@ -214,6 +251,14 @@ impl AgentCore {
     pub fn update_framework(&mut self, _now: Instant, from: &Upid, m: UpdateFrameworkMessage) {
         if self.is_master(from, "UpdateFrameworkMessage") {
             self.book.update_framework_pid(&m.framework_id, &m.pid);
+            if self.checkpoints(&m.framework_id) {
+                let agent_id = self.agent_id_or_default();
+                self.checkpoint(Checkpoint::FrameworkPid {
+                    agent_id,
+                    framework_id: m.framework_id,
+                    pid: m.pid,
+                });
+            }
         }
     }
 
@@ -234,6 +279,8 @@ impl AgentCore {
         self.updates.pause();
         self.info.id = None;
         self.link.forget(now);
+        // The next start must not recover this agent's id either.
+        self.checkpoint(Checkpoint::ForgetAgent);
     }
 
     /// `FrameworkToExecutorMessage`: relayed to the executor.

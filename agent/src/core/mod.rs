@@ -36,6 +36,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod checkpoints;
 mod executors;
 mod master;
 mod outputs;
@@ -134,6 +135,8 @@ pub struct AgentCore {
     next_limitation_check: Option<Instant>,
     /// Containers to kill when their executor's shutdown grace period ends.
     grace_kills: BTreeSet<(Instant, ContainerId)>,
+    /// Runs of checkpointing frameworks and their tasks.
+    runs: checkpoints::CheckpointedRuns,
     outbox: Vec<Output>,
     next_uuid: u64,
 }
@@ -180,6 +183,7 @@ impl AgentCore {
             containers: BTreeMap::new(),
             next_limitation_check: None,
             grace_kills: BTreeSet::new(),
+            runs: checkpoints::CheckpointedRuns::default(),
             outbox: Vec::new(),
             next_uuid: 0,
         }

@@ -5,6 +5,7 @@ use mesos::protocol::*;
 use mesos::{ContainerId, Resources};
 use process::Upid;
 
+use crate::checkpoint::Checkpoint;
 use crate::state::LaunchSpec;
 
 /// How the agent reaches an executor. A driver-based (v0) executor is a libprocess pid; an HTTP
@@ -77,6 +78,9 @@ pub enum Output {
     /// Ask the isolator whether it enforced a limit on these live containers; report each with
     /// [`AgentCore::container_limited`](super::AgentCore::container_limited).
     CheckLimitations(Vec<ContainerId>),
+    /// Write this durably before performing the outputs after it (they depend on it: e.g. an
+    /// update is acknowledged to its executor only once it is in the task's log).
+    Checkpoint(Checkpoint),
 }
 
 macro_rules! messages {

@@ -45,17 +45,16 @@ impl AgentCore {
             tracing::warn!(%from, task = %update.status.task_id, "status update from an unknown executor; dropped");
             return;
         }
-        let agent_id = self.agent_id_or_default();
-        self.send_executor(
-            from,
-            StatusUpdateAcknowledgementMessage {
-                agent_id,
-                framework_id: update.framework_id.clone(),
-                task_id: update.status.task_id.clone(),
-                uuid: update.uuid,
-            },
-        );
+        let ack = StatusUpdateAcknowledgementMessage {
+            agent_id: self.agent_id_or_default(),
+            framework_id: update.framework_id.clone(),
+            task_id: update.status.task_id.clone(),
+            uuid: update.uuid,
+        };
+        // Taken (and for a checkpointing framework, in the task's log on disk) before the
+        // executor hears it may forget the update.
         self.handle_update(now, update, limitation);
+        self.send_executor(from, ack);
     }
 
     /// A status update the agent itself generates.
@@ -106,11 +105,27 @@ impl AgentCore {
                 return;
             }
         }
+        if self.updates.is_duplicate(&update)
+            || self
+                .book
+                .is_completed(&update.framework_id, &update.status.task_id)
+        {
+            // Sent again (an executor re-registering with what it had not seen acknowledged).
+            tracing::debug!(task = %update.status.task_id, uuid = %update.uuid, "duplicate status update; ignored");
+            return;
+        }
         let terminal = update.status.state.is_terminal();
         if terminal {
             if let Some(limitation) = &limitation {
                 update.status = apply_limitation(limitation, update.status);
             }
+        }
+        let terminating = self
+            .book
+            .framework(&update.framework_id)
+            .is_some_and(|f| f.terminating);
+        if !terminating {
+            self.checkpoint_update(&update);
         }
         self.book.update_task(&update);
         if terminal {
@@ -118,10 +133,6 @@ impl AgentCore {
             let executor_id = update.executor_id.clone();
             self.resize_container(&update.framework_id, executor_id.as_ref());
         }
-        let terminating = self
-            .book
-            .framework(&update.framework_id)
-            .is_some_and(|f| f.terminating);
         if terminating {
             // The framework is being shut down: nobody will acknowledge (as in Mesos).
             tracing::info!(task = %update.status.task_id, state = %update.status.state, "dropping an update of a framework being shut down");
@@ -158,11 +169,14 @@ impl AgentCore {
                 return;
             }
         };
+        self.checkpoint_ack(&m.framework_id, &m.task_id, m.uuid);
         if let Some(next) = acked.next {
             self.forward_to_master(next);
         }
         if acked.terminal {
             self.book.terminal_acknowledged(&m.framework_id, &m.task_id);
+            let completed = self.runs.task_done(&m.framework_id, &m.task_id);
+            self.run_completed(completed);
         }
         // Executors keep updates until acknowledged; ours were acknowledged on receipt, so this is
         // a no-op for them, but an executor that waits for the scheduler's word gets it.

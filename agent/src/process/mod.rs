@@ -2,17 +2,22 @@
 //! [`AgentCore`] and performs the [`Output`]s it returns (sockets, processes, the isolator). No
 //! decisions live here.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use mesos::protocol::*;
 use mesos::ContainerId;
 use process::{Context, Handlers, Process, Timer, Upid};
 
+use crate::checkpoint::MetaWriter;
 use crate::config::AgentConfig;
 use crate::containers::SharedContainers;
 use crate::core::{AgentCore, ExecutorEndpoint, Output};
 
 mod containers;
+
+/// Why the agent stopped on its own (a checkpoint it could not write), for its handle.
+pub(crate) type Failure = Arc<Mutex<Option<String>>>;
 
 /// The agent process.
 pub struct AgentProcess {
@@ -20,6 +25,8 @@ pub struct AgentProcess {
     pub(crate) core: AgentCore,
     pub(crate) containers: SharedContainers,
     pub(crate) start_time: f64,
+    meta: MetaWriter,
+    failure: Failure,
     timer: Option<(Instant, Timer)>,
 }
 
@@ -35,19 +42,41 @@ impl AgentProcess {
         config: AgentConfig,
         core: AgentCore,
         containers: SharedContainers,
+        failure: Failure,
     ) -> AgentProcess {
         AgentProcess {
+            meta: MetaWriter::new(&config.work_dir),
             config,
             core,
             containers,
             start_time: wall_clock(),
+            failure,
             timer: None,
         }
+    }
+
+    fn failed(&self) -> bool {
+        self.failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+
+    /// A checkpoint could not be written: what follows it must not happen (an executor would
+    /// forget an update that is not on disk), so the agent stops at once, as Mesos aborts. Its
+    /// executors keep running for a restarted agent to recover.
+    fn fail(&mut self, ctx: &mut Context<Self>, error: String) {
+        tracing::error!(%error, "stopping the agent: a checkpoint could not be written");
+        *self.failure.lock().unwrap_or_else(PoisonError::into_inner) = Some(error);
+        ctx.terminate();
     }
 
     /// Runs one input on the core, performs what it produced (and what those produced), and
     /// re-arms the timer.
     fn input(&mut self, ctx: &mut Context<Self>, f: impl FnOnce(&mut AgentCore, Instant)) {
+        if self.failed() {
+            return;
+        }
         f(&mut self.core, ctx.now());
         self.perform_outputs(ctx);
         self.schedule(ctx);
@@ -60,6 +89,9 @@ impl AgentProcess {
                 return;
             }
             for output in outputs {
+                if self.failed() {
+                    return;
+                }
                 self.perform(ctx, output);
             }
         }
@@ -86,6 +118,11 @@ impl AgentProcess {
             } => self.update_container(&container_id, &resources),
             Output::DestroyContainer { container_id } => self.destroy_container(&container_id),
             Output::CheckLimitations(ids) => self.check_limitations(ctx, ids),
+            Output::Checkpoint(checkpoint) => {
+                if let Err(err) = self.meta.apply(&checkpoint) {
+                    self.fail(ctx, err.to_string());
+                }
+            }
         }
     }
 
@@ -290,6 +327,8 @@ impl Process for AgentProcess {
     }
 
     fn finalize(&mut self, _ctx: &mut Context<Self>) {
-        self.kill_all();
+        if !self.failed() {
+            self.kill_all();
+        }
     }
 }

@@ -103,8 +103,12 @@ fn an_executor_update_is_acknowledged_to_it_forwarded_and_its_ack_relayed() {
     let spec = h.launch(command_task("t1"), 100);
     h.register(&spec);
     let (update, outputs) = h.executor_update("t1", "t1", TaskState::Running, 1);
+    assert!(
+        matches!(&outputs[0], Output::Master { to, message: ToMaster::StatusUpdate(m) }
+        if to == &h.master && m.update == update && m.pid.as_deref() == Some("slave(1)@127.0.0.1:5051"))
+    );
     assert_eq!(
-        outputs[0],
+        outputs[1],
         Output::Executor {
             to: executor_pid(),
             message: ToExecutor::StatusUpdateAcknowledgement(StatusUpdateAcknowledgementMessage {
@@ -114,10 +118,6 @@ fn an_executor_update_is_acknowledged_to_it_forwarded_and_its_ack_relayed() {
                 uuid: update.uuid,
             })
         }
-    );
-    assert!(
-        matches!(&outputs[1], Output::Master { to, message: ToMaster::StatusUpdate(m) }
-        if to == &h.master && m.update == update && m.pid.as_deref() == Some("slave(1)@127.0.0.1:5051"))
     );
     // The master's acknowledgement is relayed to the executor (second acknowledgement).
     let outputs = h.ack(&update);
@@ -475,4 +475,30 @@ fn an_http_executor_endpoint_fits_beside_a_pid() {
     let update = executor_status("e1", "t1", TaskState::Running, 1);
     h.core.status_update(h.now, &stream, update.clone(), None);
     assert_eq!(forwarded(&h.drain()), vec![update]);
+}
+
+#[test]
+fn a_repeated_reregistration_from_a_running_executor_is_ignored_not_shut_down() {
+    let mut h = Harness::new();
+    let spec = h.launch(executor_task("t1", "e1"), 100);
+    h.register(&spec);
+    let reregister = ReregisterExecutorMessage {
+        framework_id: framework_id(),
+        executor_id: ExecutorId::new("e1"),
+        tasks: vec![],
+        updates: vec![],
+    };
+    h.core
+        .reregister_executor(h.now, executor_pid(), reregister.clone());
+    assert!(h.drain().is_empty());
+    // From another pid it is a stranger.
+    h.core.reregister_executor(
+        h.now,
+        ExecutorEndpoint::Pid(upid("executor@127.0.0.1:9")),
+        reregister,
+    );
+    assert_eq!(
+        to_executors(&h.drain()),
+        vec!["mesos.internal.ShutdownExecutorMessage"]
+    );
 }

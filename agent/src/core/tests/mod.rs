@@ -1,6 +1,7 @@
 //! Pure tests of [`AgentCore`]: inputs with explicit `now`, outputs compared as data. No sockets,
 //! no processes, no clock.
 
+mod checkpoints;
 mod executors;
 mod master;
 
@@ -39,6 +40,25 @@ pub(super) fn framework() -> FrameworkInfo {
     let mut info = FrameworkInfo::new("tester", "core-tests");
     info.id = Some(framework_id());
     info
+}
+
+/// The test framework, checkpointing.
+pub(super) fn checkpointing() -> FrameworkInfo {
+    FrameworkInfo {
+        checkpoint: true,
+        ..framework()
+    }
+}
+
+/// The checkpoints written, in order.
+pub(super) fn checkpoints(outputs: &[Output]) -> Vec<crate::checkpoint::Checkpoint> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Checkpoint(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 pub(super) fn command_task(id: &str) -> TaskInfo {
@@ -111,13 +131,18 @@ impl Harness {
 
     /// Runs `task` from the master; returns the outputs.
     pub fn run(&mut self, task: TaskInfo) -> Vec<Output> {
+        self.run_for(framework(), task)
+    }
+
+    /// Runs `task` of the framework `info` from the master; returns the outputs.
+    pub fn run_for(&mut self, info: FrameworkInfo, task: TaskInfo) -> Vec<Output> {
         let master = self.master.clone();
         self.core.run_task(
             self.now,
             &master,
             RunTaskMessage {
                 framework_id: framework_id(),
-                framework: framework(),
+                framework: info,
                 pid: "scheduler@127.0.0.1:9000".into(),
                 task,
             },
@@ -127,11 +152,19 @@ impl Harness {
 
     /// Runs `task`, which must start a new executor; the launch succeeds with OS pid `os_pid`.
     pub fn launch(&mut self, task: TaskInfo, os_pid: u32) -> LaunchSpec {
-        let outputs = self.run(task);
+        self.launch_for(framework(), task, os_pid)
+    }
+
+    /// As [`launch`](Self::launch), for the framework `info`.
+    pub fn launch_for(&mut self, info: FrameworkInfo, task: TaskInfo, os_pid: u32) -> LaunchSpec {
+        let outputs = self.run_for(info, task);
         let spec = launch_of(&outputs).expect("a launch");
         self.core
             .executor_launched(self.now, &spec.container_id, os_pid);
-        assert!(self.drain().is_empty());
+        assert!(self
+            .drain()
+            .iter()
+            .all(|o| matches!(o, Output::Checkpoint(_))));
         spec
     }
 
