@@ -46,12 +46,14 @@ pub mod http;
 pub mod isolator;
 pub mod launcher;
 pub mod master_link;
+pub mod metrics;
 mod monitor;
 mod process;
 pub mod state;
 pub mod status_update_manager;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ::process::{Handle, Pid, Upid};
@@ -60,7 +62,7 @@ use mesos::{AgentId, AgentInfo, Uuid};
 pub use crate::command_executor::CommandExecutor;
 pub use crate::config::{parse_master, AgentConfig};
 use crate::containers::SharedContainers;
-use crate::core::{AgentCore, CoreConfig};
+use crate::core::{AgentCore, CoreConfig, RecoveryOptions};
 pub use crate::error::AgentError;
 pub use crate::isolator::{Isolator, PosixIsolator, ResourceStatistics};
 pub use crate::master_link::MasterLink;
@@ -127,6 +129,8 @@ impl Agent {
             status_update_retry_interval_max: config.status_update_retry_interval_max,
             registration_backoff_factor: config.registration_backoff_factor,
             max_ping_timeouts: config.max_ping_timeouts,
+            executor_reregistration_timeout: config.executor_reregistration_timeout,
+            gc_delay: config.gc_delay,
             watch_limitations,
             start_wall_secs: process::wall_clock(),
             // Ids the core makes must not repeat across agent restarts.
@@ -138,13 +142,33 @@ impl Agent {
         };
         let pid = Upid::new(AGENT_PROCESS_ID, runtime.addr())
             .map_err(|e| AgentError::Runtime(::process::Error::from(e)))?;
-        let core = AgentCore::new(core_config, info, pid, master, runtime.clock().now());
+        let now = runtime.clock().now();
+        let mut core = AgentCore::new(core_config, info, pid, master, now);
+        // Recovery: what an earlier agent with this --work_dir left (checkpoints, executors).
+        let state = checkpoint::read::read(&config.work_dir, config.strict)?;
+        let options = RecoveryOptions {
+            mode: config.recover,
+            policy: config.reconfiguration_policy,
+            boot_id: boot_id(),
+        };
+        let summary = core.recover(now, state, &options)?;
+        tracing::info!(?summary, "recovered");
+        let metrics = Arc::new(metrics::AgentMetrics::default());
         let failure = process::Failure::default();
-        let agent = AgentProcess::new(config, core, containers.clone(), failure.clone());
+        let agent = AgentProcess::new(
+            config,
+            core,
+            containers.clone(),
+            failure.clone(),
+            metrics.clone(),
+        );
         let pid = runtime.spawn(AGENT_PROCESS_ID, agent)?;
         let monitor = runtime.spawn("monitor", monitor::Monitor::new(containers.clone()));
         if let Err(err) = &monitor {
             tracing::warn!(%err, "cannot start the monitor process");
+        }
+        if let Err(err) = runtime.spawn("metrics", metrics::Metrics { metrics }) {
+            tracing::warn!(%err, "cannot start the metrics process");
         }
         Ok(AgentHandle {
             pid,
@@ -153,6 +177,14 @@ impl Agent {
             failure,
         })
     }
+}
+
+/// The host's boot id: a different one than at the last recovery means the host rebooted.
+fn boot_id() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .ok()
+        .map(|id| id.trim().to_string())
+        .filter(|id| !id.is_empty())
 }
 
 fn system_hostname() -> String {

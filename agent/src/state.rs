@@ -23,6 +23,8 @@ const MAX_STATUSES: usize = 16;
 pub enum ExecutorState {
     /// Launched, not registered yet: its tasks wait in the queue.
     Registering,
+    /// Recovered from checkpoints after an agent restart: waiting for it to re-register.
+    Recovering,
     /// Registered: tasks go straight to it.
     Running,
     /// Asked to shut down; waiting for it to exit.
@@ -52,8 +54,19 @@ pub struct ExecutorRecord {
     pub tasks: BTreeMap<TaskId, Task>,
     /// When it was launched (for the registration timeout).
     pub launched_at: Instant,
-    /// Why the agent is terminating it, if it is (the reason its tasks' updates carry).
-    pub termination_reason: Option<Reason>,
+    /// Why the agent is terminating it, if it is (what its tasks' updates say).
+    pub termination: Option<Termination>,
+}
+
+/// How the agent ended an executor: what the updates of its live tasks say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Termination {
+    /// The reason.
+    pub reason: Reason,
+    /// The state (default: `TASK_FAILED` for a command executor's task, `TASK_LOST` otherwise).
+    pub state: Option<TaskState>,
+    /// The message (default: how the executor ended).
+    pub message: Option<String>,
 }
 
 impl ExecutorRecord {
@@ -145,6 +158,8 @@ pub enum KillOutcome {
 pub struct ExecutorExit {
     /// The executor's info.
     pub executor: ExecutorInfo,
+    /// Its sandbox.
+    pub directory: PathBuf,
     /// Its container.
     pub container_id: ContainerId,
     /// Updates for its tasks that were not terminal (empty if its framework is shutting down).
@@ -368,7 +383,7 @@ impl AgentBook {
                     queued: vec![task],
                     tasks,
                     launched_at: now,
-                    termination_reason: None,
+                    termination: None,
                 };
                 let resources = executor.resources();
                 record
@@ -398,7 +413,10 @@ impl AgentBook {
     ) -> Option<(&FrameworkRecord, Vec<TaskInfo>)> {
         let framework = self.frameworks.get_mut(framework_id)?;
         let executor = framework.executors.get_mut(executor_id)?;
-        if executor.state != ExecutorState::Registering {
+        if !matches!(
+            executor.state,
+            ExecutorState::Registering | ExecutorState::Recovering
+        ) {
             return None;
         }
         executor.state = ExecutorState::Running;
@@ -460,10 +478,10 @@ impl AgentBook {
                     .with_source(Source::Agent)
                     .with_reason(Reason::TaskKilledDuringLaunch)
                     .with_message("killed before the executor started it");
-                let shutdown_executor = executor
-                    .queued
-                    .is_empty()
-                    .then(|| executor.info.executor_id.clone());
+                // Nothing else to run (a recovered executor may run other tasks, not queued).
+                let idle =
+                    executor.queued.is_empty() && executor.tasks.keys().all(|t| t == task_id);
+                let shutdown_executor = idle.then(|| executor.info.executor_id.clone());
                 return KillOutcome::Dequeued {
                     status,
                     shutdown_executor,
@@ -500,6 +518,38 @@ impl AgentBook {
         Some(executor.endpoint.clone())
     }
 
+    /// Records how the agent is ending an executor (what its tasks' updates will say).
+    pub fn set_termination(
+        &mut self,
+        framework_id: &FrameworkId,
+        executor_id: &ExecutorId,
+        termination: Termination,
+    ) {
+        if let Some(executor) = self
+            .frameworks
+            .get_mut(framework_id)
+            .and_then(|f| f.executors.get_mut(executor_id))
+        {
+            executor.termination = Some(termination);
+        }
+    }
+
+    /// Forgets how the agent meant to end an executor (a recovered one re-registered).
+    pub fn clear_termination(&mut self, framework_id: &FrameworkId, executor_id: &ExecutorId) {
+        if let Some(executor) = self
+            .frameworks
+            .get_mut(framework_id)
+            .and_then(|f| f.executors.get_mut(executor_id))
+        {
+            executor.termination = None;
+        }
+    }
+
+    /// Adds a framework rebuilt from checkpoints (agent recovery).
+    pub fn restore_framework(&mut self, framework: FrameworkRecord) {
+        self.frameworks.insert(framework.id.clone(), framework);
+    }
+
     /// Records why the agent is terminating an executor (e.g. it did not register in time).
     pub fn set_termination_reason(
         &mut self,
@@ -512,7 +562,11 @@ impl AgentBook {
             .get_mut(framework_id)
             .and_then(|f| f.executors.get_mut(executor_id))
         {
-            executor.termination_reason = Some(reason);
+            executor.termination = Some(Termination {
+                reason,
+                state: None,
+                message: None,
+            });
         }
     }
 
@@ -571,12 +625,17 @@ impl AgentBook {
                     } else {
                         (TaskState::Lost, Reason::ExecutorTerminated)
                     };
-                    let reason = executor.termination_reason.unwrap_or(default_reason);
-                    let status = TaskStatus::new(task_id.clone(), state).with_reason(reason);
-                    status
+                    let termination = executor.termination.as_ref();
+                    let reason = termination.map_or(default_reason, |t| t.reason);
+                    let state = termination.and_then(|t| t.state).unwrap_or(state);
+                    let message = termination
+                        .and_then(|t| t.message.clone())
+                        .unwrap_or_else(|| format!("Executor {description}"));
+                    TaskStatus::new(task_id.clone(), state)
+                        .with_reason(reason)
                         .with_source(Source::Agent)
                         .with_executor_id(executor_id.clone())
-                        .with_message(format!("Executor {description}"))
+                        .with_message(message)
                 })
                 .collect()
         };
@@ -592,6 +651,7 @@ impl AgentBook {
             self.frameworks.remove(framework_id);
         }
         Some(ExecutorExit {
+            directory: executor.directory,
             executor: executor.info,
             container_id: executor.container_id,
             statuses,
@@ -636,7 +696,8 @@ impl AgentBook {
     }
 }
 
-fn apply_status(task: &mut Task, update: &StatusUpdate) {
+/// Records `update` on `task`: its state, its latest update, its recent statuses.
+pub fn apply_status(task: &mut Task, update: &StatusUpdate) {
     task.state = update.status.state;
     task.status_update_state = Some(update.status.state);
     task.status_update_uuid = Some(update.uuid);

@@ -114,6 +114,48 @@ impl StatusUpdateManager {
         None
     }
 
+    /// Rebuilds a task's stream from its checkpointed log (agent recovery): updates are taken in
+    /// order, each acknowledgement retires the head. A stream whose terminal update was
+    /// acknowledged is closed. Nothing is sent: the manager stays paused until the agent
+    /// re-registers, then [`resume`](Self::resume) sends each head.
+    pub fn replay(
+        &mut self,
+        framework_id: &FrameworkId,
+        task_id: &TaskId,
+        records: &[crate::checkpoint::UpdateRecord],
+    ) {
+        use crate::checkpoint::UpdateRecord;
+        let key = (framework_id.clone(), task_id.clone());
+        let mut stream = Stream {
+            received: HashSet::new(),
+            pending: VecDeque::new(),
+            retry_at: None,
+            backoff: self.retry_min,
+        };
+        for record in records {
+            match record {
+                UpdateRecord::Update(update) => {
+                    if stream.received.insert(update.uuid) {
+                        stream.pending.push_back(update.clone());
+                    }
+                }
+                UpdateRecord::Ack(uuid) => {
+                    if stream.pending.front().map(|u| u.uuid) != Some(*uuid) {
+                        continue;
+                    }
+                    let acked = stream.pending.pop_front();
+                    if acked.is_some_and(|u| u.status.state.is_terminal()) {
+                        self.streams.remove(&key);
+                        return;
+                    }
+                }
+            }
+        }
+        if !stream.received.is_empty() {
+            self.streams.insert(key, stream);
+        }
+    }
+
     /// The master acknowledged `uuid` for a task. Closes the stream after a terminal update.
     ///
     /// # Errors
@@ -349,6 +391,46 @@ mod tests {
             resent.iter().map(|u| u.uuid).collect::<Vec<_>>(),
             vec![Uuid::v4_from([1; 16]), Uuid::v4_from([2; 16])]
         );
+    }
+
+    #[test]
+    fn a_replayed_log_resumes_where_it_stopped() {
+        use crate::checkpoint::UpdateRecord;
+        let t0 = Instant::now();
+        let mut m = StatusUpdateManager::default();
+        let (f, t) = (FrameworkId::new("f"), TaskId::new("t"));
+        m.replay(
+            &f,
+            &t,
+            &[
+                UpdateRecord::Update(update("t", TaskState::Starting, 1, 1.0)),
+                UpdateRecord::Ack(Uuid::v4_from([1; 16])),
+                UpdateRecord::Update(update("t", TaskState::Running, 2, 2.0)),
+                UpdateRecord::Update(update("t", TaskState::Finished, 3, 3.0)),
+            ],
+        );
+        // Paused until re-registered; then the head goes first, the rest after its ack.
+        assert!(m.due(t0 + Duration::from_secs(100)).is_empty());
+        let resent = m.resume(t0);
+        assert_eq!(resent.len(), 1);
+        assert_eq!(resent[0].status.state, TaskState::Running);
+        // What was taken before the restart is still recognized.
+        assert!(m.is_duplicate(&update("t", TaskState::Starting, 1, 1.0)));
+        assert!(m.is_duplicate(&update("t", TaskState::Finished, 3, 3.0)));
+        let a = ack(&mut m, t0, "t", 2);
+        assert_eq!(a.next.unwrap().status.state, TaskState::Finished);
+        // A log ending with an acknowledged terminal update leaves no stream.
+        let u = TaskId::new("u");
+        m.replay(
+            &f,
+            &u,
+            &[
+                UpdateRecord::Update(update("u", TaskState::Finished, 9, 1.0)),
+                UpdateRecord::Ack(Uuid::v4_from([9; 16])),
+            ],
+        );
+        assert!(!m.has_pending(&f, &u));
+        assert_eq!(m.pending_counts()[&f], 1);
     }
 
     #[test]

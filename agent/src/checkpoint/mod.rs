@@ -16,8 +16,7 @@ mod state;
 
 use std::path::{Path, PathBuf};
 
-use mesos::protocol::Task;
-use mesos::{AgentId, AgentInfo, ExecutorInfo, FrameworkId, FrameworkInfo, TaskId};
+use mesos::{AgentId, AgentInfo, ExecutorInfo, FrameworkId, FrameworkInfo, TaskId, TaskInfo};
 use process::Upid;
 
 pub use files::FileError;
@@ -26,6 +25,9 @@ pub use log::UpdateRecord;
 pub use state::*;
 
 /// One thing to write durably.
+// Operations go straight from the core's outbox to the disk; boxing them would cost an allocation
+// per checkpoint for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Checkpoint {
     /// The agent's info (`slave.info`), and `meta/slaves/latest` naming it: written when the master
@@ -73,12 +75,13 @@ pub enum Checkpoint {
         /// Its pid.
         pid: Upid,
     },
-    /// A task (in `TASK_STAGING`): written before it is delivered to its executor.
+    /// A task as the master sent it: written before it is delivered to its executor (a restarted
+    /// agent can deliver it again if it never reached the executor).
     Task {
         /// The run.
         run: RunRef,
         /// The task.
-        task: Task,
+        task: TaskInfo,
     },
     /// One record of a task's update log.
     Update {

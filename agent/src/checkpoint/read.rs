@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use mesos::protocol::Task;
 use mesos::{AgentId, ContainerId, ExecutorInfo, FrameworkInfo};
 use process::Upid;
 use serde::de::DeserializeOwned;
@@ -262,12 +261,16 @@ fn read_run(reader: &mut Reader, run: &RunRef) -> Result<RecoveredRun, ReadError
     for name in reader.children(&layout.run(run).join("tasks"))? {
         let task_id = mesos::TaskId::new(name);
         let info_path = layout.task_info(run, &task_id);
-        let Some(task) = reader.json::<Task>(&info_path)? else {
+        let Some(task) = reader.json::<mesos::TaskInfo>(&info_path)? else {
             tracing::warn!(path = %info_path.display(), "task without its info (crash debris); skipping it");
             continue;
         };
-        let records = read_updates(reader, &layout.task_updates(run, &task_id))?;
-        tasks.push(RecoveredTask { task, records });
+        let (records, damaged) = read_updates(reader, &layout.task_updates(run, &task_id))?;
+        tasks.push(RecoveredTask {
+            task,
+            records,
+            damaged,
+        });
     }
     Ok(RecoveredRun {
         container_id: run.container_id.clone(),
@@ -289,13 +292,20 @@ fn parse_forked_pid(text: &str) -> Option<ForkedPid> {
     Some(ForkedPid { pid, start_ticks })
 }
 
-/// A task's update log: a torn tail is dropped and cut off the file; corruption before the end is
-/// a problem (the records before it are kept without `--strict`).
-fn read_updates(reader: &mut Reader, path: &Path) -> Result<Vec<log::UpdateRecord>, ReadError> {
+/// A task's update log, and whether it was damaged: a torn tail is dropped and cut off the file;
+/// corruption before the end is a problem (the records before it are kept without `--strict`).
+fn read_updates(
+    reader: &mut Reader,
+    path: &Path,
+) -> Result<(Vec<log::UpdateRecord>, bool), ReadError> {
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(err) => return reader.problem(path, err.to_string()).map(|()| Vec::new()),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), false)),
+        Err(err) => {
+            return reader
+                .problem(path, err.to_string())
+                .map(|()| (Vec::new(), true))
+        }
     };
     match log::decode(&bytes) {
         Ok(decoded) => {
@@ -305,13 +315,13 @@ fn read_updates(reader: &mut Reader, path: &Path) -> Result<Vec<log::UpdateRecor
                     reader.problem(path, err.to_string())?;
                 }
             }
-            Ok(decoded.records)
+            Ok((decoded.records, false))
         }
         Err(err) => {
             reader.problem(path, err.to_string())?;
             // Without --strict: what precedes the corruption still counts.
             let good = log::decode(&bytes[..err.offset]).map(|d| d.records);
-            Ok(good.unwrap_or_default())
+            Ok((good.unwrap_or_default(), true))
         }
     }
 }

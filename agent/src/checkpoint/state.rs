@@ -3,8 +3,7 @@
 
 use std::path::PathBuf;
 
-use mesos::protocol::Task;
-use mesos::{AgentInfo, ContainerId, ExecutorInfo, FrameworkInfo};
+use mesos::{AgentInfo, ContainerId, ExecutorInfo, FrameworkInfo, TaskInfo};
 use process::Upid;
 
 use super::log::UpdateRecord;
@@ -84,8 +83,11 @@ pub struct RecoveredRun {
 /// One checkpointed task and its update log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecoveredTask {
-    /// The task as it was delivered (`TASK_STAGING`).
-    pub task: Task,
+    /// The task as the master sent it.
+    pub task: TaskInfo,
     /// Its update log, in order (a torn tail already dropped).
     pub records: Vec<UpdateRecord>,
+    /// Its log was damaged past a torn tail (`--strict=false` kept what preceded the damage): its
+    /// state may be older than the truth.
+    pub damaged: bool,
 }

@@ -1,6 +1,6 @@
 //! Writing checkpoints and reading them back, including damaged ones.
 
-use mesos::protocol::{StatusUpdate, Task};
+use mesos::protocol::StatusUpdate;
 use mesos::*;
 
 use super::read::read;
@@ -43,12 +43,7 @@ fn write_sample(dir: &Path) -> MetaWriter {
     framework.id = Some(FrameworkId::new("f1"));
     framework.checkpoint = true;
     let executor = ExecutorInfo::new("e1", CommandInfo::shell("./exec"));
-    let task_info = TaskInfo::new("t1", "t1", AgentId::new("a1"), "cpus:1".parse().unwrap());
-    let task = Task::staging(
-        &task_info,
-        &FrameworkId::new("f1"),
-        Some(ExecutorId::new("e1")),
-    );
+    let task = TaskInfo::new("t1", "t1", AgentId::new("a1"), "cpus:1".parse().unwrap());
     let ops = vec![
         Checkpoint::BootId("boot-1".into()),
         Checkpoint::Agent(agent),

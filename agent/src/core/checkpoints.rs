@@ -172,9 +172,10 @@ impl AgentCore {
         });
     }
 
-    /// Marks a completed run on disk.
-    pub(super) fn run_completed(&mut self, run: Option<RunRef>) {
+    /// Marks a completed run on disk; its sandbox and checkpoints go after `--gc_delay`.
+    pub(super) fn run_completed(&mut self, now: std::time::Instant, run: Option<RunRef>) {
         if let Some(run) = run {
+            self.collect_run_garbage(now, &run);
             self.checkpoint(Checkpoint::RunCompleted { run });
         }
     }

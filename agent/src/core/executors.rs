@@ -82,10 +82,14 @@ impl AgentCore {
         }
         // The run is complete once no update of its tasks awaits an acknowledgement.
         let updates = &self.updates;
+        let checkpointed = self.runs.run(container_id).is_some();
         let completed = self
             .runs
             .exited(container_id, |f, t| updates.has_pending(f, t));
-        self.run_completed(completed);
+        self.run_completed(now, completed);
+        if !checkpointed {
+            self.collect_garbage(now, exited.directory.clone());
+        }
         if exited.notify_master {
             let agent_id = self.agent_id_or_default();
             self.send_master(ExitedExecutorMessage {
@@ -98,6 +102,8 @@ impl AgentCore {
         if self.book.framework(&framework_id).is_none() {
             self.updates.remove_framework(&framework_id);
         }
+        self.check_recovered(now);
+        self.check_cleaned_up();
     }
 
     /// The kernel enforced a limit on a container (e.g. OOM-killed one of its processes): destroy
@@ -225,6 +231,7 @@ impl AgentCore {
     ) {
         let agent_id = self.agent_id_or_default();
         let agent_info = self.info.clone();
+        let recovered = self.is_recovering_executor(&m.framework_id, &m.executor_id);
         let registered =
             self.book
                 .executor_registered(&m.framework_id, &m.executor_id, from.clone());
@@ -265,10 +272,18 @@ impl AgentCore {
             // The container must hold every task the executor now runs.
             self.resize_container(&m.framework_id, Some(&m.executor_id));
         }
-        if !has_work {
+        if recovered {
+            self.executor_recovered(now, &m.framework_id, &m.executor_id);
+        } else if !has_work {
             // Everything it was started for was killed meanwhile.
             self.shutdown_executor(now, &m.framework_id, &m.executor_id, true);
         }
+    }
+
+    fn is_recovering_executor(&self, framework_id: &FrameworkId, executor_id: &ExecutorId) -> bool {
+        self.book
+            .executor(framework_id, executor_id)
+            .is_some_and(|e| e.state == crate::state::ExecutorState::Recovering)
     }
 
     /// `ReregisterExecutorMessage` from `from`: an executor reconnecting, carrying the updates it
@@ -291,14 +306,15 @@ impl AgentCore {
             tracing::debug!(%from, executor_id = %m.executor_id, "duplicate executor re-registration; ignored");
             return;
         }
+        let recovered = self.is_recovering_executor(&m.framework_id, &m.executor_id);
         let registered = self
             .book
             .executor_registered(&m.framework_id, &m.executor_id, from.clone())
-            .is_some();
-        if !registered {
+            .map(|(framework, queued)| (framework.info.clone(), framework.pid.clone(), queued));
+        let Some((framework, scheduler, queued)) = registered else {
             self.refuse_executor(&from, m.framework_id, m.executor_id);
             return;
-        }
+        };
         self.checkpoint_executor_pid(&m.framework_id, &m.executor_id, &from);
         let agent_id = self.agent_id_or_default();
         let agent_info = self.info.clone();
@@ -311,6 +327,30 @@ impl AgentCore {
         );
         for update in m.updates {
             self.handle_update(now, update, None);
+        }
+        // Tasks it was meant to get but does not list (the agent went down while delivering
+        // them): delivered now, not lost.
+        let undelivered: Vec<_> = queued
+            .into_iter()
+            .filter(|task| !m.tasks.iter().any(|t| t.task_id == task.task_id))
+            .collect();
+        let delivered = !undelivered.is_empty();
+        for task in undelivered {
+            self.send_executor(
+                &from,
+                RunTaskMessage {
+                    framework_id: m.framework_id.clone(),
+                    framework: framework.clone(),
+                    pid: scheduler.clone(),
+                    task,
+                },
+            );
+        }
+        if delivered {
+            self.resize_container(&m.framework_id, Some(&m.executor_id));
+        }
+        if recovered {
+            self.executor_recovered(now, &m.framework_id, &m.executor_id);
         }
     }
 

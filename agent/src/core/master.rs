@@ -160,9 +160,10 @@ impl AgentCore {
                 pid: m.pid.clone(),
             });
         }
-        let Some((executor_id, task)) = self.book.task(&m.framework_id, &m.task.task_id) else {
+        let Some((executor_id, _)) = self.book.task(&m.framework_id, &m.task.task_id) else {
             return;
         };
+        let task = m.task.clone();
         let Some(run) = self.run_ref(&m.framework_id, &executor_id) else {
             return;
         };

@@ -40,11 +40,14 @@ mod checkpoints;
 mod executors;
 mod master;
 mod outputs;
+mod recover;
 mod updates;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+use crate::config::RecoverMode;
 
 use mesos::{AgentId, AgentInfo, ContainerId, ExecutorId, FrameworkId, Uuid};
 use process::Upid;
@@ -54,6 +57,9 @@ use crate::state::AgentBook;
 use crate::status_update_manager::{StatusUpdateManager, DEFAULT_RETRY_MAX, DEFAULT_RETRY_MIN};
 
 pub use outputs::{ExecutorEndpoint, Output, ToExecutor, ToMaster};
+pub use recover::{
+    reconfiguration_error, KeptContainer, RecoveryError, RecoveryOptions, RecoverySummary,
+};
 
 /// How often the agent asks the isolator whether the kernel enforced a limit on a live container
 /// (an OOM kill), when the isolator can report any.
@@ -85,6 +91,10 @@ pub struct CoreConfig {
     /// Seed of the uuids and container ids the core makes: a fresh random one per agent start, so
     /// ids never repeat across restarts.
     pub seed: u64,
+    /// How long recovered executors get to re-register after a restart.
+    pub executor_reregistration_timeout: Duration,
+    /// How long finished runs' sandboxes and checkpoints are kept.
+    pub gc_delay: Duration,
 }
 
 impl CoreConfig {
@@ -103,6 +113,8 @@ impl CoreConfig {
             watch_limitations: false,
             start_wall_secs: 0.0,
             seed: 1,
+            executor_reregistration_timeout: crate::config::DEFAULT_EXECUTOR_REREGISTRATION_TIMEOUT,
+            gc_delay: crate::config::DEFAULT_GC_DELAY,
         }
     }
 }
@@ -137,8 +149,18 @@ pub struct AgentCore {
     grace_kills: BTreeSet<(Instant, ContainerId)>,
     /// Runs of checkpointing frameworks and their tasks.
     runs: checkpoints::CheckpointedRuns,
+    /// The recovery in progress (registration waits for it to end).
+    recovering: Option<recover::Recovering>,
+    /// `--recover`: with `cleanup` the agent never registers.
+    recover_mode: RecoverMode,
+    /// Checkpoints that could not be read (`slave/recovery_errors`).
+    recovery_errors: u64,
+    /// Directories to remove, and when.
+    garbage: BTreeSet<(Instant, PathBuf)>,
     outbox: Vec<Output>,
     next_uuid: u64,
+    /// The latest `now` seen by `tick` (to bound an idle deadline).
+    last_now: Instant,
 }
 
 impl std::fmt::Debug for AgentCore {
@@ -184,8 +206,13 @@ impl AgentCore {
             next_limitation_check: None,
             grace_kills: BTreeSet::new(),
             runs: checkpoints::CheckpointedRuns::default(),
+            recovering: None,
+            recover_mode: RecoverMode::Reconnect,
+            recovery_errors: 0,
+            garbage: BTreeSet::new(),
             outbox: Vec::new(),
             next_uuid: 0,
+            last_now: now,
         }
     }
 
@@ -260,8 +287,13 @@ impl AgentCore {
     /// When [`tick`](Self::tick) next has work: the earliest registration retry or master
     /// timeout, update retry, executor registration timeout, grace-period kill or limitation poll.
     pub fn next_deadline(&self) -> Instant {
-        let mut next = self.link.poll_timeout();
+        let link = self.registering().then(|| self.link.poll_timeout());
+        // Nothing else due: check back in an hour (a core always has a next deadline).
+        let mut next = self.start.max(self.last_now) + Duration::from_secs(3600);
         let candidates = [
+            link,
+            self.recovering.as_ref().map(|r| r.until),
+            recover::next_garbage(&self.garbage),
             self.updates.poll_timeout(),
             self.book
                 .oldest_registering()
@@ -277,11 +309,16 @@ impl AgentCore {
 
     /// Runs everything due at `now`.
     pub fn tick(&mut self, now: Instant) {
-        if let Some(action) = self.link.tick(now) {
-            if !self.link.is_registered() {
-                self.updates.pause();
+        self.last_now = now;
+        self.recovery_tick(now);
+        self.garbage_tick(now);
+        if self.registering() {
+            if let Some(action) = self.link.tick(now) {
+                if !self.link.is_registered() {
+                    self.updates.pause();
+                }
+                self.send_registration(action);
             }
-            self.send_registration(action);
         }
         for update in self.updates.due(now) {
             tracing::info!(task = %update.status.task_id, state = %update.status.state, "resending unacknowledged status update");
@@ -318,6 +355,12 @@ impl AgentCore {
             }
         }
         self.arm_limitation_watch(now);
+    }
+
+    /// Whether the agent talks to the master: not while recovering, never with
+    /// `--recover=cleanup`.
+    fn registering(&self) -> bool {
+        self.recovering.is_none() && self.recover_mode == RecoverMode::Reconnect
     }
 
     /// Polls live containers again in [`LIMITATION_POLL_INTERVAL`] (if the isolator can report

@@ -5,6 +5,9 @@ use mesos::protocol::*;
 use mesos::{ContainerId, Resources};
 use process::Upid;
 
+use std::path::PathBuf;
+
+use super::recover::KeptContainer;
 use crate::checkpoint::Checkpoint;
 use crate::state::LaunchSpec;
 
@@ -81,6 +84,15 @@ pub enum Output {
     /// Write this durably before performing the outputs after it (they depend on it: e.g. an
     /// update is acknowledged to its executor only once it is in the task's log).
     Checkpoint(Checkpoint),
+    /// After a restart: keep these containers (check each process is still the one started, keep
+    /// its isolation, watch it; report one that is gone with
+    /// [`AgentCore::executor_exited`](super::AgentCore::executor_exited)), and destroy every other
+    /// container an earlier agent left (orphans).
+    RecoverContainers(Vec<KeptContainer>),
+    /// Remove this directory (garbage collection of a finished run after `--gc_delay`).
+    RemoveDirectory(PathBuf),
+    /// The agent is done (`--recover=cleanup` killed every old executor): stop.
+    Terminate,
 }
 
 macro_rules! messages {
@@ -139,5 +151,6 @@ messages! {
         StatusUpdateAcknowledgement(StatusUpdateAcknowledgementMessage),
         FrameworkToExecutor(FrameworkToExecutorMessage),
         ShutdownExecutor(ShutdownExecutorMessage),
+        ReconnectExecutor(ReconnectExecutorMessage),
     }
 }

@@ -176,7 +176,7 @@ impl AgentCore {
         if acked.terminal {
             self.book.terminal_acknowledged(&m.framework_id, &m.task_id);
             let completed = self.runs.task_done(&m.framework_id, &m.task_id);
-            self.run_completed(completed);
+            self.run_completed(now, completed);
         }
         // Executors keep updates until acknowledged; ours were acknowledged on receipt, so this is
         // a no-op for them, but an executor that waits for the scheduler's word gets it.

@@ -6,7 +6,8 @@ use process::Context;
 
 use super::AgentProcess;
 use crate::containers::MonitoredExecutor;
-use crate::isolator::ContainerConfig;
+use crate::core::KeptContainer;
+use crate::isolator::{ContainerConfig, RecoveredContainer};
 use crate::launcher::{self, ExecutorEnvironment, ExitInfo};
 use crate::state::LaunchSpec;
 
@@ -22,12 +23,14 @@ impl AgentProcess {
             agent_pid: ctx.upid().to_string(),
             agent_id: spec.agent_id.clone(),
             shutdown_grace_period: self.config.executor_shutdown_grace_period,
+            recovery_timeout: self.config.recovery_timeout,
+            reregistration_timeout: self.config.executor_reregistration_timeout,
         };
         let agent = ctx.pid();
         let handle = ctx.runtime().clone();
         let container = spec.container_id.clone();
         let launched = prepared.map_err(|e| e.to_string()).and_then(|launch| {
-            launcher::launch(&spec, &env, &launch, move |exit| {
+            launcher::launch(&self.config.work_dir, &spec, &env, &launch, move |exit| {
                 // From the reaper thread back onto the agent.
                 drop(handle.dispatch(&agent, move |this, ctx| {
                     this.executor_exited(ctx, &container, exit)
@@ -45,12 +48,7 @@ impl AgentProcess {
                 }
                 containers.executors.insert(
                     spec.container_id.clone(),
-                    MonitoredExecutor {
-                        executor_id: spec.executor.executor_id.clone(),
-                        executor_name: spec.executor.name.clone().unwrap_or_default(),
-                        framework_id: spec.framework_id.clone(),
-                        source: spec.executor.source.clone().unwrap_or_default(),
-                    },
+                    MonitoredExecutor::of(&spec.framework_id, &spec.executor),
                 );
                 drop(containers);
                 self.core.executor_launched(now, &spec.container_id, pid);
@@ -87,6 +85,71 @@ impl AgentProcess {
         self.input(ctx, |core, now| {
             core.executor_exited(now, container_id, exit, limitation)
         });
+    }
+
+    /// After a restart: reattaches to the executors that still run (the same processes that were
+    /// started), gives their containers back to the isolator, destroys every other container an
+    /// earlier agent left, and reports the executors that are gone.
+    pub(super) fn recover_containers(&mut self, ctx: &mut Context<Self>, kept: Vec<KeptContainer>) {
+        let (alive, gone): (Vec<KeptContainer>, Vec<KeptContainer>) = kept
+            .into_iter()
+            .partition(|c| launcher::is_same_process(c.pid, c.start_ticks));
+        let recovered: Vec<RecoveredContainer> = alive
+            .iter()
+            .map(|c| RecoveredContainer {
+                container_id: c.container_id.clone(),
+                pid: c.pid,
+                resources: c.resources.clone(),
+            })
+            .collect();
+        if let Err(err) = self.containers.lock().isolator.recover(&recovered) {
+            tracing::warn!(%err, "the isolator could not take back every recovered container");
+        }
+        let keep: Vec<ContainerId> = alive.iter().map(|c| c.container_id.clone()).collect();
+        launcher::kill_orphans(&self.config.work_dir, &keep);
+        for container in alive {
+            let container_id = container.container_id.clone();
+            if let Some(monitored) = self.monitored(&container_id) {
+                self.containers
+                    .lock()
+                    .executors
+                    .insert(container_id.clone(), monitored);
+            }
+            let agent = ctx.pid();
+            let handle = ctx.runtime().clone();
+            let watched = container_id.clone();
+            let watching = launcher::watch(container.pid, move |exit| {
+                drop(handle.dispatch(&agent, move |this, ctx| {
+                    this.executor_exited(ctx, &watched, exit)
+                }));
+            });
+            if let Err(err) = watching {
+                tracing::error!(%err, %container_id, "cannot watch a recovered executor; killing it");
+                launcher::signal_session(container.pid, nix::sys::signal::Signal::SIGKILL);
+            }
+            tracing::info!(%container_id, pid = container.pid, "reattached to a recovered executor");
+        }
+        let now = ctx.now();
+        for container in gone {
+            tracing::info!(container_id = %container.container_id, "a recovered executor is gone");
+            launcher::forget_container(&self.config.work_dir, &container.container_id);
+            let exit = ExitInfo {
+                wait_status: -1,
+                description: "terminated while the agent was down".into(),
+            };
+            self.core
+                .executor_exited(now, &container.container_id, exit, None);
+        }
+    }
+
+    /// What `/monitor/statistics` says about a container's executor.
+    fn monitored(&self, container_id: &ContainerId) -> Option<MonitoredExecutor> {
+        let record = self.core.containers().get(container_id)?;
+        let executor = self
+            .core
+            .book()
+            .executor(&record.framework_id, &record.executor_id)?;
+        Some(MonitoredExecutor::of(&record.framework_id, &executor.info))
     }
 
     pub(super) fn update_container(&mut self, container_id: &ContainerId, resources: &Resources) {

@@ -13,6 +13,7 @@ use crate::checkpoint::MetaWriter;
 use crate::config::AgentConfig;
 use crate::containers::SharedContainers;
 use crate::core::{AgentCore, ExecutorEndpoint, Output};
+use crate::metrics::AgentMetrics;
 
 mod containers;
 
@@ -27,6 +28,7 @@ pub struct AgentProcess {
     pub(crate) start_time: f64,
     meta: MetaWriter,
     failure: Failure,
+    metrics: Arc<AgentMetrics>,
     timer: Option<(Instant, Timer)>,
 }
 
@@ -43,6 +45,7 @@ impl AgentProcess {
         core: AgentCore,
         containers: SharedContainers,
         failure: Failure,
+        metrics: Arc<AgentMetrics>,
     ) -> AgentProcess {
         AgentProcess {
             meta: MetaWriter::new(&config.work_dir),
@@ -51,8 +54,22 @@ impl AgentProcess {
             containers,
             start_time: wall_clock(),
             failure,
+            metrics,
             timer: None,
         }
+    }
+
+    fn update_metrics(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let core = &self.core;
+        let m = &self.metrics;
+        m.recovery_errors.store(core.recovery_errors(), Relaxed);
+        m.registered.store(core.link().is_registered(), Relaxed);
+        m.recovering.store(core.is_recovering(), Relaxed);
+        m.executors_running
+            .store(core.book().executors().count() as u64, Relaxed);
+        let tasks: usize = core.book().executors().map(|e| e.tasks.len()).sum();
+        m.tasks_running.store(tasks as u64, Relaxed);
     }
 
     fn failed(&self) -> bool {
@@ -79,6 +96,7 @@ impl AgentProcess {
         }
         f(&mut self.core, ctx.now());
         self.perform_outputs(ctx);
+        self.update_metrics();
         self.schedule(ctx);
     }
 
@@ -122,6 +140,16 @@ impl AgentProcess {
                 if let Err(err) = self.meta.apply(&checkpoint) {
                     self.fail(ctx, err.to_string());
                 }
+            }
+            Output::RecoverContainers(kept) => self.recover_containers(ctx, kept),
+            Output::RemoveDirectory(path) => match std::fs::remove_dir_all(&path) {
+                Ok(()) => tracing::info!(path = %path.display(), "garbage collected"),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => tracing::warn!(path = %path.display(), %err, "cannot garbage collect"),
+            },
+            Output::Terminate => {
+                tracing::info!("every old executor is gone (--recover=cleanup): stopping");
+                ctx.terminate();
             }
         }
     }

@@ -1,48 +1,7 @@
 //! What is checkpointed, for whom, and before what.
 
 use super::*;
-use crate::checkpoint::{Checkpoint, RunRef, UpdateRecord};
-
-/// A short name for each output, to compare orders.
-fn kinds(outputs: &[Output]) -> Vec<String> {
-    outputs
-        .iter()
-        .map(|o| match o {
-            Output::Checkpoint(c) => match c {
-                Checkpoint::Agent(_) => "ckpt:agent".into(),
-                Checkpoint::Framework { .. } => "ckpt:framework".into(),
-                Checkpoint::FrameworkPid { .. } => "ckpt:framework.pid".into(),
-                Checkpoint::Executor { .. } => "ckpt:executor".into(),
-                Checkpoint::ForkedPid { .. } => "ckpt:forked.pid".into(),
-                Checkpoint::ExecutorPid { .. } => "ckpt:libprocess.pid".into(),
-                Checkpoint::Task { .. } => "ckpt:task".into(),
-                Checkpoint::Update {
-                    record: UpdateRecord::Update(u),
-                    ..
-                } => format!("ckpt:update:{}", u.status.state),
-                Checkpoint::Update {
-                    record: UpdateRecord::Ack(_),
-                    ..
-                } => "ckpt:ack".into(),
-                Checkpoint::RunCompleted { .. } => "ckpt:completed".into(),
-                Checkpoint::BootId(_) => "ckpt:boot_id".into(),
-                Checkpoint::ForgetAgent => "ckpt:forget".into(),
-            },
-            Output::Master { message, .. } => format!("master:{}", short(message.name())),
-            Output::Executor { message, .. } => format!("executor:{}", short(message.name())),
-            Output::Launch(_) => "launch".into(),
-            Output::UpdateContainer { .. } => "resize".into(),
-            Output::DestroyContainer { .. } => "destroy".into(),
-            Output::Link(_) => "link".into(),
-            Output::CheckLimitations(_) => "limitations".into(),
-        })
-        .collect()
-}
-
-fn short(name: &str) -> &str {
-    name.trim_start_matches("mesos.internal.")
-        .trim_end_matches("Message")
-}
+use crate::checkpoint::RunRef;
 
 #[test]
 fn registration_checkpoints_the_agent_info_with_its_id() {
@@ -119,7 +78,7 @@ fn a_checkpointing_task_is_on_disk_before_its_executor_starts_or_gets_it() {
         }
     );
     assert!(
-        matches!(&written[2], Checkpoint::Task { run: r, task } if r == &run && task.state == TaskState::Staging)
+        matches!(&written[2], Checkpoint::Task { run: r, task } if r == &run && task.task_id == TaskId::new("t1"))
     );
     h.core.executor_launched(h.now, &spec.container_id, 4321);
     assert_eq!(

@@ -4,6 +4,7 @@
 mod checkpoints;
 mod executors;
 mod master;
+mod recovery;
 
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,7 @@ use mesos::*;
 use process::Upid;
 
 use super::*;
+use crate::checkpoint::{Checkpoint, UpdateRecord};
 use crate::launcher::ExitInfo;
 use crate::state::LaunchSpec;
 
@@ -238,6 +240,50 @@ pub(super) fn executor_status(executor: &str, task: &str, state: TaskState, n: u
         timestamp: f64::from(n),
         uuid,
     }
+}
+
+/// A short name for each output, to compare orders.
+pub(super) fn kinds(outputs: &[Output]) -> Vec<String> {
+    outputs
+        .iter()
+        .map(|o| match o {
+            Output::Checkpoint(c) => match c {
+                Checkpoint::Agent(_) => "ckpt:agent".into(),
+                Checkpoint::Framework { .. } => "ckpt:framework".into(),
+                Checkpoint::FrameworkPid { .. } => "ckpt:framework.pid".into(),
+                Checkpoint::Executor { .. } => "ckpt:executor".into(),
+                Checkpoint::ForkedPid { .. } => "ckpt:forked.pid".into(),
+                Checkpoint::ExecutorPid { .. } => "ckpt:libprocess.pid".into(),
+                Checkpoint::Task { .. } => "ckpt:task".into(),
+                Checkpoint::Update {
+                    record: UpdateRecord::Update(u),
+                    ..
+                } => format!("ckpt:update:{}", u.status.state),
+                Checkpoint::Update {
+                    record: UpdateRecord::Ack(_),
+                    ..
+                } => "ckpt:ack".into(),
+                Checkpoint::RunCompleted { .. } => "ckpt:completed".into(),
+                Checkpoint::BootId(_) => "ckpt:boot_id".into(),
+                Checkpoint::ForgetAgent => "ckpt:forget".into(),
+            },
+            Output::Master { message, .. } => format!("master:{}", short(message.name())),
+            Output::Executor { message, .. } => format!("executor:{}", short(message.name())),
+            Output::Launch(_) => "launch".into(),
+            Output::UpdateContainer { .. } => "resize".into(),
+            Output::DestroyContainer { .. } => "destroy".into(),
+            Output::Link(_) => "link".into(),
+            Output::CheckLimitations(_) => "limitations".into(),
+            Output::RecoverContainers(kept) => format!("recover:{}", kept.len()),
+            Output::RemoveDirectory(_) => "gc".into(),
+            Output::Terminate => "terminate".into(),
+        })
+        .collect()
+}
+
+fn short(name: &str) -> &str {
+    name.trim_start_matches("mesos.internal.")
+        .trim_end_matches("Message")
 }
 
 pub(super) fn launch_of(outputs: &[Output]) -> Option<LaunchSpec> {

@@ -13,6 +13,7 @@ mod agents;
 mod frameworks;
 mod launch;
 mod recovery;
+mod restarts;
 mod tasks;
 use crate::outputs::{Outgoing, Output};
 
