@@ -302,6 +302,13 @@ impl Framework {
         counts
     }
 
+    /// The pid `task`'s shell recorded when it started (it may report RUNNING a moment before).
+    fn first_pid(&self, task: &str) -> i32 {
+        process::testing::wait_for(&format!("{task}'s pid"), WAIT, || {
+            self.pids(task).first().copied()
+        })
+    }
+
     /// The pids `task`'s shell recorded (one per start).
     fn pids(&self, task: &str) -> Vec<i32> {
         std::fs::read_to_string(self.dir.join(format!("{task}.pid")))
@@ -315,6 +322,28 @@ impl Framework {
     fn go(&self) {
         std::fs::write(self.dir.join("go"), b"").unwrap();
     }
+}
+
+/// A master, an agent started with `flags` (in a directory named after the test), and a
+/// framework (`info`) registered with it.
+fn setup(
+    name: &str,
+    info: FrameworkInfo,
+    flags: &[&str],
+    explicit_acks: bool,
+) -> (LocalCluster, RestartableAgent, Framework) {
+    let cluster = master();
+    let mut agent = RestartableAgent::new(&cluster, name);
+    agent.start(flags);
+    let framework = Framework::start(&cluster, &agent, info, explicit_acks);
+    (cluster, agent, framework)
+}
+
+/// Launches `t1` and waits for it to run; returns its shell's pid.
+fn run_t1(framework: &mut Framework) -> i32 {
+    framework.launch(&["t1"]);
+    framework.wait("t1", TaskState::Running);
+    framework.first_pid("t1")
 }
 
 fn checkpointing(name: &str) -> FrameworkInfo {
@@ -335,14 +364,15 @@ fn assert_never_restarted(framework: &Framework, tasks: &[&str], pids: &[i32]) {
 
 #[test]
 fn running_tasks_survive_kill_9_of_their_agent_and_finish_once() {
-    let cluster = master();
-    let mut agent = RestartableAgent::new(&cluster, "survive");
-    agent.start(&[]);
-    let mut framework = Framework::start(&cluster, &agent, checkpointing("survive"), false);
+    let (_cluster, mut agent, mut framework) =
+        setup("survive", checkpointing("survive"), &[], false);
     framework.launch(&["t1", "t2"]);
     framework.wait("t1", TaskState::Running);
     framework.wait("t2", TaskState::Running);
-    let pids: Vec<i32> = ["t1", "t2"].iter().map(|t| framework.pids(t)[0]).collect();
+    let pids: Vec<i32> = ["t1", "t2"]
+        .iter()
+        .map(|t| framework.first_pid(t))
+        .collect();
     agent.wait_logged(2, 4);
 
     agent.kill9();
@@ -369,13 +399,8 @@ fn running_tasks_survive_kill_9_of_their_agent_and_finish_once() {
 
 #[test]
 fn an_agent_killed_twice_in_a_row_during_recovery_still_recovers() {
-    let cluster = master();
-    let mut agent = RestartableAgent::new(&cluster, "twice");
-    agent.start(&[]);
-    let mut framework = Framework::start(&cluster, &agent, checkpointing("twice"), false);
-    framework.launch(&["t1"]);
-    framework.wait("t1", TaskState::Running);
-    let pid = framework.pids("t1")[0];
+    let (_cluster, mut agent, mut framework) = setup("twice", checkpointing("twice"), &[], false);
+    let pid = run_t1(&mut framework);
     let executor = processes_under(&agent.work_dir())
         .into_iter()
         .find(|p| {
@@ -453,7 +478,7 @@ fn an_agent_killed_during_a_launch_delivers_the_task_once_it_is_back() {
     agent.kill9();
     agent.start(&["--executor_reregistration_timeout=15secs"]);
     framework.wait("t1", TaskState::Running);
-    let pid = framework.pids("t1")[0];
+    let pid = framework.first_pid("t1");
     agent.wait_registered();
     framework.go();
     framework.wait("t1", TaskState::Finished);
@@ -471,15 +496,13 @@ fn an_agent_killed_during_a_launch_delivers_the_task_once_it_is_back() {
 
 #[test]
 fn an_unacknowledged_update_is_resent_after_the_restart_and_later_ones_arrive_once() {
-    let cluster = master();
-    let mut agent = RestartableAgent::new(&cluster, "unacked");
-    agent.start(&[]);
-    let mut framework = Framework::start(&cluster, &agent, checkpointing("unacked"), true);
+    let (_cluster, mut agent, mut framework) =
+        setup("unacked", checkpointing("unacked"), &[], true);
     framework.launch(&["t1"]);
     let starting = framework.wait("t1", TaskState::Starting);
     framework.driver.acknowledge_status_update(starting);
     let _running = framework.wait("t1", TaskState::Running);
-    let pid = framework.pids("t1")[0];
+    let pid = framework.first_pid("t1");
     // RUNNING is not acknowledged when the agent dies.
     agent.kill9();
     agent.start(&[]);
@@ -504,13 +527,9 @@ fn an_unacknowledged_update_is_resent_after_the_restart_and_later_ones_arrive_on
 
 #[test]
 fn recover_cleanup_kills_old_executors_and_exits_without_registering() {
-    let cluster = master();
-    let mut agent = RestartableAgent::new(&cluster, "cleanup");
-    agent.start(&[]);
-    let mut framework = Framework::start(&cluster, &agent, checkpointing("cleanup"), false);
-    framework.launch(&["t1"]);
-    framework.wait("t1", TaskState::Running);
-    let pid = framework.pids("t1")[0];
+    let (_cluster, mut agent, mut framework) =
+        setup("cleanup", checkpointing("cleanup"), &[], false);
+    let pid = run_t1(&mut framework);
     agent.wait_logged(1, 4);
     agent.kill9();
     let (output, log) = agent.run_to_exit(&["--recover=cleanup"]);
@@ -539,13 +558,9 @@ fn recover_cleanup_kills_old_executors_and_exits_without_registering() {
 
 #[test]
 fn changed_resources_are_refused_by_the_equal_policy_and_the_tasks_wait_for_a_good_restart() {
-    let cluster = master();
-    let mut agent = RestartableAgent::new(&cluster, "resources");
-    agent.start(&[]);
-    let mut framework = Framework::start(&cluster, &agent, checkpointing("resources"), false);
-    framework.launch(&["t1"]);
-    framework.wait("t1", TaskState::Running);
-    let pid = framework.pids("t1")[0];
+    let (_cluster, mut agent, mut framework) =
+        setup("resources", checkpointing("resources"), &[], false);
+    let pid = run_t1(&mut framework);
     agent.wait_logged(1, 4);
     agent.kill9();
     let (output, log) = agent.run_to_exit(&["--resources=cpus:1;mem:1024"]);
@@ -563,7 +578,7 @@ fn changed_resources_are_refused_by_the_equal_policy_and_the_tasks_wait_for_a_go
     ]);
     agent.wait_registered();
     assert!(framework.quiet(Duration::from_millis(300)).is_empty());
-    let state = http_json(&cluster.master_address(), "/master/state").expect("master state");
+    let state = http_json(&agent.master, "/master/state").expect("master state");
     let resources = &state["slaves"][0]["resources"];
     assert_eq!(resources["cpus"], 3.0, "{state}");
     assert_never_restarted(&framework, &["t1"], &[pid]);
@@ -575,13 +590,8 @@ fn changed_resources_are_refused_by_the_equal_policy_and_the_tasks_wait_for_a_go
 
 #[test]
 fn a_torn_update_log_is_recovered_and_a_corrupt_one_is_refused_or_counted() {
-    let cluster = master();
-    let mut agent = RestartableAgent::new(&cluster, "torn");
-    agent.start(&[]);
-    let mut framework = Framework::start(&cluster, &agent, checkpointing("torn"), false);
-    framework.launch(&["t1"]);
-    framework.wait("t1", TaskState::Running);
-    let pid = framework.pids("t1")[0];
+    let (_cluster, mut agent, mut framework) = setup("torn", checkpointing("torn"), &[], false);
+    let pid = run_t1(&mut framework);
     let meta = agent.work_dir().join("meta");
     let log = find_file(&meta, "task.updates").expect("the task's update log");
     // Wait for RUNNING's acknowledgement to be on disk: STARTING, ack, RUNNING, ack.
@@ -632,13 +642,9 @@ fn a_torn_update_log_is_recovered_and_a_corrupt_one_is_refused_or_counted() {
 
 #[test]
 fn a_non_checkpointing_framework_s_task_is_lost_at_once_and_its_executor_exits() {
-    let cluster = master();
-    let mut agent = RestartableAgent::new(&cluster, "non-checkpointing");
-    agent.start(&[]);
-    let mut framework = Framework::start(&cluster, &agent, framework("plain"), false);
-    framework.launch(&["t1"]);
-    framework.wait("t1", TaskState::Running);
-    let pid = framework.pids("t1")[0];
+    let (_cluster, mut agent, mut framework) =
+        setup("non-checkpointing", framework("plain"), &[], false);
+    let pid = run_t1(&mut framework);
     agent.kill9();
     let lost = framework.wait("t1", TaskState::Lost);
     assert_eq!(lost.reason, Some(Reason::AgentDisconnected), "{lost:?}");
@@ -721,7 +727,7 @@ fn a_cgroups_isolated_task_keeps_its_container_across_kill_9_and_orphans_are_des
     let mut framework = Framework::start(&cluster, &agent, checkpointing("cgroups"), false);
     framework.launch(&["t1"]);
     framework.wait("t1", TaskState::Running);
-    let pid = framework.pids("t1")[0];
+    let pid = framework.first_pid("t1");
     agent.wait_logged(1, 4);
     let memory_root = own_cgroup("memory").join(&root);
     let containers = || -> Vec<PathBuf> {

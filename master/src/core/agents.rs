@@ -609,14 +609,10 @@ impl MasterCore {
             .filter(|(f, _)| self.frameworks.get(f).is_some_and(|f| !f.info.checkpoint))
             .cloned()
             .collect();
-        let time = self.wall(now);
         let mut updates = Vec::new();
         for key in doomed {
             let (framework_id, task_id) = &key;
             let Some(framework) = self.frameworks.get_mut(framework_id) else {
-                continue;
-            };
-            let Some(mut entry) = framework.tasks.remove(task_id) else {
                 continue;
             };
             let state = if framework.partition_aware() {
@@ -624,25 +620,24 @@ impl MasterCore {
             } else {
                 TaskState::Lost
             };
-            let status = TaskStatus {
-                task_id: task_id.clone(),
-                state,
-                message: Some(format!(
-                    "Agent {id} disconnected and the framework does not checkpoint"
-                )),
-                source: Some(mesos::Source::Master),
-                reason: Some(Reason::AgentDisconnected),
-                uuid: None,
-                timestamp: time,
-                agent_id: Some(id.clone()),
-                executor_id: entry.task.executor_id.clone(),
-                healthy: None,
-                data: Vec::new(),
+            let Some(mut entry) = framework.tasks.remove(task_id) else {
+                continue;
             };
+            let status = self.master_status(
+                now,
+                task_id,
+                state,
+                Reason::AgentDisconnected,
+                format!("Agent {id} disconnected and the framework does not checkpoint"),
+                Some(id),
+                entry.task.executor_id.as_ref(),
+            );
             entry.task.state = state;
             entry.task.statuses.push(status.clone());
             let (resources, role) = (entry.task.resources.clone(), entry.role.clone());
-            framework.add_completed(entry.task);
+            if let Some(framework) = self.frameworks.get_mut(framework_id) {
+                framework.add_completed(entry.task);
+            }
             if let Some(agent) = self.agents.get_mut(id) {
                 agent.tasks.remove(&key);
                 agent.lost_on_disconnect.insert(key.clone());

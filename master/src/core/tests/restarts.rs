@@ -129,23 +129,7 @@ fn an_agent_back_with_more_resources_offers_them() {
     let (mut h, fw, agent) = running(checkpointing());
     h.core.exited(h.now, AGENT);
     h.out();
-    let mut info = checkpointing();
-    info.id = Some(fw.clone());
-    let mut task = Task::staging(&command_task("t1", &agent, "cpus:1;mem:64"), &fw, None);
-    task.state = TaskState::Running;
-    let mut agent_info = AgentInfo::new("node").with_resources("cpus:8;mem:1024".parse().unwrap());
-    agent_info.id = Some(agent.clone());
-    h.core.reregister_agent(
-        h.now,
-        AGENT,
-        ReregisterSlaveMessage {
-            agent: agent_info,
-            executors: vec![],
-            tasks: vec![task],
-            frameworks: vec![info],
-            version: "1".into(),
-        },
-    );
+    reregister_with_resources(&mut h, &fw, &agent, checkpointing(), "cpus:8;mem:1024");
     h.out();
     assert_eq!(
         h.core.agents()[&agent].info.resources,
