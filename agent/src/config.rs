@@ -17,6 +17,64 @@ pub const DEFAULT_EXECUTOR_REGISTRATION_TIMEOUT: Duration = Duration::from_secs(
 /// Mesos's `EXECUTOR_SHUTDOWN_GRACE_PERIOD`.
 pub const DEFAULT_EXECUTOR_SHUTDOWN_GRACE_PERIOD: Duration = Duration::from_secs(5);
 
+/// Mesos's default `--recovery_timeout`.
+pub const DEFAULT_RECOVERY_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+/// Mesos's default `--executor_reregistration_timeout`.
+pub const DEFAULT_EXECUTOR_REREGISTRATION_TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest `--executor_reregistration_timeout` (recovery must fit in the master's window).
+pub const MAX_EXECUTOR_REREGISTRATION_TIMEOUT: Duration = Duration::from_secs(15);
+/// Mesos's default `--gc_delay`.
+pub const DEFAULT_GC_DELAY: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// `--recover`: what a restarted agent does with the executors an earlier one left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RecoverMode {
+    /// Reconnect to the live executors of checkpointing frameworks (the default).
+    #[default]
+    Reconnect,
+    /// Kill every old executor and exit without registering (for incompatible upgrades).
+    Cleanup,
+}
+
+impl std::str::FromStr for RecoverMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<RecoverMode, String> {
+        match text {
+            "reconnect" => Ok(RecoverMode::Reconnect),
+            "cleanup" => Ok(RecoverMode::Cleanup),
+            other => Err(format!(
+                "'{other}' is not a recovery mode (use reconnect or cleanup)"
+            )),
+        }
+    }
+}
+
+/// `--reconfiguration_policy`: which changes of `--resources`/`--attributes` a restarted agent
+/// accepts while keeping its id and its tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReconfigurationPolicy {
+    /// None at all (the default).
+    #[default]
+    Equal,
+    /// Additions: more of a resource, new resources, new attributes.
+    Additive,
+}
+
+impl std::str::FromStr for ReconfigurationPolicy {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<ReconfigurationPolicy, String> {
+        match text {
+            "equal" => Ok(ReconfigurationPolicy::Equal),
+            "additive" => Ok(ReconfigurationPolicy::Additive),
+            other => Err(format!(
+                "'{other}' is not a reconfiguration policy (use equal or additive)"
+            )),
+        }
+    }
+}
+
 /// Everything the agent needs to run; `Default` gives Mesos's defaults (but no master).
 #[derive(Debug, Clone)]
 pub struct AgentConfig {
@@ -47,6 +105,19 @@ pub struct AgentConfig {
     pub max_ping_timeouts: u32,
     /// `--isolation`, `--cgroups_root`, `--cgroups_enable_cfs`: which isolator runs executors.
     pub isolation: IsolationFlags,
+    /// `--recover`: reconnect to old executors, or clean them up and exit.
+    pub recover: RecoverMode,
+    /// `--strict`: any unreadable checkpoint stops the agent (else it is counted and skipped).
+    pub strict: bool,
+    /// `--recovery_timeout`: how long executors of checkpointing frameworks wait for a restarted
+    /// agent before they exit.
+    pub recovery_timeout: Duration,
+    /// `--executor_reregistration_timeout`: how long recovered executors get to re-register.
+    pub executor_reregistration_timeout: Duration,
+    /// `--reconfiguration_policy`: which resource/attribute changes keep the agent's id.
+    pub reconfiguration_policy: ReconfigurationPolicy,
+    /// `--gc_delay`: how long finished executors' sandboxes and checkpoints are kept.
+    pub gc_delay: Duration,
 }
 
 impl Default for AgentConfig {
@@ -65,6 +136,12 @@ impl Default for AgentConfig {
             registration_backoff_factor: DEFAULT_REGISTRATION_BACKOFF,
             max_ping_timeouts: DEFAULT_MAX_PING_TIMEOUTS,
             isolation: IsolationFlags::default(),
+            recover: RecoverMode::Reconnect,
+            strict: true,
+            recovery_timeout: DEFAULT_RECOVERY_TIMEOUT,
+            executor_reregistration_timeout: DEFAULT_EXECUTOR_REREGISTRATION_TIMEOUT,
+            reconfiguration_policy: ReconfigurationPolicy::Equal,
+            gc_delay: DEFAULT_GC_DELAY,
         }
     }
 }

@@ -38,6 +38,18 @@ pub struct MonitoredExecutor {
     pub source: String,
 }
 
+impl MonitoredExecutor {
+    /// What to show for `executor` of `framework_id`.
+    pub fn of(framework_id: &FrameworkId, executor: &mesos::ExecutorInfo) -> MonitoredExecutor {
+        MonitoredExecutor {
+            executor_id: executor.executor_id.clone(),
+            executor_name: executor.name.clone().unwrap_or_default(),
+            framework_id: framework_id.clone(),
+            source: executor.source.clone().unwrap_or_default(),
+        }
+    }
+}
+
 /// The isolator and the live containers.
 pub struct Containers {
     /// The isolator.

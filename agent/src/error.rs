@@ -33,6 +33,12 @@ pub enum AgentError {
     /// `--isolation` names an unknown isolator, or one this host cannot run.
     #[error("{0}")]
     Isolation(#[from] isolation::IsolatorError),
+    /// A checkpoint under `--work_dir`/meta cannot be read (with `--strict`).
+    #[error("{0} (--strict: fix or remove it, or restart with --strict=false to recover what can be read)")]
+    Recovery(#[from] crate::checkpoint::read::ReadError),
+    /// The agent changed in a way `--reconfiguration_policy` forbids.
+    #[error("{0}")]
+    Reconfigured(#[from] crate::core::RecoveryError),
     /// The runtime refused the agent's processes.
     #[error("cannot start the agent process: {0}")]
     Runtime(#[from] process::Error),

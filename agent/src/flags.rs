@@ -8,7 +8,10 @@ use std::time::Duration;
 use clap::Parser;
 use mesos::Attributes;
 
-use crate::config::{parse_master, AgentConfig};
+use crate::config::{
+    parse_master, AgentConfig, ReconfigurationPolicy, RecoverMode,
+    MAX_EXECUTOR_REREGISTRATION_TIMEOUT,
+};
 
 fn duration(text: &str) -> Result<Duration, String> {
     mesos::duration::parse_duration(text)
@@ -98,6 +101,43 @@ pub struct Flags {
     /// The hostname to advertise.
     #[arg(long, env = "MESOS_HOSTNAME")]
     pub hostname: Option<String>,
+    /// What to do with the executors a previous agent left: reconnect (to those of checkpointing
+    /// frameworks) or cleanup (kill them all and exit without registering).
+    #[arg(long, env = "MESOS_RECOVER", default_value = "reconnect", value_parser = recover_mode)]
+    pub recover: RecoverMode,
+    /// Whether any unreadable checkpoint stops the agent (else it is counted in
+    /// slave/recovery_errors and skipped).
+    #[arg(long, env = "MESOS_STRICT", default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub strict: bool,
+    /// How long executors of checkpointing frameworks wait for a restarted agent.
+    #[arg(long, env = "MESOS_RECOVERY_TIMEOUT", default_value = "15mins", value_parser = duration)]
+    pub recovery_timeout: Duration,
+    /// How long recovered executors get to re-register (at most 15secs).
+    #[arg(long, env = "MESOS_EXECUTOR_REREGISTRATION_TIMEOUT", default_value = "2secs", value_parser = reregistration_timeout)]
+    pub executor_reregistration_timeout: Duration,
+    /// Which changes of --resources/--attributes a restart accepts while keeping the agent's id:
+    /// equal (none) or additive (more resources, new attributes).
+    #[arg(long, env = "MESOS_RECONFIGURATION_POLICY", default_value = "equal", value_parser = reconfiguration_policy)]
+    pub reconfiguration_policy: ReconfigurationPolicy,
+    /// How long finished executors' sandboxes and checkpoints are kept.
+    #[arg(long, env = "MESOS_GC_DELAY", default_value = "1weeks", value_parser = duration)]
+    pub gc_delay: Duration,
+}
+
+fn recover_mode(text: &str) -> Result<RecoverMode, String> {
+    text.parse()
+}
+
+fn reconfiguration_policy(text: &str) -> Result<ReconfigurationPolicy, String> {
+    text.parse()
+}
+
+fn reregistration_timeout(text: &str) -> Result<Duration, String> {
+    let value = duration(text)?;
+    if value > MAX_EXECUTOR_REREGISTRATION_TIMEOUT {
+        return Err(format!("'{text}' is longer than the maximum, 15secs"));
+    }
+    Ok(value)
 }
 
 impl Flags {
@@ -120,6 +160,12 @@ impl Flags {
                 cgroups_root: self.cgroups_root.clone(),
                 cgroups_enable_cfs: self.cgroups_enable_cfs,
             },
+            recover: self.recover,
+            strict: self.strict,
+            recovery_timeout: self.recovery_timeout,
+            executor_reregistration_timeout: self.executor_reregistration_timeout,
+            reconfiguration_policy: self.reconfiguration_policy,
+            gc_delay: self.gc_delay,
             ..AgentConfig::default()
         }
     }
@@ -169,6 +215,43 @@ mod tests {
     }
 
     #[test]
+    fn recovery_flags_default_as_mesos_and_parse() {
+        let defaults = Flags::try_parse_from(["mesos-agent", "--master=127.0.0.1:5050"])
+            .unwrap()
+            .config();
+        assert_eq!(defaults.recover, RecoverMode::Reconnect);
+        assert!(defaults.strict);
+        assert_eq!(defaults.recovery_timeout, Duration::from_secs(900));
+        assert_eq!(
+            defaults.executor_reregistration_timeout,
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            defaults.reconfiguration_policy,
+            ReconfigurationPolicy::Equal
+        );
+        assert_eq!(defaults.gc_delay, Duration::from_secs(7 * 24 * 3600));
+        let set = Flags::try_parse_from([
+            "mesos-agent",
+            "--master=127.0.0.1:5050",
+            "--recover=cleanup",
+            "--strict=false",
+            "--recovery_timeout=1mins",
+            "--executor_reregistration_timeout=5secs",
+            "--reconfiguration_policy=additive",
+            "--gc_delay=1hrs",
+        ])
+        .unwrap()
+        .config();
+        assert_eq!(set.recover, RecoverMode::Cleanup);
+        assert!(!set.strict);
+        assert_eq!(set.recovery_timeout, Duration::from_secs(60));
+        assert_eq!(set.executor_reregistration_timeout, Duration::from_secs(5));
+        assert_eq!(set.reconfiguration_policy, ReconfigurationPolicy::Additive);
+        assert_eq!(set.gc_delay, Duration::from_secs(3600));
+    }
+
+    #[test]
     fn zookeeper_masters_are_followed_by_the_binary() {
         let flags =
             Flags::try_parse_from(["mesos-agent", "--master=zk://h1:2181,h2:2181/mesos"]).unwrap();
@@ -195,6 +278,29 @@ mod tests {
                 "--executor_registration_timeout",
             ),
             (vec!["--master=127.0.0.1:5050", "--port=http"], "--port"),
+            (
+                vec!["--master=127.0.0.1:5050", "--recover=maybe"],
+                "--recover",
+            ),
+            (
+                vec!["--master=127.0.0.1:5050", "--strict=sometimes"],
+                "--strict",
+            ),
+            (
+                vec![
+                    "--master=127.0.0.1:5050",
+                    "--executor_reregistration_timeout=1mins",
+                ],
+                "--executor_reregistration_timeout",
+            ),
+            (
+                vec!["--master=127.0.0.1:5050", "--reconfiguration_policy=any"],
+                "--reconfiguration_policy",
+            ),
+            (
+                vec!["--master=127.0.0.1:5050", "--gc_delay=later"],
+                "--gc_delay",
+            ),
         ] {
             let err =
                 Flags::try_parse_from(std::iter::once("mesos-agent").chain(args)).unwrap_err();

@@ -106,29 +106,29 @@ fn framework_json(framework: &FrameworkRecord, agent_id: &str) -> Value {
 
 /// `/slave(1)/state`: the agent, its resources, and its frameworks with executors and tasks.
 pub fn state_json(agent: &AgentProcess, pid: &str) -> Value {
-    let agent_id = agent
-        .link
+    let core = &agent.core;
+    let agent_id = core
         .agent_id()
         .map(|id| id.as_str().to_string())
         .unwrap_or_default();
     let (frameworks, completed): (Vec<&FrameworkRecord>, Vec<&FrameworkRecord>) =
-        agent.book.frameworks().partition(|f| !f.terminating);
+        core.book().frameworks().partition(|f| !f.terminating);
     // The master it follows now (a detector may have moved it), not the one it started with.
-    let master = agent
-        .link
+    let master = core
+        .link()
         .is_registered()
-        .then(|| (agent.master.ip().to_string(), agent.master.to_string()));
+        .then(|| (core.master().ip().to_string(), core.master().to_string()));
     json!({
         "version": mesos::VERSION,
         "id": agent_id,
         "pid": pid,
-        "hostname": agent.info.hostname,
-        "port": agent.info.port,
+        "hostname": core.info().hostname,
+        "port": core.info().port,
         "start_time": agent.start_time,
         "master_hostname": master.as_ref().map(|(host, _)| host.clone()).unwrap_or_default(),
         "master_pid": master.map(|(_, pid)| pid),
-        "resources": resources_json(&agent.info.resources),
-        "used_resources": resources_json(&agent.book.used_resources()),
+        "resources": resources_json(&core.info().resources),
+        "used_resources": resources_json(&core.book().used_resources()),
         "attributes": attributes_json(agent),
         "flags": {
             "work_dir": agent.config.work_dir.display().to_string(),
@@ -143,7 +143,7 @@ pub fn state_json(agent: &AgentProcess, pid: &str) -> Value {
 
 fn attributes_json(agent: &AgentProcess) -> Value {
     let mut out = serde_json::Map::new();
-    for attribute in agent.info.attributes.iter() {
+    for attribute in agent.core.info().attributes.iter() {
         out.insert(attribute.name.clone(), json_or_null(&attribute.value));
     }
     Value::Object(out)
@@ -151,5 +151,5 @@ fn attributes_json(agent: &AgentProcess) -> Value {
 
 /// `/slave(1)/health`: the agent answers, so it is healthy.
 pub fn health_json(agent: &AgentProcess) -> Value {
-    json!({ "healthy": true, "registered": agent.link.is_registered() })
+    json!({ "healthy": true, "registered": agent.core.link().is_registered() })
 }

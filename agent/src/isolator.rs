@@ -3,5 +3,6 @@
 
 pub use isolation::{
     build, session_usage, CgroupsIsolator, ContainerConfig, IsolationFlags, Isolator,
-    IsolatorError, LaunchInfo, Limitation, PosixIsolator, ResourceStatistics, DEFAULT_ISOLATION,
+    IsolatorError, LaunchInfo, Limitation, PosixIsolator, RecoveredContainer, ResourceStatistics,
+    DEFAULT_ISOLATION,
 };

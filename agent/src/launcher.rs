@@ -2,16 +2,17 @@
 
 use std::fs::File;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use isolation::launch::SetupError;
 use isolation::LaunchInfo;
-use mesos::{AgentId, CommandInfo, ExecutorId};
+use mesos::{AgentId, CommandInfo, ContainerId, ExecutorId};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid as OsPid;
 
+use crate::checkpoint::layout::runtime_container;
 use crate::state::LaunchSpec;
 
 /// Why an executor could not be started.
@@ -66,6 +67,11 @@ pub struct ExecutorEnvironment {
     pub agent_id: AgentId,
     /// How long the executor has to shut down.
     pub shutdown_grace_period: Duration,
+    /// How long a checkpointing executor waits for a restarted agent (`--recovery_timeout`).
+    pub recovery_timeout: Duration,
+    /// How long a recovered executor has to re-register (`--executor_reregistration_timeout`):
+    /// an HTTP executor's subscription backoff stays below it.
+    pub reregistration_timeout: Duration,
 }
 
 /// How an executor process ended.
@@ -116,12 +122,14 @@ pub fn command_argv(command: &CommandInfo) -> Option<(String, Option<String>, Ve
 /// before exec, new pid and mount namespaces, capabilities dropped and the task's user, which then
 /// owns the sandbox). When it exits, a reaper thread kills what is left of its session and runs
 /// `on_exit`.
-/// Returns the OS pid (also the session id; with a pid namespace, the pid of the stand-in process
-/// that exits as the executor does).
+/// The process is recorded under `<work_dir>/containers/<container_id>` so a restarted agent finds
+/// it. Returns the OS pid (also the session id; with a pid namespace, the pid of the stand-in
+/// process that exits as the executor does).
 ///
 /// # Errors
 /// [`LaunchError`] when the sandbox, the process or the reaper cannot be created.
 pub fn launch(
+    work_dir: &Path,
     spec: &LaunchSpec,
     env: &ExecutorEnvironment,
     launch: &LaunchInfo,
@@ -181,6 +189,11 @@ pub fn launch(
         source,
     })?;
     let pid = child.id();
+    // Before anything else: a restarted agent finds (and, unless it recovers it, kills) what this
+    // one started, checkpointing framework or not.
+    if let Err(err) = record_container(work_dir, &spec.container_id, pid) {
+        tracing::warn!(%err, container_id = %spec.container_id, "cannot record the container's process");
+    }
     std::thread::Builder::new()
         .name(format!("reaper-{pid}"))
         .spawn(move || {
@@ -235,6 +248,18 @@ fn executor_env(command: &mut Command, spec: &LaunchSpec, env: &ExecutorEnvironm
         &format!("{}ms", env.shutdown_grace_period.as_millis()),
     );
     set(command, "MESOS_CONTAINER_ID", spec.container_id.as_str());
+    if spec.framework.checkpoint {
+        set(
+            command,
+            "MESOS_RECOVERY_TIMEOUT",
+            &format!("{}ms", env.recovery_timeout.as_millis()),
+        );
+        set(
+            command,
+            "MESOS_SUBSCRIPTION_BACKOFF_MAX",
+            &format!("{}ms", env.reregistration_timeout.as_millis()),
+        );
+    }
 }
 
 /// Sends `signal` to every process in session `session` (an executor and everything it started).
@@ -255,6 +280,138 @@ pub fn signal_session(session: u32, signal: Signal) -> usize {
         }
     }
     count
+}
+
+/// Records container `container_id`'s process (`<work_dir>/containers/<id>/pid`: pid and start
+/// time).
+///
+/// # Errors
+/// When the record cannot be written.
+pub fn record_container(
+    work_dir: &Path,
+    container_id: &ContainerId,
+    pid: u32,
+) -> Result<(), crate::checkpoint::FileError> {
+    let start = process_start_ticks(pid).unwrap_or(0);
+    let path = runtime_container(work_dir, container_id).join("pid");
+    crate::checkpoint::files::write_atomic(&path, format!("{pid} {start}").as_bytes())
+}
+
+/// Forgets a container's process record (its executor ended).
+pub fn forget_container(work_dir: &Path, container_id: &ContainerId) {
+    let _ = std::fs::remove_dir_all(runtime_container(work_dir, container_id));
+}
+
+/// Whether `pid` is still the process that started at `start_ticks` (0: unknown) and leads its
+/// own session, as every executor does: not a later process that reuses the number.
+pub fn is_same_process(pid: u32, start_ticks: u64) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    let Ok(stat) = procfs::process::Process::new(pid).and_then(|p| p.stat()) else {
+        return false;
+    };
+    stat.state != 'Z' && stat.session == pid && (start_ticks == 0 || stat.starttime == start_ticks)
+}
+
+/// Kills what earlier agents started and nobody recovers: every container recorded under
+/// `<work_dir>/containers` but not in `keep` has its process tree killed (if its process is still
+/// the one recorded) and its record removed. Returns the containers killed.
+pub fn kill_orphans(work_dir: &Path, keep: &[ContainerId]) -> Vec<ContainerId> {
+    let Ok(entries) = std::fs::read_dir(work_dir.join("containers")) else {
+        return Vec::new();
+    };
+    let mut killed = Vec::new();
+    for entry in entries.flatten() {
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        let container_id = ContainerId::new(name);
+        if keep.contains(&container_id) {
+            continue;
+        }
+        let record = std::fs::read_to_string(entry.path().join("pid")).unwrap_or_default();
+        let mut parts = record.split_whitespace();
+        let pid: Option<u32> = parts.next().and_then(|p| p.parse().ok());
+        let start: u64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+        if let Some(pid) = pid.filter(|&p| is_same_process(p, start)) {
+            let count = signal_session(pid, Signal::SIGKILL);
+            tracing::warn!(%container_id, pid, killed = count, "killed an orphan container an earlier agent left");
+            killed.push(container_id.clone());
+        }
+        forget_container(work_dir, &container_id);
+    }
+    killed
+}
+
+/// Watches a process that is not our child (an executor a restarted agent reattached to): a
+/// thread waits for it to end (a pidfd; polling `/proc` on kernels without one), kills what it
+/// left in its session, and runs `on_exit`.
+///
+/// # Errors
+/// When the thread cannot be started.
+pub fn watch(pid: u32, on_exit: impl FnOnce(ExitInfo) + Send + 'static) -> Result<(), LaunchError> {
+    std::thread::Builder::new()
+        .name(format!("watch-{pid}"))
+        .spawn(move || {
+            wait_for_exit(pid);
+            signal_session(pid, Signal::SIGKILL);
+            on_exit(ExitInfo {
+                // Not our child: its exit status is not ours to read.
+                wait_status: -1,
+                description: "terminated (reattached after an agent restart)".into(),
+            });
+        })
+        .map(|_| ())
+        .map_err(LaunchError::Reaper)
+}
+
+fn wait_for_exit(pid: u32) {
+    let Ok(raw) = i32::try_from(pid) else {
+        return;
+    };
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd (or -1).
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, raw, 0) } as i32;
+    if fd >= 0 {
+        let mut poll = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        loop {
+            // SAFETY: one valid pollfd; the fd is ours and closed below.
+            let ready = unsafe { libc::poll(&mut poll, 1, -1) };
+            if ready > 0
+                || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
+            {
+                break;
+            }
+        }
+        // SAFETY: closes the fd pidfd_open gave us.
+        unsafe { libc::close(fd) };
+        return;
+    }
+    // No pidfd (kernels before 5.3): poll the process table.
+    while is_alive(raw) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn is_alive(pid: i32) -> bool {
+    procfs::process::Process::new(pid)
+        .and_then(|p| p.stat())
+        .is_ok_and(|stat| stat.state != 'Z')
+}
+
+/// When process `pid` started, in clock ticks since boot (`/proc/<pid>/stat` field 22); None if it
+/// does not exist. With the boot id, tells a checkpointed executor from a later process that
+/// reuses its pid.
+pub fn process_start_ticks(pid: u32) -> Option<u64> {
+    let pid = i32::try_from(pid).ok()?;
+    procfs::process::Process::new(pid)
+        .and_then(|p| p.stat())
+        .ok()
+        .map(|stat| stat.starttime)
 }
 
 fn signal_pid(pid: u32, signal: Signal) -> bool {

@@ -22,18 +22,23 @@
 //! ```
 //!
 //! # How it is built
-//! Pure cores, fed `now` and returning decisions: [`MasterLink`] (registration with backoff, master
-//! ping timeout), [`StatusUpdateManager`] (per-task ordered, retried, never-dropped updates) and
-//! [`AgentBook`] (frameworks, executors, tasks). The actor in `process.rs` wires them to messages,
-//! the [`launcher`] (child processes in their own session, a reaper thread per child) and the
-//! [`Isolator`] seam (the `isolation` crate, chosen by `--isolation`: [`PosixIsolator`] by default). The built-in command executor
+//! Every decision lives in the pure [`AgentCore`](core::AgentCore), fed `(now, input)` and
+//! returning [`Output`](core::Output)s and its next deadline, as the master's core is. It owns
+//! three smaller pure cores: [`MasterLink`] (registration with backoff, master ping timeout),
+//! [`StatusUpdateManager`] (per-task ordered, retried, never-dropped updates) and [`AgentBook`]
+//! (frameworks, executors, tasks). The actor in `process/` only does I/O: it turns messages, child
+//! exits and timers into core calls, and performs the outputs with the [`launcher`] (child
+//! processes in their own session, a reaper thread per child) and the [`Isolator`] seam (the
+//! `isolation` crate, chosen by `--isolation`: [`PosixIsolator`] by default). The built-in command executor
 //! ([`CommandExecutor`], binary `mesos-executor`) runs command tasks through
 //! [`mesos::executor::ExecutorDriver`].
 #![deny(missing_docs)]
 
+pub mod checkpoint;
 pub mod command_executor;
 pub mod config;
 pub mod containers;
+pub mod core;
 pub mod detect;
 pub mod error;
 pub mod flags;
@@ -41,20 +46,23 @@ pub mod http;
 pub mod isolator;
 pub mod launcher;
 pub mod master_link;
+pub mod metrics;
 mod monitor;
 mod process;
 pub mod state;
 pub mod status_update_manager;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ::process::{Handle, Pid, Upid};
-use mesos::{AgentId, AgentInfo};
+use mesos::{AgentId, AgentInfo, Uuid};
 
 pub use crate::command_executor::CommandExecutor;
 pub use crate::config::{parse_master, AgentConfig};
 use crate::containers::SharedContainers;
+use crate::core::{AgentCore, CoreConfig, RecoveryOptions};
 pub use crate::error::AgentError;
 pub use crate::isolator::{Isolator, PosixIsolator, ResourceStatistics};
 pub use crate::master_link::MasterLink;
@@ -110,26 +118,73 @@ impl Agent {
             .with_resources(resources)
             .with_attributes(config.attributes.clone())
             .with_port(runtime.addr().port());
+        let watch_limitations = isolator.watches_limitations();
         let containers = SharedContainers::new(isolator);
+        let core_config = CoreConfig {
+            work_dir: config.work_dir.clone(),
+            launcher,
+            executor_registration_timeout: config.executor_registration_timeout,
+            executor_shutdown_grace_period: config.executor_shutdown_grace_period,
+            status_update_retry_interval_min: config.status_update_retry_interval_min,
+            status_update_retry_interval_max: config.status_update_retry_interval_max,
+            registration_backoff_factor: config.registration_backoff_factor,
+            max_ping_timeouts: config.max_ping_timeouts,
+            executor_reregistration_timeout: config.executor_reregistration_timeout,
+            gc_delay: config.gc_delay,
+            watch_limitations,
+            start_wall_secs: process::wall_clock(),
+            // Ids the core makes must not repeat across agent restarts.
+            seed: u64::from_le_bytes(
+                Uuid::random().as_bytes()[..8]
+                    .try_into()
+                    .unwrap_or_default(),
+            ),
+        };
+        let pid = Upid::new(AGENT_PROCESS_ID, runtime.addr())
+            .map_err(|e| AgentError::Runtime(::process::Error::from(e)))?;
+        let now = runtime.clock().now();
+        let mut core = AgentCore::new(core_config, info, pid, master, now);
+        // Recovery: what an earlier agent with this --work_dir left (checkpoints, executors).
+        let state = checkpoint::read::read(&config.work_dir, config.strict)?;
+        let options = RecoveryOptions {
+            mode: config.recover,
+            policy: config.reconfiguration_policy,
+            boot_id: boot_id(),
+        };
+        let summary = core.recover(now, state, &options)?;
+        tracing::info!(?summary, "recovered");
+        let metrics = Arc::new(metrics::AgentMetrics::default());
+        let failure = process::Failure::default();
         let agent = AgentProcess::new(
             config,
-            info,
-            master,
-            launcher,
+            core,
             containers.clone(),
-            runtime.clock().now(),
+            failure.clone(),
+            metrics.clone(),
         );
         let pid = runtime.spawn(AGENT_PROCESS_ID, agent)?;
         let monitor = runtime.spawn("monitor", monitor::Monitor::new(containers.clone()));
         if let Err(err) = &monitor {
             tracing::warn!(%err, "cannot start the monitor process");
         }
+        if let Err(err) = runtime.spawn("metrics", metrics::Metrics { metrics }) {
+            tracing::warn!(%err, "cannot start the metrics process");
+        }
         Ok(AgentHandle {
             pid,
             runtime: runtime.clone(),
             containers,
+            failure,
         })
     }
+}
+
+/// The host's boot id: a different one than at the last recovery means the host rebooted.
+fn boot_id() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .ok()
+        .map(|id| id.trim().to_string())
+        .filter(|id| !id.is_empty())
 }
 
 fn system_hostname() -> String {
@@ -146,6 +201,7 @@ pub struct AgentHandle {
     pid: Pid<AgentProcess>,
     runtime: Handle,
     containers: SharedContainers,
+    failure: process::Failure,
 }
 
 /// How long views wait for the agent's answer (it answers in microseconds unless it is gone).
@@ -162,7 +218,7 @@ impl AgentHandle {
     /// # Errors
     /// [`AgentError::Runtime`] if the agent is not running.
     pub fn agent_id(&self) -> Result<Option<AgentId>, AgentError> {
-        self.view(|agent| agent.link.agent_id().cloned())
+        self.view(|agent| agent.core.agent_id().cloned())
     }
 
     /// The `/slave(1)/state` JSON.
@@ -214,5 +270,14 @@ impl AgentHandle {
     /// Blocks until the agent terminates.
     pub fn wait(&self) {
         self.runtime.wait(&self.pid);
+    }
+
+    /// Why the agent stopped on its own, if it did (a checkpoint it could not write: its executors
+    /// were left running for a restarted agent to recover).
+    pub fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }

@@ -122,6 +122,19 @@ impl MasterLink {
         self.attempt()
     }
 
+    /// Recovery found this agent's id on disk: the first attempt will be a re-registration.
+    pub fn recovered(&mut self, agent_id: AgentId) {
+        self.agent_id = Some(agent_id);
+    }
+
+    /// Registers (or re-registers) from `now` on: after recovery, which holds registration back.
+    pub fn start(&mut self, now: Instant) {
+        self.state = LinkState::Registering {
+            retry_at: now,
+            backoff: self.backoff_factor,
+        };
+    }
+
     /// The master told this agent to go away (`ShutdownMessage`): forget the id and register anew.
     pub fn forget(&mut self, now: Instant) {
         self.agent_id = None;

@@ -10,7 +10,8 @@ use mesos::{
     AgentId, CommandInfo, ContainerId, ExecutorId, ExecutorInfo, FrameworkId, FrameworkInfo,
     Reason, Resources, Source, TaskId, TaskInfo, TaskState, TaskStatus,
 };
-use process::Upid;
+
+use crate::core::ExecutorEndpoint;
 
 /// Completed tasks kept per framework (Mesos's `max_completed_tasks_per_framework`).
 const MAX_COMPLETED_TASKS: usize = 1000;
@@ -22,6 +23,8 @@ const MAX_STATUSES: usize = 16;
 pub enum ExecutorState {
     /// Launched, not registered yet: its tasks wait in the queue.
     Registering,
+    /// Recovered from checkpoints after an agent restart: waiting for it to re-register.
+    Recovering,
     /// Registered: tasks go straight to it.
     Running,
     /// Asked to shut down; waiting for it to exit.
@@ -41,8 +44,8 @@ pub struct ExecutorRecord {
     pub directory: PathBuf,
     /// Where it is in its life.
     pub state: ExecutorState,
-    /// Its driver's pid, once registered.
-    pub pid: Option<Upid>,
+    /// Where it listens (its driver's pid, or its HTTP stream), once registered.
+    pub endpoint: Option<ExecutorEndpoint>,
     /// Whether this is the built-in command executor (one task, executor id = task id).
     pub command_executor: bool,
     /// Tasks waiting for the executor to register.
@@ -51,8 +54,19 @@ pub struct ExecutorRecord {
     pub tasks: BTreeMap<TaskId, Task>,
     /// When it was launched (for the registration timeout).
     pub launched_at: Instant,
-    /// Why the agent is terminating it, if it is (the reason its tasks' updates carry).
-    pub termination_reason: Option<Reason>,
+    /// Why the agent is terminating it, if it is (what its tasks' updates say).
+    pub termination: Option<Termination>,
+}
+
+/// How the agent ended an executor: what the updates of its live tasks say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Termination {
+    /// The reason.
+    pub reason: Reason,
+    /// The state (default: `TASK_FAILED` for a command executor's task, `TASK_LOST` otherwise).
+    pub state: Option<TaskState>,
+    /// The message (default: how the executor ended).
+    pub message: Option<String>,
 }
 
 impl ExecutorRecord {
@@ -94,7 +108,7 @@ pub enum RunOutcome {
     /// The executor is starting; the task waits for it.
     Queued,
     /// The executor is registered: send it the task.
-    Send(Upid),
+    Send(ExecutorEndpoint),
     /// The task cannot run here: send this update instead.
     Rejected(TaskStatus),
 }
@@ -114,6 +128,10 @@ pub struct LaunchSpec {
     pub directory: PathBuf,
     /// Whether it is the command executor.
     pub command_executor: bool,
+    /// The agent's id (the executor's environment names it).
+    pub agent_id: AgentId,
+    /// What the container starts with: the executor's and its first task's resources.
+    pub resources: Resources,
 }
 
 /// What to do about a kill request.
@@ -124,7 +142,7 @@ pub enum KillOutcome {
     /// The task never reached an executor: report this (`TASK_KILLED` or `TASK_LOST`).
     Report(TaskStatus),
     /// Forward the kill to the executor.
-    Forward(Upid),
+    Forward(ExecutorEndpoint),
     /// The task waits for its executor to start: it was dropped from the queue; report this update,
     /// and shut the executor down if `shutdown_executor` (it has nothing left to run).
     Dequeued {
@@ -140,6 +158,8 @@ pub enum KillOutcome {
 pub struct ExecutorExit {
     /// The executor's info.
     pub executor: ExecutorInfo,
+    /// Its sandbox.
+    pub directory: PathBuf,
     /// Its container.
     pub container_id: ContainerId,
     /// Updates for its tasks that were not terminal (empty if its framework is shutting down).
@@ -186,6 +206,27 @@ impl AgentBook {
     /// One executor.
     pub fn executor(&self, framework_id: &FrameworkId, id: &ExecutorId) -> Option<&ExecutorRecord> {
         self.frameworks.get(framework_id)?.executors.get(id)
+    }
+
+    /// A live task (queued ones included) and its executor.
+    pub fn task(&self, framework_id: &FrameworkId, task_id: &TaskId) -> Option<(ExecutorId, Task)> {
+        self.frameworks
+            .get(framework_id)?
+            .executors
+            .values()
+            .find_map(|e| {
+                e.tasks
+                    .get(task_id)
+                    .map(|t| (e.info.executor_id.clone(), t.clone()))
+            })
+    }
+
+    /// Whether the task completed here (its terminal update acknowledged): later updates of it are
+    /// stale copies.
+    pub fn is_completed(&self, framework_id: &FrameworkId, task_id: &TaskId) -> bool {
+        self.frameworks
+            .get(framework_id)
+            .is_some_and(|f| f.completed.iter().any(|t| &t.task_id == task_id))
     }
 
     /// Every executor.
@@ -307,7 +348,7 @@ impl AgentBook {
         }
         let staged = Task::staging(&task, framework_id, Some(executor_info.executor_id.clone()));
         match record.executors.get_mut(&executor_info.executor_id) {
-            Some(executor) => match (executor.state, executor.pid.clone()) {
+            Some(executor) => match (executor.state, executor.endpoint.clone()) {
                 (ExecutorState::Terminating, _) => reject(
                     TaskState::Lost,
                     Reason::ExecutorTerminated,
@@ -318,9 +359,9 @@ impl AgentBook {
                     Reason::TaskInvalid,
                     "a command executor runs one task only",
                 ),
-                (ExecutorState::Running, Some(pid)) => {
+                (ExecutorState::Running, Some(endpoint)) => {
                     executor.tasks.insert(task.task_id.clone(), staged);
-                    RunOutcome::Send(pid)
+                    RunOutcome::Send(endpoint)
                 }
                 _ => {
                     executor.tasks.insert(task.task_id.clone(), staged);
@@ -337,13 +378,14 @@ impl AgentBook {
                     container_id: container_id.clone(),
                     directory: sandbox.clone(),
                     state: ExecutorState::Registering,
-                    pid: None,
+                    endpoint: None,
                     command_executor,
                     queued: vec![task],
                     tasks,
                     launched_at: now,
-                    termination_reason: None,
+                    termination: None,
                 };
+                let resources = executor.resources();
                 record
                     .executors
                     .insert(executor_info.executor_id.clone(), executor);
@@ -354,26 +396,31 @@ impl AgentBook {
                     container_id,
                     directory: sandbox,
                     command_executor,
+                    agent_id: self.agent_id.clone(),
+                    resources,
                 }))
             }
         }
     }
 
-    /// An executor registered from `pid`. Returns its queued tasks to send it, or None if the agent
-    /// does not expect it (it should be told to shut down).
+    /// An executor registered from `endpoint`. Returns its queued tasks to send it, or None if the
+    /// agent does not expect it (it should be told to shut down).
     pub fn executor_registered(
         &mut self,
         framework_id: &FrameworkId,
         executor_id: &ExecutorId,
-        pid: Upid,
+        endpoint: ExecutorEndpoint,
     ) -> Option<(&FrameworkRecord, Vec<TaskInfo>)> {
         let framework = self.frameworks.get_mut(framework_id)?;
         let executor = framework.executors.get_mut(executor_id)?;
-        if executor.state != ExecutorState::Registering {
+        if !matches!(
+            executor.state,
+            ExecutorState::Registering | ExecutorState::Recovering
+        ) {
             return None;
         }
         executor.state = ExecutorState::Running;
-        executor.pid = Some(pid);
+        executor.endpoint = Some(endpoint);
         let queued = std::mem::take(&mut executor.queued);
         Some((&*framework, queued))
     }
@@ -431,17 +478,17 @@ impl AgentBook {
                     .with_source(Source::Agent)
                     .with_reason(Reason::TaskKilledDuringLaunch)
                     .with_message("killed before the executor started it");
-                let shutdown_executor = executor
-                    .queued
-                    .is_empty()
-                    .then(|| executor.info.executor_id.clone());
+                // Nothing else to run (a recovered executor may run other tasks, not queued).
+                let idle =
+                    executor.queued.is_empty() && executor.tasks.keys().all(|t| t == task_id);
+                let shutdown_executor = idle.then(|| executor.info.executor_id.clone());
                 return KillOutcome::Dequeued {
                     status,
                     shutdown_executor,
                 };
             }
-            if let Some(pid) = &executor.pid {
-                return KillOutcome::Forward(pid.clone());
+            if let Some(endpoint) = &executor.endpoint {
+                return KillOutcome::Forward(endpoint.clone());
             }
         }
         if framework.terminated.contains_key(task_id) {
@@ -456,19 +503,51 @@ impl AgentBook {
         )
     }
 
-    /// Marks an executor as shutting down; returns its pid if registered (None if unknown).
+    /// Marks an executor as shutting down; returns its endpoint if registered (None if unknown).
     pub fn shutdown_executor(
         &mut self,
         framework_id: &FrameworkId,
         executor_id: &ExecutorId,
-    ) -> Option<Option<Upid>> {
+    ) -> Option<Option<ExecutorEndpoint>> {
         let executor = self
             .frameworks
             .get_mut(framework_id)?
             .executors
             .get_mut(executor_id)?;
         executor.state = ExecutorState::Terminating;
-        Some(executor.pid.clone())
+        Some(executor.endpoint.clone())
+    }
+
+    /// Records how the agent is ending an executor (what its tasks' updates will say).
+    pub fn set_termination(
+        &mut self,
+        framework_id: &FrameworkId,
+        executor_id: &ExecutorId,
+        termination: Termination,
+    ) {
+        if let Some(executor) = self
+            .frameworks
+            .get_mut(framework_id)
+            .and_then(|f| f.executors.get_mut(executor_id))
+        {
+            executor.termination = Some(termination);
+        }
+    }
+
+    /// Forgets how the agent meant to end an executor (a recovered one re-registered).
+    pub fn clear_termination(&mut self, framework_id: &FrameworkId, executor_id: &ExecutorId) {
+        if let Some(executor) = self
+            .frameworks
+            .get_mut(framework_id)
+            .and_then(|f| f.executors.get_mut(executor_id))
+        {
+            executor.termination = None;
+        }
+    }
+
+    /// Adds a framework rebuilt from checkpoints (agent recovery).
+    pub fn restore_framework(&mut self, framework: FrameworkRecord) {
+        self.frameworks.insert(framework.id.clone(), framework);
     }
 
     /// Records why the agent is terminating an executor (e.g. it did not register in time).
@@ -483,16 +562,20 @@ impl AgentBook {
             .get_mut(framework_id)
             .and_then(|f| f.executors.get_mut(executor_id))
         {
-            executor.termination_reason = Some(reason);
+            executor.termination = Some(Termination {
+                reason,
+                state: None,
+                message: None,
+            });
         }
     }
 
-    /// Marks a framework as shutting down; returns its executors (id and pid if registered). A
-    /// framework without executors is removed at once.
+    /// Marks a framework as shutting down; returns its executors (id and endpoint if registered).
+    /// A framework without executors is removed at once.
     pub fn shutdown_framework(
         &mut self,
         framework_id: &FrameworkId,
-    ) -> Vec<(ExecutorId, Option<Upid>)> {
+    ) -> Vec<(ExecutorId, Option<ExecutorEndpoint>)> {
         let Some(framework) = self.frameworks.get_mut(framework_id) else {
             return Vec::new();
         };
@@ -502,7 +585,7 @@ impl AgentBook {
             .values_mut()
             .map(|e| {
                 e.state = ExecutorState::Terminating;
-                (e.info.executor_id.clone(), e.pid.clone())
+                (e.info.executor_id.clone(), e.endpoint.clone())
             })
             .collect();
         if out.is_empty() {
@@ -542,12 +625,17 @@ impl AgentBook {
                     } else {
                         (TaskState::Lost, Reason::ExecutorTerminated)
                     };
-                    let reason = executor.termination_reason.unwrap_or(default_reason);
-                    let status = TaskStatus::new(task_id.clone(), state).with_reason(reason);
-                    status
+                    let termination = executor.termination.as_ref();
+                    let reason = termination.map_or(default_reason, |t| t.reason);
+                    let state = termination.and_then(|t| t.state).unwrap_or(state);
+                    let message = termination
+                        .and_then(|t| t.message.clone())
+                        .unwrap_or_else(|| format!("Executor {description}"));
+                    TaskStatus::new(task_id.clone(), state)
+                        .with_reason(reason)
                         .with_source(Source::Agent)
                         .with_executor_id(executor_id.clone())
-                        .with_message(format!("Executor {description}"))
+                        .with_message(message)
                 })
                 .collect()
         };
@@ -563,6 +651,7 @@ impl AgentBook {
             self.frameworks.remove(framework_id);
         }
         Some(ExecutorExit {
+            directory: executor.directory,
             executor: executor.info,
             container_id: executor.container_id,
             statuses,
@@ -607,7 +696,8 @@ impl AgentBook {
     }
 }
 
-fn apply_status(task: &mut Task, update: &StatusUpdate) {
+/// Records `update` on `task`: its state, its latest update, its recent statuses.
+pub fn apply_status(task: &mut Task, update: &StatusUpdate) {
     task.state = update.status.state;
     task.status_update_state = Some(update.status.state);
     task.status_update_uuid = Some(update.uuid);

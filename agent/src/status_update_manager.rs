@@ -5,7 +5,7 @@
 //! resent with exponential backoff (first after `retry_min`, doubling up to `retry_max`) until it is
 //! acknowledged — never dropped. Pure: the caller passes `now` and sends what comes back.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use mesos::protocol::StatusUpdate;
@@ -50,6 +50,8 @@ pub struct Acknowledged {
 
 #[derive(Debug)]
 struct Stream {
+    /// Every uuid this stream took (pending or acknowledged): a second copy is a duplicate.
+    received: HashSet<Uuid>,
     pending: VecDeque<StatusUpdate>,
     /// When the head is due again, and the wait after that.
     retry_at: Option<Instant>,
@@ -83,16 +85,24 @@ impl StatusUpdateManager {
         }
     }
 
+    /// Whether `update` was taken already (pending, or acknowledged while its stream is open).
+    pub fn is_duplicate(&self, update: &StatusUpdate) -> bool {
+        self.streams
+            .get(&(update.framework_id.clone(), update.status.task_id.clone()))
+            .is_some_and(|s| s.received.contains(&update.uuid))
+    }
+
     /// Takes a new update. Returns it if it should be sent now (it heads its stream and a master is
-    /// connected). A duplicate (same uuid as a pending one) is ignored.
+    /// connected). A duplicate (a uuid the stream took before) is ignored.
     pub fn update(&mut self, now: Instant, update: StatusUpdate) -> Option<StatusUpdate> {
         let key = (update.framework_id.clone(), update.status.task_id.clone());
         let stream = self.streams.entry(key).or_insert_with(|| Stream {
+            received: HashSet::new(),
             pending: VecDeque::new(),
             retry_at: None,
             backoff: self.retry_min,
         });
-        if stream.pending.iter().any(|u| u.uuid == update.uuid) {
+        if !stream.received.insert(update.uuid) {
             return None;
         }
         stream.pending.push_back(update);
@@ -102,6 +112,48 @@ impl StatusUpdateManager {
             return stream.pending.front().cloned();
         }
         None
+    }
+
+    /// Rebuilds a task's stream from its checkpointed log (agent recovery): updates are taken in
+    /// order, each acknowledgement retires the head. A stream whose terminal update was
+    /// acknowledged is closed. Nothing is sent: the manager stays paused until the agent
+    /// re-registers, then [`resume`](Self::resume) sends each head.
+    pub fn replay(
+        &mut self,
+        framework_id: &FrameworkId,
+        task_id: &TaskId,
+        records: &[crate::checkpoint::UpdateRecord],
+    ) {
+        use crate::checkpoint::UpdateRecord;
+        let key = (framework_id.clone(), task_id.clone());
+        let mut stream = Stream {
+            received: HashSet::new(),
+            pending: VecDeque::new(),
+            retry_at: None,
+            backoff: self.retry_min,
+        };
+        for record in records {
+            match record {
+                UpdateRecord::Update(update) => {
+                    if stream.received.insert(update.uuid) {
+                        stream.pending.push_back(update.clone());
+                    }
+                }
+                UpdateRecord::Ack(uuid) => {
+                    if stream.pending.front().map(|u| u.uuid) != Some(*uuid) {
+                        continue;
+                    }
+                    let acked = stream.pending.pop_front();
+                    if acked.is_some_and(|u| u.status.state.is_terminal()) {
+                        self.streams.remove(&key);
+                        return;
+                    }
+                }
+            }
+        }
+        if !stream.received.is_empty() {
+            self.streams.insert(key, stream);
+        }
     }
 
     /// The master acknowledged `uuid` for a task. Closes the stream after a terminal update.
@@ -136,11 +188,12 @@ impl StatusUpdateManager {
         stream.backoff = self.retry_min;
         stream.retry_at = None;
         let mut next = None;
-        if terminal || stream.pending.is_empty() {
+        if terminal {
             // After a terminal update nothing more can follow: the stream is done (later updates of a
-            // finished task would be bogus and are discarded, as in Mesos).
+            // finished task would be bogus and are discarded, as in Mesos). An open stream stays,
+            // empty or not, to recognize an update sent again.
             self.streams.remove(&key);
-        } else if !self.paused {
+        } else if !self.paused && !stream.pending.is_empty() {
             stream.retry_at = Some(now + self.retry_min);
             next = stream.pending.front().cloned();
         }
@@ -214,7 +267,9 @@ impl StatusUpdateManager {
     pub fn pending_counts(&self) -> BTreeMap<FrameworkId, usize> {
         let mut counts = BTreeMap::new();
         for ((framework_id, _), stream) in &self.streams {
-            *counts.entry(framework_id.clone()).or_default() += stream.pending.len();
+            if !stream.pending.is_empty() {
+                *counts.entry(framework_id.clone()).or_default() += stream.pending.len();
+            }
         }
         counts
     }
@@ -232,7 +287,8 @@ impl StatusUpdateManager {
     /// Whether any update of `task_id` is still pending.
     pub fn has_pending(&self, framework_id: &FrameworkId, task_id: &TaskId) -> bool {
         self.streams
-            .contains_key(&(framework_id.clone(), task_id.clone()))
+            .get(&(framework_id.clone(), task_id.clone()))
+            .is_some_and(|s| !s.pending.is_empty())
     }
 }
 
@@ -338,6 +394,46 @@ mod tests {
     }
 
     #[test]
+    fn a_replayed_log_resumes_where_it_stopped() {
+        use crate::checkpoint::UpdateRecord;
+        let t0 = Instant::now();
+        let mut m = StatusUpdateManager::default();
+        let (f, t) = (FrameworkId::new("f"), TaskId::new("t"));
+        m.replay(
+            &f,
+            &t,
+            &[
+                UpdateRecord::Update(update("t", TaskState::Starting, 1, 1.0)),
+                UpdateRecord::Ack(Uuid::v4_from([1; 16])),
+                UpdateRecord::Update(update("t", TaskState::Running, 2, 2.0)),
+                UpdateRecord::Update(update("t", TaskState::Finished, 3, 3.0)),
+            ],
+        );
+        // Paused until re-registered; then the head goes first, the rest after its ack.
+        assert!(m.due(t0 + Duration::from_secs(100)).is_empty());
+        let resent = m.resume(t0);
+        assert_eq!(resent.len(), 1);
+        assert_eq!(resent[0].status.state, TaskState::Running);
+        // What was taken before the restart is still recognized.
+        assert!(m.is_duplicate(&update("t", TaskState::Starting, 1, 1.0)));
+        assert!(m.is_duplicate(&update("t", TaskState::Finished, 3, 3.0)));
+        let a = ack(&mut m, t0, "t", 2);
+        assert_eq!(a.next.unwrap().status.state, TaskState::Finished);
+        // A log ending with an acknowledged terminal update leaves no stream.
+        let u = TaskId::new("u");
+        m.replay(
+            &f,
+            &u,
+            &[
+                UpdateRecord::Update(update("u", TaskState::Finished, 9, 1.0)),
+                UpdateRecord::Ack(Uuid::v4_from([9; 16])),
+            ],
+        );
+        assert!(!m.has_pending(&f, &u));
+        assert_eq!(m.pending_counts()[&f], 1);
+    }
+
+    #[test]
     fn bad_acknowledgements_are_refused_and_change_nothing() {
         let t0 = Instant::now();
         let mut m = manager(t0);
@@ -369,7 +465,13 @@ mod tests {
             Uuid::v4_from([1; 16])
         );
         // A duplicate update is not queued twice.
+        assert!(m.is_duplicate(&update("t", TaskState::Running, 1, 1.0)));
         assert_eq!(m.update(t0, update("t", TaskState::Running, 1, 1.0)), None);
         assert_eq!(m.pending_counts()[&FrameworkId::new("f")], 2);
+        // Nor one already acknowledged while the stream is open (an executor resending it).
+        ack(&mut m, t0, "t", 1);
+        assert!(m.is_duplicate(&update("t", TaskState::Running, 1, 1.0)));
+        assert_eq!(m.update(t0, update("t", TaskState::Running, 1, 1.0)), None);
+        assert_eq!(m.pending_counts()[&FrameworkId::new("f")], 1);
     }
 }

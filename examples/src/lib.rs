@@ -228,11 +228,13 @@ pub fn sibling_binary(name: &str) -> Option<PathBuf> {
     path.exists().then_some(path)
 }
 
-/// Runs `total` tasks of `kind` as framework `name` in `role` against `master`, then exits the process:
-/// 0 when every task finished, 1 otherwise (or when `master` is not a valid master address).
+/// Runs `total` tasks of `kind` as framework `name` in `role` (checkpointing if `checkpoint`)
+/// against `master`, then exits the process: 0 when every task finished, 1 otherwise (or when
+/// `master` is not a valid master address).
 pub fn run_framework_and_exit(
     name: &str,
     role: &str,
+    checkpoint: bool,
     master: &str,
     total: usize,
     kind: TaskKind,
@@ -244,7 +246,9 @@ pub fn run_framework_and_exit(
         resources,
         Arc::new(Mutex::new(Progress::default())),
     );
-    let framework = FrameworkInfo::new("", name).with_role(role.to_string());
+    let framework = FrameworkInfo::new("", name)
+        .with_role(role.to_string())
+        .with_checkpoint(checkpoint);
     let driver = match scheduler_driver(runner, framework, master) {
         Ok(driver) => driver,
         Err(error) => {

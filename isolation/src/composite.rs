@@ -3,7 +3,10 @@
 
 use mesos::{ContainerId, Resources};
 
-use crate::{ContainerConfig, Isolator, IsolatorError, LaunchInfo, Limitation, ResourceStatistics};
+use crate::{
+    ContainerConfig, Isolator, IsolatorError, LaunchInfo, Limitation, RecoveredContainer,
+    ResourceStatistics,
+};
 
 /// `inner` with launch modifiers.
 pub(crate) struct Composite {
@@ -47,6 +50,10 @@ impl Isolator for Composite {
 
     fn watches_limitations(&self) -> bool {
         self.inner.watches_limitations()
+    }
+
+    fn recover(&mut self, containers: &[RecoveredContainer]) -> Result<(), IsolatorError> {
+        self.inner.recover(containers)
     }
 
     fn cleanup(&mut self, container_id: &ContainerId) -> Result<(), IsolatorError> {

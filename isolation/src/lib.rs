@@ -87,6 +87,18 @@ pub struct ContainerConfig {
     pub resources: Resources,
 }
 
+/// A container a restarted agent keeps (its executor survived the agent): see
+/// [`Isolator::recover`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecoveredContainer {
+    /// The container.
+    pub container_id: ContainerId,
+    /// Its executor's OS pid (its session id).
+    pub pid: u32,
+    /// Its resources (executor and live tasks).
+    pub resources: Resources,
+}
+
 /// A limit the kernel enforced on a container (Mesos's `ContainerLimitation`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limitation {
@@ -144,6 +156,14 @@ pub trait Isolator: Send + 'static {
     fn watches_limitations(&self) -> bool {
         false
     }
+
+    /// After an agent restart, before anything else: `containers` are the ones the agent
+    /// recovered (their executors still run): they keep their isolation. Every other container
+    /// the isolator finds (left by an earlier agent, nobody will recover it) is destroyed.
+    ///
+    /// # Errors
+    /// When a kept container cannot be taken back (it is then cleaned up like any other).
+    fn recover(&mut self, containers: &[RecoveredContainer]) -> Result<(), IsolatorError>;
 
     /// The container is gone; kill what is left in it and release what was set up for it.
     ///

@@ -6,7 +6,8 @@ use mesos::{ContainerId, Resources};
 
 use crate::statistics::wall_clock;
 use crate::{
-    cpus_and_mem_bytes, ContainerConfig, Isolator, IsolatorError, LaunchInfo, ResourceStatistics,
+    cpus_and_mem_bytes, ContainerConfig, Isolator, IsolatorError, LaunchInfo, RecoveredContainer,
+    ResourceStatistics,
 };
 
 #[derive(Debug, Clone)]
@@ -108,6 +109,20 @@ impl Isolator for PosixIsolator {
         };
         (stats.cpus_limit, stats.mem_limit_bytes) = cpus_and_mem_bytes(&container.resources);
         Ok(stats)
+    }
+
+    fn recover(&mut self, containers: &[RecoveredContainer]) -> Result<(), IsolatorError> {
+        // Nothing is set up outside the process itself: just remember what to report usage for.
+        for container in containers {
+            self.containers.insert(
+                container.container_id.clone(),
+                PosixContainer {
+                    resources: container.resources.clone(),
+                    pid: Some(container.pid),
+                },
+            );
+        }
+        Ok(())
     }
 
     fn cleanup(&mut self, container_id: &ContainerId) -> Result<(), IsolatorError> {

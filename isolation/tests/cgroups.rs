@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use isolation::cgroups::CgroupsOptions;
-use isolation::{CgroupsIsolator, ContainerConfig, Isolator, LaunchInfo};
+use isolation::{CgroupsIsolator, ContainerConfig, Isolator, LaunchInfo, RecoveredContainer};
 use mesos::ContainerId;
 use process::testing::BoundedChild;
 
@@ -148,25 +148,45 @@ fn an_oom_kill_is_reported_as_a_memory_limitation_with_limit_and_usage() {
 }
 
 #[test]
-fn a_new_isolator_removes_orphans_and_kills_their_processes() {
+fn recovery_keeps_recovered_containers_and_destroys_orphans() {
     let first = isolator("orphans");
-    let orphan_dirs: Vec<PathBuf> = first.roots().iter().map(|r| r.join("orphan")).collect();
-    for dir in &orphan_dirs {
+    let dirs =
+        |name: &str| -> Vec<PathBuf> { first.roots().iter().map(|r| r.join(name)).collect() };
+    let (orphan_dirs, kept_dirs) = (dirs("orphan"), dirs("kept"));
+    for dir in orphan_dirs.iter().chain(&kept_dirs) {
         std::fs::create_dir_all(dir).unwrap();
     }
-    let launch = LaunchInfo {
-        cgroups: orphan_dirs.clone(),
+    let in_cgroups = |cgroups: &[PathBuf]| LaunchInfo {
+        cgroups: cgroups.to_vec(),
         ..LaunchInfo::default()
     };
-    let mut child = spawn(&launch, "exec sleep 60", Stdio::null());
+    let mut orphan = spawn(&in_cgroups(&orphan_dirs), "exec sleep 60", Stdio::null());
+    let mut kept = spawn(&in_cgroups(&kept_dirs), "exec sleep 60", Stdio::null());
     // Forgotten, as by an agent that crashed.
     std::mem::forget(first);
-    let second = isolator("orphans");
+    let mut second = isolator("orphans");
+    second
+        .recover(&[RecoveredContainer {
+            container_id: ContainerId::new("kept"),
+            pid: kept.id(),
+            resources: "cpus:0.5;mem:64".parse().unwrap(),
+        }])
+        .unwrap();
     assert_eq!(
-        child.wait_within("the container's process", WAIT).signal(),
+        orphan.wait_within("the orphan's process", WAIT).signal(),
         Some(libc::SIGKILL)
     );
     assert!(orphan_dirs.iter().all(|d| !d.exists()));
+    // The recovered container still runs, in its cgroups, and is managed again.
+    assert!(kept.try_wait().unwrap().is_none());
+    assert!(kept_dirs.iter().all(|d| d.exists()));
+    assert!(second.usage(&ContainerId::new("kept")).is_ok());
+    second.cleanup(&ContainerId::new("kept")).unwrap();
+    assert_eq!(
+        kept.wait_within("the kept container's process", WAIT)
+            .signal(),
+        Some(libc::SIGKILL)
+    );
     remove_roots(&second);
 }
 

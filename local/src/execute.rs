@@ -36,6 +36,9 @@ pub struct ExecuteFlags {
     /// The user to run as (empty: the agent's).
     #[arg(long, env = "MESOS_USER", default_value = "")]
     pub user: String,
+    /// Checkpoint the task on its agent, so it keeps running across an agent restart.
+    #[arg(long, env = "MESOS_CHECKPOINT", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub checkpoint: bool,
 }
 
 /// What happened to the task, filled in by [`ExecuteScheduler`].
@@ -69,7 +72,8 @@ impl ExecuteScheduler {
 
     /// The framework `mesos-execute` registers.
     pub fn framework(flags: &ExecuteFlags) -> FrameworkInfo {
-        let mut framework = FrameworkInfo::new(flags.user.clone(), "mesos-execute instance");
+        let mut framework = FrameworkInfo::new(flags.user.clone(), "mesos-execute instance")
+            .with_checkpoint(flags.checkpoint);
         if flags.role != "*" {
             framework = framework.with_role(flags.role.clone());
         }
@@ -145,4 +149,27 @@ pub fn describe(status: &TaskStatus) -> String {
 /// The id `mesos-execute` gives its task.
 pub fn task_id(flags: &ExecuteFlags) -> TaskId {
     TaskId::new(flags.name.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoint_is_opt_in() {
+        let parse = |extra: &[&str]| {
+            let mut args = vec![
+                "mesos-execute",
+                "--master=m:5050",
+                "--name=n",
+                "--command=c",
+            ];
+            args.extend_from_slice(extra);
+            ExecuteScheduler::framework(&ExecuteFlags::try_parse_from(args).unwrap())
+        };
+        assert!(!parse(&[]).checkpoint);
+        assert!(parse(&["--checkpoint"]).checkpoint);
+        assert!(parse(&["--checkpoint=true"]).checkpoint);
+        assert!(!parse(&["--checkpoint=false"]).checkpoint);
+    }
 }

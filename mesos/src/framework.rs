@@ -112,6 +112,13 @@ impl FrameworkInfo {
         self
     }
 
+    /// Opts into checkpointing: agents write this framework's executors, tasks and status
+    /// updates to disk, so its tasks keep running across an agent restart (agent recovery).
+    pub fn with_checkpoint(mut self, checkpoint: bool) -> FrameworkInfo {
+        self.checkpoint = checkpoint;
+        self
+    }
+
     /// Sets the failover timeout.
     pub fn with_failover_timeout(mut self, timeout: Duration) -> FrameworkInfo {
         self.failover_timeout = timeout.as_secs_f64();

@@ -89,6 +89,10 @@ fn main() {
                 }
             }
             agent.wait();
+            if let Some(failure) = agent.failure() {
+                eprintln!("mesos-agent: {failure}");
+                std::process::exit(1);
+            }
         }
         Err(err) => {
             eprintln!("mesos-agent: {err}");

@@ -25,8 +25,8 @@ fn executor_task(id: &str, executor: &str) -> TaskInfo {
     )
 }
 
-fn upid(id: &str) -> Upid {
-    format!("{id}@127.0.0.1:9").parse().unwrap()
+fn upid(id: &str) -> ExecutorEndpoint {
+    ExecutorEndpoint::Pid(format!("{id}@127.0.0.1:9").parse().unwrap())
 }
 
 fn run(book: &mut AgentBook, task: TaskInfo) -> RunOutcome {

@@ -314,7 +314,11 @@ impl Cluster {
     }
 
     pub fn run_task(&self, task: TaskInfo) {
-        let framework = framework();
+        self.run_task_for(framework(), task);
+    }
+
+    /// Runs `task` for the framework `framework` (e.g. a checkpointing one).
+    pub fn run_task_for(&self, framework: FrameworkInfo, task: TaskInfo) {
         self.to_agent(RunTaskMessage {
             framework_id: framework.id.clone().unwrap(),
             framework,

@@ -26,7 +26,7 @@ fn main() {
         std::process::exit(1);
     };
     let config = flags.to_config(&executor);
-    match run_gang_framework(config, &flags.master, &flags.role) {
+    match run_gang_framework(config, &flags.master, &flags.role, flags.checkpoint) {
         Ok(reports) => {
             let ok = reports.len() == flags.jobs && reports.iter().all(|r| r.result_ok);
             std::process::exit(if ok { 0 } else { 1 });

@@ -28,6 +28,9 @@ struct Flags {
     /// The framework's role.
     #[arg(long, env = "MESOS_ROLE", default_value = "*")]
     role: String,
+    /// Checkpoint the framework's tasks on their agents (they survive an agent restart).
+    #[arg(long, env = "MESOS_CHECKPOINT", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    checkpoint: bool,
     /// Each task's resources.
     #[arg(long, env = "MESOS_RESOURCES", default_value = "cpus:0.1;mem:32", value_parser = flags::resources)]
     resources: Resources,
@@ -56,6 +59,7 @@ fn main() {
     run_framework_and_exit(
         "Test Framework (Rust)",
         &flags.role,
+        flags.checkpoint,
         &flags.master,
         flags.num_tasks,
         TaskKind::Executor(Box::new(executor)),

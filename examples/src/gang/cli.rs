@@ -51,6 +51,9 @@ pub struct MpiFlags {
     /// The framework's role.
     #[arg(long, default_value = "*")]
     pub role: String,
+    /// Checkpoint the framework's tasks on their agents (they survive an agent restart).
+    #[arg(long, env = "MESOS_CHECKPOINT", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub checkpoint: bool,
     /// Attempts per job before it is reported failed.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_attempts: u32,

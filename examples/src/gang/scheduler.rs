@@ -134,8 +134,9 @@ impl Scheduler for GangScheduler {
     }
 }
 
-/// Registers a framework in `role` with `master`, runs every job of `config` and returns their
-/// reports once the last one ended (the framework is then unregistered).
+/// Registers a framework in `role` (checkpointing if `checkpoint`) with `master`, runs every job
+/// of `config` and returns their reports once the last one ended (the framework is then
+/// unregistered).
 ///
 /// # Errors
 /// [`GangError`] when the driver cannot start or ends early (e.g. the master refused it).
@@ -143,8 +144,11 @@ pub fn run_gang_framework(
     config: GangConfig,
     master: &str,
     role: &str,
+    checkpoint: bool,
 ) -> Result<Vec<JobReport>, GangError> {
-    let framework = FrameworkInfo::new("", config.name.clone()).with_role(role.to_string());
+    let framework = FrameworkInfo::new("", config.name.clone())
+        .with_role(role.to_string())
+        .with_checkpoint(checkpoint);
     let core = Arc::new(Mutex::new(GangCore::new(config)));
     let scheduler = GangScheduler::new(Arc::clone(&core));
     let driver = crate::scheduler_driver(scheduler.clone(), framework, master)?;

@@ -54,6 +54,9 @@ pub struct WordcountFlags {
     /// The framework's role.
     #[arg(long, default_value = "*")]
     pub role: String,
+    /// Checkpoint the framework's tasks on their agents (they survive an agent restart).
+    #[arg(long, env = "MESOS_CHECKPOINT", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub checkpoint: bool,
     /// Bandwidth (MB/s) at which a map reads a block that is not on its agent -- our model of the
     /// network on one machine; 0 = no throttle.
     #[arg(long, default_value_t = 0.0, value_parser = non_negative)]
@@ -242,7 +245,9 @@ pub fn run_framework(flags: &WordcountFlags) -> Result<(), WordcountError> {
         executor,
     };
     let (scheduler, outcome) = WordcountScheduler::new(config);
-    let framework = FrameworkInfo::new("", flags.name.clone()).with_role(flags.role.clone());
+    let framework = FrameworkInfo::new("", flags.name.clone())
+        .with_role(flags.role.clone())
+        .with_checkpoint(flags.checkpoint);
     let driver = crate::scheduler_driver(scheduler, framework, &master)
         .map_err(|e| flag_error("master", e.to_string()))?;
     let status = driver.run();

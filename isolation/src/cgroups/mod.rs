@@ -17,7 +17,7 @@ use self::hierarchy::{locate, parse_mountinfo, parse_proc_cgroup, Located, Versi
 use crate::statistics::wall_clock;
 use crate::{
     cpus_and_mem_bytes, ContainerConfig, Isolator, IsolatorError, LaunchInfo, Limitation,
-    ResourceStatistics,
+    RecoveredContainer, ResourceStatistics,
 };
 
 /// Mesos's `CPU_SHARES_PER_CPU`.
@@ -91,8 +91,9 @@ fn unsupported(isolator: &str, reason: impl Into<String>) -> IsolatorError {
 }
 
 impl CgroupsIsolator {
-    /// Finds the hierarchies (from `/proc/self/mountinfo` and `/proc/self/cgroup`), creates our
-    /// root in each and removes containers a previous agent left there (orphans).
+    /// Finds the hierarchies (from `/proc/self/mountinfo` and `/proc/self/cgroup`) and creates our
+    /// root in each. What an earlier agent left there is dealt with by
+    /// [`recover`](Isolator::recover): recovered containers are kept, the rest destroyed.
     ///
     /// # Errors
     /// [`IsolatorError::Unsupported`] naming the isolator when a controller is not mounted, or our
@@ -151,16 +152,14 @@ impl CgroupsIsolator {
             memory = Some(find("cgroups/mem", "memory")?);
             names.push("cgroups/mem");
         }
-        let isolator = CgroupsIsolator {
+        Ok(CgroupsIsolator {
             name: names.join(","),
             options,
             cpu,
             cpuacct,
             memory,
             containers: HashMap::new(),
-        };
-        isolator.remove_orphans();
-        Ok(isolator)
+        })
     }
 
     fn hierarchies(&self) -> Vec<&Hierarchy> {
@@ -189,10 +188,15 @@ impl CgroupsIsolator {
             .collect()
     }
 
-    /// The agent keeps no containers across restarts: whatever is under our roots is an orphan.
-    fn remove_orphans(&self) {
+    /// Whatever is under our roots and not in `keep` is an orphan: its processes are killed and
+    /// its cgroups removed.
+    fn remove_orphans(&self, keep: &[&str]) {
         for hierarchy in self.hierarchies() {
             for orphan in files::children(&hierarchy.base) {
+                let name = orphan.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if keep.contains(&name) {
+                    continue;
+                }
                 match files::destroy(&orphan) {
                     Ok(()) => {
                         tracing::info!(cgroup = %orphan.display(), "removed orphan container cgroup")
@@ -515,6 +519,28 @@ impl Isolator for CgroupsIsolator {
         self.memory.is_some()
     }
 
+    fn recover(&mut self, containers: &[RecoveredContainer]) -> Result<(), IsolatorError> {
+        let mut kept = Vec::new();
+        for container in containers {
+            let dirs = self.container_dirs(&container.container_id);
+            if dirs.iter().all(|d| d.is_dir()) {
+                self.containers.insert(
+                    container.container_id.clone(),
+                    CgroupContainer {
+                        resources: container.resources.clone(),
+                    },
+                );
+                kept.push(container.container_id.as_str());
+            } else {
+                // Its cgroups are gone (another agent cleaned them?): it runs unaccounted, which
+                // must not be: treat it as an orphan.
+                tracing::warn!(container_id = %container.container_id, "a recovered container has no cgroups; destroying it");
+            }
+        }
+        self.remove_orphans(&kept);
+        Ok(())
+    }
+
     fn cleanup(&mut self, container_id: &ContainerId) -> Result<(), IsolatorError> {
         self.containers.remove(container_id);
         let mut result = Ok(());
@@ -528,8 +554,9 @@ impl Isolator for CgroupsIsolator {
 }
 
 impl Drop for CgroupsIsolator {
-    /// The agent cannot recover containers: take down what is still running rather than leave it
-    /// for the next agent's orphan cleanup.
+    /// An isolator dropped while its agent runs on (tests, an embedded agent stopped) takes down
+    /// what is still running rather than leave it for the next agent's orphan cleanup. (An agent
+    /// that crashes or is killed drops nothing: its containers wait for a restarted agent.)
     fn drop(&mut self) {
         let ids: Vec<ContainerId> = self.containers.keys().cloned().collect();
         for id in ids {

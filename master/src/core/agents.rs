@@ -41,6 +41,8 @@ impl MasterCore {
             tasks: BTreeSet::new(),
             offers: BTreeSet::new(),
             zombies: BTreeMap::new(),
+            pending_kills: BTreeSet::new(),
+            lost_on_disconnect: BTreeSet::new(),
             next_ping: now,
             pong_received: true,
             missed_pings: 0,
@@ -184,6 +186,16 @@ impl MasterCore {
         };
         let old_pid = std::mem::replace(&mut agent.pid, from.clone());
         let was_connected = std::mem::replace(&mut agent.connected, true);
+        // A restarted agent may come back with more resources or attributes
+        // (`--reconfiguration_policy=additive`): later offers show them.
+        let mut info = message.agent.clone();
+        info.id = Some(id.clone());
+        let resized = info.resources != agent.info.resources;
+        if info.resources != agent.info.resources || info.attributes != agent.info.attributes {
+            tracing::info!(agent = %id, from = %agent.info.resources, to = %info.resources, "agent re-registered with a new configuration");
+            agent.info.resources = info.resources.clone();
+            agent.info.attributes = info.attributes;
+        }
         agent.reregistered_time = Some(time);
         agent.version = message.version;
         agent.missed_pings = 0;
@@ -193,15 +205,42 @@ impl MasterCore {
             self.agent_by_pid.remove(&old_pid);
         }
         self.agent_by_pid.insert(from.clone(), id.clone());
+        if resized {
+            if let Err(error) = self.allocator.update_agent(id.as_str(), info.resources) {
+                tracing::warn!(agent = %id, %error, "allocator refused the agent's new resources");
+            }
+        }
         if !was_connected {
             if let Err(error) = self.allocator.activate_agent(id.as_str()) {
                 tracing::warn!(agent = %id, %error, "allocator cannot activate agent");
             }
         }
+        let pending_kills = std::mem::take(&mut agent.pending_kills);
+        let lost_on_disconnect = std::mem::take(&mut agent.lost_on_disconnect);
+        let mut kills: Vec<(FrameworkId, TaskId)> = Vec::new();
         let mut shutdown = BTreeSet::new();
         let mut reported = BTreeSet::new();
         // Update the states the agent reports for tasks the master knows.
         for task in message.tasks {
+            let key = (task.framework_id.clone(), task.task_id.clone());
+            if lost_on_disconnect.contains(&key) && !task.state.is_terminal() {
+                // Reported LOST when the connection broke: LOST means lost. Its resources were
+                // given back then; its updates are absorbed.
+                if let Some(agent) = self.agents.get_mut(id) {
+                    agent.zombies.insert(
+                        key.clone(),
+                        ZombieTask {
+                            resources: Resources::new(),
+                            role: "*".to_string(),
+                        },
+                    );
+                }
+                kills.push(key);
+                continue;
+            }
+            if pending_kills.contains(&key) && !task.state.is_terminal() {
+                kills.push(key.clone());
+            }
             if let Some(framework) = self.frameworks.get_mut(&task.framework_id) {
                 if let Some(entry) = framework.tasks.get_mut(&task.task_id) {
                     if !task.state.is_terminal() {
@@ -262,10 +301,22 @@ impl MasterCore {
             updates.push((framework_id.clone(), status));
         }
         tracing::info!(agent = %id, pid = %from, "agent re-registered");
-        let follow_ups = shutdown
+        // Kills issued while the agent was away are carried out now.
+        let mut follow_ups: Vec<Outgoing> = kills
             .into_iter()
-            .map(|framework_id| ShutdownFrameworkMessage { framework_id }.into())
+            .map(|(framework_id, task_id)| {
+                KillTaskMessage {
+                    framework_id,
+                    task_id,
+                }
+                .into()
+            })
             .collect();
+        follow_ups.extend(
+            shutdown
+                .into_iter()
+                .map(|framework_id| ShutdownFrameworkMessage { framework_id }.into()),
+        );
         (follow_ups, updates)
     }
 
@@ -544,6 +595,81 @@ impl MasterCore {
         }
         for offer in offers {
             self.rescind_offer(now, &offer, true);
+        }
+        self.lose_non_checkpointing_tasks(now, id);
+    }
+
+    /// The agent disconnected: tasks of frameworks that do not checkpoint cannot survive it (their
+    /// executors exit when their agent goes away, and a restarted agent knows nothing of them), so
+    /// they are LOST now (GONE for partition-aware frameworks), not after the ping timeout.
+    fn lose_non_checkpointing_tasks(&mut self, now: Instant, id: &AgentId) {
+        let Some(agent) = self.agents.get(id) else {
+            return;
+        };
+        let doomed: Vec<(FrameworkId, TaskId)> = agent
+            .tasks
+            .iter()
+            .filter(|(f, _)| self.frameworks.get(f).is_some_and(|f| !f.info.checkpoint))
+            .cloned()
+            .collect();
+        let mut updates = Vec::new();
+        for key in doomed {
+            let (framework_id, task_id) = &key;
+            let Some(framework) = self.frameworks.get_mut(framework_id) else {
+                continue;
+            };
+            let state = if framework.partition_aware() {
+                TaskState::Gone
+            } else {
+                TaskState::Lost
+            };
+            let Some(mut entry) = framework.tasks.remove(task_id) else {
+                continue;
+            };
+            let status = self.master_status(
+                now,
+                task_id,
+                state,
+                Reason::AgentDisconnected,
+                format!("Agent {id} disconnected and the framework does not checkpoint"),
+                Some(id),
+                entry.task.executor_id.as_ref(),
+            );
+            entry.task.state = state;
+            entry.task.statuses.push(status.clone());
+            let (resources, role) = (entry.task.resources.clone(), entry.role.clone());
+            if let Some(framework) = self.frameworks.get_mut(framework_id) {
+                framework.add_completed(entry.task);
+            }
+            if let Some(agent) = self.agents.get_mut(id) {
+                agent.tasks.remove(&key);
+                agent.lost_on_disconnect.insert(key.clone());
+            }
+            self.recover(now, framework_id, &role, id, &resources, None);
+            self.count_terminal(state);
+            updates.push((framework_id.clone(), status));
+        }
+        // Their executors are gone with them.
+        let frameworks: Vec<FrameworkId> = self
+            .frameworks
+            .iter()
+            .filter(|(_, f)| !f.info.checkpoint && f.executors.contains_key(id))
+            .map(|(framework_id, _)| framework_id.clone())
+            .collect();
+        for framework_id in frameworks {
+            let executors = self
+                .frameworks
+                .get_mut(&framework_id)
+                .and_then(|f| f.executors.remove(id))
+                .unwrap_or_default();
+            for (_, executor) in executors {
+                let resources = executor.info.resources;
+                self.recover(now, &framework_id, &executor.role, id, &resources, None);
+            }
+        }
+        for (framework_id, status) in updates {
+            tracing::info!(agent = %id, task = %status.task_id, framework = %framework_id, "task of a non-checkpointing framework lost with its agent's connection");
+            self.send_master_status(now, &framework_id, status);
         }
     }
 

@@ -166,6 +166,11 @@ pub struct Agent {
     pub offers: BTreeSet<OfferId>,
     /// Tasks being killed because they were declared LOST.
     pub zombies: BTreeMap<(FrameworkId, TaskId), ZombieTask>,
+    /// Kills a scheduler asked for while the agent was disconnected: sent when it re-registers.
+    pub pending_kills: BTreeSet<(FrameworkId, TaskId)>,
+    /// Tasks of non-checkpointing frameworks reported LOST when the agent disconnected: killed if
+    /// it comes back with them (its connection broke, its process did not).
+    pub lost_on_disconnect: BTreeSet<(FrameworkId, TaskId)>,
     /// When the next ping is due (and the previous one counts as missed if unanswered).
     pub next_ping: Instant,
     /// Whether a pong arrived since the last ping.

@@ -203,11 +203,18 @@ impl MasterCore {
             .tasks
             .get(&message.task_id)
             .map(|e| e.task.agent_id.clone());
-        match agent
-            .and_then(|a| self.agents.get(&a))
-            .map(|a| a.pid.clone())
-        {
-            Some(pid) => self.send(&pid, message),
+        match agent.and_then(|a| self.agents.get_mut(&a)) {
+            Some(agent) if !agent.connected => {
+                // Its agent is away (restarting, perhaps): the kill waits for it to re-register.
+                tracing::info!(agent = %agent.id, task = %message.task_id, "agent disconnected: the kill is sent when it re-registers");
+                agent
+                    .pending_kills
+                    .insert((message.framework_id, message.task_id));
+            }
+            Some(agent) => {
+                let pid = agent.pid.clone();
+                self.send(&pid, message);
+            }
             None => {
                 let framework_id = message.framework_id.clone();
                 self.reconcile_one(now, &framework_id, &message.task_id, None);

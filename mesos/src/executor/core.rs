@@ -93,6 +93,16 @@ impl DriverCore {
         self.connected
     }
 
+    /// Whether the framework checkpoints (the executor waits for a restarted agent).
+    pub fn checkpoint(&self) -> bool {
+        self.checkpoint
+    }
+
+    /// The agent's id, once known.
+    pub fn agent_id(&self) -> Option<&AgentId> {
+        self.agent_id.as_ref()
+    }
+
     /// The updates sent and not yet acknowledged, oldest first.
     pub fn unacknowledged_updates(&self) -> &[StatusUpdate] {
         &self.unacked_updates

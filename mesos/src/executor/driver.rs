@@ -272,6 +272,7 @@ impl ExecutorDriver {
             env.agent_pid.clone(),
             events,
             self.inner.shared.clone(),
+            env.recovery_timeout,
         );
         let handle = &self.inner.handle;
         // `executor` is the conventional id; a second driver on one runtime gets a numbered one.

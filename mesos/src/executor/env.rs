@@ -44,10 +44,15 @@ pub struct ExecutorEnv {
     pub checkpoint: bool,
     /// `MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD` (Mesos duration form), default 5 s.
     pub shutdown_grace_period: Duration,
+    /// `MESOS_RECOVERY_TIMEOUT` (Mesos duration form), default 15 minutes: how long a checkpointing
+    /// executor waits for its agent to come back before it shuts itself down.
+    pub recovery_timeout: Duration,
 }
 
 /// Mesos's default executor shutdown grace period.
 const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// Mesos's default `--recovery_timeout`.
+pub const DEFAULT_RECOVERY_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 impl ExecutorEnv {
     /// A minimal environment, for executors started by hand or in tests.
@@ -60,6 +65,7 @@ impl ExecutorEnv {
             directory: None,
             checkpoint: false,
             shutdown_grace_period: DEFAULT_SHUTDOWN_GRACE,
+            recovery_timeout: DEFAULT_RECOVERY_TIMEOUT,
         }
     }
 
@@ -94,14 +100,19 @@ impl ExecutorEnv {
         let agent_id = either("MESOS_AGENT_ID", "MESOS_SLAVE_ID").map(|(_, v)| AgentId::new(v));
         let directory = lookup("MESOS_DIRECTORY").map(PathBuf::from);
         let checkpoint = matches!(lookup("MESOS_CHECKPOINT").as_deref(), Some("1" | "true"));
-        let shutdown_grace_period = match lookup("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD") {
-            None => DEFAULT_SHUTDOWN_GRACE,
+        let duration = |name: &'static str, default: Duration| match lookup(name) {
+            None => Ok(default),
             Some(value) => parse_duration(&value).map_err(|_| EnvError::Invalid {
-                name: "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD",
+                name,
                 value,
                 expected: "a duration such as 5secs",
-            })?,
+            }),
         };
+        let shutdown_grace_period = duration(
+            "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD",
+            DEFAULT_SHUTDOWN_GRACE,
+        )?;
+        let recovery_timeout = duration("MESOS_RECOVERY_TIMEOUT", DEFAULT_RECOVERY_TIMEOUT)?;
         Ok(ExecutorEnv {
             agent_pid,
             framework_id,
@@ -110,6 +121,7 @@ impl ExecutorEnv {
             directory,
             checkpoint,
             shutdown_grace_period,
+            recovery_timeout,
         })
     }
 }
@@ -138,6 +150,7 @@ mod tests {
             ("MESOS_DIRECTORY", "/tmp/sandbox"),
             ("MESOS_CHECKPOINT", "1"),
             ("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", "2secs"),
+            ("MESOS_RECOVERY_TIMEOUT", "3mins"),
         ]))
         .unwrap();
         assert_eq!(env.agent_pid.to_string(), "slave(1)@127.0.0.1:5051");
@@ -147,6 +160,7 @@ mod tests {
         assert_eq!(env.directory, Some(PathBuf::from("/tmp/sandbox")));
         assert!(env.checkpoint);
         assert_eq!(env.shutdown_grace_period, Duration::from_secs(2));
+        assert_eq!(env.recovery_timeout, Duration::from_secs(180));
     }
 
     #[test]

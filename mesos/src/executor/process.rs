@@ -10,14 +10,14 @@ use super::core::{DriverCore, DriverEvent};
 use super::driver::SharedState;
 use crate::protocol::{
     ExecutorRegisteredMessage, ExecutorReregisteredMessage, FrameworkToExecutorMessage,
-    KillTaskMessage, RunTaskMessage, ShutdownExecutorMessage, StatusUpdateAcknowledgementMessage,
+    KillTaskMessage, ReconnectExecutorMessage, RunTaskMessage, ShutdownExecutorMessage,
+    StatusUpdateAcknowledgementMessage,
 };
 use crate::{TaskStatus, Uuid};
 
-/// How often a checkpointing executor tries to re-register with a restarted agent.
+/// How often a waiting checkpointing executor also knocks on its agent's old address (an agent
+/// restarted there answers even if its `ReconnectExecutorMessage` was lost).
 const REREGISTER_INTERVAL: Duration = Duration::from_secs(1);
-/// How long a checkpointing executor waits for its agent to come back (Mesos's recovery timeout).
-const RECOVERY_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 /// The actor behind an [`ExecutorDriver`](super::ExecutorDriver).
 pub(crate) struct ExecutorProcess {
@@ -27,6 +27,11 @@ pub(crate) struct ExecutorProcess {
     shared: Arc<SharedState>,
     /// Set once a shutdown was queued: later agent messages are ignored.
     shutting_down: bool,
+    /// How long a checkpointing executor waits for its agent to come back.
+    recovery_timeout: Duration,
+    /// While waiting for the agent: which wait this is (a timer of an earlier wait is stale).
+    waiting: Option<u64>,
+    waits: u64,
 }
 
 impl ExecutorProcess {
@@ -35,6 +40,7 @@ impl ExecutorProcess {
         agent: Upid,
         events: Sender<DriverEvent>,
         shared: Arc<SharedState>,
+        recovery_timeout: Duration,
     ) -> ExecutorProcess {
         ExecutorProcess {
             core,
@@ -42,6 +48,9 @@ impl ExecutorProcess {
             events,
             shared,
             shutting_down: false,
+            recovery_timeout,
+            waiting: None,
+            waits: 0,
         }
     }
 
@@ -83,10 +92,28 @@ impl ExecutorProcess {
             return;
         }
         let (event, resend) = self.core.reregistered(m);
+        self.waiting = None;
         for message in resend {
             ctx.send(&self.agent, message);
         }
         self.emit(event);
+    }
+
+    /// A restarted agent recovered this executor: re-register with it, wherever it now listens.
+    fn reconnect(&mut self, ctx: &mut Context<Self>, from: &Upid, m: ReconnectExecutorMessage) {
+        if self.shutting_down || self.waiting.is_none() {
+            return;
+        }
+        if let Some(known) = self.core.agent_id() {
+            if known != &m.agent_id {
+                tracing::warn!(%from, agent_id = %m.agent_id, "reconnect from another agent; ignored");
+                return;
+            }
+        }
+        tracing::info!(agent = %from, "the agent came back; re-registering");
+        self.agent = from.clone();
+        ctx.link(&self.agent);
+        ctx.send(&self.agent, self.core.reregister_message());
     }
 
     fn run_task(&mut self, _: &mut Context<Self>, from: &Upid, m: RunTaskMessage) {
@@ -154,19 +181,32 @@ impl ExecutorProcess {
         ctx.send(&self.agent, message);
     }
 
-    fn try_reregister(&mut self, ctx: &mut Context<Self>, waited: Duration) {
-        if self.core.is_connected() || self.shutting_down {
+    /// Starts waiting for the agent (once per disconnection): a restarted agent sends
+    /// `ReconnectExecutorMessage`; meanwhile the old address is retried; after the recovery
+    /// timeout the executor shuts down.
+    fn wait_for_agent(&mut self, ctx: &mut Context<Self>) {
+        if self.waiting.is_some() || self.shutting_down {
             return;
         }
-        if waited >= RECOVERY_TIMEOUT {
-            self.emit(DriverEvent::Shutdown);
+        self.waits += 1;
+        let wait = self.waits;
+        self.waiting = Some(wait);
+        ctx.delay(self.recovery_timeout, move |this: &mut Self, _ctx| {
+            if this.waiting == Some(wait) {
+                tracing::warn!(timeout = ?this.recovery_timeout, "the agent did not come back within the recovery timeout; shutting down");
+                this.emit(DriverEvent::Shutdown);
+            }
+        });
+        ctx.delay(REREGISTER_INTERVAL, move |this, ctx| this.knock(ctx, wait));
+    }
+
+    fn knock(&mut self, ctx: &mut Context<Self>, wait: u64) {
+        if self.waiting != Some(wait) || self.shutting_down {
             return;
         }
         ctx.link(&self.agent);
         ctx.send(&self.agent, self.core.reregister_message());
-        ctx.delay(REREGISTER_INTERVAL, move |this, ctx| {
-            this.try_reregister(ctx, waited + REREGISTER_INTERVAL)
-        });
+        ctx.delay(REREGISTER_INTERVAL, move |this, ctx| this.knock(ctx, wait));
     }
 }
 
@@ -178,7 +218,8 @@ impl Process for ExecutorProcess {
             .on(Self::kill_task)
             .on(Self::acknowledged)
             .on(Self::framework_message)
-            .on(Self::shutdown);
+            .on(Self::shutdown)
+            .on(Self::reconnect);
     }
 
     fn initialize(&mut self, ctx: &mut Context<Self>) {
@@ -191,15 +232,12 @@ impl Process for ExecutorProcess {
         if pid != &self.agent {
             return;
         }
-        let was_connected = self.core.is_connected();
         for event in self.core.agent_exited() {
             self.emit(event);
         }
-        if was_connected && !self.shutting_down {
-            // Checkpointing framework: wait for the agent to come back.
-            ctx.delay(REREGISTER_INTERVAL, |this, ctx| {
-                this.try_reregister(ctx, REREGISTER_INTERVAL)
-            });
+        if self.core.checkpoint() {
+            // The agent may be restarting: wait for it (registered or not yet).
+            self.wait_for_agent(ctx);
         }
     }
 }

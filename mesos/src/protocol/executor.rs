@@ -57,7 +57,16 @@ pub struct ExecutorReregisteredMessage {
     pub agent_info: AgentInfo,
 }
 
+/// Agent → executor: a restarted agent that recovered this executor asks it to re-register
+/// (with [`ReregisterExecutorMessage`]) with the sender, its new pid.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReconnectExecutorMessage {
+    /// The agent's id (the same as before the restart).
+    pub agent_id: AgentId,
+}
+
 process::message! {
+    ReconnectExecutorMessage = "mesos.internal.ReconnectExecutorMessage",
     RegisterExecutorMessage = "mesos.internal.RegisterExecutorMessage",
     ExecutorRegisteredMessage = "mesos.internal.ExecutorRegisteredMessage",
     ReregisterExecutorMessage = "mesos.internal.ReregisterExecutorMessage",

@@ -13,6 +13,7 @@ mod agents;
 mod frameworks;
 mod launch;
 mod recovery;
+mod restarts;
 mod tasks;
 use crate::outputs::{Endpoint, Outgoing, Output};
 
@@ -267,12 +268,23 @@ pub(super) fn reregister_with_running_task(
     h: &mut Harness,
     fw: &FrameworkId,
     agent: &AgentId,
+    info: FrameworkInfo,
+) -> Vec<Output> {
+    reregister_with_resources(h, fw, agent, info, "cpus:4;mem:1024")
+}
+
+/// As [`reregister_with_running_task`], the agent now offering `resources` in total.
+pub(super) fn reregister_with_resources(
+    h: &mut Harness,
+    fw: &FrameworkId,
+    agent: &AgentId,
     mut info: FrameworkInfo,
+    resources: &str,
 ) -> Vec<Output> {
     info.id = Some(fw.clone());
     let mut task = Task::staging(&command_task("t1", agent, "cpus:1;mem:64"), fw, None);
     task.state = TaskState::Running;
-    let mut agent_info = AgentInfo::new("node").with_resources("cpus:4;mem:1024".parse().unwrap());
+    let mut agent_info = AgentInfo::new("node").with_resources(resources.parse().unwrap());
     agent_info.id = Some(agent.clone());
     h.core.reregister_agent(
         h.now,

@@ -1,0 +1,255 @@
+//! The master side: registration, pings, update retries, masters changing.
+
+use super::*;
+
+fn registrations(outputs: &[Output]) -> Vec<&'static str> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Master { message, .. }
+                if matches!(
+                    message,
+                    ToMaster::RegisterSlave(_) | ToMaster::ReregisterSlave(_)
+                ) =>
+            {
+                Some(message.name())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn registration_is_linked_sent_at_once_and_retried_with_backoff() {
+    let now = Instant::now();
+    let master = upid("master@127.0.0.1:5050");
+    let mut core = AgentCore::new(
+        Harness::config(),
+        AgentInfo::new("h"),
+        upid("slave(1)@127.0.0.1:5099"),
+        master.clone(),
+        now,
+    );
+    assert_eq!(core.info().port, 5099);
+    assert_eq!(core.next_deadline(), now);
+    core.tick(now);
+    let outputs = core.drain_outputs();
+    assert_eq!(outputs[0], Output::Link(master.clone()));
+    assert_eq!(
+        registrations(&outputs),
+        vec!["mesos.internal.RegisterSlaveMessage"]
+    );
+    // Unanswered: again after the backoff factor (1 s), then 2 s later.
+    assert_eq!(core.next_deadline(), now + SECS);
+    core.tick(now + SECS);
+    assert_eq!(registrations(&core.drain_outputs()).len(), 1);
+    assert_eq!(core.next_deadline(), now + 3 * SECS);
+    // A registration from a pid that is not our master is ignored.
+    core.registered(
+        now,
+        &upid("master@127.0.0.1:6060"),
+        SlaveRegisteredMessage {
+            agent_id: AgentId::new("x"),
+            master_info: MasterInfo::default(),
+            ping_timeout_secs: 15.0,
+        },
+    );
+    assert_eq!(core.agent_id(), None);
+    // A master on a wildcard address is ours.
+    core.registered(
+        now,
+        &upid("master@0.0.0.0:5050"),
+        SlaveRegisteredMessage {
+            agent_id: AgentId::new("a1"),
+            master_info: MasterInfo::default(),
+            ping_timeout_secs: 15.0,
+        },
+    );
+    assert_eq!(core.agent_id(), Some(&AgentId::new("a1")));
+    assert_eq!(core.info().id, Some(AgentId::new("a1")));
+    // Registered: the next deadline is the master's ping timeout (15 s × 5).
+    assert_eq!(core.next_deadline(), now + 75 * SECS);
+}
+
+#[test]
+fn pings_are_answered_and_a_master_that_forgot_us_gets_a_reregistration() {
+    let mut h = Harness::new();
+    let master = h.master.clone();
+    h.core
+        .ping(h.now, &master, PingSlaveMessage { connected: true });
+    let outputs = h.drain();
+    assert_eq!(
+        outputs,
+        vec![Output::Master {
+            to: master.clone(),
+            message: ToMaster::PongSlave(PongSlaveMessage {})
+        }]
+    );
+    h.core
+        .ping(h.now, &master, PingSlaveMessage { connected: false });
+    let outputs = h.drain();
+    assert_eq!(
+        registrations(&outputs),
+        vec!["mesos.internal.ReregisterSlaveMessage"]
+    );
+    assert!(matches!(
+        outputs.last(),
+        Some(Output::Master {
+            message: ToMaster::PongSlave(_),
+            ..
+        })
+    ));
+    // Pings from elsewhere are not answered.
+    h.core.ping(
+        h.now,
+        &upid("master@127.0.0.1:1"),
+        PingSlaveMessage { connected: true },
+    );
+    assert!(h.drain().is_empty());
+}
+
+#[test]
+fn a_silent_master_is_given_up_and_updates_wait_until_reregistered() {
+    let mut h = Harness::new();
+    let spec = h.launch(command_task("t1"), 100);
+    h.register(&spec);
+    let (running, outputs) = h.executor_update("t1", "t1", TaskState::Running, 1);
+    assert_eq!(forwarded(&outputs), vec![running.clone()]);
+    // No ping for 75 s: re-register, and hold updates meanwhile.
+    let outputs = h.advance(75 * SECS);
+    assert_eq!(
+        registrations(&outputs),
+        vec!["mesos.internal.ReregisterSlaveMessage"]
+    );
+    assert!(forwarded(&outputs).is_empty());
+    let (finished, outputs) = h.executor_update("t1", "t1", TaskState::Finished, 2);
+    assert!(forwarded(&outputs).is_empty());
+    let outputs = h.advance(600 * SECS);
+    assert!(
+        forwarded(&outputs).is_empty(),
+        "nothing is retried while away"
+    );
+    // Re-registered: the stream's head (RUNNING) goes out again, then FINISHED after its ack.
+    let master = h.master.clone();
+    h.core.reregistered(
+        h.now,
+        &master,
+        SlaveReregisteredMessage {
+            agent_id: AgentId::new("agent-1"),
+            master_info: MasterInfo::default(),
+            ping_timeout_secs: 15.0,
+        },
+    );
+    assert_eq!(forwarded(&h.drain()), vec![running.clone()]);
+    assert_eq!(forwarded(&h.ack(&running)), vec![finished]);
+}
+
+#[test]
+fn the_reregistration_reports_executors_and_tasks() {
+    let mut h = Harness::new();
+    let spec = h.launch(executor_task("t1", "e1"), 100);
+    h.register(&spec);
+    h.executor_update("e1", "t1", TaskState::Running, 1);
+    h.launch(command_task("c1"), 101);
+    let master = h.master.clone();
+    h.core.exited(h.now, &master);
+    let outputs = h.drain();
+    let message = outputs
+        .iter()
+        .find_map(|o| match o {
+            Output::Master {
+                message: ToMaster::ReregisterSlave(m),
+                ..
+            } => Some(m.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(message.agent.id, Some(AgentId::new("agent-1")));
+    assert_eq!(
+        message.executors.len(),
+        1,
+        "command executors are not reported"
+    );
+    let mut tasks: Vec<(String, TaskState)> = message
+        .tasks
+        .iter()
+        .map(|t| (t.task_id.to_string(), t.state))
+        .collect();
+    tasks.sort();
+    assert_eq!(
+        tasks,
+        vec![
+            ("c1".into(), TaskState::Staging),
+            ("t1".into(), TaskState::Running)
+        ]
+    );
+    assert_eq!(message.frameworks[0].id, Some(framework_id()));
+}
+
+#[test]
+fn unacknowledged_updates_are_retried_with_backoff() {
+    let mut h = Harness::new();
+    let spec = h.launch(command_task("t1"), 100);
+    h.register(&spec);
+    let (running, _) = h.executor_update("t1", "t1", TaskState::Running, 1);
+    assert_eq!(h.core.next_deadline(), h.now + 10 * SECS);
+    assert_eq!(forwarded(&h.advance(10 * SECS)), vec![running.clone()]);
+    assert_eq!(h.core.next_deadline(), h.now + 20 * SECS);
+    assert!(forwarded(&h.advance(19 * SECS)).is_empty());
+    assert_eq!(forwarded(&h.advance(SECS)), vec![running.clone()]);
+    h.ack(&running);
+    assert!(forwarded(&h.advance(3600 * SECS)).is_empty());
+}
+
+#[test]
+fn a_new_leading_master_gets_a_reregistration_and_the_old_one_is_ignored() {
+    let mut h = Harness::new();
+    let old = h.master.clone();
+    let new = upid("master@127.0.0.1:6060");
+    h.core.master_detected(h.now, old.clone());
+    assert!(h.drain().is_empty(), "the same master again is a no-op");
+    h.core.master_detected(h.now, new.clone());
+    let outputs = h.drain();
+    assert_eq!(outputs[0], Output::Link(new.clone()));
+    assert!(
+        matches!(&outputs[1], Output::Master { to, message: ToMaster::ReregisterSlave(_) } if to == &new)
+    );
+    assert_eq!(h.core.master(), &new);
+    h.core.run_task(
+        h.now,
+        &old,
+        RunTaskMessage {
+            framework_id: framework_id(),
+            framework: framework(),
+            pid: String::new(),
+            task: command_task("t1"),
+        },
+    );
+    assert!(h.drain().is_empty());
+}
+
+#[test]
+fn a_shutdown_from_the_master_kills_everything_and_registers_anew() {
+    let mut h = Harness::new();
+    let spec = h.launch(command_task("t1"), 100);
+    h.register(&spec);
+    h.executor_update("t1", "t1", TaskState::Running, 1);
+    let master = h.master.clone();
+    h.core.shutdown(
+        h.now,
+        &master,
+        ShutdownMessage {
+            message: "removed".into(),
+        },
+    );
+    let outputs = h.drain();
+    assert_eq!(destroyed(&outputs), vec![spec.container_id.clone()]);
+    assert_eq!(h.core.agent_id(), None);
+    assert_eq!(h.core.info().id, None);
+    assert!(h.core.updates().pending_counts().is_empty());
+    let outputs = h.advance(Duration::ZERO);
+    assert_eq!(
+        registrations(&outputs),
+        vec!["mesos.internal.RegisterSlaveMessage"]
+    );
+}
