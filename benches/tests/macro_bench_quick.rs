@@ -157,7 +157,9 @@ fn quick_mode_prints_every_experiment_line_with_sane_values() {
             .iter()
             .find(|(w, _)| w.name() == name)
             .map(|(w, _)| match w {
-                Workload::Wordcount { jobs, .. } | Workload::Mpi { jobs, .. } => *jobs,
+                Workload::Wordcount { jobs, .. }
+                | Workload::Mpi { jobs, .. }
+                | Workload::Spark { jobs, .. } => *jobs,
                 Workload::Shell { batches, .. } => *batches,
             })
             .unwrap_or_else(|| panic!("{name} is not in the quick mix"))
@@ -168,7 +170,11 @@ fn quick_mode_prints_every_experiment_line_with_sane_values() {
         let of_mode: Vec<_> = sharing.iter().filter(|l| l["mode"] == mode).collect();
         let mut names: Vec<&str> = of_mode.iter().map(|l| l["framework"]).collect();
         names.sort_unstable();
-        assert_eq!(names, ["mpi", "shell", "wordcount"], "{mode}{context}");
+        assert_eq!(
+            names,
+            ["mpi", "shell", "spark", "wordcount"],
+            "{mode}{context}"
+        );
         for line in &of_mode {
             assert_eq!(
                 number(line, "jobs") as usize,

@@ -11,9 +11,14 @@
 //! - `test-framework`: like Mesos's test-framework, runs N tasks with the custom Rust executor
 //!   `test-executor` (a binary of this package that uses `mesos::executor::ExecutorDriver`).
 //! - `shell-framework`: runs N shell commands as command tasks.
+//! - [`wordcount`], [`gang`], [`spark`]: the paper's Hadoop-like, MPI-like and Spark-like
+//!   frameworks; [`logreg`]: the iterative job the Spark-like one and its Hadoop-like baseline
+//!   (`hadoop-lr-framework`) both run.
 #![deny(missing_docs)]
 
 pub mod gang;
+pub mod logreg;
+pub mod spark;
 pub mod wordcount;
 
 /// Why a framework's driver could not be created.

@@ -23,6 +23,9 @@ pub struct Block {
 /// Word counts, sorted by word.
 pub type Counts = BTreeMap<String, u64>;
 
+/// Named real numbers (a gradient map's output), sorted by name.
+pub type Reals = BTreeMap<String, f64>;
+
 /// The words of `text`: maximal runs of alphanumeric characters, lower-cased. Every counter (map
 /// tasks and [`count_directly`]) uses this, so their results agree.
 pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
@@ -157,17 +160,50 @@ pub fn merge_count_lines(text: &str, counts: &mut Counts) -> io::Result<()> {
     Ok(())
 }
 
+/// Writes `reals` as sorted `name value` lines, each value in its shortest form that parses back
+/// to the same `f64`.
+///
+/// # Errors
+/// The file could not be written.
+pub fn write_reals(path: &Path, reals: &Reals) -> io::Result<()> {
+    let mut out = BufWriter::new(fs::File::create(path)?);
+    for (name, value) in reals {
+        writeln!(out, "{name} {value}")?;
+    }
+    out.flush()
+}
+
+/// Parses `name value` lines (what [`write_reals`] writes) and adds them to `reals`.
+///
+/// # Errors
+/// A line is not `name value`.
+pub fn merge_real_lines(text: &str, reals: &mut Reals) -> io::Result<()> {
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        let parsed = line
+            .rsplit_once(' ')
+            .and_then(|(name, v)| Some((name, v.parse::<f64>().ok()?)));
+        let Some((name, value)) = parsed else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("bad value line '{line}'"),
+            ));
+        };
+        *reals.entry(name.to_string()).or_insert(0.0) += value;
+    }
+    Ok(())
+}
+
 /// Total words and distinct words in `counts`.
 pub fn totals(counts: &Counts) -> (u64, usize) {
     (counts.values().sum(), counts.len())
 }
 
 /// splitmix64: a tiny seeded generator whose output never changes between releases (the data set
-/// for a seed must stay the same).
-struct SplitMix(u64);
+/// for a seed must stay the same). Shared by every example's data generator.
+pub(crate) struct SplitMix(pub(crate) u64);
 
 impl SplitMix {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -176,12 +212,12 @@ impl SplitMix {
     }
 
     /// Uniform in `0..n` (n > 0).
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 
     /// Uniform in `[0, 1)`.
-    fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
@@ -361,6 +397,16 @@ mod tests {
         merge_count_lines("a 2\n", &mut merged).expect("parse");
         assert_eq!(merged["a"], 3);
         assert!(merge_count_lines("a lot\n", &mut merged).is_err());
+
+        let reals: Reals = [("g0".to_string(), 0.1 + 0.2), ("loss".to_string(), -1e-300)].into();
+        let path = dir.join("reals.txt");
+        write_reals(&path, &reals).expect("write");
+        let mut back = Reals::new();
+        merge_real_lines(&fs::read_to_string(&path).expect("read"), &mut back).expect("parse");
+        assert_eq!(back, reals);
+        merge_real_lines("g0 1\n", &mut back).expect("parse");
+        assert_eq!(back["g0"], 0.1 + 0.2 + 1.0);
+        assert!(merge_real_lines("g0 one\n", &mut back).is_err());
         let _ = fs::remove_dir_all(dir);
     }
 }
