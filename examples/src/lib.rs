@@ -233,6 +233,41 @@ pub fn sibling_binary(name: &str) -> Option<PathBuf> {
     path.exists().then_some(path)
 }
 
+/// Ends a framework binary: exit 0 on success, else prints `error: <why>` and exits 1.
+pub fn exit_with(result: Result<(), impl std::fmt::Display>) -> ! {
+    match result {
+        Ok(()) => std::process::exit(0),
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Runs an example executor's driver until the scheduler or the agent ends it, lets the agent
+/// acknowledge its last status updates (bounded), then exits: 0 when it stopped, 1 when it
+/// aborted or could not be made (the message names the executor, `name`).
+pub fn run_executor_and_exit(
+    name: &str,
+    driver: Result<mesos::executor::ExecutorDriver, mesos::executor::DriverError>,
+) -> ! {
+    let driver = match driver {
+        Ok(driver) => driver,
+        Err(error) => {
+            eprintln!("{name}: {error}");
+            std::process::exit(1);
+        }
+    };
+    let status = driver.run();
+    // Do not lose the last updates with the process.
+    driver.wait_for_acknowledgements(Duration::from_secs(5));
+    std::process::exit(if status == mesos::executor::DriverStatus::Stopped {
+        0
+    } else {
+        1
+    });
+}
+
 /// Runs `total` tasks of `kind` as framework `name` in `role` against `master`, then exits the process:
 /// 0 when every task finished, 1 otherwise (or when `master` is not a valid master address).
 pub fn run_framework_and_exit(

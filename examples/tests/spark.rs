@@ -253,15 +253,16 @@ fn an_agent_killed_mid_job_costs_only_its_partitions() {
         job.weights, expected.weights,
         "the same fit despite the loss"
     );
-    // The two partitions of agent-1 were read again, on the other agents, mid-job.
+    // The two partitions of agent-1 were read again, on the other agents, after iteration 2 (in
+    // one iteration, or two if one of them had already answered the stage the kill hit).
     assert_eq!(job.loads, 8, "{job:?}");
     let its = iterations(&lines);
     let reloaded: Vec<&IterationLine> = its
         .iter()
         .filter(|it| it.iteration > 0 && it.loads > 0)
         .collect();
-    assert_eq!(reloaded.len(), 1, "{reloaded:?}");
-    assert!(reloaded[0].iteration > 2 && reloaded[0].loads == 2);
+    assert_eq!(reloaded.iter().map(|it| it.loads).sum::<usize>(), 2);
+    assert!(reloaded.iter().all(|it| it.iteration > 2), "{reloaded:?}");
     assert_eq!(counters(&lines)["executors_lost"], 1);
 }
 

@@ -173,7 +173,7 @@ impl SharingPlan {
                         jobs: scaled(scale, 1, 2),
                         iterations: scaled(scale, 5, 10),
                         blocks: scaled(scale, 6, 16),
-                        block_bytes: scaled(scale, 1024 * 1024, 4 * 1024 * 1024),
+                        block_bytes: scaled(scale, 512 * 1024, 1024 * 1024),
                         wait_s: 1,
                         remote_read_mbps: 1.0,
                         executor_mem: 256,

@@ -111,8 +111,14 @@ impl DataFlags {
                 )
             })?;
         }
-        let input = &self.input;
-        let blocks = scan_blocks(input)
+        // Executors read the blocks from their sandboxes: paths must not be relative.
+        let input = self.input.canonicalize().map_err(|e| {
+            flag_error(
+                "input",
+                format!("cannot read {}: {e}", self.input.display()),
+            )
+        })?;
+        let blocks = scan_blocks(&input)
             .map_err(|e| flag_error("input", format!("cannot read {}: {e}", input.display())))?;
         let first = blocks.first().ok_or_else(|| {
             flag_error(

@@ -228,10 +228,10 @@ mod tests {
     #[test]
     fn lines_round_trip_with_exact_weights() {
         let mut progress = JobProgress::new("spark", 1);
-        let first = progress.iteration(0.693147, Duration::from_millis(1500), 4);
+        let first = progress.iteration(0.693125, Duration::from_millis(1500), 4);
         assert_eq!(
             first.to_string(),
-            "iteration=0 framework=spark job_index=1 loss=0.693147 iter_s=1.500 loads=4"
+            "iteration=0 framework=spark job_index=1 loss=0.693125 iter_s=1.500 loads=4"
         );
         assert_eq!(IterationLine::parse(&first.to_string()), Some(first));
         progress.iteration(0.5, Duration::from_millis(30), 0);

@@ -625,17 +625,30 @@ impl SparkCore {
     }
 
     /// Time passed: delay scheduling may place remote partitions, idle leases go back.
+    ///
+    /// While a job runs, an executor keeps one core per partition it caches even when they are
+    /// idle (a straggler elsewhere holds up the stage; the next stage needs them, and cores given
+    /// back mid-job would have to be won back, or their partitions moved and rebuilt); only
+    /// cores beyond those go back. Between jobs every idle core goes back.
     pub fn tick(&mut self, now: Instant) {
         self.schedule(now);
         let idle_timeout = self.settings.idle_timeout;
-        for executor in self.executors.values_mut() {
+        let mut homed: BTreeMap<&ExecutorId, usize> = BTreeMap::new();
+        if self.active {
+            for home in self.homes.iter().flatten() {
+                *homed.entry(home).or_default() += 1;
+            }
+        }
+        for (id, executor) in &mut self.executors {
             let idle = executor
                 .free_since
                 .is_some_and(|since| now.saturating_duration_since(since) >= idle_timeout);
             if !idle {
                 continue;
             }
-            for _ in 0..executor.free() {
+            let keep = homed.get(id).copied().unwrap_or(0);
+            let surplus = executor.running.len().saturating_sub(keep);
+            for _ in 0..executor.free().min(surplus) {
                 let Some(lease) = executor.running.pop_last() else {
                     break;
                 };

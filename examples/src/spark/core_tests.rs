@@ -421,3 +421,45 @@ fn a_partition_whose_home_has_no_cores_moves_after_the_wait() {
     ));
     assert_eq!(core.counters().migrations, 1);
 }
+
+#[test]
+fn during_a_job_an_executor_keeps_a_core_per_cached_partition_and_gives_back_the_rest() {
+    let t0 = Instant::now();
+    let mut core = SparkCore::new(settings(&["n0", "n1", "n1", "n1"]));
+    core.start_job();
+    core.start_stage(t0, op(0.0));
+    let (e0, leases) = launched(&offer(&mut core, t0, 0, "cpus:1;mem:100"));
+    let t_0 = runs(&run_leases(&mut core, t0, &leases));
+    // Agent 1 has room for two of its three partitions.
+    let (e1, leases) = launched(&offer(&mut core, t0, 1, "cpus:2;mem:100"));
+    let t_1 = runs(&run_leases(&mut core, t0, &leases));
+    // Past the wait, agent 0 takes a core for the third (it would read it remotely) ...
+    let (_, extra) = launched(&offer(&mut core, t0 + 3 * SEC, 0, "cpus:1"));
+    // ... but a core of agent 1 frees first and takes it, locally.
+    answer(&mut core, t0 + 3 * SEC, &e1, t_1[0].1, true);
+    let t_1b = runs(&core.drain_actions());
+    assert_eq!((&t_1b[0].0, t_1b[0].2), (&e1, 0.0));
+    assert!(runs(&run_leases(&mut core, t0 + 3 * SEC, &extra)).is_empty());
+    assert_eq!(core.cores(), 4);
+    // e0's partition is done; e1 straggles far past the idle timeout.
+    answer(&mut core, t0 + 3 * SEC, &e0, t_0[0].1, true);
+    core.tick(t0 + 10 * SEC);
+    // Only e0's second core (no partition of its own) goes back; the idle one of e1 stays.
+    assert_eq!(
+        core.drain_actions(),
+        vec![Action::KillLease(extra[0].clone())]
+    );
+    answer(&mut core, t0 + 10 * SEC, &e1, t_1[1].1, true);
+    answer(&mut core, t0 + 10 * SEC, &e1, t_1b[0].1, true);
+    assert!(core.take_outcome().is_some());
+    assert_eq!(core.cores(), 3);
+    // Once the job is over, every idle core goes back.
+    core.end_job();
+    core.tick(t0 + 13 * SEC);
+    let killed = core
+        .drain_actions()
+        .into_iter()
+        .filter(|a| matches!(a, Action::KillLease(_)))
+        .count();
+    assert_eq!(killed, 3);
+}

@@ -11,9 +11,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
-use mesos::executor::{DriverStatus, Executor, ExecutorDriver};
+use mesos::executor::{Executor, ExecutorDriver};
 use mesos::{TaskId, TaskInfo, TaskState, TaskStatus};
 
 use super::protocol::{decode, encode, FromExecutor, Lineage, Op, OpResult, TaskRef, ToExecutor};
@@ -154,21 +153,10 @@ impl Executor for SparkExecutor {
 /// The `spark-executor` binary: runs the driver until the scheduler (or the agent) ends it, then
 /// exits 0 (stopped) or 1.
 pub fn main_exit() -> ! {
-    let driver = match ExecutorDriver::new(SparkExecutor::default()) {
-        Ok(driver) => driver,
-        Err(error) => {
-            eprintln!("spark-executor: {error}");
-            std::process::exit(1);
-        }
-    };
-    let status = driver.run();
-    // Do not lose the last updates (a killed lease) with the process.
-    driver.wait_for_acknowledgements(Duration::from_secs(5));
-    std::process::exit(if status == DriverStatus::Stopped {
-        0
-    } else {
-        1
-    });
+    crate::run_executor_and_exit(
+        "spark-executor",
+        ExecutorDriver::new(SparkExecutor::default()),
+    )
 }
 
 #[cfg(test)]

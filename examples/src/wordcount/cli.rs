@@ -327,13 +327,7 @@ pub fn main_exit() -> ! {
             run_framework(&flags)
         }
     });
-    match result {
-        Ok(()) => std::process::exit(0),
-        Err(error) => {
-            eprintln!("error: {error}");
-            std::process::exit(1);
-        }
-    }
+    crate::exit_with(result)
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use mesos::executor::{DriverStatus, Executor, ExecutorDriver, ExecutorEnv};
+use mesos::executor::{Executor, ExecutorDriver, ExecutorEnv};
 use mesos::{TaskId, TaskInfo, TaskState, TaskStatus};
 
 use super::dataset::{
@@ -334,21 +334,10 @@ pub fn main_exit() -> ! {
             std::process::exit(1);
         }
     };
-    let driver = match ExecutorDriver::with_env(WordcountExecutor::new(sandbox, server), env) {
-        Ok(driver) => driver,
-        Err(error) => {
-            eprintln!("wordcount-executor: {error}");
-            std::process::exit(1);
-        }
-    };
-    let status = driver.run();
-    // Do not lose the last updates with the process.
-    driver.wait_for_acknowledgements(Duration::from_secs(5));
-    std::process::exit(if status == DriverStatus::Stopped {
-        0
-    } else {
-        1
-    });
+    crate::run_executor_and_exit(
+        "wordcount-executor",
+        ExecutorDriver::with_env(WordcountExecutor::new(sandbox, server), env),
+    )
 }
 
 #[cfg(test)]

@@ -217,13 +217,7 @@ pub fn run_framework(flags: &HadoopLrFlags) -> Result<(), LogRegError> {
 pub fn main_exit() -> ! {
     flags::init_logging();
     let flags: HadoopLrFlags = flags::parse_or_exit();
-    match run_framework(&flags) {
-        Ok(()) => std::process::exit(0),
-        Err(error) => {
-            eprintln!("error: {error}");
-            std::process::exit(1);
-        }
-    }
+    crate::exit_with(run_framework(&flags))
 }
 
 #[cfg(test)]
