@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mesos::scheduler::{DriverHandle, Scheduler, SchedulerDriver};
 use mesos::{Filters, FrameworkInfo, Offer, TaskStatus};
@@ -16,7 +16,9 @@ use mesos_examples::logreg::{
 };
 use mesos_examples::wordcount::dataset::scan_blocks;
 use mesos_local::{LocalCluster, LocalConfig};
-use process::testing::{recv_within, wait_for, BoundedChild, BoundedCommand, ChildGuard, Lines};
+use process::testing::{
+    join_within, wait_for, wait_until, BoundedChild, BoundedCommand, ChildGuard, Lines,
+};
 
 /// A framework run fails (and is killed) rather than hang past this.
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -116,10 +118,12 @@ impl Running {
         }
     }
 
-    /// Reads lines until one starts with `prefix`; returns it.
+    /// Reads lines until one starts with `prefix` (within [`DEADLINE`] in all); returns it.
     fn wait_line(&mut self, prefix: &str) -> String {
+        let deadline = Instant::now() + DEADLINE;
         loop {
-            let line = self.stdout.expect_within(prefix, DEADLINE);
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self.stdout.expect_within(prefix, left);
             self.lines.push(line.clone());
             if line.starts_with(prefix) {
                 return line;
@@ -133,7 +137,7 @@ impl Running {
         while let Some(line) = self.stdout.next_within("the framework's stdout", DEADLINE) {
             self.lines.push(line);
         }
-        let stderr = self.stderr.join().unwrap_or_default();
+        let stderr = join_within(self.stderr, "the framework's stderr", DEADLINE);
         (
             status,
             self.lines,
@@ -318,10 +322,14 @@ fn idle_cores_go_back_to_another_framework_while_the_cache_stays() {
     // During the pause, another framework is offered every core of both agents.
     let (watcher, offers) = watch_offers(&cluster);
     let mut freed: BTreeMap<String, f64> = BTreeMap::new();
-    while freed.len() < 2 || freed.values().any(|&cpus| cpus < 2.0) {
-        let (agent, cpus) = recv_within(&offers, "offers of every core", Duration::from_secs(4));
-        freed.insert(agent, cpus);
-    }
+    wait_until(
+        "offers of every core of both agents",
+        Duration::from_secs(4),
+        || {
+            freed.extend(offers.try_iter());
+            freed.len() == 2 && freed.values().all(|&cpus| cpus >= 2.0)
+        },
+    );
     // ... while the executors (and their memory) stay.
     let master = cluster.master().expect("master runs");
     let executors = wait_for("the executors listed", DEADLINE, || {

@@ -1,4 +1,4 @@
-//! Experiment 4, iterative jobs (paper §6.2 and Figure 6: logistic regression, Hadoop ~127 s per
+//! Experiment 4, iterative jobs (the paper's Spark experiment: logistic regression, Hadoop ~127 s per
 //! iteration; Spark 174 s for the first iteration, then ~6 s for each later one).
 //!
 //! The same logistic regression over the same block files runs twice, each on a fresh cluster:
