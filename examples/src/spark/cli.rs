@@ -51,6 +51,10 @@ pub struct SparkFlags {
     /// Memory of each executor, in MB: its cache of partitions.
     #[arg(long, default_value_t = 512.0, value_parser = positive)]
     pub executor_mem: f64,
+    /// How long a stage task may go unanswered before it is sent again (framework messages
+    /// are not reliable).
+    #[arg(long, default_value = "60secs", value_parser = flags::duration)]
+    pub task_timeout: Duration,
     /// The most cores held at once (default: as many as useful).
     #[arg(long, value_parser = at_least_one)]
     pub max_cores: Option<usize>,
@@ -110,6 +114,7 @@ pub fn config(flags: &SparkFlags, data: &DataSet) -> Result<SparkConfig, LogRegE
             idle_timeout: flags.idle_timeout,
             max_leases: flags.max_cores.unwrap_or(usize::MAX),
             remote_read_mbps: flags.remote_read_mbps,
+            task_timeout: flags.task_timeout,
         },
         program: ProgramSettings {
             name: flags.name.clone(),

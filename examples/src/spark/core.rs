@@ -70,6 +70,9 @@ pub struct CoreSettings {
     pub max_leases: usize,
     /// Bandwidth model for building a partition from a block on another node, MB/s.
     pub remote_read_mbps: f64,
+    /// How long a stage task may go unanswered before it is sent again (framework messages are
+    /// not reliable: one can be lost, e.g. across a master failover, with its executor alive).
+    pub task_timeout: Duration,
 }
 
 /// What the driver must do.
@@ -155,6 +158,8 @@ pub struct CoreCounters {
     pub executors_lost: u64,
     /// Partitions moved from an executor without cores to another.
     pub migrations: u64,
+    /// Stage tasks sent again after [`CoreSettings::task_timeout`].
+    pub resends: u64,
 }
 
 #[derive(Debug)]
@@ -195,6 +200,16 @@ impl Executor {
 }
 
 #[derive(Debug)]
+struct RunningTask {
+    /// Its latest attempt.
+    task: TaskRef,
+    /// Where it runs.
+    on: ExecutorId,
+    /// When the latest attempt was sent.
+    sent: Instant,
+}
+
+#[derive(Debug)]
 struct Stage {
     id: u64,
     op: Op,
@@ -204,7 +219,7 @@ struct Stage {
     /// The pending partitions without a home, by delay scheduling.
     unplaced: DelayScheduler,
     /// Running tasks by partition.
-    running: BTreeMap<usize, (TaskRef, ExecutorId)>,
+    running: BTreeMap<usize, RunningTask>,
     results: Vec<Option<OpResult>>,
     launches: Vec<u32>,
     failures: Vec<u32>,
@@ -556,10 +571,7 @@ impl SparkCore {
             }
             self.homes[p] = None;
             if let Some(stage) = self.stage.as_mut() {
-                let ran_there = stage
-                    .running
-                    .get(&p)
-                    .is_some_and(|(_, on)| on == executor_id);
+                let ran_there = stage.running.get(&p).is_some_and(|r| r.on == *executor_id);
                 if ran_there {
                     stage.running.remove(&p);
                     stage.pending.insert(p);
@@ -585,11 +597,13 @@ impl SparkCore {
         let Some(stage) = self.stage.as_mut() else {
             return;
         };
+        // Any attempt's answer will do (a task sent again computes the same): the first one in
+        // from where the partition runs.
         let current = stage.id == task.stage
             && stage
                 .running
                 .get(&task.partition)
-                .is_some_and(|(t, on)| *t == task && on == executor_id);
+                .is_some_and(|r| task.attempt <= r.task.attempt && r.on == *executor_id);
         if !current {
             return;
         }
@@ -632,6 +646,7 @@ impl SparkCore {
     /// cores beyond those go back. Between jobs every idle core goes back.
     pub fn tick(&mut self, now: Instant) {
         self.schedule(now);
+        self.resend_overdue(now);
         let idle_timeout = self.settings.idle_timeout;
         let mut homed: BTreeMap<&ExecutorId, usize> = BTreeMap::new();
         if self.active {
@@ -657,6 +672,33 @@ impl SparkCore {
                 self.counters.leases_released += 1;
             }
             executor.touch(now);
+        }
+    }
+
+    /// Sends again every stage task unanswered for `task_timeout`, to the same executor.
+    fn resend_overdue(&mut self, now: Instant) {
+        let Some(stage) = self.stage.as_mut() else {
+            return;
+        };
+        for (&p, running) in stage.running.iter_mut() {
+            if now.saturating_duration_since(running.sent) < self.settings.task_timeout {
+                continue;
+            }
+            let Some(executor) = self.executors.get(&running.on) else {
+                continue;
+            };
+            stage.launches[p] += 1;
+            running.task.attempt = stage.launches[p];
+            running.sent = now;
+            self.counters.resends += 1;
+            tracing::warn!(task = %running.task, "no answer in time: sent again");
+            self.actions.push(run_action(
+                &self.settings,
+                &running.on,
+                executor,
+                running.task,
+                &stage.op,
+            ));
         }
     }
 
@@ -754,28 +796,48 @@ impl SparkCore {
             partition: p,
             attempt: stage.launches[p],
         };
-        stage.running.insert(p, (task, id.clone()));
+        stage.running.insert(
+            p,
+            RunningTask {
+                task,
+                on: id.clone(),
+                sent: now,
+            },
+        );
         executor.busy += 1;
         executor.touch(now);
-        let spec = &self.settings.partitions[p];
-        let remote_read_mbps = if spec.node == executor.node {
-            0.0
-        } else {
-            self.settings.remote_read_mbps
-        };
-        self.actions.push(Action::Send {
-            executor_id: id.clone(),
-            agent_id: executor.agent_id.clone(),
-            message: ToExecutor::Run {
-                task,
-                lineage: Lineage {
-                    block: spec.block.clone(),
-                    dims: self.settings.dims,
-                    remote_read_mbps,
-                },
-                op: stage.op.clone(),
+        self.actions
+            .push(run_action(&self.settings, id, executor, task, &stage.op));
+    }
+}
+
+/// The message that runs `task` on executor `id`: the partition's lineage (its block, read
+/// remotely unless it is on the executor's node) and the op.
+fn run_action(
+    settings: &CoreSettings,
+    id: &ExecutorId,
+    executor: &Executor,
+    task: TaskRef,
+    op: &Op,
+) -> Action {
+    let spec = &settings.partitions[task.partition];
+    let remote_read_mbps = if spec.node == executor.node {
+        0.0
+    } else {
+        settings.remote_read_mbps
+    };
+    Action::Send {
+        executor_id: id.clone(),
+        agent_id: executor.agent_id.clone(),
+        message: ToExecutor::Run {
+            task,
+            lineage: Lineage {
+                block: spec.block.clone(),
+                dims: settings.dims,
+                remote_read_mbps,
             },
-        });
+            op: op.clone(),
+        },
     }
 }
 

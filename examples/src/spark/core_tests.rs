@@ -21,6 +21,7 @@ fn settings(nodes: &[&str]) -> CoreSettings {
         idle_timeout: 3 * SEC,
         max_leases: usize::MAX,
         remote_read_mbps: 5.0,
+        task_timeout: 30 * SEC,
     }
 }
 
@@ -462,4 +463,31 @@ fn during_a_job_an_executor_keeps_a_core_per_cached_partition_and_gives_back_the
         .filter(|a| matches!(a, Action::KillLease(_)))
         .count();
     assert_eq!(killed, 3);
+}
+
+#[test]
+fn an_unanswered_task_is_sent_again_and_any_attempt_answers_it() {
+    let t0 = Instant::now();
+    let mut core = SparkCore::new(settings(&["n0"]));
+    core.start_job();
+    core.start_stage(t0, op(0.0));
+    let (executor, leases) = launched(&offer(&mut core, t0, 0, "cpus:1;mem:100"));
+    let first = runs(&run_leases(&mut core, t0, &leases));
+    core.tick(t0 + 29 * SEC);
+    assert!(runs(&core.drain_actions()).is_empty());
+    // The message (or its answer) was lost: after the timeout it goes again.
+    core.tick(t0 + 30 * SEC);
+    let again = runs(&core.drain_actions());
+    assert_eq!(again.len(), 1);
+    assert_eq!((&again[0].0, again[0].1.attempt), (&executor, 2));
+    assert_eq!(core.counters().resends, 1);
+    // The first attempt's answer arrives after all: it completes the stage; the second's is
+    // then stale.
+    answer(&mut core, t0 + 31 * SEC, &executor, first[0].1, true);
+    assert!(matches!(
+        core.take_outcome(),
+        Some(StageOutcome::Done { loads: 1, .. })
+    ));
+    answer(&mut core, t0 + 31 * SEC, &executor, again[0].1, false);
+    assert_eq!(core.take_outcome(), None);
 }

@@ -36,7 +36,7 @@
 //! iteration=1 framework=spark job_index=0 loss=0.512088 iter_s=0.043 loads=0
 //! ...
 //! job=logreg framework=spark name=spark job_index=0 partitions=6 iterations=10 first_iter_s=0.912 later_iter_s=0.041 total_s=1.290 loads=6 final_loss=0.301122 weights=...
-//! framework=spark name=spark offers=5 leases_launched=6 leases_released=0 executors_started=3 executors_lost=0 migrations=0
+//! framework=spark name=spark offers=5 leases_launched=6 leases_released=0 executors_started=3 executors_lost=0 migrations=0 resends=0
 //! ```
 
 pub mod cli;

@@ -44,18 +44,19 @@ pub struct Outcome {
 
 impl Outcome {
     /// The run's last line: `framework=spark name=.. offers=.. leases_launched=..
-    /// leases_released=.. executors_started=.. executors_lost=.. migrations=..`.
+    /// leases_released=.. executors_started=.. executors_lost=.. migrations=.. resends=..`.
     pub fn counters_line(&self, name: &str) -> String {
         let c = &self.counters;
         format!(
             "framework=spark name={name} offers={} leases_launched={} leases_released={} \
-             executors_started={} executors_lost={} migrations={}",
+             executors_started={} executors_lost={} migrations={} resends={}",
             c.offers,
             c.leases_launched,
             c.leases_released,
             c.executors_started,
             c.executors_lost,
-            c.migrations
+            c.migrations,
+            c.resends
         )
     }
 }
