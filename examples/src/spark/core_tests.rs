@@ -105,6 +105,22 @@ fn answer(core: &mut SparkCore, now: Instant, executor: &ExecutorId, task: TaskR
     );
 }
 
+/// A core over partitions on `nodes` whose first job and stage started at `t0`.
+fn started(nodes: &[&str], t0: Instant) -> SparkCore {
+    let mut core = SparkCore::new(settings(nodes));
+    core.start_job();
+    core.start_stage(t0, op(0.0));
+    core
+}
+
+/// The loads of the stage that just completed, if one did.
+fn done_loads(core: &mut SparkCore) -> Option<usize> {
+    match core.take_outcome() {
+        Some(StageOutcome::Done { loads, .. }) => Some(loads),
+        _ => None,
+    }
+}
+
 /// Starts a job and its first stage, and gives each of agents 0 and 1 two cores.
 fn two_executors(core: &mut SparkCore, t0: Instant) -> [(ExecutorId, Vec<TaskRef>); 2] {
     core.start_job();
@@ -123,9 +139,7 @@ fn two_executors(core: &mut SparkCore, t0: Instant) -> [(ExecutorId, Vec<TaskRef
 #[test]
 fn an_offer_takes_one_core_per_local_partition_and_starts_the_executor_once() {
     let t0 = Instant::now();
-    let mut core = SparkCore::new(settings(&["n0", "n0", "n0", "n1"]));
-    core.start_job();
-    core.start_stage(t0, op(0.0));
+    let mut core = started(&["n0", "n0", "n0", "n1"], t0);
     assert!(
         core.drain_actions().is_empty(),
         "a new framework is revived"
@@ -205,10 +219,7 @@ fn later_stages_run_where_partitions_are_cached_without_new_cores() {
         assert_eq!(task.stage, 1);
         answer(&mut core, t0 + 2 * SEC, executor, *task, false);
     }
-    assert!(matches!(
-        core.take_outcome(),
-        Some(StageOutcome::Done { loads: 0, .. })
-    ));
+    assert_eq!(done_loads(&mut core), Some(0));
 }
 
 #[test]
@@ -258,10 +269,7 @@ fn idle_cores_go_back_and_a_later_job_finds_its_cache() {
     let (_, leases) = launched(&offer(&mut core, t1, 1, "cpus:2"));
     let sent = runs(&run_leases(&mut core, t1, &leases));
     answer(&mut core, t1, &e1, sent[0].1, false);
-    assert!(matches!(
-        core.take_outcome(),
-        Some(StageOutcome::Done { loads: 0, .. })
-    ));
+    assert_eq!(done_loads(&mut core), Some(0));
 }
 
 #[test]
@@ -321,19 +329,14 @@ fn a_lost_executor_partitions_are_rebuilt_elsewhere_and_stale_answers_dropped() 
             task.partition == 0,
         );
     }
-    assert!(matches!(
-        core.take_outcome(),
-        Some(StageOutcome::Done { loads: 1, .. })
-    ));
+    assert_eq!(done_loads(&mut core), Some(1));
     assert_eq!(core.homes(), BTreeMap::from([(e1, vec![0, 1, 2, 3])]));
 }
 
 #[test]
 fn a_task_failing_too_often_fails_the_stage() {
     let t0 = Instant::now();
-    let mut core = SparkCore::new(settings(&["n0"]));
-    core.start_job();
-    core.start_stage(t0, op(0.0));
+    let mut core = started(&["n0"], t0);
     let (executor, leases) = launched(&offer(&mut core, t0, 0, "cpus:1;mem:100"));
     let mut sent = runs(&run_leases(&mut core, t0, &leases));
     for attempt in 1..=MAX_FAILURES {
@@ -363,9 +366,7 @@ fn a_task_failing_too_often_fails_the_stage() {
 #[test]
 fn a_lease_that_never_ran_forgets_the_executor() {
     let t0 = Instant::now();
-    let mut core = SparkCore::new(settings(&["n0"]));
-    core.start_job();
-    core.start_stage(t0, op(0.0));
+    let mut core = started(&["n0"], t0);
     let (first, leases) = launched(&offer(&mut core, t0, 0, "cpus:1;mem:100"));
     core.on_lease_status(t0, &leases[0], TaskState::Error);
     assert_eq!(core.counters().executors_lost, 0);
@@ -416,19 +417,14 @@ fn a_partition_whose_home_has_no_cores_moves_after_the_wait() {
     assert_eq!(sent.len(), 1);
     assert_eq!((sent[0].1.partition, sent[0].2), (0, 5.0));
     answer(&mut core, t1 + 2 * SEC, &e1, sent[0].1, true);
-    assert!(matches!(
-        core.take_outcome(),
-        Some(StageOutcome::Done { loads: 1, .. })
-    ));
+    assert_eq!(done_loads(&mut core), Some(1));
     assert_eq!(core.counters().migrations, 1);
 }
 
 #[test]
 fn during_a_job_an_executor_keeps_a_core_per_cached_partition_and_gives_back_the_rest() {
     let t0 = Instant::now();
-    let mut core = SparkCore::new(settings(&["n0", "n1", "n1", "n1"]));
-    core.start_job();
-    core.start_stage(t0, op(0.0));
+    let mut core = started(&["n0", "n1", "n1", "n1"], t0);
     let (e0, leases) = launched(&offer(&mut core, t0, 0, "cpus:1;mem:100"));
     let t_0 = runs(&run_leases(&mut core, t0, &leases));
     // Agent 1 has room for two of its three partitions.
@@ -468,9 +464,7 @@ fn during_a_job_an_executor_keeps_a_core_per_cached_partition_and_gives_back_the
 #[test]
 fn an_unanswered_task_is_sent_again_and_any_attempt_answers_it() {
     let t0 = Instant::now();
-    let mut core = SparkCore::new(settings(&["n0"]));
-    core.start_job();
-    core.start_stage(t0, op(0.0));
+    let mut core = started(&["n0"], t0);
     let (executor, leases) = launched(&offer(&mut core, t0, 0, "cpus:1;mem:100"));
     let first = runs(&run_leases(&mut core, t0, &leases));
     core.tick(t0 + 29 * SEC);
@@ -484,10 +478,7 @@ fn an_unanswered_task_is_sent_again_and_any_attempt_answers_it() {
     // The first attempt's answer arrives after all: it completes the stage; the second's is
     // then stale.
     answer(&mut core, t0 + 31 * SEC, &executor, first[0].1, true);
-    assert!(matches!(
-        core.take_outcome(),
-        Some(StageOutcome::Done { loads: 1, .. })
-    ));
+    assert_eq!(done_loads(&mut core), Some(1));
     answer(&mut core, t0 + 31 * SEC, &executor, again[0].1, false);
     assert_eq!(core.take_outcome(), None);
 }

@@ -128,16 +128,52 @@ pub fn count_directly(input: &Path) -> io::Result<Counts> {
     Ok(counts)
 }
 
+/// Writes `values` as sorted `name value` lines (a real is written in its shortest form that
+/// parses back to the same `f64`).
+///
+/// # Errors
+/// The file could not be written.
+pub fn write_named<V: std::fmt::Display>(
+    path: &Path,
+    values: &BTreeMap<String, V>,
+) -> io::Result<()> {
+    let mut out = BufWriter::new(fs::File::create(path)?);
+    for (name, value) in values {
+        writeln!(out, "{name} {value}")?;
+    }
+    out.flush()
+}
+
+/// Parses `name value` lines (what [`write_named`] writes) and adds them to `values`, in line
+/// order.
+///
+/// # Errors
+/// A line is not `name value`.
+pub fn merge_named_lines<V>(text: &str, values: &mut BTreeMap<String, V>) -> io::Result<()>
+where
+    V: std::str::FromStr + std::ops::AddAssign + Default,
+{
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        let parsed = line
+            .rsplit_once(' ')
+            .and_then(|(name, v)| Some((name, v.parse::<V>().ok()?)));
+        let Some((name, value)) = parsed else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("bad 'name value' line '{line}'"),
+            ));
+        };
+        *values.entry(name.to_string()).or_default() += value;
+    }
+    Ok(())
+}
+
 /// Writes `counts` as sorted `word count` lines.
 ///
 /// # Errors
 /// The file could not be written.
 pub fn write_counts(path: &Path, counts: &Counts) -> io::Result<()> {
-    let mut out = BufWriter::new(fs::File::create(path)?);
-    for (word, count) in counts {
-        writeln!(out, "{word} {count}")?;
-    }
-    out.flush()
+    write_named(path, counts)
 }
 
 /// Parses `word count` lines (what [`write_counts`] writes) and adds them to `counts`.
@@ -145,52 +181,7 @@ pub fn write_counts(path: &Path, counts: &Counts) -> io::Result<()> {
 /// # Errors
 /// A line is not `word count`.
 pub fn merge_count_lines(text: &str, counts: &mut Counts) -> io::Result<()> {
-    for line in text.lines().filter(|l| !l.is_empty()) {
-        let parsed = line
-            .rsplit_once(' ')
-            .and_then(|(word, n)| Some((word, n.parse::<u64>().ok()?)));
-        let Some((word, n)) = parsed else {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("bad count line '{line}'"),
-            ));
-        };
-        *counts.entry(word.to_string()).or_insert(0) += n;
-    }
-    Ok(())
-}
-
-/// Writes `reals` as sorted `name value` lines, each value in its shortest form that parses back
-/// to the same `f64`.
-///
-/// # Errors
-/// The file could not be written.
-pub fn write_reals(path: &Path, reals: &Reals) -> io::Result<()> {
-    let mut out = BufWriter::new(fs::File::create(path)?);
-    for (name, value) in reals {
-        writeln!(out, "{name} {value}")?;
-    }
-    out.flush()
-}
-
-/// Parses `name value` lines (what [`write_reals`] writes) and adds them to `reals`.
-///
-/// # Errors
-/// A line is not `name value`.
-pub fn merge_real_lines(text: &str, reals: &mut Reals) -> io::Result<()> {
-    for line in text.lines().filter(|l| !l.is_empty()) {
-        let parsed = line
-            .rsplit_once(' ')
-            .and_then(|(name, v)| Some((name, v.parse::<f64>().ok()?)));
-        let Some((name, value)) = parsed else {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("bad value line '{line}'"),
-            ));
-        };
-        *reals.entry(name.to_string()).or_insert(0.0) += value;
-    }
-    Ok(())
+    merge_named_lines(text, counts)
 }
 
 /// Total words and distinct words in `counts`.
@@ -400,13 +391,13 @@ mod tests {
 
         let reals: Reals = [("g0".to_string(), 0.1 + 0.2), ("loss".to_string(), -1e-300)].into();
         let path = dir.join("reals.txt");
-        write_reals(&path, &reals).expect("write");
+        write_named(&path, &reals).expect("write");
         let mut back = Reals::new();
-        merge_real_lines(&fs::read_to_string(&path).expect("read"), &mut back).expect("parse");
+        merge_named_lines(&fs::read_to_string(&path).expect("read"), &mut back).expect("parse");
         assert_eq!(back, reals);
-        merge_real_lines("g0 1\n", &mut back).expect("parse");
+        merge_named_lines("g0 1\n", &mut back).expect("parse");
         assert_eq!(back["g0"], 0.1 + 0.2 + 1.0);
-        assert!(merge_real_lines("g0 one\n", &mut back).is_err());
+        assert!(merge_named_lines("g0 one\n", &mut back).is_err());
         let _ = fs::remove_dir_all(dir);
     }
 }

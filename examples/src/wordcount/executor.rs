@@ -19,7 +19,7 @@ use mesos::executor::{Executor, ExecutorDriver, ExecutorEnv};
 use mesos::{TaskId, TaskInfo, TaskState, TaskStatus};
 
 use super::dataset::{
-    count_text, merge_count_lines, merge_real_lines, partition_of, write_counts, write_reals,
+    count_text, merge_count_lines, merge_named_lines, partition_of, write_counts, write_named,
     Counts, Reals,
 };
 use super::shuffle::{fetch, serve_dir, ShuffleError};
@@ -163,7 +163,7 @@ pub fn run_map(task: &MapTask, dir: &Path, server: &str) -> Result<TaskOutput, T
                 })?;
             let gradient = Gradient::of(&points, weights);
             let partitions = partitioned(gradient.to_named(), reducers);
-            let files = write_partitions(&|r, path| write_reals(path, &partitions[r]))?;
+            let files = write_partitions(&|r, path| write_named(path, &partitions[r]))?;
             (files, points.len() as u64)
         }
     };
@@ -189,7 +189,7 @@ pub fn run_reduce(task: &ReduceTask, dir: &Path, server: &str) -> Result<TaskOut
         let text = String::from_utf8_lossy(&body);
         match task.function {
             ReduceFunction::SumCounts => merge_count_lines(&text, &mut counts),
-            ReduceFunction::SumReals => merge_real_lines(&text, &mut reals),
+            ReduceFunction::SumReals => merge_named_lines(&text, &mut reals),
         }
         .map_err(io_error(format!(
             "bad map output {} from {}",
@@ -203,7 +203,7 @@ pub fn run_reduce(task: &ReduceTask, dir: &Path, server: &str) -> Result<TaskOut
             counts.values().sum(),
         ),
         ReduceFunction::SumReals => (
-            write_atomically(dir, &name, |path| write_reals(path, &reals)),
+            write_atomically(dir, &name, |path| write_named(path, &reals)),
             reals.len() as u64,
         ),
     };
@@ -479,7 +479,7 @@ mod tests {
             };
             let out = run_reduce(&reduce, &dir, &server).expect("reduce");
             let body = fetch(&out.server, &out.files[0]).expect("fetch");
-            merge_real_lines(&String::from_utf8_lossy(&body), &mut total).expect("parse");
+            merge_named_lines(&String::from_utf8_lossy(&body), &mut total).expect("parse");
         }
         // What the driver of the Spark-like framework computes: partition sums added in order.
         let mut expected = Gradient::zero(2);

@@ -15,7 +15,7 @@ use clap::Parser;
 use mesos_local::flags;
 
 use super::cli::{at_least_one, non_negative, positive, run_mapreduce, MapReduceSetup};
-use super::dataset::{merge_real_lines, Reals};
+use super::dataset::{merge_named_lines, Reals};
 use super::job::JobStats;
 use super::scheduler::JobPlan;
 use super::shuffle::fetch;
@@ -104,7 +104,7 @@ pub fn collect_reals(outputs: &[TaskOutput]) -> Result<Reals, String> {
     for output in outputs {
         for file in &output.files {
             let body = fetch(&output.server, file).map_err(|e| e.to_string())?;
-            merge_real_lines(&String::from_utf8_lossy(&body), &mut reals)
+            merge_named_lines(&String::from_utf8_lossy(&body), &mut reals)
                 .map_err(|e| format!("reduce output {file} from {}: {e}", output.server))?;
         }
     }
