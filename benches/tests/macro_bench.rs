@@ -163,7 +163,10 @@ fn the_sharing_plan_puts_word_count_first() {
     ] {
         let plan = sharing::SharingPlan::for_scale(scale);
         assert_eq!(plan.mix[0].0.name(), "wordcount");
-        let counts = split_agents(plan.cluster.agents, &[1, 1, 1]);
+        let names: Vec<&str> = plan.mix.iter().map(|(w, _)| w.name()).collect();
+        assert_eq!(names, ["wordcount", "mpi", "shell", "spark"]);
+        let weights: Vec<u32> = plan.mix.iter().map(|(_, w)| *w).collect();
+        let counts = split_agents(plan.cluster.agents, &weights);
         assert!(counts.iter().all(|&c| c >= 1));
     }
 }

@@ -1,8 +1,9 @@
 //! `macro-bench --quick` end to end: the real binary runs every experiment (locality, sharing,
-//! overhead) against in-process clusters with the real example frameworks, and every `key=value`
+//! overhead, iterative) against in-process clusters with the real example frameworks, and every `key=value`
 //! line the issue promises is printed, well-formed and sane. Word counts are not in these lines:
-//! macro-bench itself checks every word-count job against the direct count and exits 1 on a
-//! mismatch, so a successful exit covers them.
+//! macro-bench itself checks every word-count job against the direct count (and every
+//! logistic-regression job's weights against the direct fit) and exits 1 on a mismatch, so a
+//! successful exit covers them.
 
 mod common;
 
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use mesos_benches::macro_bench::iterative::IterativePlan;
 use mesos_benches::macro_bench::locality::LocalityPlan;
 use mesos_benches::macro_bench::report::parse_pairs;
 use mesos_benches::macro_bench::sharing::{SharingPlan, Workload};
@@ -157,7 +159,9 @@ fn quick_mode_prints_every_experiment_line_with_sane_values() {
             .iter()
             .find(|(w, _)| w.name() == name)
             .map(|(w, _)| match w {
-                Workload::Wordcount { jobs, .. } | Workload::Mpi { jobs, .. } => *jobs,
+                Workload::Wordcount { jobs, .. }
+                | Workload::Mpi { jobs, .. }
+                | Workload::Spark { jobs, .. } => *jobs,
                 Workload::Shell { batches, .. } => *batches,
             })
             .unwrap_or_else(|| panic!("{name} is not in the quick mix"))
@@ -168,7 +172,11 @@ fn quick_mode_prints_every_experiment_line_with_sane_values() {
         let of_mode: Vec<_> = sharing.iter().filter(|l| l["mode"] == mode).collect();
         let mut names: Vec<&str> = of_mode.iter().map(|l| l["framework"]).collect();
         names.sort_unstable();
-        assert_eq!(names, ["mpi", "shell", "wordcount"], "{mode}{context}");
+        assert_eq!(
+            names,
+            ["mpi", "shell", "spark", "wordcount"],
+            "{mode}{context}"
+        );
         for line in &of_mode {
             assert_eq!(
                 number(line, "jobs") as usize,
@@ -220,4 +228,31 @@ fn quick_mode_prints_every_experiment_line_with_sane_values() {
         "overhead_pct={pct} for direct {direct} s, cluster {cluster} s{context}"
     );
     assert!(number(&overhead[0], "runs") >= 1.0, "{context}");
+
+    // ---- iterative: both frameworks, then the speedup of the whole run ----
+    let plan = IterativePlan::for_scale(Scale::Quick);
+    let runs = experiment(&stdout, "iterative");
+    let frameworks: Vec<&str> = runs.iter().map(|l| l["framework"]).collect();
+    assert_eq!(frameworks, ["hadoop", "spark"], "{context}");
+    for line in &runs {
+        assert_eq!(number(line, "iterations") as usize, plan.iterations);
+        let first = positive(line, "first_iter_s");
+        let later = positive(line, "later_iter_s");
+        // The whole job holds its first iteration and the later ones (rounded to ms).
+        let total = positive(line, "total_s");
+        assert!(total + 0.002 >= first + later, "{line:?}{context}");
+    }
+    // The Hadoop-like framework re-reads its input every iteration; the Spark-like one reads it
+    // once, so even on this tiny data set its later iterations are faster.
+    assert!(
+        number(&runs[1], "later_iter_s") < number(&runs[0], "later_iter_s"),
+        "{context}"
+    );
+    let speedup = experiment(&stdout, "iterative-speedup");
+    assert_eq!(speedup.len(), 1, "{context}");
+    let expected = number(&runs[0], "total_s") / number(&runs[1], "total_s");
+    assert!(
+        (positive(&speedup[0], "speedup") - expected).abs() <= 0.02 + 0.01 * expected,
+        "{context}"
+    );
 }

@@ -11,9 +11,14 @@
 //! - `test-framework`: like Mesos's test-framework, runs N tasks with the custom Rust executor
 //!   `test-executor` (a binary of this package that uses `mesos::executor::ExecutorDriver`).
 //! - `shell-framework`: runs N shell commands as command tasks.
+//! - [`wordcount`], [`gang`], [`spark`]: the paper's Hadoop-like, MPI-like and Spark-like
+//!   frameworks; [`logreg`]: the iterative job the Spark-like one and its Hadoop-like baseline
+//!   (`hadoop-lr-framework`) both run.
 #![deny(missing_docs)]
 
 pub mod gang;
+pub mod logreg;
+pub mod spark;
 pub mod wordcount;
 
 /// Why a framework's driver could not be created.
@@ -226,6 +231,41 @@ pub fn sibling_binary(name: &str) -> Option<PathBuf> {
     }
     let path = dir.join(name);
     path.exists().then_some(path)
+}
+
+/// Ends a framework binary: exit 0 on success, else prints `error: <why>` and exits 1.
+pub fn exit_with(result: Result<(), impl std::fmt::Display>) -> ! {
+    match result {
+        Ok(()) => std::process::exit(0),
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Runs an example executor's driver until the scheduler or the agent ends it, lets the agent
+/// acknowledge its last status updates (bounded), then exits: 0 when it stopped, 1 when it
+/// aborted or could not be made (the message names the executor, `name`).
+pub fn run_executor_and_exit(
+    name: &str,
+    driver: Result<mesos::executor::ExecutorDriver, mesos::executor::DriverError>,
+) -> ! {
+    let driver = match driver {
+        Ok(driver) => driver,
+        Err(error) => {
+            eprintln!("{name}: {error}");
+            std::process::exit(1);
+        }
+    };
+    let status = driver.run();
+    // Do not lose the last updates with the process.
+    driver.wait_for_acknowledgements(Duration::from_secs(5));
+    std::process::exit(if status == mesos::executor::DriverStatus::Stopped {
+        0
+    } else {
+        1
+    });
 }
 
 /// Runs `total` tasks of `kind` as framework `name` in `role` (checkpointing if `checkpoint`)

@@ -1,4 +1,4 @@
-//! `macro-bench [--quick] [--experiments=locality,sharing,overhead] [--plot=<path>]`: the paper's
+//! `macro-bench [--quick] [--experiments=locality,sharing,overhead,iterative] [--plot=<path>]`: the paper's
 //! experiments against in-process clusters, with the example frameworks as child processes (build
 //! them and the command executor first: `cargo build --release -p mesos-examples -p agent -p
 //! mesos-benches`). Prints `key=value` lines:
@@ -9,6 +9,8 @@
 //! experiment=sharing-summary mode=<shared|static> makespan_s=<x> cpu_util_pct=<x> mem_util_pct=<x>
 //! plot=<path>
 //! experiment=overhead direct_s=<x> cluster_s=<x> overhead_pct=<x> runs=<n>
+//! experiment=iterative framework=<hadoop|spark> iterations=<n> first_iter_s=<x> later_iter_s=<x> total_s=<x>
+//! experiment=iterative-speedup speedup=<x>
 //! ```
 //!
 //! Exits 1 with a message if a framework fails or a binary is missing.
@@ -19,14 +21,17 @@ use std::time::Instant;
 
 use clap::Parser;
 use mesos_benches::macro_bench::plot::draw_utilization;
-use mesos_benches::macro_bench::{locality, overhead, sharing, MacroBenchError, Scale, Toolbox};
+use mesos_benches::macro_bench::{
+    iterative, locality, overhead, sharing, MacroBenchError, Scale, Toolbox,
+};
 
 /// Flags of `macro-bench`.
 #[derive(Debug, Parser)]
 #[command(
     rename_all = "snake_case",
     name = "macro-bench",
-    about = "The paper's experiments: delay scheduling, sharing vs static partitioning, overhead."
+    about = "The paper's experiments: delay scheduling, sharing vs static partitioning, overhead, \
+             iterative jobs (Spark-like vs Hadoop-like)."
 )]
 struct Flags {
     /// Small inputs: every experiment in under a minute.
@@ -36,7 +41,7 @@ struct Flags {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "locality,sharing,overhead"
+        default_value = "locality,sharing,overhead,iterative"
     )]
     experiments: Vec<Experiment>,
     /// Where the utilization picture (SVG) goes.
@@ -52,6 +57,7 @@ enum Experiment {
     Locality,
     Sharing,
     Overhead,
+    Iterative,
 }
 
 fn emit(line: &str) {
@@ -85,6 +91,9 @@ fn run(flags: &Flags) -> Result<(), MacroBenchError> {
             Experiment::Overhead => {
                 let result = overhead::run(&tools, &overhead::OverheadPlan::for_scale(scale))?;
                 emit(&result.line());
+            }
+            Experiment::Iterative => {
+                iterative::run(&tools, &iterative::IterativePlan::for_scale(scale), emit)?;
             }
         }
     }

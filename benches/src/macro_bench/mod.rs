@@ -1,9 +1,10 @@
-//! The paper's experiments (issue 7): delay scheduling and locality, sharing vs static
-//! partitioning, and the overhead of running a job through the cluster.
+//! The paper's experiments (issues 7 and 18): delay scheduling and locality, sharing vs static
+//! partitioning, the overhead of running a job through the cluster, and an iterative job on the
+//! Spark-like framework against its Hadoop-like baseline.
 //!
 //! Each experiment starts in-process [`mesos_local::LocalCluster`]s with scaled-down agents
 //! ([`ClusterShape`]), runs the example frameworks (`wordcount-framework`, `mpi-framework`,
-//! `shell-framework`) as child processes against them ([`child`]), samples the masters'
+//! `shell-framework`, `spark-framework`, `hadoop-lr-framework`) as child processes against them ([`child`]), samples the masters'
 //! `/metrics/snapshot` for utilization ([`sampler`]) and parses the frameworks' `key=value`
 //! job lines ([`report`]). The `macro-bench` binary prints one `experiment=...` line per result
 //! and draws the utilization picture ([`plot`]).
@@ -21,6 +22,7 @@
 
 pub mod child;
 pub mod cluster;
+pub mod iterative;
 pub mod locality;
 pub mod overhead;
 pub mod partition;

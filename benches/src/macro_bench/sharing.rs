@@ -1,11 +1,16 @@
 //! Experiment 2, sharing vs static partitioning (paper §6.1: +10% CPU and +17% memory
-//! utilization, large Hadoop jobs about 2x faster when frameworks share one cluster).
+//! utilization, large Hadoop jobs about 2x faster when frameworks share one cluster). The mix is
+//! the paper's four workloads: Hadoop-like word count, MPI-like gangs, shell batches and the
+//! Spark-like iterative framework.
 //!
 //! A mix of frameworks runs twice: once on ONE shared cluster, once with the same agents split
 //! between them ([`split_agents`]), each framework alone on its own cluster. The word-count
 //! framework's data set is spread over all the agents in both modes (HDFS does not move when
 //! Hadoop gets a partition), so in the static mode only the blocks on its own agents are local.
 //! Its partition is the first agents, whose `node` names (`agent-0`..) match the shared cluster's.
+//! The Spark-like framework's data set lives on every agent too; in the static mode its blocks are
+//! renamed so that those on its own partition's agents carry that cluster's node names (its
+//! cluster's agents are `agent-0`.. again) and the others name no agent of it.
 //! Utilization is sampled from every master of the mode and averaged over the run (until the last
 //! framework finishes).
 
@@ -16,6 +21,7 @@ use mesos_local::LocalCluster;
 use super::child::{run_group, ChildOutput, ChildSpec, Toolbox};
 use super::cluster::{master_addr, ClusterShape};
 use super::locality::wordcount_args;
+use super::partition::ranges;
 use super::partition::split_agents;
 use super::report::{collect, mean, MpiJob, WordcountJob};
 use super::sampler::{utilization, Resource, Sample, Sampler};
@@ -23,6 +29,8 @@ use super::{
     check_word_totals, direct_word_total, node_names, write_dataset, MacroBenchError, Scale,
     ScratchDir,
 };
+use mesos_examples::logreg::{generate_points, weights_agree, JobLine, PointsSpec};
+use mesos_examples::wordcount::dataset::scan_blocks;
 
 /// One framework of the mix.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,6 +78,23 @@ pub enum Workload {
         /// When the first batch starts, after the mix's start.
         start_after: Duration,
     },
+    /// Iterative logistic-regression jobs (`spark-framework --jobs`) over a cached data set.
+    Spark {
+        /// Jobs, back to back.
+        jobs: usize,
+        /// Iterations per job.
+        iterations: usize,
+        /// Blocks in its data set (spread over every agent).
+        blocks: usize,
+        /// Bytes per block.
+        block_bytes: usize,
+        /// `--locality_wait` in seconds.
+        wait_s: u64,
+        /// `--remote_read_mbps`.
+        remote_read_mbps: f64,
+        /// `--executor_mem` (MB).
+        executor_mem: u64,
+    },
 }
 
 impl Workload {
@@ -79,6 +104,7 @@ impl Workload {
             Workload::Wordcount { .. } => "wordcount",
             Workload::Mpi { .. } => "mpi",
             Workload::Shell { .. } => "shell",
+            Workload::Spark { .. } => "spark",
         }
     }
 }
@@ -98,7 +124,7 @@ pub struct SharingPlan {
 }
 
 impl SharingPlan {
-    /// The mix for `scale`: word count, MPI and shell tasks with equal static shares.
+    /// The mix for `scale`: word count, MPI, shell tasks and Spark with equal static shares.
     pub fn for_scale(scale: Scale) -> SharingPlan {
         fn scaled<T>(scale: Scale, quick: T, full: T) -> T {
             match scale {
@@ -139,6 +165,18 @@ impl SharingPlan {
                         sleep_s: scaled(scale, 1.0, 2.0),
                         resources: "cpus:0.5;mem:256".to_string(),
                         start_after: Duration::from_secs(1),
+                    },
+                    1,
+                ),
+                (
+                    Workload::Spark {
+                        jobs: scaled(scale, 1, 2),
+                        iterations: scaled(scale, 5, 10),
+                        blocks: scaled(scale, 6, 16),
+                        block_bytes: scaled(scale, 512 * 1024, 1024 * 1024),
+                        wait_s: 1,
+                        remote_read_mbps: 1.0,
+                        executor_mem: 256,
                     },
                     1,
                 ),
@@ -239,6 +277,7 @@ fn check_binaries(tools: &Toolbox, mix: &[(Workload, u32)]) -> Result<(), MacroB
             Workload::Wordcount { .. } => &["wordcount-framework", "wordcount-executor"],
             Workload::Mpi { .. } => &["mpi-framework", "mpi-executor"],
             Workload::Shell { .. } => &["shell-framework", "mesos-executor"],
+            Workload::Spark { .. } => &["spark-framework", "spark-executor"],
         };
         for name in names {
             tools.binary(name)?;
@@ -318,15 +357,49 @@ fn spec_for(
                 ],
             )
         },
+        Workload::Spark {
+            jobs,
+            iterations,
+            wait_s,
+            remote_read_mbps,
+            executor_mem,
+            ..
+        } => ChildSpec::new(
+            name,
+            tools.binary("spark-framework")?,
+            vec![
+                format!("--master={master}"),
+                format!("--name={name}"),
+                format!("--input={}", scratch.join(spark_data(mode)).display()),
+                format!("--jobs={jobs}"),
+                format!("--iterations={iterations}"),
+                format!("--locality_wait={wait_s}secs"),
+                format!("--remote_read_mbps={remote_read_mbps}"),
+                format!("--executor_mem={executor_mem}"),
+            ],
+        ),
     })
 }
 
-/// The figures of one framework from what its process printed; a word count must have counted
-/// `wordcount_words` words in every job.
+/// The Spark-like framework's data set for `mode` (same blocks, named per mode).
+fn spark_data(mode: Mode) -> String {
+    format!("spark-data-{}", mode.as_str())
+}
+
+/// What the frameworks of the mix must compute.
+#[derive(Debug, Clone, Default)]
+struct Expected {
+    /// Words every word-count job counts.
+    words: u64,
+    /// The weights every Spark-like job ends with.
+    spark_weights: Vec<f64>,
+}
+
+/// The figures of one framework from what its process printed, checked against `expected`.
 fn figures(
     workload: &Workload,
     output: &ChildOutput,
-    wordcount_words: u64,
+    expected: &Expected,
 ) -> Result<FrameworkFigures, MacroBenchError> {
     let name = workload.name().to_string();
     let missing = |expected: &str| MacroBenchError::MissingOutput {
@@ -339,8 +412,27 @@ fn figures(
             if found.len() != *jobs {
                 return Err(missing("job=wordcount"));
             }
-            check_word_totals(&name, &found, wordcount_words)?;
+            check_word_totals(&name, &found, expected.words)?;
             found.iter().map(|j| j.job_s).collect()
+        }
+        Workload::Spark { jobs, .. } => {
+            let found = collect(&output.stdout, JobLine::parse);
+            if found.len() != *jobs {
+                return Err(missing("job=logreg"));
+            }
+            if let Some(job) = found
+                .iter()
+                .find(|j| !weights_agree(&j.weights, &expected.spark_weights, 1e-9))
+            {
+                return Err(MacroBenchError::WrongResult {
+                    name: name.clone(),
+                    message: format!(
+                        "job {} ended with weights {:?}, the direct fit with {:?}",
+                        job.job_index, job.weights, expected.spark_weights
+                    ),
+                });
+            }
+            found.iter().map(|j| j.total_s).collect()
         }
         Workload::Mpi { jobs, .. } => {
             let found = collect(&output.stdout, MpiJob::parse);
@@ -359,13 +451,13 @@ fn figures(
     })
 }
 
-/// Runs the mix in one mode (`wordcount_words`: what a word-count job must count).
+/// Runs the mix in one mode; the frameworks' results must be `expected`.
 fn run_mode(
     tools: &Toolbox,
     plan: &SharingPlan,
     mode: Mode,
     scratch: &std::path::Path,
-    wordcount_words: u64,
+    expected: &Expected,
 ) -> Result<ModeResult, MacroBenchError> {
     // Per framework, the cluster it runs on (an index into `clusters`).
     let mut clusters: Vec<LocalCluster> = Vec::new();
@@ -420,7 +512,7 @@ fn run_mode(
         .mix
         .iter()
         .zip(&outputs)
-        .map(|((workload, _), output)| figures(workload, output, wordcount_words))
+        .map(|((workload, _), output)| figures(workload, output, expected))
         .collect::<Result<Vec<_>, _>>()?;
     let util = |resource| 100.0 * utilization(&samples, resource, 0.0, makespan_s).unwrap_or(0.0);
     Ok(ModeResult {
@@ -431,6 +523,76 @@ fn run_mode(
         makespan_s,
         samples,
     })
+}
+
+/// Writes the mix's data sets into `scratch` and computes what the frameworks must find.
+fn write_data_sets(
+    plan: &SharingPlan,
+    scratch: &std::path::Path,
+) -> Result<Expected, MacroBenchError> {
+    let agents = plan.cluster.agents;
+    let weights: Vec<u32> = plan.mix.iter().map(|(_, w)| *w).collect();
+    let shares = ranges(&split_agents(agents, &weights));
+    let mut expected = Expected::default();
+    for (i, (workload, _)) in plan.mix.iter().enumerate() {
+        match workload {
+            Workload::Wordcount {
+                blocks,
+                block_bytes,
+                ..
+            } => {
+                let dir = scratch.join("wordcount-data");
+                write_dataset(&dir, &node_names(0..agents), *blocks, *block_bytes, 7)?;
+                expected.words = direct_word_total(&dir)?;
+            }
+            Workload::Spark {
+                blocks,
+                block_bytes,
+                iterations,
+                ..
+            } => {
+                let spec = PointsSpec {
+                    blocks: *blocks,
+                    block_bytes: *block_bytes,
+                    dims: 10,
+                    seed: 8,
+                };
+                let share = shares.get(i).cloned().unwrap_or_default();
+                // The same blocks in both layouts (the generator does not depend on the names).
+                let static_names: Vec<String> = (0..agents)
+                    .map(|k| {
+                        if share.contains(&k) {
+                            format!("agent-{}", k - share.start)
+                        } else {
+                            format!("elsewhere-{k}")
+                        }
+                    })
+                    .collect();
+                for (mode, names) in [
+                    (Mode::Shared, node_names(0..agents)),
+                    (Mode::Static, static_names),
+                ] {
+                    let dir = scratch.join(spark_data(mode));
+                    generate_points(&dir, &names, spec).map_err(|source| MacroBenchError::Io {
+                        what: "cannot write the data set",
+                        path: dir.clone(),
+                        source,
+                    })?;
+                }
+                let dir = scratch.join(spark_data(Mode::Shared));
+                let fit = scan_blocks(&dir)
+                    .and_then(|b| mesos_examples::logreg::run_directly(&b, 10, *iterations, 1.0))
+                    .map_err(|source| MacroBenchError::Io {
+                        what: "cannot fit the data set",
+                        path: dir.clone(),
+                        source,
+                    })?;
+                expected.spark_weights = fit.weights;
+            }
+            Workload::Mpi { .. } | Workload::Shell { .. } => {}
+        }
+    }
+    Ok(expected)
 }
 
 /// Runs the mix shared, then statically partitioned, printing each mode's lines via `emit` as
@@ -445,27 +607,10 @@ pub fn run(
 ) -> Result<Vec<ModeResult>, MacroBenchError> {
     check_binaries(tools, &plan.mix)?;
     let scratch = ScratchDir::new("sharing")?;
-    let mut wordcount_words = 0;
-    for (workload, _) in &plan.mix {
-        if let Workload::Wordcount {
-            blocks,
-            block_bytes,
-            ..
-        } = workload
-        {
-            write_dataset(
-                &scratch.path().join("wordcount-data"),
-                &node_names(0..plan.cluster.agents),
-                *blocks,
-                *block_bytes,
-                7,
-            )?;
-            wordcount_words = direct_word_total(&scratch.path().join("wordcount-data"))?;
-        }
-    }
+    let expected = write_data_sets(plan, scratch.path())?;
     let mut results = Vec::new();
     for mode in [Mode::Shared, Mode::Static] {
-        let result = run_mode(tools, plan, mode, scratch.path(), wordcount_words)?;
+        let result = run_mode(tools, plan, mode, scratch.path(), &expected)?;
         for line in result.lines() {
             emit(&line);
         }

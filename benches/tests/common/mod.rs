@@ -6,9 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Every binary a full `macro-bench` run starts, besides itself.
-pub const FRAMEWORK_BINARIES: [&str; 6] = [
+pub const FRAMEWORK_BINARIES: [&str; 9] = [
     "wordcount-framework",
     "wordcount-executor",
+    "hadoop-lr-framework",
+    "spark-framework",
+    "spark-executor",
     "mpi-framework",
     "mpi-executor",
     "shell-framework",

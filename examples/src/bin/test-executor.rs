@@ -1,9 +1,7 @@
 //! `test-executor`: the custom executor of `test-framework`, as Mesos's test-executor: each task
 //! goes RUNNING then FINISHED, with a framework message to the scheduler in between.
 
-use std::time::Duration;
-
-use mesos::executor::{DriverStatus, Executor, ExecutorDriver};
+use mesos::executor::{Executor, ExecutorDriver};
 use mesos::{TaskId, TaskInfo, TaskState, TaskStatus};
 
 struct TestExecutor;
@@ -35,19 +33,5 @@ impl Executor for TestExecutor {
 }
 
 fn main() {
-    let driver = match ExecutorDriver::new(TestExecutor) {
-        Ok(driver) => driver,
-        Err(error) => {
-            eprintln!("test-executor: {error}");
-            std::process::exit(1);
-        }
-    };
-    let status = driver.run();
-    // Do not lose the last updates with the process.
-    driver.wait_for_acknowledgements(Duration::from_secs(5));
-    std::process::exit(if status == DriverStatus::Stopped {
-        0
-    } else {
-        1
-    });
+    mesos_examples::run_executor_and_exit("test-executor", ExecutorDriver::new(TestExecutor))
 }

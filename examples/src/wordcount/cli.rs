@@ -11,7 +11,7 @@ use mesos_local::flags;
 
 use super::dataset::{count_directly, generate_dataset, scan_blocks, totals, write_counts, Block};
 use super::job::JobSettings;
-use super::scheduler::{WordcountConfig, WordcountScheduler};
+use super::scheduler::{JobPlan, WordcountConfig, WordcountPlan, WordcountScheduler};
 use crate::sibling_binary;
 
 /// Flags of `wordcount-framework`.
@@ -110,21 +110,21 @@ pub fn generate_if_asked(flags: &WordcountFlags) -> Result<(), WordcountError> {
     })
 }
 
-fn at_least_one(text: &str) -> Result<usize, String> {
+pub(crate) fn at_least_one(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
         Ok(n) if n >= 1 => Ok(n),
         _ => Err(format!("'{text}' is not a whole number of at least 1")),
     }
 }
 
-fn positive(text: &str) -> Result<f64, String> {
+pub(crate) fn positive(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
         _ => Err(format!("'{text}' is not a positive number")),
     }
 }
 
-fn non_negative(text: &str) -> Result<f64, String> {
+pub(crate) fn non_negative(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(x) if x >= 0.0 && x.is_finite() => Ok(x),
         _ => Err(format!("'{text}' is not a number of at least 0")),
@@ -203,6 +203,93 @@ pub fn run_direct(flags: &WordcountFlags) -> Result<String, WordcountError> {
     ))
 }
 
+/// What a run of MapReduce jobs on this framework needs besides its [`JobPlan`] (the word count
+/// and the logistic-regression baseline share it).
+#[derive(Debug, Clone)]
+pub struct MapReduceSetup {
+    /// The master, `host:port` or `zk://...`.
+    pub master: String,
+    /// The framework's name.
+    pub name: String,
+    /// Its role.
+    pub role: String,
+    /// The input's blocks.
+    pub blocks: Vec<Block>,
+    /// `--executor`: the executor binary (default: `wordcount-executor` next to this one).
+    pub executor: Option<PathBuf>,
+    /// `--executor_resources`.
+    pub executor_resources: Option<Resources>,
+    /// `--task_cpus`.
+    pub task_cpus: f64,
+    /// `--task_mem`.
+    pub task_mem: f64,
+    /// `--reducers`.
+    pub reducers: usize,
+    /// `--locality_wait`.
+    pub locality_wait: Duration,
+    /// `--remote_read_mbps`.
+    pub remote_read_mbps: f64,
+    /// How many jobs the plan runs (fewer is a failure).
+    pub jobs: usize,
+    /// `--checkpoint`: the framework's tasks survive an agent restart.
+    pub checkpoint: bool,
+}
+
+/// Runs `plan`'s jobs against the master, then prints the offer counters line.
+///
+/// # Errors
+/// [`WordcountError`] for unusable flags or when a job did not succeed.
+pub fn run_mapreduce(setup: MapReduceSetup, plan: Box<dyn JobPlan>) -> Result<(), WordcountError> {
+    let executor_path = setup
+        .executor
+        .clone()
+        .or_else(|| sibling_binary("wordcount-executor"))
+        .ok_or_else(|| flag_error("executor", "no wordcount-executor next to this binary"))?;
+    let task_resources: Resources = format!("cpus:{};mem:{}", setup.task_cpus, setup.task_mem)
+        .parse()
+        .map_err(|e| flag_error("task_cpus", format!("{e}")))?;
+    let executor = ExecutorInfo {
+        name: Some("Wordcount Executor (Rust)".into()),
+        ..ExecutorInfo::new(
+            "wordcount",
+            CommandInfo::argv(executor_path.display().to_string(), Vec::<String>::new()),
+        )
+        .with_resources(setup.executor_resources.clone().unwrap_or_default())
+    };
+    let config = WordcountConfig {
+        blocks: setup.blocks,
+        settings: JobSettings {
+            reducers: setup.reducers,
+            task_resources,
+            executor_resources: executor.resources.clone(),
+            locality_wait: setup.locality_wait,
+            remote_read_mbps: setup.remote_read_mbps,
+            functions: Default::default(),
+        },
+        executor,
+    };
+    let (scheduler, outcome) = WordcountScheduler::new(config, plan);
+    let framework = FrameworkInfo::new("", setup.name.clone())
+        .with_role(setup.role.clone())
+        .with_checkpoint(setup.checkpoint);
+    let driver = crate::scheduler_driver(scheduler, framework, &setup.master)
+        .map_err(|e| flag_error("master", e.to_string()))?;
+    let status = driver.run();
+    drop(driver);
+    println!("{}", outcome.counters().line(&setup.name));
+    let outcome = outcome.outcome();
+    if let Some(failure) = outcome.failure {
+        return Err(WordcountError::Failed(failure));
+    }
+    if status != DriverStatus::Stopped || outcome.succeeded < setup.jobs {
+        return Err(WordcountError::Failed(format!(
+            "the driver ended ({status}) after {} of {} jobs",
+            outcome.succeeded, setup.jobs
+        )));
+    }
+    Ok(())
+}
+
 /// Runs every job against the master; the job lines are printed as jobs finish.
 ///
 /// # Errors
@@ -213,57 +300,27 @@ pub fn run_framework(flags: &WordcountFlags) -> Result<(), WordcountError> {
         .clone()
         .ok_or_else(|| flag_error("master", "required without --direct"))?;
     check_output(&flags.output)?;
-    let blocks = blocks_of(&flags.input)?;
-    let executor_path = flags
-        .executor
-        .clone()
-        .or_else(|| sibling_binary("wordcount-executor"))
-        .ok_or_else(|| flag_error("executor", "no wordcount-executor next to this binary"))?;
-    let task_resources: Resources = format!("cpus:{};mem:{}", flags.task_cpus, flags.task_mem)
-        .parse()
-        .map_err(|e| flag_error("task_cpus", format!("{e}")))?;
-    let executor = ExecutorInfo {
-        name: Some("Wordcount Executor (Rust)".into()),
-        ..ExecutorInfo::new(
-            "wordcount",
-            CommandInfo::argv(executor_path.display().to_string(), Vec::<String>::new()),
-        )
-        .with_resources(flags.executor_resources.clone().unwrap_or_default())
-    };
-    let config = WordcountConfig {
+    let setup = MapReduceSetup {
+        master,
         name: flags.name.clone(),
-        blocks,
-        settings: JobSettings {
-            reducers: flags.reducers,
-            task_resources,
-            executor_resources: executor.resources.clone(),
-            locality_wait: flags.locality_wait,
-            remote_read_mbps: flags.remote_read_mbps,
-        },
+        role: flags.role.clone(),
+        blocks: blocks_of(&flags.input)?,
+        executor: flags.executor.clone(),
+        executor_resources: flags.executor_resources.clone(),
+        task_cpus: flags.task_cpus,
+        task_mem: flags.task_mem,
+        reducers: flags.reducers,
+        locality_wait: flags.locality_wait,
+        remote_read_mbps: flags.remote_read_mbps,
+        jobs: flags.jobs,
+        checkpoint: flags.checkpoint,
+    };
+    let plan = WordcountPlan {
+        name: flags.name.clone(),
         jobs: flags.jobs,
         output: flags.output.clone(),
-        executor,
     };
-    let (scheduler, outcome) = WordcountScheduler::new(config);
-    let framework = FrameworkInfo::new("", flags.name.clone())
-        .with_role(flags.role.clone())
-        .with_checkpoint(flags.checkpoint);
-    let driver = crate::scheduler_driver(scheduler, framework, &master)
-        .map_err(|e| flag_error("master", e.to_string()))?;
-    let status = driver.run();
-    drop(driver);
-    println!("{}", outcome.counters().line(&flags.name));
-    let outcome = outcome.outcome();
-    if let Some(failure) = outcome.failure {
-        return Err(WordcountError::Failed(failure));
-    }
-    if status != DriverStatus::Stopped || outcome.succeeded < flags.jobs {
-        return Err(WordcountError::Failed(format!(
-            "the driver ended ({status}) after {} of {} jobs",
-            outcome.succeeded, flags.jobs
-        )));
-    }
-    Ok(())
+    run_mapreduce(setup, Box::new(plan))
 }
 
 /// The `wordcount-framework` binary: parses flags (bad ones exit 1 naming the flag), runs, and
@@ -278,13 +335,7 @@ pub fn main_exit() -> ! {
             run_framework(&flags)
         }
     });
-    match result {
-        Ok(()) => std::process::exit(0),
-        Err(error) => {
-            eprintln!("error: {error}");
-            std::process::exit(1);
-        }
-    }
+    crate::exit_with(result)
 }
 
 #[cfg(test)]

@@ -23,6 +23,9 @@ pub struct Block {
 /// Word counts, sorted by word.
 pub type Counts = BTreeMap<String, u64>;
 
+/// Named real numbers (a gradient map's output), sorted by name.
+pub type Reals = BTreeMap<String, f64>;
+
 /// The words of `text`: maximal runs of alphanumeric characters, lower-cased. Every counter (map
 /// tasks and [`count_directly`]) uses this, so their results agree.
 pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
@@ -125,16 +128,52 @@ pub fn count_directly(input: &Path) -> io::Result<Counts> {
     Ok(counts)
 }
 
+/// Writes `values` as sorted `name value` lines (a real is written in its shortest form that
+/// parses back to the same `f64`).
+///
+/// # Errors
+/// The file could not be written.
+pub fn write_named<V: std::fmt::Display>(
+    path: &Path,
+    values: &BTreeMap<String, V>,
+) -> io::Result<()> {
+    let mut out = BufWriter::new(fs::File::create(path)?);
+    for (name, value) in values {
+        writeln!(out, "{name} {value}")?;
+    }
+    out.flush()
+}
+
+/// Parses `name value` lines (what [`write_named`] writes) and adds them to `values`, in line
+/// order.
+///
+/// # Errors
+/// A line is not `name value`.
+pub fn merge_named_lines<V>(text: &str, values: &mut BTreeMap<String, V>) -> io::Result<()>
+where
+    V: std::str::FromStr + std::ops::AddAssign + Default,
+{
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        let parsed = line
+            .rsplit_once(' ')
+            .and_then(|(name, v)| Some((name, v.parse::<V>().ok()?)));
+        let Some((name, value)) = parsed else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("bad 'name value' line '{line}'"),
+            ));
+        };
+        *values.entry(name.to_string()).or_default() += value;
+    }
+    Ok(())
+}
+
 /// Writes `counts` as sorted `word count` lines.
 ///
 /// # Errors
 /// The file could not be written.
 pub fn write_counts(path: &Path, counts: &Counts) -> io::Result<()> {
-    let mut out = BufWriter::new(fs::File::create(path)?);
-    for (word, count) in counts {
-        writeln!(out, "{word} {count}")?;
-    }
-    out.flush()
+    write_named(path, counts)
 }
 
 /// Parses `word count` lines (what [`write_counts`] writes) and adds them to `counts`.
@@ -142,19 +181,7 @@ pub fn write_counts(path: &Path, counts: &Counts) -> io::Result<()> {
 /// # Errors
 /// A line is not `word count`.
 pub fn merge_count_lines(text: &str, counts: &mut Counts) -> io::Result<()> {
-    for line in text.lines().filter(|l| !l.is_empty()) {
-        let parsed = line
-            .rsplit_once(' ')
-            .and_then(|(word, n)| Some((word, n.parse::<u64>().ok()?)));
-        let Some((word, n)) = parsed else {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("bad count line '{line}'"),
-            ));
-        };
-        *counts.entry(word.to_string()).or_insert(0) += n;
-    }
-    Ok(())
+    merge_named_lines(text, counts)
 }
 
 /// Total words and distinct words in `counts`.
@@ -163,11 +190,11 @@ pub fn totals(counts: &Counts) -> (u64, usize) {
 }
 
 /// splitmix64: a tiny seeded generator whose output never changes between releases (the data set
-/// for a seed must stay the same).
-struct SplitMix(u64);
+/// for a seed must stay the same). Shared by every example's data generator.
+pub(crate) struct SplitMix(pub(crate) u64);
 
 impl SplitMix {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -176,12 +203,12 @@ impl SplitMix {
     }
 
     /// Uniform in `0..n` (n > 0).
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 
     /// Uniform in `[0, 1)`.
-    fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
@@ -361,6 +388,16 @@ mod tests {
         merge_count_lines("a 2\n", &mut merged).expect("parse");
         assert_eq!(merged["a"], 3);
         assert!(merge_count_lines("a lot\n", &mut merged).is_err());
+
+        let reals: Reals = [("g0".to_string(), 0.1 + 0.2), ("loss".to_string(), -1e-300)].into();
+        let path = dir.join("reals.txt");
+        write_named(&path, &reals).expect("write");
+        let mut back = Reals::new();
+        merge_named_lines(&fs::read_to_string(&path).expect("read"), &mut back).expect("parse");
+        assert_eq!(back, reals);
+        merge_named_lines("g0 1\n", &mut back).expect("parse");
+        assert_eq!(back["g0"], 0.1 + 0.2 + 1.0);
+        assert!(merge_named_lines("g0 one\n", &mut back).is_err());
         let _ = fs::remove_dir_all(dir);
     }
 }

@@ -8,22 +8,26 @@
 //! fetches its partition from every map's executor, sums it and writes `reduce-<r>.txt`. Both
 //! report their files and this executor's server address in `TASK_FINISHED`'s data.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use mesos::executor::{DriverStatus, Executor, ExecutorDriver, ExecutorEnv};
+use mesos::executor::{Executor, ExecutorDriver, ExecutorEnv};
 use mesos::{TaskId, TaskInfo, TaskState, TaskStatus};
 
-use super::dataset::{count_text, merge_count_lines, partition_of, write_counts, Counts};
+use super::dataset::{
+    count_text, merge_count_lines, merge_named_lines, partition_of, write_counts, write_named,
+    Counts, Reals,
+};
 use super::shuffle::{fetch, serve_dir, ShuffleError};
 use super::task_data::{
-    map_output_file, reduce_output_file, MapTask, ReduceTask, TaskOutput, WordcountTask,
-    SHUTDOWN_MESSAGE,
+    map_output_file, reduce_output_file, MapFunction, MapTask, ReduceFunction, ReduceTask,
+    TaskOutput, WordcountTask, SHUTDOWN_MESSAGE,
 };
+use crate::logreg::{Gradient, Points};
 
 /// Why a task failed.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +46,14 @@ pub enum TaskError {
     /// Fetching map output failed.
     #[error(transparent)]
     Shuffle(#[from] ShuffleError),
+    /// The block is not what the function reads (e.g. a line that is not a point).
+    #[error("block {block}: {message}")]
+    Input {
+        /// The block.
+        block: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 fn io_error(what: impl Into<String>) -> impl FnOnce(io::Error) -> TaskError {
@@ -84,12 +96,28 @@ pub fn pacing_delay(bytes: usize, mbps: f64, elapsed: Duration) -> Option<Durati
     due.checked_sub(elapsed).filter(|d| !d.is_zero())
 }
 
-/// Writes `counts` to `dir/name` atomically (a re-run task replaces, never truncates, a file a
+/// Writes `dir/name` atomically with `write` (a re-run task replaces, never truncates, a file a
 /// reducer may be fetching).
-fn write_atomically(dir: &Path, name: &str, counts: &Counts) -> io::Result<()> {
+fn write_atomically(
+    dir: &Path,
+    name: &str,
+    write: impl FnOnce(&Path) -> io::Result<()>,
+) -> io::Result<()> {
     let tmp = dir.join(format!(".{name}.tmp"));
-    write_counts(&tmp, counts)?;
+    write(&tmp)?;
     fs::rename(tmp, dir.join(name))
+}
+
+/// Splits `items` (keyed by name) into one map per reducer, by [`partition_of`] the name.
+fn partitioned<V>(
+    items: impl IntoIterator<Item = (String, V)>,
+    reducers: usize,
+) -> Vec<BTreeMap<String, V>> {
+    let mut partitions: Vec<BTreeMap<String, V>> = (0..reducers).map(|_| BTreeMap::new()).collect();
+    for (name, value) in items {
+        partitions[partition_of(&name, reducers)].insert(name, value);
+    }
+    partitions
 }
 
 /// Runs map `task`, writing its partitions into `dir`; `server` is where `dir` is served.
@@ -106,22 +134,39 @@ pub fn run_map(task: &MapTask, dir: &Path, server: &str) -> Result<TaskOutput, T
         "cannot read block {}",
         task.block.display()
     )))?;
-    let mut counts = Counts::new();
-    count_text(&String::from_utf8_lossy(&bytes), &mut counts);
+    let text = String::from_utf8_lossy(&bytes);
     let reducers = task.reducers.max(1);
-    let mut partitions = vec![Counts::new(); reducers];
-    let mut words = 0;
-    for (word, n) in counts {
-        words += n;
-        partitions[partition_of(&word, reducers)].insert(word, n);
-    }
-    let mut files = Vec::with_capacity(reducers);
-    for (r, partition) in partitions.iter().enumerate() {
-        let name = map_output_file(task.map, r);
-        write_atomically(dir, &name, partition)
-            .map_err(io_error(format!("cannot write {name}")))?;
-        files.push(name);
-    }
+    let write_partitions = |write: &dyn Fn(usize, &Path) -> io::Result<()>| {
+        let mut files = Vec::with_capacity(reducers);
+        for r in 0..reducers {
+            let name = map_output_file(task.map, r);
+            write_atomically(dir, &name, |path| write(r, path))
+                .map_err(io_error(format!("cannot write {name}")))?;
+            files.push(name);
+        }
+        Ok::<_, TaskError>(files)
+    };
+    let (files, words) = match &task.function {
+        MapFunction::WordCount => {
+            let mut counts = Counts::new();
+            count_text(&text, &mut counts);
+            let words = counts.values().sum();
+            let partitions = partitioned(counts, reducers);
+            let files = write_partitions(&|r, path| write_counts(path, &partitions[r]))?;
+            (files, words)
+        }
+        MapFunction::LogisticGradient { weights } => {
+            let points =
+                Points::parse(&text, Some(weights.len())).map_err(|e| TaskError::Input {
+                    block: task.block.clone(),
+                    message: e.to_string(),
+                })?;
+            let gradient = Gradient::of(&points, weights);
+            let partitions = partitioned(gradient.to_named(), reducers);
+            let files = write_partitions(&|r, path| write_named(path, &partitions[r]))?;
+            (files, points.len() as u64)
+        }
+    };
     Ok(TaskOutput {
         server: server.to_string(),
         files,
@@ -137,18 +182,36 @@ pub fn run_map(task: &MapTask, dir: &Path, server: &str) -> Result<TaskOutput, T
 /// malformed or the output cannot be written.
 pub fn run_reduce(task: &ReduceTask, dir: &Path, server: &str) -> Result<TaskOutput, TaskError> {
     let mut counts = Counts::new();
+    let mut reals = Reals::new();
+    // In map order: real sums then add up in the same order on every run.
     for source in &task.sources {
         let body = fetch(&source.server, &source.file)?;
-        merge_count_lines(&String::from_utf8_lossy(&body), &mut counts).map_err(io_error(
-            format!("bad map output {} from {}", source.file, source.server),
-        ))?;
+        let text = String::from_utf8_lossy(&body);
+        match task.function {
+            ReduceFunction::SumCounts => merge_count_lines(&text, &mut counts),
+            ReduceFunction::SumReals => merge_named_lines(&text, &mut reals),
+        }
+        .map_err(io_error(format!(
+            "bad map output {} from {}",
+            source.file, source.server
+        )))?;
     }
     let name = reduce_output_file(task.partition);
-    write_atomically(dir, &name, &counts).map_err(io_error(format!("cannot write {name}")))?;
+    let (written, words) = match task.function {
+        ReduceFunction::SumCounts => (
+            write_atomically(dir, &name, |path| write_counts(path, &counts)),
+            counts.values().sum(),
+        ),
+        ReduceFunction::SumReals => (
+            write_atomically(dir, &name, |path| write_named(path, &reals)),
+            reals.len() as u64,
+        ),
+    };
+    written.map_err(io_error(format!("cannot write {name}")))?;
     Ok(TaskOutput {
         server: server.to_string(),
         files: vec![name],
-        words: counts.values().sum(),
+        words,
     })
 }
 
@@ -271,21 +334,10 @@ pub fn main_exit() -> ! {
             std::process::exit(1);
         }
     };
-    let driver = match ExecutorDriver::with_env(WordcountExecutor::new(sandbox, server), env) {
-        Ok(driver) => driver,
-        Err(error) => {
-            eprintln!("wordcount-executor: {error}");
-            std::process::exit(1);
-        }
-    };
-    let status = driver.run();
-    // Do not lose the last updates with the process.
-    driver.wait_for_acknowledgements(Duration::from_secs(5));
-    std::process::exit(if status == DriverStatus::Stopped {
-        0
-    } else {
-        1
-    });
+    crate::run_executor_and_exit(
+        "wordcount-executor",
+        ExecutorDriver::with_env(WordcountExecutor::new(sandbox, server), env),
+    )
 }
 
 #[cfg(test)]
@@ -320,6 +372,7 @@ mod tests {
             local,
             remote_read_mbps: 100.0,
             reducers: 2,
+            function: MapFunction::WordCount,
         };
         let o0 = run_map(&map(0, true), &d0, &s0).expect("map 0");
         let o1 = run_map(&map(1, false), &d1, &s1).expect("map 1");
@@ -332,6 +385,7 @@ mod tests {
                     o0.source(partition).expect("source"),
                     o1.source(partition).expect("source"),
                 ],
+                function: ReduceFunction::SumCounts,
             };
             let out = run_reduce(&reduce, &d0, &s0).expect("reduce");
             let body = fetch(&out.server, &out.files[0]).expect("fetch");
@@ -359,6 +413,7 @@ mod tests {
             local: true,
             remote_read_mbps: 0.0,
             reducers: 1,
+            function: MapFunction::WordCount,
         });
         let data = serde_json::to_vec(&map).expect("json");
         let error = run_task(&data, &dir, "x").unwrap_err();
@@ -369,6 +424,7 @@ mod tests {
                 server: "127.0.0.1:1".into(),
                 file: "map-0-part-0.txt".into(),
             }],
+            function: ReduceFunction::SumCounts,
         };
         assert!(matches!(
             run_reduce(&reduce, &dir, "x"),
@@ -379,6 +435,76 @@ mod tests {
             Err(TaskError::Data(_))
         ));
         let _ = fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn gradient_maps_then_a_reduce_give_the_partition_sums_in_map_order() {
+        let input = temp_dir("points");
+        let blocks = ["1 0.5 0.25\n-1 -1 0\n", "1 0.125 -0.5\n1 1 1\n-1 0 0.75\n"];
+        let parsed: Vec<Points> = blocks
+            .iter()
+            .map(|b| Points::parse(b, Some(2)).expect("points"))
+            .collect();
+        let dir = temp_dir("gradient-out");
+        let server = serve_dir(IpAddr::V4(Ipv4Addr::LOCALHOST), dir.clone())
+            .expect("serve")
+            .to_string();
+        let weights = vec![0.3, -0.7];
+        let mut sources: Vec<Vec<ShuffleSource>> = vec![Vec::new(), Vec::new()];
+        for (m, text) in blocks.iter().enumerate() {
+            let block = input.join(format!("block-{m}.txt"));
+            fs::write(&block, text).expect("write");
+            let map = MapTask {
+                map: m,
+                block,
+                local: true,
+                remote_read_mbps: 0.0,
+                reducers: 2,
+                function: MapFunction::LogisticGradient {
+                    weights: weights.clone(),
+                },
+            };
+            let out = run_map(&map, &dir, &server).expect("map");
+            assert_eq!(out.words, parsed[m].len() as u64);
+            for (r, list) in sources.iter_mut().enumerate() {
+                list.push(out.source(r).expect("source"));
+            }
+        }
+        let mut total = Reals::new();
+        for (partition, sources) in sources.into_iter().enumerate() {
+            let reduce = ReduceTask {
+                partition,
+                sources,
+                function: ReduceFunction::SumReals,
+            };
+            let out = run_reduce(&reduce, &dir, &server).expect("reduce");
+            let body = fetch(&out.server, &out.files[0]).expect("fetch");
+            merge_named_lines(&String::from_utf8_lossy(&body), &mut total).expect("parse");
+        }
+        // What the driver of the Spark-like framework computes: partition sums added in order.
+        let mut expected = Gradient::zero(2);
+        for points in &parsed {
+            expected.add(&Gradient::of(points, &weights));
+        }
+        assert_eq!(Gradient::from_named(&total, 2), Ok(expected));
+
+        fs::write(input.join("bad.txt"), "1 0.5\n").expect("write");
+        let bad = MapTask {
+            map: 9,
+            block: input.join("bad.txt"),
+            local: true,
+            remote_read_mbps: 0.0,
+            reducers: 1,
+            function: MapFunction::LogisticGradient { weights },
+        };
+        let error = run_map(&bad, &dir, &server).unwrap_err();
+        assert!(
+            error.to_string().contains("line 1: 1 features, expected 2"),
+            "{error}"
+        );
+        for d in [input, dir] {
+            let _ = fs::remove_dir_all(d);
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use mesos::{AgentId, Resources, TaskState};
 
 use super::dataset::Block;
 use super::locality::DelayScheduler;
-use super::task_data::{MapTask, ReduceTask, TaskOutput, WordcountTask};
+use super::task_data::{JobFunctions, MapTask, ReduceTask, TaskOutput, WordcountTask};
 
 /// How often a task may be attempted before the job fails.
 pub const MAX_ATTEMPTS: u32 = 4;
@@ -39,6 +39,8 @@ pub struct JobSettings {
     pub locality_wait: Duration,
     /// Bandwidth model for remote block reads, MB/s (0: unthrottled).
     pub remote_read_mbps: f64,
+    /// What the maps and reduces compute.
+    pub functions: JobFunctions,
 }
 
 /// An offer, as the job sees it.
@@ -246,6 +248,7 @@ impl JobCore {
                 local: placement.is_local(),
                 remote_read_mbps: self.settings.remote_read_mbps,
                 reducers: self.reduce_outputs.len(),
+                function: self.settings.functions.map.clone(),
             });
             return Some((Work::Map(m), task, placement.is_local()));
         }
@@ -262,6 +265,7 @@ impl JobCore {
         let task = WordcountTask::Reduce(ReduceTask {
             partition: r,
             sources,
+            function: self.settings.functions.reduce,
         });
         Some((Work::Reduce(r), task, true))
     }

@@ -9,6 +9,7 @@ fn settings(wait: Duration) -> JobSettings {
         executor_resources: "cpus:0.1;mem:32".parse().expect("resources"),
         locality_wait: wait,
         remote_read_mbps: 10.0,
+        functions: JobFunctions::default(),
     }
 }
 

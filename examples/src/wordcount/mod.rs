@@ -17,6 +17,10 @@
 //! - [`executor::WordcountExecutor`] (`wordcount-executor`): one per agent per job, running map and
 //!   reduce tasks on threads; [`shuffle`]: its tiny HTTP server for map output.
 //! - [`cli`]: the `wordcount-framework` flags and the `--direct` mode.
+//! - [`hadoop_lr`]: the same machinery running logistic regression, one MapReduce job per
+//!   iteration (`hadoop-lr-framework`, the Spark-like framework's baseline): the maps' and
+//!   reduces' functions come with their tasks ([`task_data::MapFunction`]), and a run's
+//!   [`scheduler::JobPlan`] says what each finished job leads to.
 //!
 //! # Data flow
 //!
@@ -45,13 +49,15 @@
 pub mod cli;
 pub mod dataset;
 pub mod executor;
+pub mod hadoop_lr;
 pub mod job;
 pub mod locality;
 pub mod scheduler;
 pub mod shuffle;
 pub mod task_data;
 
+pub use self::cli::WordcountError;
 pub use self::dataset::{count_directly, generate_dataset, Block, Counts};
 pub use self::job::{JobCore, JobSettings};
 pub use self::locality::DelayScheduler;
-pub use self::scheduler::{JobReport, OfferCounters, WordcountScheduler};
+pub use self::scheduler::{JobPlan, JobReport, OfferCounters, WordcountScheduler};

@@ -1,9 +1,11 @@
 //! The thin [`Scheduler`] around [`JobCore`]: turns offers into launches or declines, status
 //! updates into job progress, revives offers when the job has work and suppresses them when it
-//! has none, and commits each finished job on a thread of its own (fetch the reducers' files,
-//! write `--output`, print the job line, end the job's executors) before starting the next.
-//! [`OfferCounters`] keep what it did with offers (used, declined, suppress and revive calls),
-//! the run's last line.
+//! has none, and commits each finished job on a thread of its own before starting the next.
+//! What a commit does and what the next job computes is the run's [`JobPlan`]: the word count's
+//! ([`WordcountPlan`]: fetch the reducers' files, write `--output`, print the job line) or the
+//! logistic-regression baseline's ([`super::hadoop_lr::GradientPlan`]). Either way the job's
+//! executors are then ended. [`OfferCounters`] keep what it did with offers (used, declined,
+//! suppress and revive calls), the run's last line.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -18,21 +20,75 @@ use mesos::{
 use super::dataset::{merge_count_lines, totals, write_counts, Block, Counts};
 use super::job::{JobCore, JobProgress, JobSettings, JobStats, OfferView, IDLE_REFUSE};
 use super::shuffle::fetch;
-use super::task_data::{TaskOutput, WordcountTask, SHUTDOWN_MESSAGE};
+use super::task_data::{JobFunctions, TaskOutput, WordcountTask, SHUTDOWN_MESSAGE};
+
+/// What a run of jobs does with each finished job, and what the next job computes.
+pub trait JobPlan: Send + 'static {
+    /// The first job's functions.
+    fn first(&mut self) -> JobFunctions;
+
+    /// Commits finished job `index` (started at `started`, with `stats`) from its reducers'
+    /// outputs (by partition); returns the next job's functions, or `None` when the run is over.
+    ///
+    /// # Errors
+    /// The outputs cannot be fetched or are malformed, or the result cannot be written.
+    fn commit(
+        &mut self,
+        index: usize,
+        started: Instant,
+        stats: JobStats,
+        outputs: &[TaskOutput],
+    ) -> Result<Option<JobFunctions>, String>;
+}
+
+/// The word count's plan: `jobs` counts of the same input, each written to `output` and
+/// reported as a [`JobReport`] line.
+#[derive(Debug, Clone)]
+pub struct WordcountPlan {
+    /// The framework name printed in job lines.
+    pub name: String,
+    /// How many times to run the job.
+    pub jobs: usize,
+    /// Where the final counts go.
+    pub output: PathBuf,
+}
+
+impl JobPlan for WordcountPlan {
+    fn first(&mut self) -> JobFunctions {
+        JobFunctions::default()
+    }
+
+    fn commit(
+        &mut self,
+        index: usize,
+        started: Instant,
+        stats: JobStats,
+        outputs: &[TaskOutput],
+    ) -> Result<Option<JobFunctions>, String> {
+        let counts = collect_counts(outputs)?;
+        write_counts(&self.output, &counts)
+            .map_err(|e| format!("cannot write --output {}: {e}", self.output.display()))?;
+        let (words, distinct) = totals(&counts);
+        let report = JobReport {
+            name: self.name.clone(),
+            job_index: index,
+            stats,
+            job_time: started.elapsed(),
+            words,
+            distinct,
+        };
+        println!("{report}");
+        Ok((index + 1 < self.jobs).then(JobFunctions::default))
+    }
+}
 
 /// What the framework runs.
 #[derive(Debug, Clone)]
 pub struct WordcountConfig {
-    /// The framework name printed in job lines.
-    pub name: String,
     /// The input's blocks (map `m` reads `blocks[m]`).
     pub blocks: Vec<Block>,
-    /// Per-job settings.
+    /// Per-job settings (the functions are the plan's).
     pub settings: JobSettings,
-    /// How many times to run the job, one after another.
-    pub jobs: usize,
-    /// Where the final counts go.
-    pub output: PathBuf,
     /// The executor; each job runs it as `wordcount-job<i>` (one per agent).
     pub executor: ExecutorInfo,
 }
@@ -139,9 +195,12 @@ impl State {
         }
     }
 
-    fn start_job(&mut self, index: usize, driver: &DriverHandle) {
+    fn start_job(&mut self, index: usize, functions: JobFunctions, driver: &DriverHandle) {
         let now = Instant::now();
-        let settings = self.config.settings.clone();
+        let settings = JobSettings {
+            functions,
+            ..self.config.settings.clone()
+        };
         self.job = Some(RunningJob {
             core: JobCore::new(index, self.config.blocks.clone(), settings, now),
             started: now,
@@ -181,12 +240,16 @@ pub fn executor_id(index: usize) -> ExecutorId {
 /// The word count framework's scheduler.
 pub struct WordcountScheduler {
     state: Arc<Mutex<State>>,
+    plan: Arc<Mutex<Box<dyn JobPlan>>>,
 }
 
 impl WordcountScheduler {
-    /// A scheduler running `config`; the final [`Outcome`] is readable through the returned
-    /// handle once the driver stopped.
-    pub fn new(config: WordcountConfig) -> (WordcountScheduler, OutcomeHandle) {
+    /// A scheduler running `plan`'s jobs with `config`; the final [`Outcome`] is readable through
+    /// the returned handle once the driver stopped.
+    pub fn new(
+        config: WordcountConfig,
+        plan: Box<dyn JobPlan>,
+    ) -> (WordcountScheduler, OutcomeHandle) {
         let state = Arc::new(Mutex::new(State {
             config: Arc::new(config),
             job: None,
@@ -197,6 +260,7 @@ impl WordcountScheduler {
         (
             WordcountScheduler {
                 state: state.clone(),
+                plan: Arc::new(Mutex::new(plan)),
             },
             OutcomeHandle(state),
         )
@@ -241,7 +305,12 @@ impl Scheduler for WordcountScheduler {
         eprintln!("wordcount: registered as {id}");
         let mut state = self.lock();
         if state.job.is_none() && state.outcome == Outcome::default() {
-            state.start_job(0, driver);
+            let functions = self
+                .plan
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .first();
+            state.start_job(0, functions, driver);
         }
     }
 
@@ -317,13 +386,11 @@ impl Scheduler for WordcountScheduler {
                     return;
                 };
                 state.sync_wants(driver);
-                let name = state.config.name.clone();
-                let output = state.config.output.clone();
-                let shared = self.state.clone();
+                let (shared, plan) = (self.state.clone(), self.plan.clone());
                 let committer = driver.clone();
                 let spawned = std::thread::Builder::new()
                     .name("wordcount-commit".into())
-                    .spawn(move || commit(shared, committer, job, outputs, name, output));
+                    .spawn(move || commit(shared, plan, committer, job, outputs));
                 if let Err(error) = spawned {
                     state.fail(driver, format!("cannot start the commit thread: {error}"));
                 }
@@ -372,21 +439,22 @@ pub fn collect_counts(outputs: &[TaskOutput]) -> Result<Counts, String> {
     Ok(counts)
 }
 
-/// Commits a finished job (see the module docs), then starts the next one or stops the driver.
+/// Commits a finished job through the plan (see the module docs), then starts the next one or
+/// stops the driver.
 fn commit(
     shared: Arc<Mutex<State>>,
+    plan: Arc<Mutex<Box<dyn JobPlan>>>,
     driver: DriverHandle,
     job: RunningJob,
     outputs: Vec<TaskOutput>,
-    name: String,
-    output: PathBuf,
 ) {
     let index = job.core.index();
-    let written = collect_counts(&outputs).and_then(|counts| {
-        write_counts(&output, &counts)
-            .map_err(|e| format!("cannot write --output {}: {e}", output.display()))?;
-        Ok(counts)
-    });
+    let committed = plan.lock().unwrap_or_else(PoisonError::into_inner).commit(
+        index,
+        job.started,
+        job.core.stats(),
+        &outputs,
+    );
     // The executors' files are no longer needed.
     for agent_id in job.core.executors() {
         driver.send_framework_message(
@@ -396,24 +464,16 @@ fn commit(
         );
     }
     let mut state = shared.lock().unwrap_or_else(PoisonError::into_inner);
-    let stop = match written {
-        Ok(counts) => {
-            let (words, distinct) = totals(&counts);
-            let report = JobReport {
-                name,
-                job_index: index,
-                stats: job.core.stats(),
-                job_time: job.started.elapsed(),
-                words,
-                distinct,
-            };
-            println!("{report}");
+    let stop = match committed {
+        Ok(next) => {
             state.outcome.succeeded += 1;
-            let more = index + 1 < state.config.jobs;
-            if more {
-                state.start_job(index + 1, &driver);
+            match next {
+                Some(functions) => {
+                    state.start_job(index + 1, functions, &driver);
+                    false
+                }
+                None => true,
             }
-            !more
         }
         Err(why) => {
             eprintln!("wordcount: job {index}: {why}");

@@ -1,6 +1,11 @@
 //! What the scheduler and the executor tell each other: a task's work in `TaskInfo.data`, a
 //! finished task's output in `TaskStatus.data` (JSON both ways), and the framework message that
 //! ends a job's executor.
+//!
+//! A task also says which function it runs: counting words (the default, so the word count's
+//! tasks read as before) or, for the Hadoop-like logistic-regression baseline, summing a block's
+//! loss and gradient at given weights ([`MapFunction::LogisticGradient`]) and adding named real
+//! numbers ([`ReduceFunction::SumReals`]).
 
 use std::path::PathBuf;
 
@@ -19,7 +24,61 @@ pub enum WordcountTask {
     Reduce(ReduceTask),
 }
 
-/// A map task: count the words of `block`, write one file per reducer.
+/// What a map computes over its block.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MapFunction {
+    /// Count its words (`word count` lines).
+    #[default]
+    WordCount,
+    /// Parse its points and sum their logistic loss and gradient at `weights` (`name value`
+    /// lines: `g<i>`, `loss`, `count`).
+    LogisticGradient {
+        /// The current weights (as their bits in JSON, so they cross exactly).
+        #[serde(with = "exact_reals")]
+        weights: Vec<f64>,
+    },
+}
+
+/// What a reduce computes over its partition of every map's output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReduceFunction {
+    /// Add up word counts.
+    #[default]
+    SumCounts,
+    /// Add up named real numbers, in map order.
+    SumReals,
+}
+
+/// A job's map and reduce functions.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JobFunctions {
+    /// The maps'.
+    pub map: MapFunction,
+    /// The reduces'.
+    pub reduce: ReduceFunction,
+}
+
+/// `Vec<f64>` as the `u64` bits of each value: JSON's decimal form does not promise to parse
+/// back to the same `f64`.
+mod exact_reals {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(values: &[f64], serializer: S) -> Result<S::Ok, S::Error> {
+        let bits: Vec<u64> = values.iter().map(|v| v.to_bits()).collect();
+        bits.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<f64>, D::Error> {
+        Ok(Vec::<u64>::deserialize(deserializer)?
+            .into_iter()
+            .map(f64::from_bits)
+            .collect())
+    }
+}
+
+/// A map task: run `function` over `block`, write one file per reducer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MapTask {
     /// The map's number in its job (output files are named after it).
@@ -32,6 +91,9 @@ pub struct MapTask {
     pub remote_read_mbps: f64,
     /// How many partitions to write.
     pub reducers: usize,
+    /// What to compute.
+    #[serde(default)]
+    pub function: MapFunction,
 }
 
 /// A reduce task: fetch partition `partition` from every map's server and sum it.
@@ -41,6 +103,9 @@ pub struct ReduceTask {
     pub partition: usize,
     /// Where each map's file for this partition is served.
     pub sources: Vec<ShuffleSource>,
+    /// What to compute.
+    #[serde(default)]
+    pub function: ReduceFunction,
 }
 
 /// One file on one executor's shuffle server.
@@ -59,7 +124,7 @@ pub struct TaskOutput {
     pub server: String,
     /// The files written: one per partition (indexed by partition) for a map, one for a reduce.
     pub files: Vec<String>,
-    /// Words counted (map) or summed (reduce).
+    /// Records processed: words counted (map) or summed (reduce); points (gradient map).
     pub words: u64,
 }
 
@@ -95,6 +160,7 @@ mod tests {
             local: false,
             remote_read_mbps: 12.5,
             reducers: 2,
+            function: MapFunction::default(),
         });
         let json = serde_json::to_value(&task).expect("json");
         assert_eq!(json["kind"], "map");
@@ -102,6 +168,24 @@ mod tests {
             serde_json::from_value::<WordcountTask>(json).expect("back"),
             task
         );
+        // A task without a function counts words.
+        let old = r#"{"kind":"reduce","partition":1,"sources":[]}"#;
+        assert_eq!(
+            serde_json::from_str::<WordcountTask>(old).expect("parses"),
+            WordcountTask::Reduce(ReduceTask {
+                partition: 1,
+                sources: vec![],
+                function: ReduceFunction::SumCounts
+            })
+        );
+        // Weights cross bit-exact.
+        let weights = vec![0.1 + 0.2, -1.0 / 3.0, 5e-324];
+        let gradient = MapFunction::LogisticGradient {
+            weights: weights.clone(),
+        };
+        let back: MapFunction =
+            serde_json::from_str(&serde_json::to_string(&gradient).expect("json")).expect("back");
+        assert_eq!(back, MapFunction::LogisticGradient { weights });
         let output = TaskOutput {
             server: "127.0.0.1:4000".into(),
             files: vec![map_output_file(3, 0), map_output_file(3, 1)],
