@@ -4,7 +4,8 @@
 //! States (one atomic byte, as libprocess's BLOCKED/READY/RUNNING/TERMINATING):
 //! - `IDLE`: nothing queued, not on any run queue.
 //! - `BUSY`: on a run queue or running. Whoever moves a cell from `IDLE` to `BUSY` (a sender, a
-//!   control event, or the worker itself) schedules it, so it is queued exactly once.
+//!   control event, or the worker itself) schedules it, so it is queued exactly once; until then it
+//!   owns the cell, which lets a sender hand its message over past the queue (`deliver_now`).
 //! - `TERMINATED`: finalized; letters that still arrive are dropped by their sender.
 //!
 //! The race this prevents: a worker finds the mailbox empty and goes idle while a sender pushes. The
@@ -24,11 +25,12 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::context::Context;
+pub(crate) use crate::letter::{Batch, Control, Letter, Sender, SenderRef};
 use crate::mailbox::Mailbox;
 use crate::payload::Payload;
-use crate::process::{Handlers, Process};
+use crate::process::{Handlers, MessageEntry, MessageRun, Process};
 use crate::router::HttpLetter;
-use crate::runtime::{workers, Handle};
+use crate::runtime::{outbox, workers, Handle};
 use crate::upid::Upid;
 
 const IDLE: u8 = 0;
@@ -38,43 +40,6 @@ const TERMINATED: u8 = 2;
 /// Letters handled per turn before a busy process lets queued processes run.
 const BUDGET: usize = 256;
 
-/// Who sent a message: a local process (whose mailbox a reply can use directly) or just an address.
-pub(crate) enum Sender {
-    Process(Arc<dyn AnyCell>),
-    Upid(Upid),
-}
-
-impl Sender {
-    pub(crate) fn upid(&self) -> &Upid {
-        match self {
-            Sender::Process(cell) => cell.upid(),
-            Sender::Upid(upid) => upid,
-        }
-    }
-}
-
-/// A closure run on the process (dispatch, timers).
-pub(crate) type DispatchFn<P> = Box<dyn FnOnce(&mut P, &mut Context<'_, P>) + Send>;
-
-/// A data-lane entry.
-pub(crate) enum Letter<P: Process> {
-    /// A typed local message.
-    Message {
-        from: Sender,
-        body: Payload,
-    },
-    Dispatch(DispatchFn<P>),
-    Http(Box<HttpLetter>),
-    /// Letters a worker buffered for this process during one handler (see `workers::buffer`).
-    Batch(Vec<Letter<P>>),
-}
-
-/// A control-lane entry; these overtake queued letters.
-pub(crate) enum Control {
-    Terminate,
-    Exited(Upid),
-}
-
 /// The type-erased view of a cell that the registry, run queues and senders use.
 pub(crate) trait AnyCell: Send + Sync + 'static {
     fn upid(&self) -> &Upid;
@@ -82,7 +47,7 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
     fn runtime(&self) -> &Handle;
     /// Runs one turn on the calling worker.
     fn run(&self);
-    fn deliver_message(&self, from: Sender, body: Payload);
+    fn deliver_message(&self, from: SenderRef<'_>, body: Payload);
     fn deliver_encoded(&self, from: Upid, name: &str, body: &[u8]);
     fn deliver_http(&self, letter: HttpLetter);
     fn deliver_control(&self, control: Control);
@@ -101,14 +66,18 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
 struct Slot<P: Process> {
     process: Option<P>,
     initialized: bool,
-    /// The rest of a batch letter (kept here when the turn ends mid-batch).
-    batch: Option<std::vec::IntoIter<Letter<P>>>,
+    /// The batch letter being worked through (kept here when a turn ends in the middle of it).
+    batch: Option<Box<Batch>>,
 }
 
 enum Flow {
     Continue,
     Terminate,
 }
+
+/// The handler of the last message type a turn handled, by the payloads' type table: consecutive
+/// messages of one type (a batch, most often) skip the lookup.
+type LastHandler<'h, P> = Option<(*const (), &'h MessageEntry<P>)>;
 
 /// One process: everything the runtime keeps for it.
 pub(crate) struct Cell<P: Process> {
@@ -191,31 +160,46 @@ impl<P: Process> Cell<P> {
         self.notify();
     }
 
-    /// As [`Cell::deliver`], but on a worker the letter waits in the worker's outbox until the
-    /// current handler returns (see `workers::buffer`): bursts of sends cost one publish.
+    /// Delivers a message; on a worker (or a delivery thread) it may wait in the thread's outbox
+    /// until the current handler returns (see `outbox::buffer`): bursts of sends cost one publish.
     #[inline]
-    fn deliver_buffered(&self, letter: Letter<P>) {
-        if let Some(letter) = workers::buffer(self, letter) {
-            self.mailbox.push(letter);
-            self.notify();
+    fn deliver_buffered(&self, from: SenderRef<'_>, body: Payload) {
+        if let Some(body) = outbox::buffer(self, from, body) {
+            self.deliver_now(from, body);
         }
     }
 
-    /// The next letter: from the batch being worked through, else from the mailbox.
-    fn next_letter(&self, slot: &mut Slot<P>) -> Option<Letter<P>> {
-        loop {
-            if let Some(batch) = slot.batch.as_mut() {
-                if let Some(letter) = batch.next() {
-                    return Some(letter);
+    /// Delivers a message at once. A process that is idle with an empty mailbox gets it past the
+    /// mailbox: the sender takes the cell (`IDLE` -> `BUSY`), which makes it the cell's owner until
+    /// it schedules it, puts the message in the slot and schedules the process, which handles it
+    /// first. That saves a mailbox node, its publication and its consumption per message in
+    /// request/response traffic. Order holds: the mailbox was empty, so every earlier message from
+    /// this sender has been handled, and later ones queue behind it in the mailbox.
+    #[inline]
+    fn deliver_now(&self, from: SenderRef<'_>, body: Payload) {
+        let from = from.to_owned();
+        if self.state.load(Ordering::Relaxed) == IDLE
+            && self
+                .state
+                .compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            // SAFETY: moving the cell out of IDLE made us its owner: no worker runs it and nobody
+            // else schedules it, so we may act as the mailbox's consumer (the previous owner's
+            // writes are visible through the state's release/acquire).
+            unsafe {
+                if self.mailbox.has_pending() {
+                    // A push raced in: this message goes behind it.
+                    self.mailbox.push(Letter::Message { from, body });
+                } else {
+                    self.mailbox.put_first(Letter::Message { from, body });
                 }
-                slot.batch = None;
             }
-            // SAFETY: callers run the cell, which makes them the mailbox's only consumer.
-            match unsafe { self.mailbox.pop() } {
-                Some(Letter::Batch(batch)) => slot.batch = Some(batch.into_iter()),
-                other => return other,
-            }
+            self.runtime.shared().scheduler.schedule_cell(self);
+            return;
         }
+        self.mailbox.push(Letter::Message { from, body });
+        self.notify();
     }
 
     #[inline]
@@ -278,12 +262,17 @@ impl<P: Process> Cell<P> {
         }
         if !slot.initialized {
             slot.initialized = true;
-            if let Flow::Terminate = self.invoke(slot, None, |p, ctx| p.initialize(ctx)) {
+            if let Flow::Terminate =
+                self.invoke(&mut slot.process, None, |p, ctx| p.initialize(ctx))
+            {
                 return self.terminate_now(slot);
             }
         }
         let mut handled = 0;
         let mut retakes = 0u32;
+        let mut last: LastHandler<'_, P> = None;
+        // Held while this turn runs past its budget with others waiting (see `Scheduler::extend`).
+        let mut extension = None;
         loop {
             if self.has_control.load(Ordering::Acquire) {
                 let controls = {
@@ -295,7 +284,7 @@ impl<P: Process> Cell<P> {
                     let flow = match control {
                         Control::Terminate => Flow::Terminate,
                         Control::Exited(pid) => {
-                            self.invoke(slot, None, |p, ctx| p.exited(ctx, &pid))
+                            self.invoke(&mut slot.process, None, |p, ctx| p.exited(ctx, &pid))
                         }
                     };
                     if let Flow::Terminate = flow {
@@ -305,85 +294,151 @@ impl<P: Process> Cell<P> {
             }
             if handled >= BUDGET {
                 handled = 0;
-                if shared.scheduler.has_queued() {
-                    // Stay BUSY and go to the back of the queue: fairness for the waiting processes.
-                    // Nothing touches `slot` after this: another worker may run the cell at once.
-                    shared.scheduler.requeue(self.arc());
-                    return;
+                if shared.scheduler.has_queued() && extension.is_none() {
+                    extension = shared.scheduler.extend();
+                    if extension.is_none() {
+                        // Stay BUSY and go to the back of the queue: fairness for the waiting
+                        // processes. Nothing touches `slot` after this: another worker may run the
+                        // cell at once.
+                        shared.scheduler.requeue(self.arc());
+                        return;
+                    }
                 }
             }
-            match self.next_letter(slot) {
+            // The rest of the batch being worked through first.
+            if let Some(Batch { from, bodies }) = slot.batch.as_deref_mut() {
+                if bodies.peek().is_some() {
+                    let run = MessageRun::batch(bodies, BUDGET - handled, &self.has_control);
+                    let (flow, taken) = self.handle_run(&mut slot.process, from, run, &mut last);
+                    handled += taken;
+                    if let Flow::Terminate = flow {
+                        return self.terminate_now(slot);
+                    }
+                    continue;
+                }
+                slot.batch = None;
+            }
+            // SAFETY: we run the cell, which makes us the mailbox's only consumer.
+            match unsafe { self.mailbox.pop() } {
+                Some(Letter::Batch(batch)) => {
+                    retakes = 0;
+                    slot.batch = Some(batch);
+                }
                 Some(letter) => {
                     handled += 1;
                     retakes = 0;
-                    if let Flow::Terminate = self.handle(slot, letter) {
+                    if let Flow::Terminate = self.handle(&mut slot.process, letter, &mut last) {
                         return self.terminate_now(slot);
                     }
                 }
                 None => {
-                    // A SeqCst store, then SeqCst loads in `has_pending`: pairs with the sender's
-                    // SeqCst swap + SeqCst state load (store-buffering is forbidden for SeqCst).
-                    self.state.store(IDLE, Ordering::SeqCst);
-                    // SAFETY: we still run the cell until another party moves it to BUSY.
-                    let pending = unsafe { self.mailbox.has_pending() }
-                        || self.has_control.load(Ordering::SeqCst);
-                    if pending
-                        && self
-                            .state
-                            .compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Relaxed)
-                            .is_ok()
-                    {
-                        // A letter raced in and we took the cell back: keep going. If its sender is
-                        // still linking its node (`pop` saw nothing), give it a moment.
-                        retakes += 1;
-                        if retakes > 1 {
-                            backoff(retakes);
-                        }
-                        continue;
+                    if !self.release() {
+                        return;
                     }
-                    return;
+                    // A letter raced in and we took the cell back: keep going. If its sender is
+                    // still linking its node (`pop` saw nothing), give it a moment.
+                    retakes += 1;
+                    if retakes > 1 {
+                        backoff(retakes);
+                    }
                 }
             }
         }
     }
 
-    fn handle(&self, slot: &mut Slot<P>, letter: Letter<P>) -> Flow {
+    /// Lets go of a cell whose mailbox the running worker found empty: `IDLE`, unless a letter or
+    /// control event raced in, in which case the caller took the cell back (true) and must run it.
+    fn release(&self) -> bool {
+        // A SeqCst store, then SeqCst loads in `has_pending`: pairs with the sender's SeqCst swap +
+        // SeqCst state load (store-buffering is forbidden for SeqCst).
+        self.state.store(IDLE, Ordering::SeqCst);
+        // SAFETY: we still own the cell until another party moves it to BUSY.
+        let pending =
+            unsafe { self.mailbox.has_pending() } || self.has_control.load(Ordering::SeqCst);
+        pending
+            && self
+                .state
+                .compare_exchange(IDLE, BUSY, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    fn handle<'h>(
+        &'h self,
+        process: &mut Option<P>,
+        letter: Letter<P>,
+        last: &mut LastHandler<'h, P>,
+    ) -> Flow {
         match letter {
-            Letter::Message { from, body } => match self.handlers.by_type(body.type_id()) {
-                Some(entry) => self.invoke(slot, Some(&from), |p, ctx| {
-                    (entry.call)(p, ctx, from.upid(), body)
-                }),
-                None => {
-                    tracing::warn!(process = %self.upid, from = %from.upid(), message = body.name(),
-                            "no handler installed for this message: dropped");
-                    Flow::Continue
-                }
-            },
-            Letter::Dispatch(f) => self.invoke(slot, None, f),
-            Letter::Http(letter) => {
-                let handlers = self.handlers.clone();
-                self.invoke(slot, None, |p, ctx| handlers.routes.serve(p, ctx, *letter))
+            Letter::Message { from, body } => {
+                self.handle_run(process, &from, MessageRun::one(body), last)
+                    .0
             }
-            Letter::Batch(batch) => {
-                // Batches are unpacked by `next_letter`; handle one that got here anyway in order.
-                for letter in batch {
-                    if let Flow::Terminate = self.handle(slot, letter) {
+            Letter::Batch(mut batch) => {
+                // Batches are unpacked by `turn`; handle one that got here anyway in order.
+                let no_control = AtomicBool::new(false);
+                let Batch { from, bodies } = &mut *batch;
+                while bodies.peek().is_some() {
+                    let run = MessageRun::batch(bodies, usize::MAX, &no_control);
+                    if let (Flow::Terminate, _) = self.handle_run(process, from, run, last) {
                         return Flow::Terminate;
                     }
                 }
                 Flow::Continue
             }
+            Letter::Dispatch(f) => self.invoke(process, None, f),
+            Letter::Http(letter) => {
+                let handlers = self.handlers.clone();
+                self.invoke(process, None, |p, ctx| {
+                    handlers.routes.serve(p, ctx, *letter)
+                })
+            }
         }
+    }
+
+    /// Hands a run of messages of one type to their handler in one call; returns how many it took.
+    #[inline]
+    fn handle_run<'h>(
+        &'h self,
+        process: &mut Option<P>,
+        from: &Sender,
+        mut run: MessageRun<'_>,
+        last: &mut LastHandler<'h, P>,
+    ) -> (Flow, usize) {
+        let Some((table, type_id)) = run.peek() else {
+            return (Flow::Continue, 0);
+        };
+        let entry = match *last {
+            Some((cached, entry)) if cached == table => Some(entry),
+            _ => {
+                let entry = self.handlers.by_type(type_id);
+                *last = entry.map(|entry| (table, entry));
+                entry
+            }
+        };
+        let Some(entry) = entry else {
+            if let Some(body) = run.next() {
+                tracing::warn!(process = %self.upid, from = %from.upid(), message = body.name(),
+                        "no handler installed for this message: dropped");
+            }
+            return (Flow::Continue, 1);
+        };
+        let upid = from.upid();
+        let flow = self.invoke(process, Some(from), |p, ctx| {
+            // SAFETY: the entry was found by the type of the run's first message, and a run only
+            // yields messages of that message's type.
+            unsafe { entry.call(p, ctx, upid, &mut run) }
+        });
+        (flow, run.taken())
     }
 
     /// Runs `f` on the process; a panic terminates the process (after logging) instead of the worker.
     fn invoke(
         &self,
-        slot: &mut Slot<P>,
+        process: &mut Option<P>,
         sender: Option<&Sender>,
         f: impl FnOnce(&mut P, &mut Context<'_, P>),
     ) -> Flow {
-        let Some(process) = slot.process.as_mut() else {
+        let Some(process) = process.as_mut() else {
             return Flow::Terminate;
         };
         let mut ctx = Context::new(self, sender);
@@ -403,7 +458,7 @@ impl<P: Process> Cell<P> {
     /// Finalizes and drops the process, then tells linkers and waiters.
     fn terminate_now(&self, slot: &mut Slot<P>) {
         let shared = self.runtime.shared();
-        let _ = self.invoke(slot, None, |p, ctx| p.finalize(ctx));
+        let _ = self.invoke(&mut slot.process, None, |p, ctx| p.finalize(ctx));
         let process = slot.process.take();
         let batch = slot.batch.take();
         self.state.store(TERMINATED, Ordering::SeqCst);
@@ -458,8 +513,8 @@ impl<P: Process> AnyCell for Cell<P> {
         self.turn();
     }
 
-    fn deliver_message(&self, from: Sender, body: Payload) {
-        self.deliver_buffered(Letter::Message { from, body });
+    fn deliver_message(&self, from: SenderRef<'_>, body: Payload) {
+        self.deliver_buffered(from, body);
     }
 
     unsafe fn push_chain(&self, first: *mut u8, last: *mut u8) {
@@ -473,10 +528,7 @@ impl<P: Process> AnyCell for Cell<P> {
         // overlaps with the process's handling of earlier letters.
         match self.handlers.by_name(name) {
             Some(entry) => match (entry.decode)(body) {
-                Ok(message) => self.deliver_buffered(Letter::Message {
-                    from: Sender::Upid(from),
-                    body: message,
-                }),
+                Ok(message) => self.deliver_buffered(SenderRef::Upid(&from), message),
                 Err(error) => {
                     tracing::warn!(process = %self.upid, %from, message = %name, %error,
                         "undecodable remote message: dropped")
@@ -529,10 +581,15 @@ mod tests {
 
     struct Nothing;
     impl Process for Nothing {}
+    struct Counter(#[allow(dead_code)] u64);
+    impl Process for Counter {}
 
     #[test]
-    fn letters_stay_small() {
+    fn letters_and_cells_stay_small() {
         // Letters are moved several times per message; big variants are boxed.
-        assert!(std::mem::size_of::<Letter<Nothing>>() <= 80);
+        assert!(std::mem::size_of::<Letter<Nothing>>() <= 48);
+        // Every idle process pays for its cell: a batch in progress is boxed, a message handed to
+        // an idle process lives in the mailbox's stub node.
+        assert!(std::mem::size_of::<Cell<Counter>>() <= 144);
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::cell::{Cell, Letter, Sender};
+use crate::cell::{Cell, Letter, Sender, SenderRef};
 use crate::clock::Timer;
 use crate::message::Message;
 use crate::pid::{Destination, Pid};
@@ -54,7 +54,7 @@ impl<'a, P: Process> Context<'a, P> {
     /// (or every 64 messages), so do not block in a handler waiting for a process to react to what it
     /// just sent. Order is kept: messages from one process to another arrive in the order sent.
     pub fn send<M: Message, D: Destination + ?Sized>(&self, to: &D, message: M) {
-        let from = Sender::Process(self.cell.arc());
+        let from = SenderRef::Process(self.cell);
         self.cell.runtime().shared().send(from, to, message);
     }
 
@@ -64,12 +64,10 @@ impl<'a, P: Process> Context<'a, P> {
         let shared = self.cell.runtime().shared();
         match self.sender {
             Some(Sender::Process(cell)) if shared.is_local_cell(&**cell) => {
-                let from = Sender::Process(self.cell.arc());
-                shared.send_to_cell(from, &**cell, message);
+                shared.send_to_cell(SenderRef::Process(self.cell), &**cell, message);
             }
             Some(sender) => {
-                let from = Sender::Process(self.cell.arc());
-                shared.send(from, sender.upid(), message);
+                shared.send(SenderRef::Process(self.cell), sender.upid(), message);
             }
             None => tracing::warn!(
                 process = %self.upid(),

@@ -193,13 +193,29 @@ impl<T> Mailbox<T> {
         (*previous).next.store(first.cast(), Ordering::Release);
     }
 
+    /// Puts `value` ahead of everything queued, in the stub node the consumer owns (whose value slot
+    /// is otherwise unused): how a message reaches an idle process without a node of its own.
+    /// Producers only touch the newest node's `next` link, never a value, so this races with none.
+    ///
+    /// # Safety
+    /// As for [`Mailbox::pop`]; and no value was put first since the last `pop`.
+    pub(crate) unsafe fn put_first(&self, value: T) {
+        let stub = &mut (*(*self.tail.get())).value;
+        debug_assert!(stub.is_none());
+        *stub = Some(value);
+    }
+
     /// Takes the oldest value, or `None` if the queue is empty (or a push is half-way: that producer
     /// notices the consumer went idle and reschedules it, see `cell.rs`).
     ///
     /// # Safety
     /// At most one thread may call `pop`/`has_pending` at a time.
+    #[inline]
     pub(crate) unsafe fn pop(&self) -> Option<T> {
         let tail = *self.tail.get();
+        if let Some(first) = (*tail).value.take() {
+            return Some(first);
+        }
         let next = (*tail).next.load(Ordering::Acquire);
         if next.is_null() {
             return None;
@@ -268,6 +284,27 @@ mod tests {
         mailbox.push(5);
         let popped: Vec<i32> = std::iter::from_fn(|| unsafe { mailbox.pop() }).collect();
         assert_eq!(popped, [0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn a_value_put_first_comes_before_later_pushes_and_is_dropped_with_the_queue() {
+        let mailbox = Mailbox::new();
+        unsafe { mailbox.put_first(0) };
+        mailbox.push(1);
+        mailbox.push(2);
+        let popped: Vec<i32> = std::iter::from_fn(|| unsafe { mailbox.pop() }).collect();
+        assert_eq!(popped, [0, 1, 2]);
+        // Once consumed, the (new) stub takes another.
+        unsafe { mailbox.put_first(3) };
+        assert_eq!(unsafe { mailbox.pop() }, Some(3));
+        assert_eq!(unsafe { mailbox.pop() }, None);
+
+        let counted = Arc::new(());
+        let mailbox = Mailbox::new();
+        unsafe { mailbox.put_first(counted.clone()) };
+        mailbox.push(counted.clone());
+        drop(mailbox);
+        assert_eq!(Arc::strong_count(&counted), 1);
     }
 
     #[test]

@@ -80,13 +80,36 @@ impl Payload {
         (self.vtable.type_id)()
     }
 
+    /// The address of the payload's type table: two payloads of one type built by the same code
+    /// share it, which makes a cheap first comparison; it is not guaranteed for every payload of a
+    /// type, so a mismatch falls back to the [`TypeId`].
+    #[inline]
+    pub(crate) fn table(&self) -> *const () {
+        (self.vtable as *const VTable).cast()
+    }
+
+    /// The message, known to be an `M`.
+    ///
+    /// # Safety
+    /// The payload holds an `M` (its [`Payload::type_id`] is `M`'s).
+    #[inline]
+    pub(crate) unsafe fn take_unchecked<M: Message>(self) -> M {
+        debug_assert!(self.type_id() == TypeId::of::<M>());
+        let this = ManuallyDrop::new(self);
+        if fits::<M>() {
+            this.storage.as_ptr().cast::<M>().read()
+        } else {
+            *Box::from_raw(this.storage.as_ptr().cast::<*mut M>().read())
+        }
+    }
+
     /// The message's wire name (for logs).
     pub(crate) fn name(&self) -> &'static str {
         self.vtable.name
     }
 
     /// The message, if it is an `M`.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn take<M: Message>(self) -> Option<M> {
         if self.type_id() != TypeId::of::<M>() {
             return None;

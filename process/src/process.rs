@@ -2,8 +2,10 @@
 
 use std::any::TypeId;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::context::Context;
+use crate::letter::Bodies;
 use crate::message::{self, Message};
 use crate::payload::Payload;
 use crate::upid::Upid;
@@ -67,15 +69,119 @@ pub trait Process: Send + Sized + 'static {
     }
 }
 
-type MessageFn<P> = Box<dyn Fn(&mut P, &mut Context<'_, P>, &Upid, Payload) + Send + Sync>;
+/// Calls a handler once per message of a run (all of the entry's type, checked when the run was
+/// looked up, so the handler does not check again). One call handles a whole run: the loop is
+/// compiled with the handler, per message type.
+type MessageFn<P> =
+    Box<dyn Fn(&mut P, &mut Context<'_, P>, &Upid, &mut MessageRun<'_>) + Send + Sync>;
+
+/// Consecutive messages of one type from one sender for one handler call: a single message, or
+/// messages from the front of a batch while they keep the first one's type, the turn's budget lasts
+/// and no control event (terminate, exited) waits to overtake them.
+pub(crate) struct MessageRun<'a> {
+    one: Option<Payload>,
+    batch: Option<&'a mut Bodies>,
+    /// The type table of the run's messages.
+    table: *const (),
+    left: usize,
+    taken: usize,
+    control: Option<&'a AtomicBool>,
+}
+
+impl<'a> MessageRun<'a> {
+    /// A run of one message.
+    pub(crate) fn one(body: Payload) -> MessageRun<'a> {
+        MessageRun {
+            table: body.table(),
+            one: Some(body),
+            batch: None,
+            left: 1,
+            taken: 0,
+            control: None,
+        }
+    }
+
+    /// A run from the front of `batch`: at most `limit` messages, ending early when `control` is
+    /// set.
+    pub(crate) fn batch(
+        batch: &'a mut Bodies,
+        limit: usize,
+        control: &'a AtomicBool,
+    ) -> MessageRun<'a> {
+        MessageRun {
+            table: batch.peek().map_or(std::ptr::null(), Payload::table),
+            one: None,
+            batch: Some(batch),
+            left: limit.max(1),
+            taken: 0,
+            control: Some(control),
+        }
+    }
+
+    /// The first message's type table and type, without taking it.
+    pub(crate) fn peek(&self) -> Option<(*const (), TypeId)> {
+        let first = match &self.one {
+            Some(body) => body,
+            None => self.batch.as_ref()?.peek()?,
+        };
+        Some((first.table(), first.type_id()))
+    }
+
+    /// The next message of the run.
+    #[inline]
+    pub(crate) fn next(&mut self) -> Option<Payload> {
+        if self.left == 0 {
+            return None;
+        }
+        let body = match self.one.take() {
+            Some(body) => body,
+            None => {
+                let batch = self.batch.as_deref_mut()?;
+                let more = batch.peek()?.table() == self.table
+                    && (self.taken == 0
+                        || !self.control.is_some_and(|c| c.load(Ordering::Relaxed)));
+                if !more {
+                    return None;
+                }
+                batch.take()?
+            }
+        };
+        self.left -= 1;
+        self.taken += 1;
+        Some(body)
+    }
+
+    /// How many messages the run yielded.
+    pub(crate) fn taken(&self) -> usize {
+        self.taken
+    }
+}
 type DecodeFn = fn(&[u8]) -> Result<Payload, String>;
 
 /// One installed message handler.
 pub(crate) struct MessageEntry<P: Process> {
     pub(crate) type_id: TypeId,
     pub(crate) name: &'static str,
-    pub(crate) call: MessageFn<P>,
+    call: MessageFn<P>,
     pub(crate) decode: DecodeFn,
+}
+
+impl<P: Process> MessageEntry<P> {
+    /// Runs the handler on the messages of `run` (until the run ends or the handler terminates the
+    /// process).
+    ///
+    /// # Safety
+    /// Every message `run` yields is of this entry's type (its `TypeId` is `self.type_id`).
+    #[inline]
+    pub(crate) unsafe fn call(
+        &self,
+        process: &mut P,
+        ctx: &mut Context<'_, P>,
+        from: &Upid,
+        run: &mut MessageRun<'_>,
+    ) {
+        (self.call)(process, ctx, from, run)
+    }
 }
 
 /// A process type's handler table: which function handles which message, and which HTTP endpoint.
@@ -122,9 +228,15 @@ impl<P: Process> Handlers<P> {
         let entry = MessageEntry {
             type_id,
             name: M::NAME,
-            call: Box::new(move |process, ctx, from, body| match body.take::<M>() {
-                Some(message) => handler(process, ctx, from, message),
-                None => tracing::error!(message = M::NAME, "handler table type mismatch"),
+            call: Box::new(move |process, ctx, from, run| {
+                while let Some(body) = run.next() {
+                    // SAFETY: `MessageEntry::call`'s contract: the run's messages are `M`s.
+                    let message = unsafe { body.take_unchecked::<M>() };
+                    handler(process, ctx, from, message);
+                    if ctx.terminate {
+                        break;
+                    }
+                }
             }),
             decode: decode_payload::<M>,
         };

@@ -2,7 +2,8 @@
 //! side by side in one run, interleaved, several runs each; prints one line per workload with the
 //! medians, then the memory an idle process costs.
 //!
-//! `cargo run --release -p mesos-benches --bin actor-bench -- [--quick] [--runs N]`
+//! `cargo run --release -p mesos-benches --bin actor-bench -- [--quick] [--runs N] [--only WORKLOAD]
+//! [--ours_only]` (`--help` explains each flag).
 
 use std::process::ExitCode;
 
@@ -10,7 +11,9 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Duration;
 
+use clap::Parser;
 use mesos_benches::actors::{median, ours, peer, raw_tcp, remote};
+use mesos_benches::cli;
 use process::{Config, Runtime};
 
 /// Workload sizes.
@@ -50,11 +53,65 @@ impl Sizes {
     }
 }
 
+/// Flags of `actor-bench`.
+#[derive(Debug, Parser)]
+#[command(
+    rename_all = "snake_case",
+    name = "actor-bench",
+    about = "Our actor runtime against actix (local workloads) and raw TCP (remote ones), measured \
+             side by side in one run; prints one line per workload with the medians and the ratio."
+)]
 struct Flags {
+    /// Small workloads: a smoke run of a few seconds.
+    #[arg(long)]
     quick: bool,
+    /// Rounds per workload, ours and the peer interleaved; the medians are printed.
+    #[arg(long, default_value_t = 3, value_parser = cli::positive)]
     runs: usize,
-    /// Run only the workloads whose names contain this (for profiling one of them).
+    /// Run only the workloads whose names contain this (e.g. `fan_in`), for profiling one.
+    #[arg(long)]
     only: Option<String>,
+    /// Skip the peer (actix, raw TCP), for profiling our side alone; the peer and ratio print as 0.
+    #[arg(long)]
+    ours_only: bool,
+    /// What rates are measured against: `wall` time (the figures we report), or the process's `cpu`
+    /// time, which a shared, noisy machine disturbs much less (for comparing builds; a workload
+    /// that keeps both workers busy counts both).
+    #[arg(long, value_enum, default_value_t = Clock::Wall)]
+    clock: Clock,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Clock {
+    Wall,
+    Cpu,
+}
+
+/// The process's CPU time so far (user and system, all threads).
+fn cpu_time() -> Duration {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_PROCESS_CPUTIME_ID)
+        .map(Duration::from)
+        .unwrap_or_default()
+}
+
+impl Clock {
+    /// Runs `workload` and returns how long it took on this clock (for `Cpu`, set-up included).
+    fn time<E>(self, workload: impl FnOnce() -> Result<Duration, E>) -> Result<Duration, E> {
+        match self {
+            Clock::Wall => workload(),
+            Clock::Cpu => {
+                let start = cpu_time();
+                workload()?;
+                Ok(cpu_time().saturating_sub(start))
+            }
+        }
+    }
+
+    /// Per-second rate of `ops` done by `workload`.
+    fn rate(self, ops: u64, workload: impl FnOnce() -> Duration) -> f64 {
+        let elapsed = self.time(|| Ok::<_, ()>(workload())).unwrap_or_default();
+        rate(ops, elapsed)
+    }
 }
 
 impl Flags {
@@ -65,58 +122,30 @@ impl Flags {
     }
 }
 
-fn parse_flags() -> Result<Flags, String> {
-    let mut flags = Flags {
-        quick: false,
-        runs: 3,
-        only: None,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--quick" => flags.quick = true,
-            "--runs" => {
-                let value = args.next().ok_or("--runs needs a number")?;
-                flags.runs = value
-                    .parse()
-                    .ok()
-                    .filter(|&n| n > 0)
-                    .ok_or_else(|| format!("--runs: not a positive number: {value}"))?;
-            }
-            "--only" => flags.only = Some(args.next().ok_or("--only needs a workload name")?),
-            "--help" | "-h" => {
-                return Err("usage: actor-bench [--quick] [--runs N] [--only WORKLOAD]".to_string());
-            }
-            other => return Err(format!("unknown flag {other} (try --help)")),
-        }
-    }
-    Ok(flags)
-}
-
 /// Per-second rate of `ops` done in `elapsed`.
 fn rate(ops: u64, elapsed: Duration) -> f64 {
     ops as f64 / elapsed.as_secs_f64().max(1e-9)
 }
 
-/// Medians of two interleaved measurements, `runs` times each.
+/// Medians of two interleaved measurements, `runs` times each (the peer's is 0 when skipped).
 fn side_by_side(
     runs: usize,
     mut ours: impl FnMut() -> f64,
-    mut peer: impl FnMut() -> f64,
+    mut peer: Option<impl FnMut() -> f64>,
 ) -> (f64, f64) {
     let (mut a, mut b) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         a.push(ours());
-        b.push(peer());
+        if let Some(peer) = peer.as_mut() {
+            b.push(peer());
+        }
     }
     (median(&mut a), median(&mut b))
 }
 
 fn line(workload: &str, peer_name: &str, ours: f64, peer: f64) -> String {
-    format!(
-        "{workload} ours={ours:.0} {peer_name}={peer:.0} ratio={:.2}",
-        ours / peer.max(1e-9)
-    )
+    let ratio = if peer > 0.0 { ours / peer } else { 0.0 };
+    format!("{workload} ours={ours:.0} {peer_name}={peer:.0} ratio={ratio:.2}")
 }
 
 fn run(flags: &Flags) -> Result<(), String> {
@@ -126,6 +155,7 @@ fn run(flags: &Flags) -> Result<(), String> {
         Sizes::full()
     };
     let runs = flags.runs;
+    let clock = flags.clock;
     let runtime = Runtime::new(Config::default()).map_err(|e| format!("runtime: {e}"))?;
     let other = Runtime::new(Config::default()).map_err(|e| format!("second runtime: {e}"))?;
 
@@ -141,14 +171,17 @@ fn run(flags: &Flags) -> Result<(), String> {
 
     // Warm-up: first-touch costs (thread start, allocator pools) stay out of the medians.
     ours::ping_pong(&runtime, sizes.ping_pong_rounds / 10);
-    peer::ping_pong(sizes.ping_pong_rounds / 10);
+    if !flags.ours_only {
+        peer::ping_pong(sizes.ping_pong_rounds / 10);
+    }
+    let with_peer = !flags.ours_only;
 
     if flags.wants("ping_pong") {
         let n = sizes.ping_pong_rounds;
         let (a, b) = side_by_side(
             runs,
-            || rate(n, ours::ping_pong(&runtime, n)),
-            || rate(n, peer::ping_pong(n)),
+            || clock.rate(n, || ours::ping_pong(&runtime, n)),
+            with_peer.then_some(|| clock.rate(n, || peer::ping_pong(n))),
         );
         println!("{}", line("ping_pong", "actix", a, b));
     }
@@ -158,15 +191,15 @@ fn run(flags: &Flags) -> Result<(), String> {
         let total = senders * per;
         let (a, b) = side_by_side(
             runs,
-            || rate(total, ours::fan_in(&runtime, senders, per)),
-            || rate(total, peer::fan_in(senders, per)),
+            || clock.rate(total, || ours::fan_in(&runtime, senders, per)),
+            with_peer.then_some(|| clock.rate(total, || peer::fan_in(senders, per))),
         );
         println!("{}", line("fan_in", "actix", a, b));
     }
 
     let one_way_frame = raw_tcp::frame("bench.Blob", blob_body());
     let mut raw_error = None;
-    let mut raw = |f: &dyn Fn() -> std::io::Result<Duration>, ops: u64| match f() {
+    let mut raw = |f: &dyn Fn() -> std::io::Result<Duration>, ops: u64| match clock.time(f) {
         Ok(elapsed) => rate(ops, elapsed),
         Err(e) => {
             raw_error.get_or_insert(e.to_string());
@@ -177,8 +210,8 @@ fn run(flags: &Flags) -> Result<(), String> {
         let n = sizes.one_way_messages;
         let (a, b) = side_by_side(
             runs,
-            || rate(n, remote::one_way(&runtime, &other, n)),
-            || raw(&|| raw_tcp::one_way(&one_way_frame, n), n),
+            || clock.rate(n, || remote::one_way(&runtime, &other, n)),
+            with_peer.then_some(|| raw(&|| raw_tcp::one_way(&one_way_frame, n), n)),
         );
         println!(
             "{} ours_mb_s={:.1} frame_bytes={}",
@@ -198,8 +231,8 @@ fn run(flags: &Flags) -> Result<(), String> {
         }
         let (a, b) = side_by_side(
             runs,
-            || rate(n, remote::round_trips(&runtime, &other, in_flight, n)),
-            || raw(&|| raw_tcp::round_trips(&ping_frame, in_flight, n), n),
+            || clock.rate(n, || remote::round_trips(&runtime, &other, in_flight, n)),
+            with_peer.then_some(|| raw(&|| raw_tcp::round_trips(&ping_frame, in_flight, n), n)),
         );
         println!("{}", line(name, "raw", a, b));
     }
@@ -220,8 +253,8 @@ fn blob_body() -> Vec<u8> {
 }
 
 fn main() -> ExitCode {
-    let result = parse_flags().and_then(|flags| run(&flags));
-    match result {
+    let flags: Flags = cli::parse();
+    match run(&flags) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("actor-bench: {message}");

@@ -1,6 +1,7 @@
 //! The [`Runtime`]: worker pool, registry, clock, filters and (remote) routing of one node.
 
 mod links;
+pub(crate) mod outbox;
 mod registry;
 pub(crate) mod workers;
 
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::cell::{AnyCell, Cell, Control, Letter, Sender};
+use crate::cell::{AnyCell, Cell, Control, Letter, SenderRef};
 use crate::clock::{Clock, Timer};
 use crate::context::Context;
 use crate::error::Error;
@@ -136,7 +137,7 @@ impl Shared {
     #[inline]
     pub(crate) fn send<M: Message, D: Destination + ?Sized>(
         &self,
-        from: Sender,
+        from: SenderRef<'_>,
         to: &D,
         message: M,
     ) {
@@ -151,10 +152,17 @@ impl Shared {
                 Verdict::Deliver(observer) => observed = observer,
             }
         }
-        if target.upid.addr() != self.addr {
-            self.send_remote(from.upid(), target.upid, &message);
-        } else {
-            self.send_local(from, target, message);
+        // A burst to one local process: appended to the batch this thread has open for it.
+        let message = match target.cell {
+            Some(cell) => outbox::append(self, cell, from, message),
+            None => Some(message),
+        };
+        if let Some(message) = message {
+            if target.upid.addr() != self.addr {
+                self.send_remote(from.upid(), target.upid, &message);
+            } else {
+                self.send_local(from, target, message);
+            }
         }
         if let Some(observed) = observed {
             observed.complete();
@@ -162,7 +170,7 @@ impl Shared {
     }
 
     #[inline]
-    fn send_local<M: Message>(&self, from: Sender, target: Target<'_>, message: M) {
+    fn send_local<M: Message>(&self, from: SenderRef<'_>, target: Target<'_>, message: M) {
         match target.cell {
             Some(cell) if self.is_local_cell(cell) => {
                 cell.deliver_message(from, Payload::new(message))
@@ -177,7 +185,12 @@ impl Shared {
 
     /// Sends straight into a known local mailbox (replies).
     #[inline]
-    pub(crate) fn send_to_cell<M: Message>(&self, from: Sender, to: &dyn AnyCell, message: M) {
+    pub(crate) fn send_to_cell<M: Message>(
+        &self,
+        from: SenderRef<'_>,
+        to: &dyn AnyCell,
+        message: M,
+    ) {
         let mut observed = None;
         if self.filters.is_active() {
             match self
@@ -188,7 +201,9 @@ impl Shared {
                 Verdict::Deliver(observer) => observed = observer,
             }
         }
-        to.deliver_message(from, Payload::new(message));
+        if let Some(message) = outbox::append(self, to, from, message) {
+            to.deliver_message(from, Payload::new(message));
+        }
         if let Some(observed) = observed {
             observed.complete();
         }
@@ -345,7 +360,7 @@ impl Handle {
     /// over TCP. Never blocks; messages for unknown local processes are dropped with a warning.
     pub fn send<M: Message, D: Destination + ?Sized>(&self, to: &D, message: M) {
         self.shared
-            .send(Sender::Upid(self.shared.anonymous.clone()), to, message);
+            .send(SenderRef::Upid(&self.shared.anonymous), to, message);
     }
 
     /// Runs `f` on the process behind `pid` (serially with its messages) and returns its result.

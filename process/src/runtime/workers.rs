@@ -13,10 +13,11 @@ use std::sync::Arc;
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::cell::{AnyCell, Cell, Letter};
+use crate::cell::{AnyCell, Cell};
 use crate::clock::Quiescence;
-use crate::mailbox::{Mailbox, NodeCache};
+use crate::mailbox::NodeCache;
 use crate::process::Process;
+use crate::runtime::outbox::Outbox;
 
 /// A runnable process.
 pub(crate) type Task = Arc<dyn AnyCell>;
@@ -44,124 +45,68 @@ pub(crate) struct Scheduler {
     stopped: AtomicBool,
     /// How many workers run this scheduler (all parked = nothing runs).
     workers: usize,
+    /// Turns running past their budget while others wait on the queue (see [`Scheduler::extend`]).
+    extended: AtomicUsize,
 }
 
-/// Sends a worker's handler makes to one process in a row, not yet published: one mailbox node
-/// holding a `Letter::Batch`, published (one `swap`, one wake-up check, one allocation per batch) when
-/// the handler returns, when another destination comes up, or every [`OUTBOX_BATCH`] letters.
-struct Outbox {
-    cell: Task,
-    node: *mut u8,
-    len: usize,
+/// Permission for one turn to run past its budget; given back when dropped (the turn ends).
+pub(crate) struct Extension<'a> {
+    extended: &'a AtomicUsize,
 }
 
-/// The most letters an outbox holds before publishing them.
-const OUTBOX_BATCH: usize = 64;
-
-impl Outbox {
-    fn flush(self) {
-        // SAFETY: `node` is an unpublished node of this cell's mailbox type (see `buffer`).
-        unsafe { self.cell.push_chain(self.node, self.node) };
+impl Drop for Extension<'_> {
+    fn drop(&mut self) {
+        self.extended.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
 /// The calling thread's worker, if it is one.
-struct WorkerLocal {
+pub(crate) struct WorkerLocal {
     scheduler: *const Scheduler,
     lifo: StdCell<Option<Task>>,
     /// The task that ran last, kept so that rescheduling it (the other half of a request/response
     /// pair) reuses this reference instead of taking a new one and dropping the old: two atomic
     /// reference-count updates fewer per message. Emptied before the worker parks.
     recent: StdCell<Option<Task>>,
-    outbox: StdCell<Option<Outbox>>,
+    pub(crate) outbox: Outbox,
     /// Freed mailbox nodes for reuse.
     node_cache: RefCell<NodeCache>,
-    /// The cell the current handler last sent to directly: a second send to it in a row starts a
-    /// batch. Single sends (request/response) so skip the outbox.
-    last_direct: StdCell<*const ()>,
 }
 
-/// Buffers `letter` for `cell` in the calling worker's outbox; gives it back if this thread is not a
-/// worker.
-pub(crate) fn buffer<P: Process>(cell: &Cell<P>, letter: Letter<P>) -> Option<Letter<P>> {
-    WORKER.with(|worker| {
-        // SAFETY: see `Scheduler::schedule`.
-        let Some(local) = (unsafe { worker.get().as_ref() }) else {
-            return Some(letter);
-        };
-        let this = (cell as *const Cell<P>).cast::<()>();
-        let pending = local.outbox.take();
-        if pending.is_none() && local.last_direct.get() != this {
-            local.last_direct.set(this);
-            return Some(letter);
+impl WorkerLocal {
+    fn new(scheduler: *const Scheduler) -> WorkerLocal {
+        WorkerLocal {
+            scheduler,
+            lifo: StdCell::new(None),
+            recent: StdCell::new(None),
+            outbox: Outbox::new(),
+            node_cache: RefCell::new(NodeCache::new()),
         }
-        match pending {
-            Some(mut outbox) if ptr::addr_eq(Arc::as_ptr(&outbox.cell), cell as *const Cell<P>) => {
-                // SAFETY: the outbox node belongs to this very cell, so it is an unpublished
-                // `Node<Letter<P>>`, and the outbox (taken out of the slot) is its only user.
-                let value = unsafe { Mailbox::<Letter<P>>::value_mut(outbox.node) };
-                // Appended in place: letters are large enough that moving the batch out and back
-                // per send shows up in fan-in profiles.
-                match value {
-                    Some(Letter::Batch(batch)) => batch.push(letter),
-                    _ => {
-                        let mut batch = Vec::with_capacity(OUTBOX_BATCH);
-                        batch.extend(value.take());
-                        batch.push(letter);
-                        *value = Some(Letter::Batch(batch));
-                    }
-                }
-                outbox.len += 1;
-                if outbox.len >= OUTBOX_BATCH {
-                    outbox.flush();
-                } else {
-                    local.outbox.set(Some(outbox));
-                }
-            }
-            Some(other) => {
-                // Another destination: publish the batch, send this one directly.
-                other.flush();
-                local.last_direct.set(this);
-                return Some(letter);
-            }
-            None => {
-                let fresh = Outbox {
-                    cell: cell.arc(),
-                    node: Mailbox::new_node(letter),
-                    len: 1,
-                };
-                if let Some(stale) = local.outbox.replace(Some(fresh)) {
-                    stale.flush();
-                }
-            }
-        }
-        None
-    })
+    }
+}
+
+/// The calling thread's worker state (null on other threads). Not inlined on purpose: generic code
+/// instantiated in another crate would reach the thread-local through the `LocalKey`'s function
+/// pointer; one direct call is cheaper and keeps the access in one place.
+#[inline(never)]
+pub(crate) fn current() -> *const WorkerLocal {
+    WORKER.with(StdCell::get)
 }
 
 /// Runs `f` on the calling worker's node cache; `None` on other threads (they do not cache).
 #[inline]
 pub(crate) fn with_node_cache<R>(f: impl FnOnce(&mut NodeCache) -> R) -> Option<R> {
-    WORKER.with(|worker| {
-        // SAFETY: see `Scheduler::schedule`.
-        let local = unsafe { worker.get().as_ref() }?;
-        let mut cache = local.node_cache.try_borrow_mut().ok()?;
-        Some(f(&mut cache))
-    })
+    // SAFETY: see `Scheduler::schedule`.
+    let local = unsafe { current().as_ref() }?;
+    let mut cache = local.node_cache.try_borrow_mut().ok()?;
+    Some(f(&mut cache))
 }
 
-/// Publishes the calling worker's buffered sends (no-op elsewhere).
+/// Publishes the calling thread's buffered sends (see [`outbox`](crate::runtime::outbox)); no-op on
+/// threads that buffer nothing.
 #[inline]
 pub(crate) fn flush_outbox() {
-    WORKER.with(|worker| {
-        // SAFETY: see `Scheduler::schedule`.
-        if let Some(local) = unsafe { worker.get().as_ref() } {
-            local.last_direct.set(ptr::null());
-            if let Some(outbox) = local.outbox.take() {
-                outbox.flush();
-            }
-        }
-    });
+    crate::runtime::outbox::flush();
 }
 
 /// Runs `f` (a transport event loop) with the calling thread set up to buffer deliveries like a
@@ -169,22 +114,13 @@ pub(crate) fn flush_outbox() {
 /// one wake-up check) when [`flush_outbox`] runs after each read, and its mailbox nodes come from a
 /// cache. It has no LIFO slot: processes it makes runnable go to their runtime's shared queue.
 pub(crate) fn run_as_delivery_thread<R>(f: impl FnOnce() -> R) -> R {
-    let local = WorkerLocal {
-        scheduler: ptr::null(),
-        lifo: StdCell::new(None),
-        recent: StdCell::new(None),
-        outbox: StdCell::new(None),
-        last_direct: StdCell::new(ptr::null()),
-        node_cache: RefCell::new(NodeCache::new()),
-    };
+    let local = WorkerLocal::new(ptr::null());
     WORKER.with(|worker| worker.set(&local));
     // Clears the pointer even if `f` panics, before `local` goes away.
     struct Reset<'a>(&'a WorkerLocal);
     impl Drop for Reset<'_> {
         fn drop(&mut self) {
-            if let Some(outbox) = self.0.outbox.take() {
-                outbox.flush();
-            }
+            self.0.outbox.flush();
             WORKER.with(|worker| worker.set(ptr::null()));
         }
     }
@@ -210,6 +146,7 @@ impl Scheduler {
             wake: Condvar::new(),
             stopped: AtomicBool::new(false),
             workers,
+            extended: AtomicUsize::new(0),
         }
     }
 
@@ -217,15 +154,12 @@ impl Scheduler {
     /// scheduler's workers (the displaced occupant goes to the shared queue), else the shared queue.
     #[inline]
     pub(crate) fn schedule(&self, task: Task) {
-        let task = WORKER.with(|worker| {
-            let local = worker.get();
-            // SAFETY: the pointer is set by `run_worker` for the lifetime of its stack frame, on this
-            // thread only, and cleared before that frame ends.
-            match unsafe { local.as_ref() } {
-                Some(local) if ptr::eq(local.scheduler, self) => local.lifo.replace(Some(task)),
-                _ => Some(task),
-            }
-        });
+        // SAFETY: the pointer is set by `run_worker` for the lifetime of its stack frame, on this
+        // thread only, and cleared before that frame ends.
+        let task = match unsafe { current().as_ref() } {
+            Some(local) if ptr::eq(local.scheduler, self) => local.lifo.replace(Some(task)),
+            _ => Some(task),
+        };
         if let Some(task) = task {
             self.push(task);
         }
@@ -235,25 +169,41 @@ impl Scheduler {
     /// to the task that ran last when it is this cell.
     #[inline]
     pub(crate) fn schedule_cell<P: Process>(&self, cell: &Cell<P>) {
-        let task = WORKER.with(|worker| {
-            // SAFETY: as in `schedule`.
-            match unsafe { worker.get().as_ref() } {
-                Some(local) if ptr::eq(local.scheduler, self) => {
-                    let task = match local.recent.take() {
-                        Some(recent) if ptr::addr_eq(Arc::as_ptr(&recent), cell) => recent,
-                        other => {
-                            local.recent.set(other);
-                            cell.arc()
-                        }
-                    };
-                    local.lifo.replace(Some(task))
-                }
-                _ => Some(cell.arc() as Task),
+        // SAFETY: as in `schedule`.
+        let task = match unsafe { current().as_ref() } {
+            Some(local) if ptr::eq(local.scheduler, self) => {
+                let task = match local.recent.take() {
+                    Some(recent) if ptr::addr_eq(Arc::as_ptr(&recent), cell) => recent,
+                    other => {
+                        local.recent.set(other);
+                        cell.arc()
+                    }
+                };
+                local.lifo.replace(Some(task))
             }
-        });
+            _ => Some(cell.arc() as Task),
+        };
         if let Some(task) = task {
             self.push(task);
         }
+    }
+
+    /// Whether a process that used up its budget while others wait may keep its worker. Yes while
+    /// that leaves at least one worker serving the queue, so everything queued still runs in order.
+    ///
+    /// Why not always requeue: a process fed by many others (fan-in: a master hearing from thousands
+    /// of agents) would wait behind every producer that became runnable meanwhile, and its mailbox
+    /// would grow by all they send in that time; kept on one worker, it drains while the producers
+    /// run on the others, and its backlog stays small and warm in cache.
+    pub(crate) fn extend(&self) -> Option<Extension<'_>> {
+        self.extended
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n + 1 < self.workers).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Extension {
+                extended: &self.extended,
+            })
     }
 
     /// Puts a process that used up its budget at the back of the shared queue.
@@ -353,14 +303,7 @@ impl Scheduler {
 
     /// The worker loop; returns after [`Scheduler::stop`].
     pub(crate) fn run_worker(&self) {
-        let local = WorkerLocal {
-            scheduler: self,
-            lifo: StdCell::new(None),
-            recent: StdCell::new(None),
-            outbox: StdCell::new(None),
-            last_direct: StdCell::new(ptr::null()),
-            node_cache: RefCell::new(NodeCache::new()),
-        };
+        let local = WorkerLocal::new(self);
         WORKER.with(|worker| worker.set(&local));
         let mut streak = 0u32;
         loop {
@@ -392,10 +335,7 @@ impl Scheduler {
                         tracing::error!(process = %task.upid(), "panic outside a handler");
                     }
                     // Sends made outside a handler (e.g. by a `Drop` run at termination).
-                    local.last_direct.set(ptr::null());
-                    if let Some(outbox) = local.outbox.take() {
-                        outbox.flush();
-                    }
+                    local.outbox.flush();
                     drop(local.recent.replace(Some(task)));
                 }
                 None => {
@@ -408,9 +348,7 @@ impl Scheduler {
                 }
             }
         }
-        if let Some(outbox) = local.outbox.take() {
-            outbox.flush();
-        }
+        local.outbox.flush();
         WORKER.with(|worker| worker.set(ptr::null()));
         drop(local.lifo.take());
         drop(local.recent.take());
