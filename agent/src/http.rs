@@ -21,6 +21,10 @@ pub(crate) fn install(handlers: &mut Handlers<AgentProcess>) {
     handlers.route("/health", |agent: &mut AgentProcess, _ctx, _request| {
         Response::ok_json(&health_json(agent))
     });
+    handlers.route(
+        "/api/v1/executor",
+        |agent: &mut AgentProcess, ctx, request| agent.executor_api(ctx, request),
+    );
 }
 
 fn json_or_null<T: serde::Serialize>(value: &T) -> Value {

@@ -219,6 +219,13 @@ fn executor_env(command: &mut Command, spec: &LaunchSpec, env: &ExecutorEnvironm
     };
     set(command, "MESOS_AGENT_PID", &env.agent_pid);
     set(command, "MESOS_SLAVE_PID", &env.agent_pid);
+    // HTTP executors (`/api/v1/executor`) find the agent here: `ip:port`, no scheme.
+    if let Some((_, endpoint)) = env.agent_pid.split_once('@') {
+        set(command, "MESOS_AGENT_ENDPOINT", endpoint);
+    }
+    set(command, "MESOS_HTTP_COMMAND_EXECUTOR", "0");
+    // A driver-based executor listens on a port of its own choosing, as in Mesos.
+    set(command, "LIBPROCESS_PORT", "0");
     set(command, "MESOS_FRAMEWORK_ID", spec.framework_id.as_str());
     set(
         command,

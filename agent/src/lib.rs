@@ -41,6 +41,7 @@ pub mod containers;
 pub mod core;
 pub mod detect;
 pub mod error;
+mod executor_api;
 pub mod flags;
 pub mod http;
 pub mod isolator;
@@ -163,6 +164,11 @@ impl Agent {
             metrics.clone(),
         );
         let pid = runtime.spawn(AGENT_PROCESS_ID, agent)?;
+        // As on a Mesos agent, paths naming no process (`/api/v1/executor`, `/api/v1`,
+        // `/flags`) are the agent's, unless a master shares this runtime and serves them.
+        if runtime.http_delegate().is_none() {
+            runtime.set_http_delegate(Some(AGENT_PROCESS_ID));
+        }
         let monitor = runtime.spawn("monitor", monitor::Monitor::new(containers.clone()));
         if let Err(err) = &monitor {
             tracing::warn!(%err, "cannot start the monitor process");

@@ -93,10 +93,11 @@ fn an_executor_that_never_registers_is_killed_after_the_registration_timeout() {
         .agent_runtime
         .clock()
         .advance(Duration::from_secs(1));
-    let lost = cluster.next_update("t");
-    assert_eq!(lost.status.state, TaskState::Lost);
+    // As Mesos's `registerExecutorTimeout`: TASK_FAILED, whichever executor it was.
+    let failed = cluster.next_update("t");
+    assert_eq!(failed.status.state, TaskState::Failed);
     assert_eq!(
-        lost.status.reason,
+        failed.status.reason,
         Some(Reason::ExecutorRegistrationTimeout)
     );
 }

@@ -126,3 +126,84 @@ fn the_pymesos_operator_driver_reads_the_cluster_state() {
     );
     driver.stop(false);
 }
+
+#[test]
+fn a_pymesos_http_executor_receives_tasks_and_sends_updates() {
+    let mut config = fast_config(1, "cpus:1;mem:512");
+    config.master.scheduler_heartbeat_interval = Duration::from_secs(1);
+    let cluster = mesos_local::LocalCluster::start(config).expect("cluster starts");
+    let python = pymesos_python();
+    let executor = format!("{} {}", python.display(), script("executor.py").display());
+    let output = Command::new(&python)
+        .arg(script("executor_scheduler.py"))
+        .args(["--master", &cluster.master_address(), "--tasks", "4"])
+        .args(["--executor", &executor, "--timeout", "60"])
+        .stdin(Stdio::null())
+        .output_within(
+            "the pymesos scheduler and executor",
+            Duration::from_secs(90),
+        );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "pymesos scheduler failed ({:?}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    // Tasks reached the HTTP executor (LAUNCH, with their data), its updates reached the
+    // scheduler (with data), the kill reached it (KILL → TASK_KILLED).
+    assert!(stdout.contains("UPDATE task-0 TASK_KILLED"), "{stdout}");
+    for task in 1..4 {
+        let finished = format!("UPDATE task-{task} TASK_FINISHED echo:payload-{task}");
+        assert!(stdout.contains(&finished), "{finished} missing:\n{stdout}");
+    }
+    // Its framework messages carry the environment it saw: Mesos's executor variables and a
+    // process group of its own.
+    let agent = cluster.agent(0).expect("agent");
+    let agent_id = agent
+        .agent_id()
+        .expect("agent answers")
+        .expect("registered");
+    let messages: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("MESSAGE pymesos-executor "))
+        .map(|m| serde_json::from_str(m).expect("the executor's JSON"))
+        .collect();
+    assert_eq!(messages.len(), 4, "{stdout}");
+    let seen = &messages[0];
+    assert_eq!(
+        seen["MESOS_AGENT_ENDPOINT"],
+        agent.pid().to_string().split_once('@').unwrap().1,
+        "{seen}"
+    );
+    assert_eq!(seen["MESOS_EXECUTOR_ID"], "pymesos-executor");
+    assert_eq!(seen["MESOS_SLAVE_ID"], agent_id.as_str());
+    assert_eq!(seen["MESOS_SLAVE_PID"], agent.pid().to_string());
+    assert_eq!(seen["MESOS_CHECKPOINT"], "0");
+    assert_eq!(seen["MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD"], "500ms");
+    assert_eq!(seen["MESOS_DIRECTORY"], seen["MESOS_SANDBOX"]);
+    assert!(seen["MESOS_FRAMEWORK_ID"].is_string(), "{seen}");
+    // Its own session and process group (the agent's `setsid`), not the agent's.
+    assert_eq!(seen["pgid"], seen["sid"], "{seen}");
+    assert_ne!(
+        seen["pgid"],
+        serde_json::json!(std::process::id()),
+        "{seen}"
+    );
+    // pymesos tears its framework down on stop: the agent sends the executor SHUTDOWN and it
+    // is gone.
+    process::testing::wait_until(
+        "the HTTP executor shut down",
+        Duration::from_secs(20),
+        || {
+            agent.state().is_ok_and(|state| {
+                state["frameworks"]
+                    .as_array()
+                    .is_some_and(|f| f.iter().all(|f| f["executors"] == serde_json::json!([])))
+            })
+        },
+    );
+    let state = cluster.master().expect("master").state();
+    let completed = &state["completed_frameworks"][0];
+    assert_eq!(completed["name"], "pymesos-http-executor", "{state}");
+}

@@ -327,10 +327,15 @@ impl AgentCore {
         if let Some(stale) = now.checked_sub(self.config.executor_registration_timeout) {
             for (framework_id, executor_id) in self.book.registering_since(stale) {
                 tracing::warn!(%framework_id, %executor_id, "executor did not register in time; killing it");
-                self.book.set_termination_reason(
+                // Mesos (`registerExecutorTimeout`): TASK_FAILED, whichever executor it was.
+                self.book.set_termination(
                     &framework_id,
                     &executor_id,
-                    mesos::Reason::ExecutorRegistrationTimeout,
+                    crate::state::Termination {
+                        reason: mesos::Reason::ExecutorRegistrationTimeout,
+                        state: Some(mesos::TaskState::Failed),
+                        message: None,
+                    },
                 );
                 self.shutdown_executor(now, &framework_id, &executor_id, false);
             }

@@ -28,8 +28,10 @@ pub struct AgentProcess {
     pub(crate) start_time: f64,
     meta: MetaWriter,
     failure: Failure,
-    metrics: Arc<AgentMetrics>,
+    pub(crate) metrics: Arc<AgentMetrics>,
     timer: Option<(Instant, Timer)>,
+    /// The v1 HTTP executors' event streams (`/api/v1/executor`).
+    pub(crate) executor_streams: crate::executor_api::ExecutorStreams,
 }
 
 /// Wall-clock seconds since the epoch (for the core's timestamps and `/state`).
@@ -56,6 +58,7 @@ impl AgentProcess {
             failure,
             metrics,
             timer: None,
+            executor_streams: Default::default(),
         }
     }
 
@@ -90,7 +93,11 @@ impl AgentProcess {
 
     /// Runs one input on the core, performs what it produced (and what those produced), and
     /// re-arms the timer.
-    fn input(&mut self, ctx: &mut Context<Self>, f: impl FnOnce(&mut AgentCore, Instant)) {
+    pub(crate) fn input(
+        &mut self,
+        ctx: &mut Context<Self>,
+        f: impl FnOnce(&mut AgentCore, Instant),
+    ) {
         if self.failed() {
             return;
         }
@@ -120,13 +127,7 @@ impl AgentProcess {
             Output::Master { to, message } => message.send_from(ctx, &to),
             Output::Executor { to, message } => match to {
                 ExecutorEndpoint::Pid(pid) => message.send_from(ctx, &pid),
-                ExecutorEndpoint::Http(stream) => {
-                    tracing::warn!(
-                        stream,
-                        message = message.name(),
-                        "no HTTP executor stream to send to; dropped"
-                    )
-                }
+                ExecutorEndpoint::Http(stream) => self.send_http_executor(stream, message),
             },
             Output::Link(pid) => ctx.link(&pid),
             Output::Launch(spec) => self.launch_executor(ctx, *spec),

@@ -22,6 +22,7 @@
 //! ```
 
 pub mod client;
+pub mod executor;
 pub mod operator;
 pub mod recordio;
 pub mod scheduler;

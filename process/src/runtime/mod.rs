@@ -324,6 +324,11 @@ impl Handle {
         *self.shared.http_delegate.write() = id.map(str::to_string);
     }
 
+    /// The process answering HTTP paths that name no process, if any.
+    pub fn http_delegate(&self) -> Option<String> {
+        self.shared.http_delegate.read().clone()
+    }
+
     /// The address this runtime listens on; every local [`Upid`] carries it.
     pub fn addr(&self) -> SocketAddr {
         self.shared.addr

@@ -368,6 +368,7 @@ fn an_executor_that_does_not_register_in_time_is_killed_and_its_tasks_say_why() 
     h.core
         .executor_exited(h.now, &spec.container_id, exit("killed"), None);
     let sent = forwarded(&h.drain());
+    assert_eq!(sent[0].status.state, TaskState::Failed);
     assert_eq!(
         sent[0].status.reason,
         Some(Reason::ExecutorRegistrationTimeout)
