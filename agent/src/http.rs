@@ -25,6 +25,21 @@ pub(crate) fn install(handlers: &mut Handlers<AgentProcess>) {
         "/api/v1/executor",
         |agent: &mut AgentProcess, ctx, request| agent.executor_api(ctx, request),
     );
+    handlers.route("/api/v1", |agent: &mut AgentProcess, _ctx, request| {
+        agent.operator_api(request)
+    });
+    handlers.route("/flags", |agent: &mut AgentProcess, _ctx, _request| {
+        Response::ok_json(&json!({ "flags": crate::operator_api::flags(agent) }))
+    });
+    handlers.route(
+        "/state-summary",
+        |agent: &mut AgentProcess, ctx, _request| {
+            Response::ok_json(&crate::operator_api::state_summary(
+                agent,
+                &ctx.upid().to_string(),
+            ))
+        },
+    );
 }
 
 fn json_or_null<T: serde::Serialize>(value: &T) -> Value {

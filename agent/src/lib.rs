@@ -49,6 +49,7 @@ pub mod launcher;
 pub mod master_link;
 pub mod metrics;
 mod monitor;
+mod operator_api;
 mod process;
 pub mod state;
 pub mod status_update_manager;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use process::testing::BoundedCommand;
+use process::testing::{BoundedChild, BoundedCommand};
 use util::*;
 
 /// The venv's python: `PYMESOS_PYTHON`, or the default venv of `scripts/pymesos-venv.sh`.
@@ -206,4 +206,127 @@ fn a_pymesos_http_executor_receives_tasks_and_sends_updates() {
     let state = cluster.master().expect("master").state();
     let completed = &state["completed_frameworks"][0];
     assert_eq!(completed["name"], "pymesos-http-executor", "{state}");
+}
+
+#[test]
+fn the_pymesos_operator_driver_follows_the_master_event_stream() {
+    let cluster = cluster(1, "cpus:1;mem:512");
+    let mut watcher = Command::new(pymesos_python())
+        .arg(script("operator_events.py"))
+        .args([&cluster.master_address(), "watched-task", "60"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python starts");
+    let lines = process::testing::Lines::new(watcher.stdout.take().expect("stdout"));
+    let mut watcher = process::testing::ChildGuard::new(watcher);
+    let ready = lines.expect_within("the operator subscribed", Duration::from_secs(30));
+    assert_eq!(ready, "READY agents=1");
+    let (driver, mut events) = driver(&cluster, framework("watched"), options());
+    events.registered();
+    let offer = events.offers().remove(0);
+    let task = command_task("watched-task", &offer, "true", "cpus:0.5;mem:64");
+    driver.launch_tasks(
+        vec![offer.id.clone()],
+        vec![task],
+        mesos::Filters::default(),
+    );
+    events.state("watched-task", mesos::TaskState::Finished);
+    driver.stop(false);
+    let mut seen = Vec::new();
+    while let Some(line) = lines.next_within("an operator event", Duration::from_secs(30)) {
+        seen.push(line);
+    }
+    let status = watcher.wait_within("the operator client", Duration::from_secs(30));
+    assert!(status.success(), "{status:?}: {seen:#?}");
+    let kinds: Vec<&str> = seen
+        .iter()
+        .map(|l| l.split_once(' ').map_or(l.as_str(), |(kind, _)| kind))
+        .collect();
+    // In the order the master made the changes.
+    assert_eq!(
+        kinds,
+        [
+            "FRAMEWORK_ADDED",
+            "TASK_ADDED",
+            "TASK_UPDATED",
+            "TASK_UPDATED",
+            "TASK_UPDATED",
+            "FRAMEWORK_REMOVED"
+        ],
+        "{seen:#?}"
+    );
+    assert!(seen[1].contains("\"watched-task\""), "{}", seen[1]);
+    for (line, state) in seen[2..5]
+        .iter()
+        .zip(["TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"])
+    {
+        assert!(line.contains(&format!("\"state\": \"{state}\"")), "{line}");
+    }
+}
+
+#[test]
+fn the_pymesos_operator_driver_reads_an_agents_state() {
+    let cluster = cluster(1, "cpus:1;mem:512");
+    let (driver, mut events) = driver(&cluster, framework("watched"), options());
+    events.registered();
+    let offer = events.offers().remove(0);
+    let task = command_task("sleeper", &offer, "sleep 30", "cpus:0.5;mem:64");
+    driver.launch_tasks(
+        vec![offer.id.clone()],
+        vec![task],
+        mesos::Filters::default(),
+    );
+    events.state("sleeper", mesos::TaskState::Running);
+    let agent = cluster.agent(0).expect("agent");
+    let address = agent
+        .pid()
+        .to_string()
+        .split_once('@')
+        .unwrap()
+        .1
+        .to_string();
+    let output = Command::new(pymesos_python())
+        .arg(script("operator_agent.py"))
+        .arg(&address)
+        .output_within("the pymesos agent operator driver", Duration::from_secs(60));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "operator_agent.py failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let answers: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!(answers["health"]["get_health"]["healthy"], true);
+    assert_eq!(
+        answers["version"]["get_version"]["version_info"]["version"],
+        mesos::VERSION
+    );
+    assert!(answers["flags"]["get_flags"]["flags"]
+        .as_array()
+        .is_some_and(|f| f.iter().any(|f| f["name"] == "work_dir")));
+    assert!(answers["metrics"]["get_metrics"]["metrics"]
+        .as_array()
+        .is_some_and(|m| m.iter().any(|m| m["name"] == "slave/tasks_running")));
+    let tasks = &answers["tasks"]["get_tasks"]["launched_tasks"];
+    assert_eq!(tasks[0]["task_id"]["value"], "sleeper", "{answers}");
+    assert_eq!(tasks[0]["state"], "TASK_RUNNING");
+    assert_eq!(
+        answers["state"]["get_state"]["get_tasks"]["launched_tasks"],
+        *tasks
+    );
+    assert_eq!(
+        answers["frameworks"]["get_frameworks"]["frameworks"][0]["framework_info"]["name"],
+        "watched"
+    );
+    assert_eq!(
+        answers["executors"]["get_executors"]["executors"][0]["executor_info"]["executor_id"]
+            ["value"],
+        "sleeper"
+    );
+    let container = &answers["containers"]["get_containers"]["containers"][0];
+    assert_eq!(container["executor_id"]["value"], "sleeper", "{container}");
+    assert!(container["container_id"]["value"].is_string());
+    driver.stop(false);
 }
