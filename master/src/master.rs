@@ -155,6 +155,33 @@ impl Master {
                 }
             }
         }
+        // The files API (`/master/log` with --log_dir) and the proxy to
+        // agents' files and state (`/agent/<id>/...`).
+        let files = files::Files::new();
+        if let Some(log_dir) = &config.log_dir {
+            if let Err(error) = files.attach("/master/log", log_dir.join(crate::MASTER_LOG_FILE)) {
+                tracing::warn!(%error, "cannot attach the master's log");
+            }
+        }
+        let extras = [
+            ("files", files.spawn(runtime).map(|p| p.upid().clone())),
+            (
+                "agent",
+                runtime
+                    .spawn(
+                        "agent",
+                        crate::webui::proxy::AgentProxy { core: core.clone() },
+                    )
+                    .map(|p| p.upid().clone()),
+            ),
+        ];
+        for (id, spawned) in extras {
+            // The master works without them (a test may run an agent's `files` on this runtime).
+            match spawned {
+                Ok(pid) => others.push(pid),
+                Err(error) => tracing::warn!(id, %error, "cannot start an HTTP view"),
+            }
+        }
         tracing::info!(pid = %master.upid(), id = %info.id, "master started");
         Ok(MasterHandle {
             runtime: runtime.clone(),

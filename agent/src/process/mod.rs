@@ -30,6 +30,8 @@ pub struct AgentProcess {
     failure: Failure,
     metrics: Arc<AgentMetrics>,
     timer: Option<(Instant, Timer)>,
+    /// Sandboxes readable through `/files` (see [`crate::sandboxes`]).
+    sandboxes: crate::sandboxes::Sandboxes,
 }
 
 /// Wall-clock seconds since the epoch (for the core's timestamps and `/state`).
@@ -46,6 +48,7 @@ impl AgentProcess {
         containers: SharedContainers,
         failure: Failure,
         metrics: Arc<AgentMetrics>,
+        files: files::Files,
     ) -> AgentProcess {
         AgentProcess {
             meta: MetaWriter::new(&config.work_dir),
@@ -56,6 +59,7 @@ impl AgentProcess {
             failure,
             metrics,
             timer: None,
+            sandboxes: crate::sandboxes::Sandboxes::new(files),
         }
     }
 
@@ -97,6 +101,7 @@ impl AgentProcess {
         f(&mut self.core, ctx.now());
         self.perform_outputs(ctx);
         self.update_metrics();
+        self.sandboxes.update(self.core.book());
         self.schedule(ctx);
     }
 
@@ -143,7 +148,10 @@ impl AgentProcess {
             }
             Output::RecoverContainers(kept) => self.recover_containers(ctx, kept),
             Output::RemoveDirectory(path) => match std::fs::remove_dir_all(&path) {
-                Ok(()) => tracing::info!(path = %path.display(), "garbage collected"),
+                Ok(()) => {
+                    self.sandboxes.removed(&path);
+                    tracing::info!(path = %path.display(), "garbage collected")
+                }
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
                 Err(err) => tracing::warn!(path = %path.display(), %err, "cannot garbage collect"),
             },
