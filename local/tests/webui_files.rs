@@ -1,6 +1,6 @@
 //! The files API on a real cluster: a task's sandbox under its real path and under the virtual
 //! `/frameworks/<fid>/executors/<eid>/runs/latest` on the agent, the same through the master's
-//! `/agent/<agent id>/...` proxy, and the logs with `--log_dir`.
+//! `/agent/<agent id>/...` proxy, the logs with `--log_dir`, and the web UI's assets.
 
 mod util;
 
@@ -159,6 +159,31 @@ fn a_tasks_sandbox_and_the_logs_through_agent_and_master() {
         json(agent, "/slave(1)/state")["log_dir"],
         log_dir.to_string_lossy().as_ref()
     );
+
+    // The web UI: the page at `/` with its assets, relative URLs only, locked to this origin.
+    let page = get(master, "/");
+    assert_eq!(page.status, 200);
+    assert!(page
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(page
+        .header("content-security-policy")
+        .unwrap()
+        .contains("connect-src 'self'"));
+    let html = page.text();
+    assert!(html.contains("src=\"webui/app.js\""), "{html}");
+    assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("src=\"/"));
+    let script = get(master, "/webui/app.js");
+    assert_eq!(script.status, 200);
+    assert!(script
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert!(!script.text().contains("http://") && !script.text().contains("https://"));
+    assert_eq!(get(master, "/webui/app.css").status, 200);
+    assert_eq!(get(master, "/no-such-page").status, 404);
+    assert_eq!(get(master, "/master/no-such-endpoint").status, 404);
 
     driver.stop(false);
     drop(cluster);

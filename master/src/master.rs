@@ -155,7 +155,7 @@ impl Master {
                 }
             }
         }
-        // The files API (`/master/log` with --log_dir) and the proxy to
+        // The files API (`/master/log` with --log_dir), the web UI's assets and the proxy to
         // agents' files and state (`/agent/<id>/...`).
         let files = files::Files::new();
         if let Some(log_dir) = &config.log_dir {
@@ -165,6 +165,12 @@ impl Master {
         }
         let extras = [
             ("files", files.spawn(runtime).map(|p| p.upid().clone())),
+            (
+                crate::webui::WEBUI_PROCESS_ID,
+                runtime
+                    .spawn(crate::webui::WEBUI_PROCESS_ID, crate::webui::WebUiAssets)
+                    .map(|p| p.upid().clone()),
+            ),
             (
                 "agent",
                 runtime
