@@ -15,6 +15,7 @@ use process::http::{Request, Response};
 use process::{Context, Handlers, Process, Timer, Upid};
 use serde_json::Value as Json;
 
+use crate::api::events::Subscribers;
 use crate::api::{StreamWrite, Streams};
 use crate::core::MasterCore;
 use crate::early::{EarlyRegistrations, Registration};
@@ -30,6 +31,8 @@ pub struct MasterProcess {
     pub(crate) leadership: Arc<Leadership>,
     /// The v1 HTTP schedulers' event streams.
     pub(crate) streams: Streams,
+    /// The v1 operator API's event streams (SUBSCRIBE).
+    pub(crate) subscribers: Subscribers,
     /// The armed timer: its deadline, generation and handle.
     timer: Option<(Instant, u64, Timer)>,
     timer_generation: u64,
@@ -57,6 +60,7 @@ impl MasterProcess {
             flags,
             leadership,
             streams,
+            subscribers: Subscribers::default(),
             timer: None,
             timer_generation: 0,
             tick_queued: false,
@@ -78,17 +82,27 @@ impl MasterProcess {
             return None;
         }
         let now = ctx.now();
-        let (result, outputs, writes, deadline) = {
+        let (result, outputs, writes, events, deadline) = {
             let mut core = self.core.lock();
             let result = f(&mut core, now);
             let outputs = core.drain_outputs();
             // Stream events are rendered here, with the core at hand (offers name their roles).
             let heartbeat = self.streams.heartbeat.as_secs_f64();
             let (outputs, writes) = crate::api::scheduler::render(&core, outputs, heartbeat);
-            (result, outputs, writes, core.next_deadline(now))
+            let events: Vec<Vec<u8>> = core
+                .drain_changes()
+                .into_iter()
+                .filter_map(|change| crate::api::events::render(&core, change))
+                .map(|event| crate::api::record(&event))
+                .collect();
+            (result, outputs, writes, events, core.next_deadline(now))
         };
         perform(ctx, outputs);
         self.write_streams(ctx, writes);
+        if !events.is_empty() {
+            self.subscribers.broadcast(&events);
+            self.stop_observing_if_idle();
+        }
         self.rearm(ctx, now, deadline);
         Some(result)
     }
@@ -205,8 +219,10 @@ impl MasterProcess {
         }
         self.leading = elected;
         // HTTP schedulers subscribed to the previous core (or to a master that no longer
-        // leads) must subscribe again, to the leader.
+        // leads) must subscribe again, to the leader; so must operators.
         self.streams.close_all();
+        self.subscribers.close_all();
+        self.core.lock().observe_changes(false);
         if elected {
             let now = ctx.now();
             {

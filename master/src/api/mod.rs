@@ -2,6 +2,7 @@
 //! the same [`MasterCore`](crate::MasterCore), and the HTTP schedulers' event streams
 //! ([`Streams`]), owned by the master actor.
 
+pub(crate) mod events;
 pub(crate) mod legacy;
 pub(crate) mod operator;
 pub(crate) mod scheduler;

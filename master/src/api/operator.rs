@@ -23,7 +23,7 @@ fn resources_v1(resources: &Resources) -> Json {
 }
 
 /// `master::Response::GetAgents::Agent`.
-fn agent(core: &MasterCore, a: &Agent) -> Json {
+pub(crate) fn agent(core: &MasterCore, a: &Agent) -> Json {
     let mut offered = Resources::new();
     for id in &a.offers {
         if let Some(o) = core.offers().get(id) {
@@ -48,7 +48,7 @@ fn agent(core: &MasterCore, a: &Agent) -> Json {
 }
 
 /// `master::Response::GetFrameworks::Framework`.
-fn framework(f: &Framework) -> Json {
+pub(crate) fn framework(f: &Framework) -> Json {
     let mut framework = json!({
         "framework_info": to_v1_json(&f.info),
         "active": f.active,
@@ -66,7 +66,7 @@ fn framework(f: &Framework) -> Json {
 }
 
 /// A v1 `Task` (statuses without empty `data`).
-fn task(t: &mesos::protocol::Task) -> Json {
+pub(crate) fn task(t: &mesos::protocol::Task) -> Json {
     let mut json = to_v1_json(t);
     json["statuses"] = t.statuses.iter().map(event::status).collect();
     mesos::v1::omit_unset(&mut json);
@@ -232,6 +232,9 @@ impl MasterProcess {
             Ok(call) => call,
             Err(error) => return text(400, error.to_string()),
         };
+        if call.kind == "SUBSCRIBE" {
+            return self.subscribe_operator(ctx);
+        }
         let now = ctx.now();
         let answer = |kind: &str, payload: Json| Response::ok_json(&envelope(kind, Some(payload)));
         let core = self.core.clone();

@@ -14,7 +14,8 @@ use process::Upid;
 use crate::outputs::Outgoing;
 
 use super::{
-    Agent, Deadline, ExecutorEntry, Framework, MasterCore, RemovedAgent, TaskEntry, ZombieTask,
+    Agent, Change, Deadline, ExecutorEntry, Framework, MasterCore, RemovedAgent, TaskEntry,
+    ZombieTask,
 };
 
 impl MasterCore {
@@ -95,6 +96,7 @@ impl MasterCore {
         tracing::info!(agent = %id, hostname = %info.hostname, pid = %from, resources = %info.resources, "agent registered");
         let agent = self.new_agent(now, id.clone(), info, from, message.version);
         self.agents.insert(id.clone(), agent);
+        self.changes.record(|| Change::AgentAdded(id.clone()));
         self.agent_by_pid.insert(from.clone(), id.clone());
         self.agent_returned(now, &id);
         self.counters.slave_registrations += 1;
@@ -244,7 +246,16 @@ impl MasterCore {
             if let Some(framework) = self.frameworks.get_mut(&task.framework_id) {
                 if let Some(entry) = framework.tasks.get_mut(&task.task_id) {
                     if !task.state.is_terminal() {
+                        let previous = entry.task.state;
                         entry.task.state = task.state;
+                        if let Some(status) = task.statuses.last() {
+                            self.changes.task_state(
+                                &task.framework_id,
+                                previous,
+                                &entry.task,
+                                status,
+                            );
+                        }
                     }
                 }
             } else if self.removed_framework_ids.contains(&task.framework_id) {
@@ -288,8 +299,10 @@ impl MasterCore {
                 healthy: None,
                 data: Vec::new(),
             };
-            entry.task.state = state;
+            let previous = std::mem::replace(&mut entry.task.state, state);
             entry.task.statuses.push(status.clone());
+            self.changes
+                .task_state(framework_id, previous, &entry.task, &status);
             let resources = entry.task.resources.clone();
             let role = entry.role.clone();
             framework.add_completed(entry.task);
@@ -381,6 +394,8 @@ impl MasterCore {
                     .push(Reverse((at, Deadline::Failover(framework_id.clone()))));
             }
             tracing::info!(framework = %framework_id, agent = %id, "framework recovered from a re-registering agent");
+            self.changes
+                .record(|| Change::FrameworkAdded(framework_id.clone()));
             self.frameworks.insert(framework_id, framework);
         }
 
@@ -430,7 +445,7 @@ impl MasterCore {
             let entry = match framework.unreachable_tasks.remove(&task.task_id) {
                 Some(mut entry) => {
                     // A partition-aware framework's task is back.
-                    entry.task.state = task.state;
+                    let previous = std::mem::replace(&mut entry.task.state, task.state);
                     let status = TaskStatus {
                         task_id: task.task_id.clone(),
                         state: task.state,
@@ -446,13 +461,18 @@ impl MasterCore {
                         data: Vec::new(),
                     };
                     entry.task.statuses.push(status.clone());
+                    self.changes
+                        .task_state(&task.framework_id, previous, &entry.task, &status);
                     back.push((task.framework_id.clone(), status));
                     entry
                 }
-                None => TaskEntry {
-                    role: framework.default_role(),
-                    task: task.clone(),
-                },
+                None => {
+                    self.changes.record(|| Change::TaskAdded(task.clone()));
+                    TaskEntry {
+                        role: framework.default_role(),
+                        task: task.clone(),
+                    }
+                }
             };
             *used
                 .entry((task.framework_id.clone(), entry.role.clone()))
@@ -498,6 +518,7 @@ impl MasterCore {
             }
         }
         self.agents.insert(id.clone(), agent);
+        self.changes.record(|| Change::AgentAdded(id.clone()));
         self.agent_by_pid.insert(from.clone(), id.clone());
         self.agent_returned(now, id);
         let mut follow_ups: Vec<Outgoing> = Vec::new();
@@ -635,8 +656,10 @@ impl MasterCore {
                 Some(id),
                 entry.task.executor_id.as_ref(),
             );
-            entry.task.state = state;
+            let previous = std::mem::replace(&mut entry.task.state, state);
             entry.task.statuses.push(status.clone());
+            self.changes
+                .task_state(framework_id, previous, &entry.task, &status);
             let (resources, role) = (entry.task.resources.clone(), entry.role.clone());
             if let Some(framework) = self.frameworks.get_mut(framework_id) {
                 framework.add_completed(entry.task);
@@ -734,8 +757,10 @@ impl MasterCore {
                 healthy: None,
                 data: Vec::new(),
             };
-            entry.task.state = state;
+            let previous = std::mem::replace(&mut entry.task.state, state);
             entry.task.statuses.push(status.clone());
+            self.changes
+                .task_state(framework_id, previous, &entry.task, &status);
             if state == TaskState::Unreachable {
                 framework.unreachable_tasks.insert(task_id.clone(), entry);
             } else {
@@ -760,6 +785,7 @@ impl MasterCore {
             tracing::warn!(agent = %id, %error, "allocator cannot remove agent");
         }
         self.removed_agents.insert(id.clone(), removed);
+        self.changes.record(|| Change::AgentRemoved(id.clone()));
         self.counters.slave_removals += 1;
         if !gone {
             self.counters.slave_unreachable_completed += 1;

@@ -10,7 +10,7 @@ use mesos::{FrameworkCapability, FrameworkId, FrameworkInfo, Reason, TaskState};
 
 use process::Upid;
 
-use super::{Deadline, Framework, MasterCore, MAX_COMPLETED_FRAMEWORKS};
+use super::{Change, Deadline, Framework, MasterCore, MAX_COMPLETED_FRAMEWORKS};
 use crate::outputs::Endpoint;
 use std::cmp::Reverse;
 
@@ -130,6 +130,7 @@ impl MasterCore {
             id.clone(),
             Framework::new(id.clone(), info, Some(from.clone()), time),
         );
+        self.changes.record(|| Change::FrameworkAdded(id.clone()));
         if let Endpoint::Pid(pid) = &from {
             self.framework_by_pid.insert(pid.clone(), id.clone());
         }
@@ -219,6 +220,7 @@ impl MasterCore {
             let mut framework = Framework::new(id.clone(), info, Some(from.clone()), time);
             framework.reregistered_time = Some(time);
             self.frameworks.insert(id.clone(), framework);
+            self.changes.record(|| Change::FrameworkAdded(id.clone()));
             if let Endpoint::Pid(pid) = &from {
                 self.framework_by_pid.insert(pid.clone(), id.clone());
             }
@@ -277,6 +279,7 @@ impl MasterCore {
         framework.recovered = false;
         framework.failover_deadline = None;
         framework.reregistered_time = Some(time);
+        self.changes.record(|| Change::FrameworkUpdated(id.clone()));
         let opts = options(&framework.info, suppressed_roles, true);
         if let Err(error) = self.allocator.update_framework(id.as_str(), opts) {
             tracing::warn!(framework = %id, %error, "allocator refused the framework's new roles");
@@ -348,6 +351,7 @@ impl MasterCore {
         }
         framework.info = info;
         let opts = options(&framework.info, suppressed_roles, framework.active);
+        self.changes.record(|| Change::FrameworkUpdated(id.clone()));
         self.allocator
             .update_framework(id.as_str(), opts)
             .map_err(|e| e.to_string())
@@ -437,6 +441,7 @@ impl MasterCore {
         }
         framework.connected = false;
         framework.active = false;
+        self.changes.record(|| Change::FrameworkUpdated(id.clone()));
         let timeout = framework.info.failover_timeout();
         let deadline = now.checked_add(timeout);
         framework.failover_deadline = deadline;
@@ -508,7 +513,8 @@ impl MasterCore {
                 Some(&agent_id),
                 entry.task.executor_id.as_ref(),
             );
-            entry.task.state = TaskState::Killed;
+            let previous = std::mem::replace(&mut entry.task.state, TaskState::Killed);
+            self.changes.task_state(id, previous, &entry.task, &status);
             entry.task.statuses.push(status);
             self.count_terminal(TaskState::Killed);
             framework.add_completed(entry.task);
@@ -547,6 +553,8 @@ impl MasterCore {
         if self.completed_frameworks.len() >= MAX_COMPLETED_FRAMEWORKS {
             self.completed_frameworks.pop_front();
         }
+        self.changes
+            .record(|| Change::FrameworkRemoved(framework.info.clone()));
         self.completed_frameworks.push_back(framework);
         self.removed_framework_ids.insert(id.clone());
     }

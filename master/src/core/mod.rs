@@ -55,6 +55,7 @@
 //! ```
 
 mod agents;
+mod changes;
 mod frameworks;
 mod http;
 mod recovery;
@@ -76,6 +77,7 @@ use process::Upid;
 
 use crate::outputs::{Endpoint, Outgoing, Output, StreamId};
 
+pub use changes::Change;
 pub use frameworks::validate_framework;
 pub use http::Refusal;
 pub use recovery::RegisteredAgent;
@@ -131,6 +133,7 @@ pub struct MasterCore {
     offers: BTreeMap<OfferId, OfferEntry>,
     deadlines: BinaryHeap<Reverse<(Instant, Deadline)>>,
     outbox: Vec<Output>,
+    changes: changes::ChangeLog,
     counters: Counters,
     next_framework: u64,
     next_agent: u64,
@@ -174,6 +177,7 @@ impl MasterCore {
             offers: BTreeMap::new(),
             deadlines: BinaryHeap::new(),
             outbox: Vec::new(),
+            changes: changes::ChangeLog::default(),
             counters: Counters::default(),
             next_framework: 0,
             next_agent: 0,

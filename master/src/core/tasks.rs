@@ -162,6 +162,8 @@ impl MasterCore {
             }
             let executor_id = task.executor.as_ref().map(|e| e.executor_id.clone());
             let record = Task::staging(&task, &framework_id, executor_id);
+            self.changes
+                .record(|| super::Change::TaskAdded(record.clone()));
             framework
                 .tasks
                 .insert(task.task_id.clone(), TaskEntry { task: record, role });
@@ -283,7 +285,10 @@ impl MasterCore {
         };
         let mut completed = None;
         if let Some(entry) = framework.tasks.get_mut(&task_id) {
+            let previous = entry.task.state;
             entry.task.state = state;
+            self.changes
+                .task_state(&framework_id, previous, &entry.task, &update.status);
             entry.task.status_update_state = Some(state);
             entry.task.status_update_uuid = update.status.uuid;
             let duplicate = update.status.uuid.is_some()

@@ -10,6 +10,7 @@ use mesos::*;
 use super::*;
 
 mod agents;
+mod changes;
 mod frameworks;
 mod launch;
 mod recovery;

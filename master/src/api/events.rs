@@ -1,0 +1,186 @@
+//! The operator API's SUBSCRIBE: a RecordIO stream per subscriber, opened with SUBSCRIBED
+//! (the whole GET_STATE) and then carrying TASK_ADDED, TASK_UPDATED, FRAMEWORK_ADDED,
+//! FRAMEWORK_UPDATED, FRAMEWORK_REMOVED, AGENT_ADDED, AGENT_REMOVED and HEARTBEAT.
+//!
+//! Events come from the core's [`Change`] log, drained after every input on the master actor,
+//! so they are in the order the core made the changes, and a new subscriber's snapshot is taken
+//! between two inputs: no change is missed or seen twice. Each stream has the same cap on
+//! unread bytes as a scheduler's; a reader that falls further behind is disconnected.
+
+use std::collections::BTreeMap;
+
+use mesos::v1::operator::envelope;
+use mesos::v1::scheduler::event;
+use mesos::v1::to_v1_json;
+use process::http::{HttpStream, Response};
+use process::Context;
+use serde_json::{json, Value as Json};
+
+use super::operator::{agent, framework, get_state, task};
+use super::record;
+use crate::core::{Change, MasterCore};
+use crate::process::MasterProcess;
+
+/// The open operator event streams.
+#[derive(Debug, Default)]
+pub(crate) struct Subscribers {
+    open: BTreeMap<u64, HttpStream>,
+    next: u64,
+}
+
+impl Subscribers {
+    /// Whether nobody is subscribed.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.open.is_empty()
+    }
+
+    /// Sends `records` to every subscriber, dropping those whose stream is gone or overflowed.
+    pub(crate) fn broadcast(&mut self, records: &[Vec<u8>]) {
+        self.open.retain(|id, stream| {
+            for record in records {
+                if let Err(error) = stream.send(record) {
+                    tracing::info!(subscriber = id, %error, "operator event stream closed");
+                    return false;
+                }
+            }
+            true
+        });
+    }
+
+    /// Sends one record to one subscriber; false when it is gone.
+    fn send(&mut self, id: u64, record: &[u8]) -> bool {
+        let Some(stream) = self.open.get(&id) else {
+            return false;
+        };
+        if let Err(error) = stream.send(record) {
+            tracing::info!(subscriber = id, %error, "operator event stream closed");
+            self.open.remove(&id);
+            return false;
+        }
+        true
+    }
+
+    /// Ends every stream (this master stops or starts leading: its state starts over).
+    pub(crate) fn close_all(&mut self) {
+        for (_, stream) in std::mem::take(&mut self.open) {
+            stream.close();
+        }
+    }
+}
+
+/// One change as its operator event, or `None` when what it names is gone already (a
+/// framework or agent added and removed within one input).
+pub(crate) fn render(core: &MasterCore, change: Change) -> Option<Json> {
+    let event = match change {
+        Change::TaskAdded(t) => envelope("TASK_ADDED", Some(json!({ "task": task(&t) }))),
+        Change::TaskUpdated {
+            framework_id,
+            state,
+            status,
+        } => envelope(
+            "TASK_UPDATED",
+            Some(json!({
+                "framework_id": to_v1_json(&framework_id),
+                "status": event::status(&status),
+                "state": state.as_str(),
+            })),
+        ),
+        Change::FrameworkAdded(id) => {
+            let f = find_framework(core, &id)?;
+            envelope(
+                "FRAMEWORK_ADDED",
+                Some(json!({ "framework": framework(f) })),
+            )
+        }
+        Change::FrameworkUpdated(id) => {
+            let f = find_framework(core, &id)?;
+            envelope(
+                "FRAMEWORK_UPDATED",
+                Some(json!({ "framework": framework(f) })),
+            )
+        }
+        Change::FrameworkRemoved(info) => envelope(
+            "FRAMEWORK_REMOVED",
+            Some(json!({ "framework_info": to_v1_json(&info) })),
+        ),
+        Change::AgentAdded(id) => {
+            let a = core.agents().get(&id)?;
+            envelope("AGENT_ADDED", Some(json!({ "agent": agent(core, a) })))
+        }
+        Change::AgentRemoved(id) => envelope(
+            "AGENT_REMOVED",
+            Some(json!({ "agent_id": to_v1_json(&id) })),
+        ),
+    };
+    Some(event)
+}
+
+fn find_framework<'a>(
+    core: &'a MasterCore,
+    id: &mesos::FrameworkId,
+) -> Option<&'a crate::core::Framework> {
+    core.frameworks().get(id).or_else(|| {
+        core.completed_frameworks()
+            .iter()
+            .rev()
+            .find(|f| f.id == *id)
+    })
+}
+
+impl MasterProcess {
+    /// Operator SUBSCRIBE: `200` chunked, SUBSCRIBED with the whole state, a HEARTBEAT at
+    /// once (clients that hand over an event only when the next one starts see SUBSCRIBED
+    /// without waiting an interval), then one every heartbeat interval and every change.
+    pub(crate) fn subscribe_operator(&mut self, ctx: &mut Context<'_, Self>) -> Response {
+        let (response, stream) =
+            Response::chunked(200, "application/json", self.streams.max_queued_bytes);
+        let heartbeat = self.streams.heartbeat;
+        let subscribed = {
+            let mut core = self.core.lock();
+            core.observe_changes(true);
+            record(&envelope(
+                "SUBSCRIBED",
+                Some(json!({
+                    "get_state": get_state(&core),
+                    "heartbeat_interval_seconds": heartbeat.as_secs_f64(),
+                })),
+            ))
+        };
+        let id = self.subscribers.next;
+        self.subscribers.next += 1;
+        if stream.send(&subscribed).is_err() || stream.send(&record(&event::heartbeat())).is_err() {
+            // The state alone exceeds the cap: the stream is closed already.
+            tracing::warn!("operator SUBSCRIBED exceeds the stream cap: closed");
+            self.stop_observing_if_idle();
+            return response;
+        }
+        let (runtime, pid) = (ctx.runtime().clone(), ctx.pid());
+        stream.on_close(move || {
+            drop(runtime.dispatch(&pid, move |this: &mut MasterProcess, _| {
+                this.subscribers.open.remove(&id);
+                this.stop_observing_if_idle();
+            }));
+        });
+        self.subscribers.open.insert(id, stream);
+        self.schedule_operator_heartbeat(ctx, id);
+        response
+    }
+
+    fn schedule_operator_heartbeat(&mut self, ctx: &mut Context<'_, Self>, id: u64) {
+        let interval = self.streams.heartbeat;
+        ctx.delay(interval, move |this: &mut MasterProcess, ctx| {
+            if this.subscribers.send(id, &record(&event::heartbeat())) {
+                this.schedule_operator_heartbeat(ctx, id);
+            } else {
+                this.stop_observing_if_idle();
+            }
+        });
+    }
+
+    /// The core stops recording changes once the last subscriber has gone.
+    pub(crate) fn stop_observing_if_idle(&mut self) {
+        if self.subscribers.is_empty() {
+            self.core.lock().observe_changes(false);
+        }
+    }
+}
