@@ -1,7 +1,8 @@
 //! The web UI in a real browser: headless Chromium driven by Selenium (`tests/webui/browser.py`,
 //! installed by `scripts/browser-env.sh`, which `scripts/test.sh` runs) against a running
 //! cluster. The dashboard shows the agents and a running task; a task launched while the page is
-//! open appears without a reload within 2 s; the task's sandbox, reached by clicking through
+//! open appears without a reload within 2 s of its launch, and moves to the completed tasks within
+//! 2 s of its kill; the task's sandbox, reached by clicking through
 //! the master (its agent proxy), shows the task's real stdout; the other pages render; the
 //! console has no errors; no request leaves loopback. One browser session for all of it.
 //!
@@ -14,7 +15,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use mesos::{Filters, TaskState};
+use mesos::{Filters, TaskId, TaskState};
 use process::testing::{ChildGuard, Lines};
 use util::*;
 
@@ -110,9 +111,15 @@ fn the_dashboard_follows_the_cluster_and_shows_a_tasks_stdout() {
     };
     let second = command_task("second-task", &offer, "sleep 120", "cpus:0.5;mem:64");
     driver.launch_tasks(vec![offer.id], vec![second], Filters::default());
-    events.state("second-task", TaskState::Running);
     writeln!(stdin, "NEWTASK second-task").expect("tell the browser");
     stdin.flush().expect("flush");
+    events.state("second-task", TaskState::Running);
+    // ... and killed: it moves to the completed tasks, again without a reload.
+    while next("KILL") != "KILL" {}
+    driver.kill_task(TaskId::new("second-task"));
+    writeln!(stdin, "KILLED second-task").expect("tell the browser");
+    stdin.flush().expect("flush");
+    events.state("second-task", TaskState::Killed);
 
     let pass = loop {
         let line = next("PASS");

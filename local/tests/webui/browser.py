@@ -2,7 +2,8 @@
 
 Protocol with the Rust test: this script prints `STEP <name> ...` lines as checks pass, then
 `READY` once the dashboard shows the first task; the test launches a second task and answers with
-`NEWTASK <task name>` on stdin; the script checks it appears without a reload, follows the first
+`NEWTASK <task name>` on stdin as it launches it; the script checks it appears without a reload,
+prints `KILL`, and after `KILLED <task name>` checks it moves to the completed tasks; it follows the first
 task's sandbox to its stdout, checks the console and the network log, and prints `PASS ...`.
 Every wait is bounded; any failure raises (non-zero exit, traceback on stderr).
 """
@@ -168,6 +169,14 @@ def run(driver, args):
     assert driver.execute_script("return window.__noReload;") == "still here", "the page reloaded"
     mode = text_of(driver, "#live")
     say("STEP new-task latency_ms=%d mode=%s" % (latency_ms, mode.replace(" ", "_")))
+    say("KILL")
+    line = sys.stdin.readline().split()
+    assert line and line[0] == "KILLED", "expected KILLED, got %r" % line
+    told = time.time()
+    wait.until(lambda d: new_task in text_of(d, "#dash-completed")
+               and new_task not in text_of(d, "#dash-active"))
+    killed_ms = (time.time() - told) * 1000
+    say("STEP killed latency_ms=%d" % killed_ms)
 
     # The first task's sandbox, through the master's proxy, and its stdout in the log viewer.
     click(wait, By.XPATH, "//table[@id='dash-active']//tr[td[contains(., '%s')]]//a[@class='sandbox']"
@@ -215,7 +224,7 @@ def run(driver, args):
     assert not stray, "requests outside the prefix: %s" % stray
     proxy.shutdown()
     say("STEP prefix-proxy requests=%d" % len(urls))
-    say("PASS latency_ms=%d hosts=%s" % (latency_ms, ",".join(sorted(hosts))))
+    say("PASS latency_ms=%d killed_ms=%d hosts=%s" % (latency_ms, killed_ms, ",".join(sorted(hosts))))
 
 
 if __name__ == "__main__":
