@@ -4,7 +4,8 @@
 //! open appears without a reload within 2 s of its launch, and moves to the completed tasks within
 //! 2 s of its kill; the task's sandbox, reached by clicking through
 //! the master (its agent proxy), shows the task's real stdout; the other pages render; the
-//! console has no errors; no request leaves loopback. One browser session for all of it.
+//! console has no errors; no request leaves loopback; the page works behind a path-prefix proxy;
+//! on a standby master it follows the leader, and with no leader it says so. One browser session for all of it.
 //!
 //! `WEBUI_SCREENSHOT=docs/webui.png` keeps a screenshot of the dashboard.
 
@@ -66,6 +67,28 @@ fn the_dashboard_follows_the_cluster_and_shows_a_tasks_stdout() {
         }
     }
 
+    // Two more masters: a standby that knows the leader, and one that knows of none.
+    let leader_info = cluster.master().expect("master").info().clone();
+    let standby_runtime = process::Runtime::new(process::Config::default()).expect("runtime");
+    let standby = master::Master::spawn(
+        &standby_runtime,
+        master::MasterConfig {
+            standby: true,
+            ..master::MasterConfig::default()
+        },
+    )
+    .expect("standby");
+    standby.set_leadership(false, Some(leader_info));
+    let leaderless_runtime = process::Runtime::new(process::Config::default()).expect("runtime");
+    let _leaderless = master::Master::spawn(
+        &leaderless_runtime,
+        master::MasterConfig {
+            standby: true,
+            ..master::MasterConfig::default()
+        },
+    )
+    .expect("leaderless master");
+
     let stderr_path =
         std::env::temp_dir().join(format!("webui-browser-{}.err", mesos::Uuid::random()));
     let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
@@ -75,6 +98,11 @@ fn the_dashboard_follows_the_cluster_and_shows_a_tasks_stdout() {
         .args(["--url", &format!("http://{}/", cluster.master_address())])
         .args(["--agents", "2", "--task", "first-task"])
         .args(["--stdout", "hello-from-the-sandbox-42"])
+        .args(["--standby", &format!("http://{}/", standby_runtime.addr())])
+        .args([
+            "--leaderless",
+            &format!("http://{}/", leaderless_runtime.addr()),
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(stderr);

@@ -124,6 +124,8 @@ def main():
     p.add_argument("--agents", type=int, required=True)
     p.add_argument("--task", required=True, help="name of the running task")
     p.add_argument("--stdout", required=True, help="text the task wrote to its stdout")
+    p.add_argument("--standby", help="a standby master's URL")
+    p.add_argument("--leaderless", help="the URL of a master that knows no leader")
     p.add_argument("--screenshot")
     args = p.parse_args()
 
@@ -224,6 +226,17 @@ def run(driver, args):
     assert not stray, "requests outside the prefix: %s" % stray
     proxy.shutdown()
     say("STEP prefix-proxy requests=%d" % len(urls))
+    # With no leader the page says so; on a standby it follows the leader.
+    if args.leaderless:
+        driver.get(args.leaderless)
+        wait.until(lambda d: "No master is currently leading" in text_of(d, "#banner"))
+        say("STEP no-leader banner")
+    if args.standby:
+        driver.get(args.standby)
+        wait.until(lambda d: d.current_url.startswith(args.url))
+        wait.until(lambda d: args.task in text_of(d, "#dash-active"))
+        say("STEP standby followed to", driver.current_url)
+    no_console_errors(driver)
     say("PASS latency_ms=%d killed_ms=%d hosts=%s" % (latency_ms, killed_ms, ",".join(sorted(hosts))))
 
 

@@ -321,7 +321,10 @@ function startPolling(reason) {
   $('#live').title = reason;
   const tick = async () => {
     const ok = await loadState();
-    if (ok) setMode('polling', `polling every ${pollInterval() / 1000}s`);
+    if (ok) {
+      setMode('polling', `polling every ${pollInterval() / 1000}s`);
+      maybeSubscribe();
+    }
     else setMode('down', 'cannot reach the master; retrying');
     pollTimer = setTimeout(tick, pollInterval());
   };
@@ -364,6 +367,7 @@ async function subscribe() {
   try {
     response = await fetch('api/v1', {
       method: 'POST',
+      redirect: 'manual',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
       body: JSON.stringify({ type: 'SUBSCRIBE' }),
     });
@@ -987,8 +991,22 @@ function banner() {
 window.addEventListener('hashchange', refresh);
 setInterval(() => { if (document.querySelector('time')) changed(); }, 30000);
 
+// Only the leader streams events (a standby redirects or refuses SUBSCRIBE): a page on a
+// standby polls, and subscribes once its master leads.
+function leading() {
+  return !!(model.state && model.state.leader && model.state.leader === model.state.pid);
+}
+
+let subscribed = false;
+function maybeSubscribe() {
+  if (subscribed || !leading()) return;
+  subscribed = true;
+  subscribe();
+}
+
 (async function main() {
   await loadState();
   refresh();
-  subscribe();
+  if (leading()) maybeSubscribe();
+  else startPolling('this master does not lead: no event stream');
 }());
