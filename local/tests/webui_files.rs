@@ -183,6 +183,26 @@ fn a_tasks_sandbox_and_the_logs_through_agent_and_master() {
     assert!(!script.text().contains("http://") && !script.text().contains("https://"));
     assert_eq!(get(master, "/webui/app.css").status, 200);
     assert_eq!(get(master, "/no-such-page").status, 404);
+
+    // What the page reads on a big cluster: the summary and the server-side task search.
+    let summary = json(master, "/webui/summary?limit=5");
+    assert_eq!(summary["summary"]["tasks"]["TASK_FINISHED"], 1);
+    assert_eq!(summary["activated_slaves"], 1);
+    assert_eq!(
+        summary["frameworks"][0]["completed_tasks"][0]["id"],
+        "printer"
+    );
+    assert_eq!(summary["slaves"][0]["id"], agent_id.as_str());
+    assert!(summary["summary"]["total"]["cpus"].as_f64().unwrap() >= 2.0);
+    let found = json(master, "/webui/tasks?q=PRINT&state=TASK_FINISHED");
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["tasks"][0]["kind"], "completed");
+    assert_eq!(json(master, "/webui/tasks?state=TASK_RUNNING")["total"], 0);
+    assert_eq!(
+        json(master, "/webui/tasks?offset=1")["tasks"],
+        serde_json::json!([])
+    );
+    assert_eq!(get(master, "/webui/tasks?limit=x").status, 400);
     assert_eq!(get(master, "/master/no-such-endpoint").status, 404);
 
     driver.stop(false);

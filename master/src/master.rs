@@ -168,7 +168,14 @@ impl Master {
             (
                 crate::webui::WEBUI_PROCESS_ID,
                 runtime
-                    .spawn(crate::webui::WEBUI_PROCESS_ID, crate::webui::WebUiAssets)
+                    .spawn(
+                        crate::webui::WEBUI_PROCESS_ID,
+                        crate::webui::WebUiAssets {
+                            core: core.clone(),
+                            flags: flags.clone(),
+                            leadership: leadership.clone(),
+                        },
+                    )
                     .map(|p| p.upid().clone()),
             ),
             (

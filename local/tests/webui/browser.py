@@ -226,6 +226,16 @@ def run(driver, args):
     assert not stray, "requests outside the prefix: %s" % stray
     proxy.shutdown()
     say("STEP prefix-proxy requests=%d" % len(urls))
+    # The big-cluster view (summaries and server-side task search), forced with ?big.
+    driver.get(args.url + "?big")
+    wait.until(lambda d: "summary every 1s" in text_of(d, "#live"))
+    wait.until(lambda d: args.task in text_of(d, "#dash-active"))
+    driver.execute_script("location.hash = '#/tasks?q=' + encodeURIComponent(arguments[0]);", args.task)
+    wait.until(lambda d: args.task in text_of(d, "#tasks tbody") and "1 tasks" in text_of(d, ".table-tools"))
+    driver.execute_script("location.hash = '#/tasks?state=TASK_KILLED';")
+    wait.until(lambda d: "second-task" in text_of(d, "#tasks tbody") and args.task not in text_of(d, "#tasks tbody"))
+    say("STEP big-cluster view")
+
     # With no leader the page says so; on a standby it follows the leader.
     if args.leaderless:
         driver.get(args.leaderless)

@@ -6,9 +6,17 @@
 //! sandboxes and logs come through the master's agent proxy ([`proxy`]) and `/files`.
 
 pub mod proxy;
+pub mod summary;
 
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 use process::http::{Request, Response};
 use process::{Handlers, Process};
+use serde_json::Value as Json;
+
+use crate::core::MasterCore;
+use crate::leadership::Leadership;
 
 /// The page.
 pub const INDEX_HTML: &str = include_str!("assets/index.html");
@@ -56,8 +64,23 @@ pub(crate) fn root(request: &Request) -> Response {
     )
 }
 
-/// Serves the page's script and style sheet.
-pub(crate) struct WebUiAssets;
+/// Serves the page's script and style sheet, and what the page reads on a big cluster
+/// (`/webui/summary`, `/webui/tasks`, see [`summary`]).
+pub(crate) struct WebUiAssets {
+    pub(crate) core: Arc<Mutex<MasterCore>>,
+    pub(crate) flags: Arc<Json>,
+    pub(crate) leadership: Arc<Leadership>,
+}
+
+/// A non-negative integer query parameter, `default` when absent.
+fn count(request: &Request, key: &str, default: usize) -> Result<usize, Response> {
+    match request.query_param(key) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|_| {
+            Response::bad_request(&format!("'{key}={v}' is not a non-negative integer"))
+        }),
+    }
+}
 
 impl Process for WebUiAssets {
     fn handlers(h: &mut Handlers<Self>) {
@@ -66,6 +89,31 @@ impl Process for WebUiAssets {
         });
         h.route("/app.css", |_: &mut WebUiAssets, _, _: &Request| {
             asset("text/css; charset=utf-8", APP_CSS)
+        });
+        h.route(
+            "/summary",
+            |this: &mut WebUiAssets, _, request: &Request| {
+                let limit = match count(request, "limit", 50) {
+                    Ok(limit) => limit,
+                    Err(response) => return response,
+                };
+                let mut json = summary::summary(&this.core.lock(), &this.flags, limit);
+                this.leadership.apply_to_state(&mut json);
+                Response::ok_json(&json)
+            },
+        );
+        h.route("/tasks", |this: &mut WebUiAssets, _, request: &Request| {
+            let (offset, limit) = match (count(request, "offset", 0), count(request, "limit", 50)) {
+                (Ok(offset), Ok(limit)) => (offset, limit),
+                (Err(response), _) | (_, Err(response)) => return response,
+            };
+            let query = summary::TaskQuery {
+                state: request.query_param("state").filter(|s| !s.is_empty()),
+                text: request.query_param("q").filter(|s| !s.is_empty()),
+                offset,
+                limit,
+            };
+            Response::ok_json(&summary::tasks(&this.core.lock(), &query))
         });
     }
 }

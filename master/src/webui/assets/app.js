@@ -124,6 +124,7 @@ function agentFiles(agentId) { return agentId ? `agent/${q(agentId)}/files` : 'f
 // The model: master/state, kept current by events or polling.
 
 const model = {
+  big: false,
   state: null,
   error: null,
   mode: 'connecting',
@@ -463,6 +464,7 @@ document.addEventListener('click', (e) => {
   }
 });
 
+let searchTimer = null;
 document.addEventListener('input', (e) => {
   const el = e.target;
   if (el.dataset && el.dataset.filter) {
@@ -475,6 +477,12 @@ document.addEventListener('input', (e) => {
     if (again) { again.focus(); again.setSelectionRange(pos, pos); }
   } else if (el.id === 'task-state') {
     location.hash = `#/tasks${el.value ? `?state=${q(el.value)}` : ''}`;
+  } else if (el.id === 'task-q') {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => {
+      const state = ($('#task-state') || {}).value || '';
+      location.hash = `#/tasks?state=${q(state)}&q=${q(el.value)}`;
+    }, 300);
   }
 });
 
@@ -522,6 +530,10 @@ function agentHost(id) {
 
 function clusterTotals() {
   const s = model.state;
+  if (model.big && s.summary) {
+    const { total, used, offered } = s.summary;
+    return { total, used, offered, idle: subRes(subRes(total, used), offered) };
+  }
   let total = {}; let used = {}; let offered = {};
   for (const a of s.slaves || []) {
     total = addRes(total, a.resources);
@@ -538,6 +550,7 @@ function dominantShare(f, total) {
 }
 
 function countTasks() {
+  if (model.big && model.state.summary) return model.state.summary.tasks || {};
   const counts = {};
   for (const [t, kind] of allTasks()) {
     const state = kind === 'unreachable' ? 'TASK_UNREACHABLE' : t.state;
@@ -561,7 +574,8 @@ function dashboard() {
   const { total, used, offered, idle } = clusterTotals();
   const counts = countTasks();
   const agents = s.slaves || [];
-  const activeAgents = agents.filter((a) => a.active !== false).length;
+  const activeAgents = model.big ? Number(s.activated_slaves || 0) : agents.filter((a) => a.active !== false).length;
+  const inactiveAgents = model.big ? Number(s.deactivated_slaves || 0) : agents.length - activeAgents;
   const tasks = allTasks();
   const leader = s.leader_info ? `${s.leader_info.hostname}:${s.leader_info.port}` : (s.leader || 'none');
   return `<h1>Cluster</h1><div class="grid"><div>
@@ -575,12 +589,12 @@ ${s.flags && s.flags.log_dir ? `<dt>Master log</dt><dd>${logLinks(null)}</dd>` :
 </dl></div>
 <div class="card"><h2>Agents</h2><div class="counts" id="agent-counts">
 <div class="count"><b>${activeAgents}</b><span>Activated</span></div>
-<div class="count"><b>${agents.length - activeAgents}</b><span>Deactivated</span></div>
+<div class="count"><b>${inactiveAgents}</b><span>Deactivated</span></div>
 <div class="count"><b>${Number(s.unreachable_slaves || 0)}</b><span>Unreachable</span></div></div></div>
 <div class="card"><h2>Tasks</h2><div class="counts" id="task-counts">
 ${TASK_STATES.map((st) => `<a class="count" href="#/tasks?state=${q(st)}"><b>${counts[st] || 0}</b><span>${esc(st.replace('TASK_', '').toLowerCase())}</span></a>`).join('')}</div></div>
 <div class="card"><h2>Resources</h2>${resourceTable([['Total', total], ['Allocated', used], ['Offered', offered], ['Idle', idle]])}</div>
-</div><div>
+</div><div>${model.big ? `<p class="muted">A big cluster: the latest ${PAGE_SIZE} tasks of each kind are shown here; <a href="#/tasks">Tasks</a> searches them all.</p>` : ''}
 <h2>Active tasks</h2>${table('dash-active', taskColumns('active', true), tasks.filter(([, k]) => k === 'active').map(([t]) => t), { sort: 4, desc: true })}
 <h2>Unreachable tasks</h2>${table('dash-unreachable', taskColumns('unreachable', true), tasks.filter(([, k]) => k === 'unreachable').map(([t]) => t))}
 <h2>Completed tasks</h2>${table('dash-completed', taskColumns('completed', true), tasks.filter(([, k]) => k === 'completed').map(([t]) => t), { sort: 5, desc: true })}
@@ -643,8 +657,22 @@ ${f.webui_url ? `<dt>Web UI</dt><dd><a href="${esc(f.webui_url)}">${esc(f.webui_
 </div></div>`;
 }
 
+// At most one agent list download per 30 s (it is megabytes on a big cluster).
+const bigAgents = { list: null, at: 0, loading: false };
+
 function agentsPage() {
-  const agents = model.state.slaves || [];
+  let agents = model.state.slaves || [];
+  if (model.big) {
+    if (!bigAgents.loading && Date.now() - bigAgents.at > 30000) {
+      bigAgents.loading = true;
+      bigAgents.at = Date.now();
+      getJSON('master/slaves').then((d) => { bigAgents.list = d.slaves || []; })
+        .catch(() => {})
+        .finally(() => { bigAgents.loading = false; refresh(); });
+    }
+    agents = bigAgents.list || [];
+    for (const a of agents) model.indexes.agents.set(a.id, a);
+  }
   const cols = [
     { title: 'ID', key: (a) => a.id, cell: (a) => idCell(a.id, `#/agents/${q(a.id)}`) },
     { title: 'Host', key: (a) => agentHost(a.id) },
@@ -739,7 +767,37 @@ ${st && st.log_dir ? `<dt>Agent log</dt><dd>${logLinks(id)}</dd>` : ''}
 </div><div><h2>Executors (live usage)</h2>${st ? table(`agent-${id}-executors`, cols, executors) : '<p class="muted">Loading the agent\'s state…</p>'}</div></div>`;
 }
 
+const bigTasks = { key: null, data: null, error: null, loading: false };
+
+function tasksPageBig(params) {
+  const state = params.get('state') || '';
+  const text = params.get('q') || '';
+  const page = Math.max(0, Number(params.get('page') || 0));
+  const key = `${state}|${text}|${page}|${model.version}`;
+  if (bigTasks.key !== key && !bigTasks.loading) {
+    bigTasks.loading = true;
+    getJSON(`webui/tasks?state=${q(state)}&q=${q(text)}&offset=${page * PAGE_SIZE}&limit=${PAGE_SIZE}`)
+      .then((d) => { bigTasks.data = d; bigTasks.error = null; })
+      .catch((e) => { bigTasks.error = e.message; })
+      .finally(() => { bigTasks.loading = false; bigTasks.key = key; refresh(); });
+  }
+  const d = bigTasks.data;
+  const cols = taskColumns('completed', true);
+  const rows = d ? d.tasks : [];
+  const pages = d ? Math.max(1, Math.ceil(d.total / PAGE_SIZE)) : 1;
+  const link = (p) => `#/tasks?state=${q(state)}&q=${q(text)}&page=${p}`;
+  return `<h1>Tasks</h1><div class="table-tools"><label>State <select id="task-state"><option value="">all</option>${TASK_STATES.map((st) => `<option value="${st}"${st === state ? ' selected' : ''}>${st.replace('TASK_', '').toLowerCase()}</option>`).join('')}</select></label>
+<input type="search" id="task-q" placeholder="Search ids and names" value="${esc(text)}">
+<span class="muted">${d ? `${d.total} tasks` : 'Loading…'}</span>
+<span class="pager">page ${page + 1} of ${pages} ${page > 0 ? `<a href="${link(page - 1)}">prev</a>` : ''} ${page + 1 < pages ? `<a href="${link(page + 1)}">next</a>` : ''}</span></div>
+${bigTasks.error ? `<p class="error">${esc(bigTasks.error)}</p>` : ''}
+<table id="tasks"><thead><tr>${cols.map((c) => `<th>${esc(c.title)}</th>`).join('')}</tr></thead><tbody>
+${rows.length ? rows.map((t) => `<tr>${cols.map((c) => `<td>${c.cell ? c.cell(t) : esc(c.key(t))}</td>`).join('')}</tr>`).join('') : `<tr><td colspan="${cols.length}" class="muted">${d ? 'None.' : 'Loading…'}</td></tr>`}
+</tbody></table>`;
+}
+
 function tasksPage(params) {
+  if (model.big) return tasksPageBig(params);
   const state = params.get('state') || '';
   const rows = allTasks().filter(([t, kind]) => !state || (state === 'TASK_UNREACHABLE' ? kind === 'unreachable' : t.state === state)).map(([t]) => t);
   const st = tables.get('tasks');
@@ -957,12 +1015,12 @@ function refresh() {
   }
   // Keep the focus and caret of a filter box the user is typing in.
   const active = document.activeElement;
-  const filter = active && active.dataset && active.dataset.filter;
+  const filter = active && active.dataset && (active.dataset.filter || (active.id === 'task-q' ? 'q' : null));
   const caret = filter ? active.selectionStart : 0;
   page.innerHTML = html;
   page.dataset.route = routeKey;
   if (filter) {
-    const again = document.querySelector(`input[data-filter="${filter}"]`);
+    const again = filter === 'q' ? $('#task-q') : document.querySelector(`input[data-filter="${filter}"]`);
     if (again) { again.focus(); again.setSelectionRange(caret, caret); }
   }
 }
@@ -1004,7 +1062,58 @@ function maybeSubscribe() {
   subscribe();
 }
 
+// A big cluster (above these) is shown from summaries: /master/state would be tens of MB.
+const BIG_TASKS = 5000;
+const BIG_AGENTS = 1000;
+
+async function loadSummary() {
+  const response = await fetch(`webui/summary?limit=${PAGE_SIZE}`, { headers: { Accept: 'application/json' } });
+  if (!response.ok) throw new Error(`webui/summary: ${response.status}`);
+  const text = await response.text();
+  if (text !== lastStateText || !model.state) {
+    lastStateText = text;
+    setState(JSON.parse(text));
+  }
+}
+
+function isBig(summary) {
+  const tasks = Object.values((summary.summary || {}).tasks || {}).reduce((a, b) => a + b, 0);
+  const agents = Number(summary.activated_slaves || 0) + Number(summary.deactivated_slaves || 0);
+  return tasks > BIG_TASKS || agents > BIG_AGENTS;
+}
+
+// Big clusters: the summary (counts, resources, the latest tasks) every second, and server-side
+// task search; the whole state is never downloaded.
+function followSummary() {
+  setMode('polling', 'summary every 1s');
+  $('#live').title = 'a big cluster: following /webui/summary';
+  const tick = async () => {
+    try {
+      await loadSummary();
+      setMode('polling', 'summary every 1s');
+    } catch (error) {
+      model.error = error;
+      setMode('down', 'cannot reach the master; retrying');
+    }
+    setTimeout(tick, 1000);
+  };
+  setTimeout(tick, 1000);
+}
+
 (async function main() {
+  try {
+    const summary = await getJSON(`webui/summary?limit=${PAGE_SIZE}`);
+    // `?big` in the page's address forces the big-cluster view (to try it on a small one).
+    if (isBig(summary) || new URLSearchParams(location.search).has('big')) {
+      model.big = true;
+      setState(summary);
+      refresh();
+      followSummary();
+      return;
+    }
+  } catch (_) {
+    // A master without the summary: the whole state it is.
+  }
   await loadState();
   refresh();
   if (leading()) maybeSubscribe();
