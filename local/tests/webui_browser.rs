@@ -3,7 +3,8 @@
 //! cluster. The dashboard shows the agents and a running task; a task launched while the page is
 //! open appears without a reload within 2 s of its launch, and moves to the completed tasks within
 //! 2 s of its kill; the task's sandbox, reached by clicking through
-//! the master (its agent proxy), shows the task's real stdout; the other pages render; the
+//! the master (its agent proxy), shows the task's real stdout; the agent's page lists its
+//! executor with live usage; the master's log opens in the log viewer; the other pages render; the
 //! console has no errors; no request leaves loopback; the page works behind a path-prefix proxy;
 //! on a standby master it follows the leader, and with no leader it says so. One browser session for all of it.
 //!
@@ -38,8 +39,18 @@ const STEP: Duration = Duration::from_secs(60);
 
 #[test]
 fn the_dashboard_follows_the_cluster_and_shows_a_tasks_stdout() {
-    let cluster =
-        mesos_local::LocalCluster::start(fast_config(2, "cpus:2;mem:1024")).expect("cluster");
+    // The master's log, as --log_dir leaves it, for the dashboard's log viewer.
+    let log_dir =
+        std::env::temp_dir().join(format!("webui-browser-logs-{}", mesos::Uuid::random()));
+    std::fs::create_dir_all(&log_dir).expect("log dir");
+    std::fs::write(
+        log_dir.join(master::MASTER_LOG_FILE),
+        "a line of the master's log\n",
+    )
+    .expect("log file");
+    let mut config = fast_config(2, "cpus:2;mem:1024");
+    config.master.log_dir = Some(log_dir.clone());
+    let cluster = mesos_local::LocalCluster::start(config).expect("cluster");
     let (driver, mut events) = driver(&cluster, framework("webui"), options());
     events.registered();
     // Offers not used now (the other agent's) are kept for the second task.
@@ -166,5 +177,6 @@ fn the_dashboard_follows_the_cluster_and_shows_a_tasks_stdout() {
     );
     drop(guard);
     let _ = std::fs::remove_file(&stderr_path);
+    let _ = std::fs::remove_dir_all(&log_dir);
     driver.stop(false);
 }

@@ -141,6 +141,10 @@ def main():
     driver.set_script_timeout(WAIT)
     try:
         run(driver, args)
+    except Exception:
+        # What the page showed, for the failure message.
+        print("page %s:\n%s" % (driver.current_url, text_of(driver, "body")), file=sys.stderr)
+        raise
     finally:
         driver.quit()
 
@@ -188,6 +192,22 @@ def run(driver, args):
     click(wait, By.CSS_SELECTOR, "a.file[data-name='stdout']")
     wait.until(lambda d: args.stdout in text_of(d, "#log"))
     say("STEP stdout", json.dumps(text_of(driver, "#log").strip()))
+
+    # The agent's page: its executors with live usage, through the master's proxy.
+    driver.execute_script("location.hash = '#/';")
+    click(wait, By.XPATH, "//table[@id='dash-active']//tr[td[contains(., '%s')]]//a[starts-with(@href, '#/agents/')]"
+          % args.task)
+    wait.until(lambda d: "Executors (live usage)" in text_of(d, "main") and args.task in text_of(d, "main"))
+    wait.until(lambda d: d.execute_script(
+        "return [...document.querySelectorAll('main table tbody td')].some("
+        "td => /^\\d+\\.\\d{3} \\/ /.test(td.textContent));"))
+    say("STEP agent page with live usage")
+
+    # The master's log in the log viewer, from the dashboard.
+    driver.execute_script("location.hash = '#/';")
+    click(wait, By.XPATH, "//dt[text()='Master log']/following-sibling::dd[1]/a[text()='View']")
+    wait.until(lambda d: "a line of the master's log" in text_of(d, "#log"))
+    say("STEP master log")
 
     # The task page links straight to stdout too; the other pages render.
     for route, css, expect in (("#/frameworks", "#fw-active", "webui"),
