@@ -174,6 +174,7 @@ impl Master {
                             core: core.clone(),
                             flags: flags.clone(),
                             leadership: leadership.clone(),
+                            last_summary: None,
                         },
                     )
                     .map(|p| p.upid().clone()),

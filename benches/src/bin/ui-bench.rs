@@ -6,7 +6,10 @@
 //! `scripts/browser-env.sh`; `SELENIUM_PYTHON` or `target/selenium-venv`) then loads the
 //! dashboard and the tasks page, and one more agent registers while the page is open. It prints
 //! `agents= tasks= dashboard_ms= tasks_page_ms= bytes_transferred= update_latency_ms=`
-//! (plus `state_bytes=`, the size of `/master/state`): `dashboard_ms` from navigation until the
+//! (plus `state_bytes=`, the size of `/master/state`, and `summary_bytes=`/`summary_ms=`, the size
+//! and the median time of 5 requests of `/webui/summary` made afresh (the master reuses one for
+//! 500 ms), which hold the master's core while they are made):
+//! `dashboard_ms` from navigation until the
 //! dashboard shows every task, `tasks_page_ms` from the click until the tasks table is drawn,
 //! `bytes_transferred` what the browser received (encoded), `update_latency_ms` from the new
 //! agent's registration until the page counts it. The targets: each page under 3 s,
@@ -273,6 +276,23 @@ fn run(flags: &Flags) -> Result<String, String> {
         state.len()
     );
 
+    // What one poll of the big-cluster view costs the master (the core is locked meanwhile).
+    let mut client = mesos::v1::client::Client::new(master_rt.addr(), Duration::from_secs(60));
+    let mut summary_ms = Vec::new();
+    let mut summary_bytes = 0;
+    for _ in 0..5 {
+        // Past the master's reuse window, so each one is computed.
+        std::thread::sleep(master::webui::SUMMARY_REUSE + Duration::from_millis(100));
+        let at = Instant::now();
+        let reply = client
+            .request("GET", "/webui/summary?limit=50", &[], &[])
+            .map_err(|e| format!("/webui/summary: {e}"))?;
+        summary_ms.push(at.elapsed().as_secs_f64() * 1000.0);
+        summary_bytes = reply.body.len();
+    }
+    summary_ms.sort_by(f64::total_cmp);
+    let summary_ms = summary_ms[summary_ms.len() / 2];
+
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ui/ui_bench.py");
     let mut child = Command::new(selenium_python()?)
         .arg(script)
@@ -325,7 +345,7 @@ fn run(flags: &Flags) -> Result<String, String> {
     master.stop();
     let result = result.ok_or("ui_bench.py printed no RESULT")?;
     Ok(format!(
-        "agents={} tasks={tasks_known} {result} state_bytes={}",
+        "agents={} tasks={tasks_known} {result} state_bytes={} summary_bytes={summary_bytes} summary_ms={summary_ms:.1}",
         flags.agents,
         state.len()
     ))

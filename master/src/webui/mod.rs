@@ -70,7 +70,14 @@ pub(crate) struct WebUiAssets {
     pub(crate) core: Arc<Mutex<MasterCore>>,
     pub(crate) flags: Arc<Json>,
     pub(crate) leadership: Arc<Leadership>,
+    /// The last summary: when, for which limit, and its body. On a big cluster a summary holds
+    /// the core for tens of milliseconds, so however many pages poll, it is made at most once
+    /// per [`SUMMARY_REUSE`].
+    pub(crate) last_summary: Option<(std::time::Instant, usize, Vec<u8>)>,
 }
+
+/// How long a summary is reused.
+pub const SUMMARY_REUSE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// A non-negative integer query parameter, `default` when absent.
 fn count(request: &Request, key: &str, default: usize) -> Result<usize, Response> {
@@ -92,14 +99,31 @@ impl Process for WebUiAssets {
         });
         h.route(
             "/summary",
-            |this: &mut WebUiAssets, _, request: &Request| {
+            |this: &mut WebUiAssets, ctx, request: &Request| {
                 let limit = match count(request, "limit", 50) {
                     Ok(limit) => limit,
                     Err(response) => return response,
                 };
-                let mut json = summary::summary(&this.core.lock(), &this.flags, limit);
-                this.leadership.apply_to_state(&mut json);
-                Response::ok_json(&json)
+                let now = ctx.now();
+                let fresh = this.last_summary.as_ref().is_some_and(|(at, cached, _)| {
+                    *cached == limit && now.saturating_duration_since(*at) < SUMMARY_REUSE
+                });
+                if !fresh {
+                    let mut json = summary::summary(&this.core.lock(), &this.flags, limit);
+                    this.leadership.apply_to_state(&mut json);
+                    let body = serde_json::to_vec(&json).unwrap_or_default();
+                    this.last_summary = Some((now, limit, body));
+                }
+                let body = this
+                    .last_summary
+                    .as_ref()
+                    .map(|(_, _, body)| body.clone())
+                    .unwrap_or_default();
+                Response::new(
+                    200,
+                    vec![("Content-Type".into(), "application/json".into())],
+                    body,
+                )
             },
         );
         h.route("/tasks", |this: &mut WebUiAssets, _, request: &Request| {

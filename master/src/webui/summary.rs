@@ -5,13 +5,39 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mesos::json::resources_json;
 use mesos::protocol::Task;
 use mesos::Resources;
 use serde_json::{json, Map, Value as Json};
 
 use crate::core::MasterCore;
-use crate::http::{agent_offered, agent_used, framework_resources, task_json};
+use crate::http::task_json;
+
+/// The resources the page shows, as plain sums: adding whole `Resources` values for every task
+/// of a big cluster would hold the master's core for half a second per request.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sums([f64; 4]);
+
+const NAMES: [&str; 4] = ["cpus", "gpus", "mem", "disk"];
+
+impl Sums {
+    fn add(&mut self, resources: &Resources) {
+        for (name, value) in resources.scalars() {
+            if let Some(i) = NAMES.iter().position(|n| *n == name) {
+                self.0[i] += value.as_f64();
+            }
+        }
+    }
+
+    fn json(&self) -> Json {
+        Json::Object(
+            NAMES
+                .iter()
+                .zip(self.0)
+                .map(|(name, value)| (name.to_string(), json!(value)))
+                .collect(),
+        )
+    }
+}
 
 /// The most tasks one answer lists.
 pub const MAX_LIMIT: usize = 500;
@@ -102,11 +128,36 @@ pub fn summary(core: &MasterCore, flags: &Json, limit: usize) -> Json {
         };
         *by_state.entry(state).or_default() += 1;
     }
-    let (mut total, mut used, mut offered) = (Resources::new(), Resources::new(), Resources::new());
+    // Used: tasks, custom executors and tasks being killed; offered: outstanding offers.
+    let (mut total, mut used, mut offered) = (Sums::default(), Sums::default(), Sums::default());
+    let mut by_framework: BTreeMap<&str, (Sums, Sums)> = BTreeMap::new();
     for a in core.agents().values() {
-        total += &a.info.resources;
-        used += &agent_used(core, a);
-        offered += &agent_offered(core, a);
+        total.add(&a.info.resources);
+        for zombie in a.zombies.values() {
+            used.add(&zombie.resources);
+        }
+    }
+    for f in core.frameworks().values() {
+        let mine = by_framework.entry(f.id.as_str()).or_default();
+        for e in f.tasks.values() {
+            mine.0.add(&e.task.resources);
+        }
+        for executors in f.executors.values() {
+            for e in executors.values() {
+                mine.0.add(&e.info.resources);
+            }
+        }
+        for id in &f.offers {
+            if let Some(o) = core.offers().get(id) {
+                mine.1.add(&o.offer.resources);
+            }
+        }
+        for i in 0..4 {
+            used.0[i] += mine.0 .0[i];
+        }
+    }
+    for o in core.offers().values() {
+        offered.add(&o.offer.resources);
     }
     let mut shown: BTreeMap<&str, Lists> = BTreeMap::new();
     let mut agents: BTreeSet<&str> = BTreeSet::new();
@@ -128,7 +179,7 @@ pub fn summary(core: &MasterCore, flags: &Json, limit: usize) -> Json {
         }
     }
     let framework = |f: &crate::core::Framework| {
-        let (f_used, f_offered) = framework_resources(core, f);
+        let (f_used, f_offered) = by_framework.get(f.id.as_str()).copied().unwrap_or_default();
         let (active, unreachable, completed) =
             shown.get(f.id.as_str()).cloned().unwrap_or_default();
         json!({
@@ -144,8 +195,8 @@ pub fn summary(core: &MasterCore, flags: &Json, limit: usize) -> Json {
             "registered_time": f.registered_time,
             "reregistered_time": f.reregistered_time.unwrap_or(f.registered_time),
             "unregistered_time": f.unregistered_time.unwrap_or(0.0),
-            "used_resources": resources_json(&f_used),
-            "offered_resources": resources_json(&f_offered),
+            "used_resources": f_used.json(),
+            "offered_resources": f_offered.json(),
             "task_count": f.tasks.len(),
             "tasks": active,
             "unreachable_tasks": unreachable,
@@ -184,9 +235,9 @@ pub fn summary(core: &MasterCore, flags: &Json, limit: usize) -> Json {
         "summary": {
             "limit": limit,
             "tasks": counts,
-            "total": resources_json(&total),
-            "used": resources_json(&used),
-            "offered": resources_json(&offered),
+            "total": total.json(),
+            "used": used.json(),
+            "offered": offered.json(),
         },
         "slaves": slaves,
         "frameworks": core.frameworks().values().map(framework).collect::<Vec<_>>(),
