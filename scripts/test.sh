@@ -18,6 +18,11 @@ fi
 PYMESOS_PYTHON="$(bash scripts/pymesos-venv.sh "$PWD/target/pymesos-venv")"
 export PYMESOS_PYTHON
 
+# The web UI's browser tests (issue 13) drive Debian's headless chromium with Selenium 4.51.0 from
+# PyPI, in a venv cached under the target dir (chromium and chromium-driver installed when missing).
+SELENIUM_PYTHON="$(bash scripts/browser-env.sh "$PWD/target/selenium-venv")"
+export SELENIUM_PYTHON
+
 # Every crate's unit, integration and doc tests, plus a build of every bench/bin target so they cannot rot.
 cargo build --workspace --all-targets --release --quiet
 cargo test --workspace --release --no-fail-fast

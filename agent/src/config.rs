@@ -118,6 +118,8 @@ pub struct AgentConfig {
     pub reconfiguration_policy: ReconfigurationPolicy,
     /// `--gc_delay`: how long finished executors' sandboxes and checkpoints are kept.
     pub gc_delay: Duration,
+    /// `--log_dir`: where the agent's log file is (served as `/slave/log` by `/files`).
+    pub log_dir: Option<PathBuf>,
 }
 
 impl Default for AgentConfig {
@@ -142,6 +144,7 @@ impl Default for AgentConfig {
             executor_reregistration_timeout: DEFAULT_EXECUTOR_REREGISTRATION_TIMEOUT,
             reconfiguration_policy: ReconfigurationPolicy::Equal,
             gc_delay: DEFAULT_GC_DELAY,
+            log_dir: None,
         }
     }
 }

@@ -122,6 +122,10 @@ pub struct Flags {
     /// How long finished executors' sandboxes and checkpoints are kept.
     #[arg(long, env = "MESOS_GC_DELAY", default_value = "1weeks", value_parser = duration)]
     pub gc_delay: Duration,
+    /// Where the agent writes its log file (mesos-agent.INFO), besides stderr; served as
+    /// /slave/log by the files API.
+    #[arg(long, env = "MESOS_LOG_DIR")]
+    pub log_dir: Option<PathBuf>,
 }
 
 fn recover_mode(text: &str) -> Result<RecoverMode, String> {
@@ -166,6 +170,7 @@ impl Flags {
             executor_reregistration_timeout: self.executor_reregistration_timeout,
             reconfiguration_policy: self.reconfiguration_policy,
             gc_delay: self.gc_delay,
+            log_dir: self.log_dir.clone(),
             ..AgentConfig::default()
         }
     }

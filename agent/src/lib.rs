@@ -51,6 +51,7 @@ pub mod metrics;
 mod monitor;
 mod operator_api;
 mod process;
+pub mod sandboxes;
 pub mod state;
 pub mod status_update_manager;
 
@@ -75,6 +76,9 @@ pub use isolation;
 
 /// The agent's process id, as in Mesos.
 pub const AGENT_PROCESS_ID: &str = "slave(1)";
+
+/// The agent's log file inside `--log_dir` (served as `/slave/log` by the files API).
+pub const AGENT_LOG_FILE: &str = "mesos-agent.INFO";
 
 /// Starts agents.
 #[derive(Debug)]
@@ -157,18 +161,30 @@ impl Agent {
         tracing::info!(?summary, "recovered");
         let metrics = Arc::new(metrics::AgentMetrics::default());
         let failure = process::Failure::default();
+        // The files API: sandboxes (attached by the agent as executors appear) and the log.
+        let files = files::Files::new();
+        if let Some(log_dir) = &config.log_dir {
+            let log = log_dir.join(AGENT_LOG_FILE);
+            if let Err(error) = files.attach("/slave/log", &log) {
+                tracing::warn!(%error, "cannot attach the agent's log");
+            }
+        }
         let agent = AgentProcess::new(
             config,
             core,
             containers.clone(),
             failure.clone(),
             metrics.clone(),
+            files.clone(),
         );
         let pid = runtime.spawn(AGENT_PROCESS_ID, agent)?;
         // As on a Mesos agent, paths naming no process (`/api/v1/executor`, `/api/v1`,
         // `/flags`) are the agent's, unless a master shares this runtime and serves them.
         if runtime.http_delegate().is_none() {
             runtime.set_http_delegate(Some(AGENT_PROCESS_ID));
+        }
+        if let Err(err) = files.spawn(runtime) {
+            tracing::warn!(%err, "cannot start the files process");
         }
         let monitor = runtime.spawn("monitor", monitor::Monitor::new(containers.clone()));
         if let Err(err) = &monitor {

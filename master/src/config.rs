@@ -38,6 +38,8 @@ pub struct MasterConfig {
     /// Start as a standby that answers nothing until elected (`MasterHandle::set_leadership`);
     /// `false` (the default) is a standalone master, the leader from the start.
     pub standby: bool,
+    /// `--log_dir`: where the master's log file is (served as `/master/log` by `/files`).
+    pub log_dir: Option<PathBuf>,
 }
 
 impl Default for MasterConfig {
@@ -57,6 +59,7 @@ impl Default for MasterConfig {
             standby: false,
             scheduler_heartbeat_interval: crate::api::DEFAULT_HEARTBEAT_INTERVAL,
             max_stream_queued_bytes: crate::api::DEFAULT_MAX_STREAM_QUEUED_BYTES,
+            log_dir: None,
         }
     }
 }
@@ -77,6 +80,9 @@ impl MasterConfig {
         });
         if let Some(h) = &self.hostname {
             flags["hostname"] = h.clone().into();
+        }
+        if let Some(dir) = &self.log_dir {
+            flags["log_dir"] = dir.display().to_string().into();
         }
         if let Some(w) = &self.work_dir {
             flags["work_dir"] = w.display().to_string().into();

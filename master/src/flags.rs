@@ -102,6 +102,10 @@ pub struct Flags {
     /// ZooKeeper session timeout: a crashed leader is replaced after about this long.
     #[arg(long = "zk_session_timeout", env = "MESOS_ZK_SESSION_TIMEOUT", default_value = "10secs", value_parser = positive_duration)]
     pub zk_session_timeout: Duration,
+    /// Where the master writes its log file (mesos-master.INFO), besides stderr; served as
+    /// /master/log by the files API and linked from the web UI.
+    #[arg(long = "log_dir", env = "MESOS_LOG_DIR")]
+    pub log_dir: Option<PathBuf>,
 }
 
 impl Flags {
@@ -121,6 +125,7 @@ impl Flags {
             seed: None,
             standby: self.zk.is_some(),
             scheduler_heartbeat_interval: self.scheduler_heartbeat_interval,
+            log_dir: self.log_dir.clone(),
             ..MasterConfig::default()
         }
     }

@@ -52,8 +52,12 @@ mod master;
 mod outputs;
 mod process;
 pub mod validation;
+pub mod webui;
 
 pub use crate::config::MasterConfig;
+
+/// The master's log file inside `--log_dir` (served as `/master/log` by the files API).
+pub const MASTER_LOG_FILE: &str = "mesos-master.INFO";
 pub use crate::core::{CoreConfig, MasterCore, RegisteredAgent};
 pub use crate::master::{Master, MasterError, MasterHandle};
 pub use crate::outputs::{Endpoint, Outgoing, Output, StreamId};

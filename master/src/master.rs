@@ -155,6 +155,47 @@ impl Master {
                 }
             }
         }
+        // The files API (`/master/log` with --log_dir), the web UI's assets and the proxy to
+        // agents' files and state (`/agent/<id>/...`).
+        let files = files::Files::new();
+        if let Some(log_dir) = &config.log_dir {
+            if let Err(error) = files.attach("/master/log", log_dir.join(crate::MASTER_LOG_FILE)) {
+                tracing::warn!(%error, "cannot attach the master's log");
+            }
+        }
+        let extras = [
+            ("files", files.spawn(runtime).map(|p| p.upid().clone())),
+            (
+                crate::webui::WEBUI_PROCESS_ID,
+                runtime
+                    .spawn(
+                        crate::webui::WEBUI_PROCESS_ID,
+                        crate::webui::WebUiAssets {
+                            core: core.clone(),
+                            flags: flags.clone(),
+                            leadership: leadership.clone(),
+                            last_summary: None,
+                        },
+                    )
+                    .map(|p| p.upid().clone()),
+            ),
+            (
+                "agent",
+                runtime
+                    .spawn(
+                        "agent",
+                        crate::webui::proxy::AgentProxy { core: core.clone() },
+                    )
+                    .map(|p| p.upid().clone()),
+            ),
+        ];
+        for (id, spawned) in extras {
+            // The master works without them (a test may run an agent's `files` on this runtime).
+            match spawned {
+                Ok(pid) => others.push(pid),
+                Err(error) => tracing::warn!(id, %error, "cannot start an HTTP view"),
+            }
+        }
         tracing::info!(pid = %master.upid(), id = %info.id, "master started");
         Ok(MasterHandle {
             runtime: runtime.clone(),

@@ -399,6 +399,10 @@ impl Process for MasterProcess {
         h.route("/redirect", |this: &mut MasterProcess, ctx, request| {
             this.redirect(ctx, request)
         });
+        // `/` (handed to the master as libprocess's delegate): the web UI's page.
+        h.route("/", |_: &mut MasterProcess, _, request| {
+            crate::webui::root(request)
+        });
     }
 
     fn initialize(&mut self, ctx: &mut Context<'_, Self>) {

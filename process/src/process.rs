@@ -271,6 +271,22 @@ impl<P: Process> Handlers<P> {
         self
     }
 
+    /// As [`route`](Handlers::route), for an answer that comes later: the handler gets the
+    /// request and its [`Responder`](crate::http::Responder), returns at once, and completes the
+    /// responder from any thread (dropping it answers `500`). For answers that wait on something
+    /// slow, such as another server, which must not hold up the process.
+    pub fn route_deferred(
+        &mut self,
+        path: &str,
+        handler: impl Fn(&mut P, &mut Context<'_, P>, crate::http::Request, crate::http::Responder)
+            + Send
+            + Sync
+            + 'static,
+    ) -> &mut Self {
+        self.routes.insert_deferred(path, Box::new(handler));
+        self
+    }
+
     /// Whether a handler for HTTP `path` is installed.
     pub fn routes(&self, path: &str) -> bool {
         self.routes.contains(path)

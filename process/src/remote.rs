@@ -179,6 +179,18 @@ impl Shared {
 
     pub(crate) fn serve_http(&self, request: Request, responder: Responder) {
         let Some((id, endpoint)) = router::split_path(&request.path) else {
+            // `/` itself names no process: the delegate's root route answers it (the master's
+            // web UI), as libprocess hands `/` to its delegate.
+            let delegate = self.http_delegate.read().clone();
+            if let Some(cell) = delegate.and_then(|d| self.registry.get(&d)) {
+                if request.path == "/" {
+                    return cell.deliver_http(HttpLetter {
+                        endpoint: "/".to_string(),
+                        request,
+                        responder,
+                    });
+                }
+            }
             return responder.respond(router::json_error(
                 404,
                 "expected a path /{process id}/{endpoint}",

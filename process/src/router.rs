@@ -19,10 +19,19 @@ pub(crate) struct HttpLetter {
 }
 
 type RouteFn<P> = Box<dyn Fn(&mut P, &mut Context<'_, P>, &Request) -> Response + Send + Sync>;
+type DeferredFn<P> = Box<dyn Fn(&mut P, &mut Context<'_, P>, Request, Responder) + Send + Sync>;
+
+/// How a route answers: at once (the handler returns the response), or later (the handler keeps
+/// the [`Responder`] and completes it from wherever the answer comes from, e.g. a thread waiting
+/// on another server), so the process never blocks on a slow answer.
+pub(crate) enum RouteHandler<P: Process> {
+    Now(RouteFn<P>),
+    Deferred(DeferredFn<P>),
+}
 
 /// A process type's HTTP routes.
 pub(crate) struct Routes<P: Process> {
-    routes: Vec<(String, RouteFn<P>)>,
+    routes: Vec<(String, RouteHandler<P>)>,
 }
 
 /// A JSON error body: `{"error": "..."}`.
@@ -52,6 +61,15 @@ impl<P: Process> Routes<P> {
 
     /// Installs (or replaces) the handler for `path`.
     pub(crate) fn insert(&mut self, path: &str, handler: RouteFn<P>) {
+        self.insert_handler(path, RouteHandler::Now(handler));
+    }
+
+    /// Installs (or replaces) a deferred handler for `path`.
+    pub(crate) fn insert_deferred(&mut self, path: &str, handler: DeferredFn<P>) {
+        self.insert_handler(path, RouteHandler::Deferred(handler));
+    }
+
+    fn insert_handler(&mut self, path: &str, handler: RouteHandler<P>) {
         let path = normalize(path);
         match self.routes.iter_mut().find(|(p, _)| *p == path) {
             Some(route) => route.1 = handler,
@@ -66,7 +84,7 @@ impl<P: Process> Routes<P> {
     }
 
     /// The handler for `endpoint`: its own, else its longest registered prefix's.
-    fn find(&self, endpoint: &str) -> Option<&RouteFn<P>> {
+    fn find(&self, endpoint: &str) -> Option<&RouteHandler<P>> {
         let mut candidate = endpoint.trim_end_matches('/');
         loop {
             let path = if candidate.is_empty() { "/" } else { candidate };
@@ -89,7 +107,20 @@ impl<P: Process> Routes<P> {
             responder,
         } = letter;
         let response = match self.find(&endpoint) {
-            Some(handler) => handler(process, ctx, &request),
+            Some(RouteHandler::Now(handler)) => handler(process, ctx, &request),
+            Some(RouteHandler::Deferred(handler)) => {
+                let responder = match request.query_param("jsonp") {
+                    Some(callback) => Responder::new(move |response: Response| {
+                        responder.respond(if response.is_json() {
+                            response.jsonp(&callback)
+                        } else {
+                            response
+                        })
+                    }),
+                    None => responder,
+                };
+                return handler(process, ctx, request, responder);
+            }
             None => json_error(
                 404,
                 &format!("process '{}' has no endpoint '{endpoint}'", ctx.upid().id()),
@@ -141,7 +172,7 @@ mod tests {
         assert!(!found("/api"));
         assert!(!found("/frameworksx"));
         fn index(routes: &Routes<Nobody>, e: &str) -> Option<usize> {
-            let target = routes.find(e).map(|f| f as *const RouteFn<Nobody>);
+            let target = routes.find(e).map(|f| f as *const RouteHandler<Nobody>);
             routes
                 .routes
                 .iter()

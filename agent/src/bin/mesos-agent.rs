@@ -20,12 +20,12 @@ fn main() {
             std::process::exit(code);
         }
     };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .try_init();
+    if let Err(err) =
+        files::logging::init_logging("info", flags.log_dir.as_deref(), agent::AGENT_LOG_FILE)
+    {
+        eprintln!("mesos-agent: --log_dir: cannot open the log file: {err}");
+        std::process::exit(1);
+    }
     let runtime = match Runtime::new(Config {
         listen: SocketAddr::new(flags.ip, flags.port),
         ..Config::default()

@@ -32,6 +32,8 @@ pub struct AgentProcess {
     timer: Option<(Instant, Timer)>,
     /// The v1 HTTP executors' event streams (`/api/v1/executor`).
     pub(crate) executor_streams: crate::executor_api::ExecutorStreams,
+    /// Sandboxes readable through `/files` (see [`crate::sandboxes`]).
+    sandboxes: crate::sandboxes::Sandboxes,
 }
 
 /// Wall-clock seconds since the epoch (for the core's timestamps and `/state`).
@@ -48,6 +50,7 @@ impl AgentProcess {
         containers: SharedContainers,
         failure: Failure,
         metrics: Arc<AgentMetrics>,
+        files: files::Files,
     ) -> AgentProcess {
         AgentProcess {
             meta: MetaWriter::new(&config.work_dir),
@@ -59,6 +62,7 @@ impl AgentProcess {
             metrics,
             timer: None,
             executor_streams: Default::default(),
+            sandboxes: crate::sandboxes::Sandboxes::new(files),
         }
     }
 
@@ -104,6 +108,7 @@ impl AgentProcess {
         f(&mut self.core, ctx.now());
         self.perform_outputs(ctx);
         self.update_metrics();
+        self.sandboxes.update(self.core.book());
         self.schedule(ctx);
     }
 
@@ -144,7 +149,10 @@ impl AgentProcess {
             }
             Output::RecoverContainers(kept) => self.recover_containers(ctx, kept),
             Output::RemoveDirectory(path) => match std::fs::remove_dir_all(&path) {
-                Ok(()) => tracing::info!(path = %path.display(), "garbage collected"),
+                Ok(()) => {
+                    self.sandboxes.removed(&path);
+                    tracing::info!(path = %path.display(), "garbage collected")
+                }
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
                 Err(err) => tracing::warn!(path = %path.display(), %err, "cannot garbage collect"),
             },

@@ -48,6 +48,20 @@ struct Flags {
     /// ZooKeeper session timeout: a crashed leader is replaced after about this long.
     #[arg(long, env = "MESOS_ZK_SESSION_TIMEOUT", default_value = "10secs", value_parser = flags::duration)]
     zk_session_timeout: Duration,
+    /// Where to write the log (mesos-master.INFO; mesos-agent.INFO links to it) besides stderr;
+    /// the web UI and the files API serve it as /master/log and /slave/log.
+    #[arg(long, env = "MESOS_LOG_DIR")]
+    log_dir: Option<PathBuf>,
+}
+
+/// One process, one log: the master's file, with the agents' name linked to it.
+fn init_file_logging(dir: &std::path::Path) -> std::io::Result<()> {
+    files::logging::init_logging("info", Some(dir), master::MASTER_LOG_FILE)?;
+    let agent_log = dir.join(agent::AGENT_LOG_FILE);
+    if std::fs::symlink_metadata(&agent_log).is_err() {
+        std::os::unix::fs::symlink(master::MASTER_LOG_FILE, &agent_log)?;
+    }
+    Ok(())
 }
 
 fn zk_url(text: &str) -> Result<mesos_zookeeper::ZkUrl, String> {
@@ -56,8 +70,16 @@ fn zk_url(text: &str) -> Result<mesos_zookeeper::ZkUrl, String> {
 }
 
 fn main() {
-    flags::init_logging();
     let flags: Flags = flags::parse_or_exit();
+    match &flags.log_dir {
+        None => flags::init_logging(),
+        Some(dir) => {
+            if let Err(error) = init_file_logging(dir) {
+                eprintln!("error: --log_dir={}: {error}", dir.display());
+                std::process::exit(1);
+            }
+        }
+    }
     // Block the stop signals before any runtime thread exists, so every thread inherits the mask and
     // this thread alone receives them in `wait`.
     let mut stop_signals = SigSet::empty();
@@ -84,6 +106,8 @@ fn main() {
         }
         config.master.scheduler_heartbeat_interval = interval;
     }
+    config.master.log_dir = flags.log_dir.clone();
+    config.agent.log_dir = flags.log_dir.clone();
     config.zk = flags.zk.clone().map(|url| LocalZk {
         url,
         session_timeout: flags.zk_session_timeout,
@@ -101,6 +125,7 @@ fn main() {
         cluster.master_pid()
     );
     println!("  state: {}", cluster.state_url());
+    println!("  web UI: http://{}/", cluster.master_address());
     for index in 0..cluster.agent_count() {
         if let Some(agent) = cluster.agent(index) {
             println!("Agent {index} running at {}", agent.pid());

@@ -29,12 +29,12 @@ fn main() -> ExitCode {
         eprintln!("mesos-master: cannot block SIGINT/SIGTERM: {error}");
         return ExitCode::from(1);
     }
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .try_init();
+    if let Err(error) =
+        files::logging::init_logging("info", flags.log_dir.as_deref(), master::MASTER_LOG_FILE)
+    {
+        eprintln!("mesos-master: --log_dir: cannot open the log file: {error}");
+        return ExitCode::from(1);
+    }
     let zk: Option<mesos_zookeeper::ZkUrl> = match flags.zk.as_deref().map(str::parse) {
         None => None,
         Some(Ok(url)) => Some(url),
