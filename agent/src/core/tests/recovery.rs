@@ -648,6 +648,72 @@ fn kills_and_framework_shutdowns_reach_recovered_executors() {
         to_executors(&outputs),
         vec!["mesos.internal.KillTaskMessage"]
     );
+    // And shuts down a framework torn down meanwhile: both recovered executors are asked to go.
+    let master = h.master.clone();
+    h.core.shutdown_framework(
+        h.now,
+        &master,
+        ShutdownFrameworkMessage {
+            framework_id: framework_id(),
+        },
+    );
+    let outputs = h.drain();
+    assert_eq!(
+        to_executors(&outputs),
+        vec![
+            "mesos.internal.ShutdownExecutorMessage",
+            "mesos.internal.ShutdownExecutorMessage"
+        ]
+    );
+    // Executors that do not go in the grace period are destroyed.
+    let outputs = h.advance(Harness::config().executor_shutdown_grace_period);
+    assert_eq!(destroyed(&outputs).len(), 2, "{:?}", kinds(&outputs));
+}
+
+#[test]
+fn changed_attributes_refuse_to_start_under_equal_and_only_additions_pass_additive() {
+    let with = |attributes: &str| AgentInfo {
+        attributes: mesos::Attributes::parse(attributes).unwrap(),
+        ..agent_info()
+    };
+    let mut checkpointed = state(vec![executor("t1", vec![], Some(100), true)]);
+    if let Some(agent) = checkpointed.agent.as_mut() {
+        agent.info = with("rack:r1");
+    }
+    let mut h = restarted_with(with("rack:r2"));
+    let err = h
+        .core
+        .recover(h.now, checkpointed.clone(), &options())
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("attributes changed from rack:r1 to rack:r2"),
+        "{err}"
+    );
+    let additive = RecoveryOptions {
+        policy: ReconfigurationPolicy::Additive,
+        ..options()
+    };
+    let mut h = restarted_with(with("rack:r2;zone:z1"));
+    let err = h
+        .core
+        .recover(h.now, checkpointed.clone(), &additive)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("attribute 'rack' changed"),
+        "{err}"
+    );
+    // (Without executors to wait for, so the re-registration follows at once.)
+    let mut h = restarted_with(with("rack:r1;zone:z1"));
+    checkpointed = state(vec![]);
+    if let Some(agent) = checkpointed.agent.as_mut() {
+        agent.info = with("rack:r1");
+    }
+    let summary = h.core.recover(h.now, checkpointed, &additive).unwrap();
+    assert_eq!(summary.agent_id, Some(AgentId::new("agent-1")));
+    h.drain();
+    let message = reregistration(&h.advance(Duration::ZERO)).unwrap();
+    assert_eq!(message.agent.attributes.text("zone"), Some("z1"));
 }
 
 #[test]
