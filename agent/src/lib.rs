@@ -154,6 +154,10 @@ impl Agent {
         let summary = core.recover(now, state, &options)?;
         tracing::info!(?summary, "recovered");
         let metrics = Arc::new(metrics::AgentMetrics::default());
+        // Served from the start: `slave/recovering` must never read 0 before recovery is over.
+        metrics
+            .recovering
+            .store(core.is_recovering(), std::sync::atomic::Ordering::Relaxed);
         let failure = process::Failure::default();
         let agent = AgentProcess::new(
             config,

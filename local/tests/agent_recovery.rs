@@ -130,6 +130,9 @@ fn an_agent_killed_during_a_launch_delivers_the_task_once_it_is_back() {
         find_file(&meta, "forked.pid").is_some()
     });
     agent.kill9();
+    // On a starved machine the 2 s may pass before the kill: then the executor registered with
+    // the old agent, and its STARTING may arrive twice (at least once, as in Mesos).
+    let registered_before_kill = find_file(&meta, "libprocess.pid").is_some();
     agent.start(&["--executor_reregistration_timeout=15secs"]);
     framework.wait("t1", TaskState::Running);
     let pid = framework.first_pid("t1");
@@ -138,8 +141,12 @@ fn an_agent_killed_during_a_launch_delivers_the_task_once_it_is_back() {
     framework.wait("t1", TaskState::Finished);
     framework.quiet(Duration::from_millis(300));
     assert_eq!(framework.pids("t1"), vec![pid], "started once");
+    let mut seen = framework.counts("t1");
+    if registered_before_kill && seen.get(&TaskState::Starting) == Some(&2) {
+        seen.insert(TaskState::Starting, 1);
+    }
     assert_eq!(
-        framework.counts("t1"),
+        seen,
         counts(&[
             (TaskState::Starting, 1),
             (TaskState::Running, 1),

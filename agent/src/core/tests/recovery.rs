@@ -197,16 +197,13 @@ fn a_live_executor_is_reconnected_and_the_agent_reregisters_under_its_id_with_it
     h.core
         .ping(h.now, &master, PingSlaveMessage { connected: false });
     assert_eq!(kinds(&h.drain()), vec!["master:PongSlave"]);
-    // The executor re-registers: recovery is over at once; the agent re-registers as agent-1
-    // with its RUNNING task, and nothing is re-sent (RUNNING was acknowledged).
+    // The executor re-registers (under the pid on disk, so nothing is rewritten): recovery is
+    // over at once; the agent re-registers as agent-1 with its RUNNING task, and nothing is
+    // re-sent (RUNNING was acknowledged).
     let outputs = reregister(&mut h, "t1", vec![], vec![]);
     assert_eq!(
         kinds(&outputs),
-        vec![
-            "ckpt:libprocess.pid",
-            "executor:ExecutorReregistered",
-            "ckpt:boot_id"
-        ]
+        vec!["executor:ExecutorReregistered", "ckpt:boot_id"]
     );
     assert!(!h.core.is_recovering());
     let outputs = h.advance(Duration::ZERO);
@@ -740,4 +737,36 @@ fn a_task_whose_log_was_damaged_is_never_delivered_twice() {
     h.drain();
     h.advance(Duration::ZERO);
     assert_eq!(forwarded(&master_reregisters(&mut h)), vec![finished]);
+}
+
+#[test]
+fn an_executor_reregistering_under_a_new_pid_has_it_checkpointed() {
+    let mut h = restarted();
+    h.core
+        .recover(
+            h.now,
+            state(vec![executor("t1", vec![], Some(100), true)]),
+            &options(),
+        )
+        .unwrap();
+    h.drain();
+    h.core.reregister_executor(
+        h.now,
+        ExecutorEndpoint::Pid(upid("executor@127.0.0.1:7999")),
+        ReregisterExecutorMessage {
+            framework_id: framework_id(),
+            executor_id: ExecutorId::new("t1"),
+            tasks: vec![command_task("t1")],
+            updates: vec![],
+        },
+    );
+    let outputs = h.drain();
+    assert!(
+        checkpoints(&outputs).iter().any(|c| matches!(
+            c,
+            Checkpoint::ExecutorPid { pid, .. } if pid.port() == 7999
+        )),
+        "{:?}",
+        kinds(&outputs)
+    );
 }
