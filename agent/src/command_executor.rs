@@ -13,7 +13,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use mesos::executor::{Executor, ExecutorDriver};
+use mesos::executor::{DriverStatus, Executor, ExecutorDriver};
 use mesos::{Reason, TaskId, TaskInfo, TaskState, TaskStatus};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid as OsPid;
@@ -24,6 +24,8 @@ use crate::launcher::command_argv;
 pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(3);
 /// How long the executor waits for its last update to be acknowledged before exiting anyway.
 const FINAL_ACK_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often a waiting executor checks whether its driver stopped meanwhile.
+const ACK_POLL: Duration = Duration::from_millis(200);
 
 struct Running {
     task_id: TaskId,
@@ -85,8 +87,27 @@ impl CommandExecutor {
 }
 
 /// Waits for the last updates to be acknowledged, then stops the driver (the process exits).
+///
+/// A checkpointing framework's executor whose agent is down (restarting, being upgraded) keeps
+/// its terminal update for the agent's return: it waits as long as the driver does, that is up
+/// to `MESOS_RECOVERY_TIMEOUT`, after which the driver shuts the executor down itself. Without
+/// this, a task that ended while its agent was away longer than [`FINAL_ACK_TIMEOUT`] would be
+/// reported LOST instead of with its real end.
 fn finish(driver: &ExecutorDriver) {
-    driver.wait_for_acknowledgements(FINAL_ACK_TIMEOUT);
+    let env = driver.env();
+    let patience = if env.checkpoint {
+        FINAL_ACK_TIMEOUT.max(env.recovery_timeout + Duration::from_secs(1))
+    } else {
+        FINAL_ACK_TIMEOUT
+    };
+    let deadline = std::time::Instant::now() + patience;
+    // In slices, so a driver stopped meanwhile (recovery timeout, shutdown) ends the wait.
+    while driver.status() == DriverStatus::Running {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() || driver.wait_for_acknowledgements(left.min(ACK_POLL)) {
+            break;
+        }
+    }
     driver.stop();
 }
 

@@ -160,6 +160,10 @@ impl Agent {
         let summary = core.recover(now, state, &options)?;
         tracing::info!(?summary, "recovered");
         let metrics = Arc::new(metrics::AgentMetrics::default());
+        // Served from the start: `slave/recovering` must never read 0 before recovery is over.
+        metrics
+            .recovering
+            .store(core.is_recovering(), std::sync::atomic::Ordering::Relaxed);
         let failure = process::Failure::default();
         // The files API: sandboxes (attached by the agent as executors appear) and the log.
         let files = files::Files::new();

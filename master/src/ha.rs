@@ -107,10 +107,17 @@ fn apply(handle: &MasterHandle, event: ContenderEvent, on_lost_leadership: &impl
         ContenderEvent::Recovered { agents } => {
             handle.recover_agents(agents.map(|list| {
                 list.into_iter()
-                    .map(|a| RegisteredAgent {
-                        id: AgentId::new(a.id),
-                        hostname: a.hostname,
-                        pid: a.pid,
+                    .filter_map(|a| match a.pid.parse() {
+                        Ok(pid) => Some(RegisteredAgent {
+                            id: AgentId::new(a.id),
+                            hostname: a.hostname,
+                            pid,
+                        }),
+                        Err(error) => {
+                            // Not waited for: it cannot re-register under that pid anyway.
+                            tracing::warn!(agent = %a.id, pid = %a.pid, %error, "skipping a registry entry with a bad pid");
+                            None
+                        }
                     })
                     .collect()
             }));
@@ -141,7 +148,7 @@ fn publish_loop(contender: &MasterContender, master: &MasterHandle, stop: &Atomi
                         .map(|a| AgentRecord {
                             id: a.id.as_str().to_string(),
                             hostname: a.hostname,
-                            pid: a.pid,
+                            pid: a.pid.to_string(),
                         })
                         .collect(),
                 );

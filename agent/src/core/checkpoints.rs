@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use mesos::protocol::StatusUpdate;
 use mesos::{ContainerId, ExecutorId, FrameworkId, TaskId, Uuid};
+use process::Upid;
 
 use super::{AgentCore, Output};
 use crate::checkpoint::{Checkpoint, RunRef, UpdateRecord};
@@ -19,6 +20,8 @@ struct Run {
     tasks: BTreeSet<TaskId>,
     /// Its executor exited.
     exited: bool,
+    /// The executor driver's pid as checkpointed (`libprocess.pid`).
+    executor_pid: Option<Upid>,
 }
 
 /// The runs of checkpointing frameworks, and their tasks.
@@ -37,8 +40,23 @@ impl CheckpointedRuns {
                 run,
                 tasks: BTreeSet::new(),
                 exited: false,
+                executor_pid: None,
             },
         );
+    }
+
+    /// Records the executor pid on disk for `container_id`'s run. Returns whether it changed
+    /// (a re-registering executor usually comes back with the pid recorded before the restart,
+    /// and rewriting it would cost two fsyncs per executor during recovery for nothing).
+    pub(super) fn set_executor_pid(&mut self, container_id: &ContainerId, pid: &Upid) -> bool {
+        let Some(run) = self.runs.get_mut(container_id) else {
+            return false;
+        };
+        if run.executor_pid.as_ref() == Some(pid) {
+            return false;
+        }
+        run.executor_pid = Some(pid.clone());
+        true
     }
 
     /// A task of `container_id`'s run.

@@ -365,7 +365,7 @@ impl AgentCore {
         let (Some(pid), Some(run)) = (from.pid(), self.run_ref(framework_id, executor_id)) else {
             return;
         };
-        if self.runs.run(&run.container_id).is_some() {
+        if self.runs.set_executor_pid(&run.container_id, pid) {
             self.checkpoint(Checkpoint::ExecutorPid {
                 run,
                 pid: pid.clone(),

@@ -303,6 +303,10 @@ impl AgentCore {
     ) -> Option<(ContainerId, String)> {
         let framework_id = framework.id.clone();
         self.runs.add_run(run.clone());
+        if let Some(pid) = &executor.run.libprocess_pid {
+            // Already on disk: re-registering under it writes nothing.
+            self.runs.set_executor_pid(&run.container_id, pid);
+        }
         let mut tasks = std::collections::BTreeMap::new();
         let mut queued = Vec::new();
         for recovered in executor.run.tasks {

@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use mesos::protocol::LostSlaveMessage;
 use mesos::AgentId;
+use process::Upid;
 
 use super::{Deadline, MasterCore, RemovedAgent};
 
@@ -25,7 +26,7 @@ pub struct RegisteredAgent {
     /// Its hostname.
     pub hostname: String,
     /// Its pid (`slave(1)@ip:port`).
-    pub pid: String,
+    pub pid: Upid,
 }
 
 /// The recovery in progress after this master was elected.
@@ -181,7 +182,7 @@ impl MasterCore {
             .map(|a| RegisteredAgent {
                 id: a.id.clone(),
                 hostname: a.info.hostname.clone(),
-                pid: a.pid.to_string(),
+                pid: a.pid.clone(),
             })
             .collect();
         if let Some(recovery) = &self.recovery {

@@ -329,6 +329,7 @@ impl Transport {
             addr: listen,
             source,
         })?;
+        raise_backlog(&listener);
         let local_addr = listener
             .local_addr()
             .map_err(|source| TransportError::Bind {
@@ -445,5 +446,22 @@ impl std::fmt::Debug for Transport {
         f.debug_struct("Transport")
             .field("local_addr", &self.shared.local_addr)
             .finish()
+    }
+}
+
+/// The accept queue's length: mio listens with std's 128, which a burst of connections
+/// overflows (a restarted agent is reconnected by all its executors within milliseconds); every
+/// SYN dropped then costs its client a 1 s retransmit. The kernel caps it at
+/// `net.core.somaxconn`.
+const LISTEN_BACKLOG: i32 = 4096;
+
+/// Lengthens `listener`'s accept queue to [`LISTEN_BACKLOG`] (Linux lets `listen` be called again
+/// on a listening socket for that). On failure the default queue stays.
+fn raise_backlog(listener: &TcpListener) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `listen` on a socket we own and keep open; it touches no memory of ours.
+    let raised = unsafe { libc::listen(listener.as_raw_fd(), LISTEN_BACKLOG) };
+    if raised != 0 {
+        tracing::warn!(error = %std::io::Error::last_os_error(), "cannot lengthen the accept queue");
     }
 }

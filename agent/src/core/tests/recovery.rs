@@ -197,16 +197,13 @@ fn a_live_executor_is_reconnected_and_the_agent_reregisters_under_its_id_with_it
     h.core
         .ping(h.now, &master, PingSlaveMessage { connected: false });
     assert_eq!(kinds(&h.drain()), vec!["master:PongSlave"]);
-    // The executor re-registers: recovery is over at once; the agent re-registers as agent-1
-    // with its RUNNING task, and nothing is re-sent (RUNNING was acknowledged).
+    // The executor re-registers (under the pid on disk, so nothing is rewritten): recovery is
+    // over at once; the agent re-registers as agent-1 with its RUNNING task, and nothing is
+    // re-sent (RUNNING was acknowledged).
     let outputs = reregister(&mut h, "t1", vec![], vec![]);
     assert_eq!(
         kinds(&outputs),
-        vec![
-            "ckpt:libprocess.pid",
-            "executor:ExecutorReregistered",
-            "ckpt:boot_id"
-        ]
+        vec!["executor:ExecutorReregistered", "ckpt:boot_id"]
     );
     assert!(!h.core.is_recovering());
     let outputs = h.advance(Duration::ZERO);
@@ -648,6 +645,72 @@ fn kills_and_framework_shutdowns_reach_recovered_executors() {
         to_executors(&outputs),
         vec!["mesos.internal.KillTaskMessage"]
     );
+    // And shuts down a framework torn down meanwhile: both recovered executors are asked to go.
+    let master = h.master.clone();
+    h.core.shutdown_framework(
+        h.now,
+        &master,
+        ShutdownFrameworkMessage {
+            framework_id: framework_id(),
+        },
+    );
+    let outputs = h.drain();
+    assert_eq!(
+        to_executors(&outputs),
+        vec![
+            "mesos.internal.ShutdownExecutorMessage",
+            "mesos.internal.ShutdownExecutorMessage"
+        ]
+    );
+    // Executors that do not go in the grace period are destroyed.
+    let outputs = h.advance(Harness::config().executor_shutdown_grace_period);
+    assert_eq!(destroyed(&outputs).len(), 2, "{:?}", kinds(&outputs));
+}
+
+#[test]
+fn changed_attributes_refuse_to_start_under_equal_and_only_additions_pass_additive() {
+    let with = |attributes: &str| AgentInfo {
+        attributes: mesos::Attributes::parse(attributes).unwrap(),
+        ..agent_info()
+    };
+    let mut checkpointed = state(vec![executor("t1", vec![], Some(100), true)]);
+    if let Some(agent) = checkpointed.agent.as_mut() {
+        agent.info = with("rack:r1");
+    }
+    let mut h = restarted_with(with("rack:r2"));
+    let err = h
+        .core
+        .recover(h.now, checkpointed.clone(), &options())
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("attributes changed from rack:r1 to rack:r2"),
+        "{err}"
+    );
+    let additive = RecoveryOptions {
+        policy: ReconfigurationPolicy::Additive,
+        ..options()
+    };
+    let mut h = restarted_with(with("rack:r2;zone:z1"));
+    let err = h
+        .core
+        .recover(h.now, checkpointed.clone(), &additive)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("attribute 'rack' changed"),
+        "{err}"
+    );
+    // (Without executors to wait for, so the re-registration follows at once.)
+    let mut h = restarted_with(with("rack:r1;zone:z1"));
+    checkpointed = state(vec![]);
+    if let Some(agent) = checkpointed.agent.as_mut() {
+        agent.info = with("rack:r1");
+    }
+    let summary = h.core.recover(h.now, checkpointed, &additive).unwrap();
+    assert_eq!(summary.agent_id, Some(AgentId::new("agent-1")));
+    h.drain();
+    let message = reregistration(&h.advance(Duration::ZERO)).unwrap();
+    assert_eq!(message.agent.attributes.text("zone"), Some("z1"));
 }
 
 #[test]
@@ -674,4 +737,36 @@ fn a_task_whose_log_was_damaged_is_never_delivered_twice() {
     h.drain();
     h.advance(Duration::ZERO);
     assert_eq!(forwarded(&master_reregisters(&mut h)), vec![finished]);
+}
+
+#[test]
+fn an_executor_reregistering_under_a_new_pid_has_it_checkpointed() {
+    let mut h = restarted();
+    h.core
+        .recover(
+            h.now,
+            state(vec![executor("t1", vec![], Some(100), true)]),
+            &options(),
+        )
+        .unwrap();
+    h.drain();
+    h.core.reregister_executor(
+        h.now,
+        ExecutorEndpoint::Pid(upid("executor@127.0.0.1:7999")),
+        ReregisterExecutorMessage {
+            framework_id: framework_id(),
+            executor_id: ExecutorId::new("t1"),
+            tasks: vec![command_task("t1")],
+            updates: vec![],
+        },
+    );
+    let outputs = h.drain();
+    assert!(
+        checkpoints(&outputs).iter().any(|c| matches!(
+            c,
+            Checkpoint::ExecutorPid { pid, .. } if pid.port() == 7999
+        )),
+        "{:?}",
+        kinds(&outputs)
+    );
 }

@@ -26,7 +26,7 @@ fn registered(id: &str, pid: &str) -> RegisteredAgent {
     RegisteredAgent {
         id: AgentId::new(id),
         hostname: "node".into(),
-        pid: pid.into(),
+        pid: upid(pid),
     }
 }
 

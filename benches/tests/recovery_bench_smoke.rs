@@ -1,0 +1,101 @@
+//! `recovery-bench` cannot rot: the real binary, with a tiny task count, kills and restarts a real
+//! agent twice and prints its line, well-formed and sane (the restarts lost nothing, the agent
+//! re-registered after it recovered, a durable update took measurable time).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use mesos_benches::macro_bench::report::parse_pairs;
+use process::testing::BoundedCommand;
+
+/// A few seconds of work; the watchdog leaves room for a busy 2-core machine.
+const WATCHDOG: Duration = Duration::from_secs(150);
+
+/// The directory cargo put `recovery-bench` in; the agent's binaries must be there too.
+fn bin_dir() -> PathBuf {
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_recovery-bench"));
+    exe.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Builds `mesos-agent` and `mesos-executor` into the same target directory and profile when one
+/// is missing (`cargo test -p mesos-benches` does not build another package's binaries;
+/// `scripts/test.sh` builds the whole workspace first).
+fn ensure_agent_binaries(dir: &Path) {
+    let binaries = ["mesos-agent", "mesos-executor"];
+    if binaries.iter().all(|name| dir.join(name).is_file()) {
+        return;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut build = Command::new(cargo);
+    build
+        .args(["build", "--quiet", "-p", "agent", "--bins"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if dir.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    if let Some(target) = dir.parent() {
+        build.arg("--target-dir").arg(target);
+    }
+    let status = build.status_within("cargo build", process::testing::CARGO_BUILD_PATIENCE);
+    assert!(status.success(), "building the agent's binaries failed");
+}
+
+fn number(pairs: &std::collections::BTreeMap<&str, &str>, key: &str) -> f64 {
+    pairs
+        .get(key)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no numeric {key} in {pairs:?}"))
+}
+
+#[test]
+fn a_tiny_recovery_bench_restarts_the_agent_and_prints_its_figures() {
+    let dir = bin_dir();
+    ensure_agent_binaries(&dir);
+    // On the target dir's disk (a real one), away from other runs.
+    let work_dir = dir.join("recovery-bench-smoke");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_recovery-bench"));
+    command
+        .args(["--tasks", "3", "--runs", "2", "--updates", "8"])
+        .arg("--work_dir")
+        .arg(&work_dir);
+    let output = command.output_within("recovery-bench --tasks 3", WATCHDOG);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    let pairs = parse_pairs(lines[0]);
+    assert_eq!(pairs.get("tasks"), Some(&"3"), "{stdout}");
+    assert_eq!(pairs.get("runs"), Some(&"2"), "{stdout}");
+    assert_eq!(
+        pairs.get("lost"),
+        Some(&"0"),
+        "a restart lost a task: {stdout}\n{stderr}"
+    );
+    let recover = number(&pairs, "recover_ms");
+    let reregister = number(&pairs, "reregister_ms");
+    assert!(recover > 0.0 && reregister >= recover, "{stdout}");
+    assert!(number(&pairs, "checkpoint_us_per_update") > 0.0, "{stdout}");
+    assert!(
+        number(&pairs, "checkpoint_p99_us") >= number(&pairs, "checkpoint_us_per_update"),
+        "{stdout}"
+    );
+    for key in ["recover_ms_all", "reregister_ms_all"] {
+        let all: Vec<f64> = pairs[key]
+            .split(',')
+            .map(|v| v.parse().expect("a number"))
+            .collect();
+        assert_eq!(all.len(), 2, "{key} in {stdout}");
+    }
+    assert!(number(&pairs, "fsync_floor_us") > 0.0, "{stdout}");
+    assert!(pairs.contains_key("fs"), "{stdout}");
+    // Nothing of the bench is left behind: no process, no work dir.
+    let leftovers = std::fs::read_dir(&work_dir).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(
+        leftovers,
+        0,
+        "recovery-bench left files in {}",
+        work_dir.display()
+    );
+}
