@@ -6,7 +6,7 @@
 //! O(roles + frameworks skipped because they filtered it) plus O(log frameworks) per grant. Agents
 //! without reservations are offered their `available` resources by moving them out: no copy.
 
-use super::{scalar_quantities, HierarchicalAllocator};
+use super::{prefetch, scalar_quantities, HierarchicalAllocator};
 use crate::allocator::OfferGrant;
 use crate::quantities::ScalarQuantities;
 use crate::sorter::Sorter;
@@ -31,7 +31,17 @@ impl<S: Sorter> HierarchicalAllocator<S> {
         let mut grants = Vec::new();
         let mut role_order = std::mem::take(&mut self.scratch_roles);
         let mut order_stale = true;
-        for &agent in candidates.iter() {
+        for (i, &agent) in candidates.iter().enumerate() {
+            // Memory for the agents coming up (see `prefetch`): the run is bound by cache misses.
+            if let Some(ahead) = candidates.get(i + prefetch::RECORD_DISTANCE) {
+                self.agents.prefetch(*ahead);
+            }
+            if let Some(a) = candidates
+                .get(i + prefetch::HEAP_DISTANCE)
+                .and_then(|&ahead| self.agents.get(ahead))
+            {
+                prefetch::agent_heap(a);
+            }
             let Some(a) = self.agents.get_mut(agent) else {
                 continue;
             };

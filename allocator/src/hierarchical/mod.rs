@@ -7,6 +7,7 @@
 
 mod bookkeeping;
 mod cycle;
+mod prefetch;
 mod rng;
 mod state;
 
