@@ -2,9 +2,11 @@
 //! [`Envelope`]s between runtimes and HTTP/1.1 requests from anyone, on the same port.
 //!
 //! # How a message travels
-//! 1. [`Transport::send`] encodes the envelope on the *caller's* thread straight into the byte queue of
-//!    the destination peer ([`frame`] codec). Only when that queue goes from empty to non-empty does the
-//!    caller wake the event loop, so a burst of sends costs one wake-up.
+//! 1. [`Transport::send`] encodes the envelope on the *caller's* thread into the byte queue of the
+//!    destination peer ([`frame`] codec); on a runtime worker, a handler's frames for one peer are
+//!    first collected in a per-thread buffer and pushed in one go when the handler returns
+//!    (`send_buffer`). Only when that queue goes from empty to non-empty does the caller wake the
+//!    event loop, so a burst of sends costs one lock and one wake-up.
 //! 2. The event loop swaps the whole queue out and writes it with as few `write` calls as the socket
 //!    allows; meanwhile senders fill a fresh queue. Outgoing connections are opened on demand, one per peer
 //!    listen address, reused, and re-opened by the next send after a failure.
