@@ -201,3 +201,27 @@ fn filters_survive_a_total_change_and_still_block_only_subsets_of_the_old_total(
     assert_eq!(pairs(&g), [p("f1", "agent")]);
     assert_eq!(g[0].resources, res("cpus:8;mem:4096"));
 }
+
+#[test]
+fn a_run_with_nothing_changed_offers_nothing_until_a_filter_expires_or_an_event() {
+    let mut h = Harness::<DrfSorter>::new();
+    h.add_agent("a1", "cpus:4;mem:4096");
+    h.add_framework("f1", "r");
+    let g = h.allocate();
+    assert_eq!(pairs(&g), [p("f1", "a1")]);
+    h.decline(&g[0], Some(5.0));
+    // Refused by the only framework: nothing to offer, run after run (these runs are skipped).
+    for _ in 0..4 {
+        h.advance(Duration::from_secs(1));
+        assert!(h.allocate().is_empty());
+    }
+    // The filter expires at 5 s, with no event in between: the run must see it.
+    h.advance(Duration::from_secs(1));
+    assert_eq!(pairs(&h.allocate()), [p("f1", "a1")]);
+    // The offer is outstanding and nothing changed: nothing more, however late.
+    h.advance(Duration::from_secs(3600));
+    assert!(h.allocate().is_empty());
+    // An event (a new agent) is seen by the next run.
+    h.add_agent("a2", "cpus:4;mem:4096");
+    assert_eq!(pairs(&h.allocate()), [p("f1", "a2")]);
+}

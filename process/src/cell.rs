@@ -48,7 +48,7 @@ pub(crate) trait AnyCell: Send + Sync + 'static {
     /// Runs one turn on the calling worker.
     fn run(&self);
     fn deliver_message(&self, from: SenderRef<'_>, body: Payload);
-    fn deliver_encoded(&self, from: Upid, name: &str, body: &[u8]);
+    fn deliver_encoded(&self, from: &Upid, name: &str, body: &[u8]);
     fn deliver_http(&self, letter: HttpLetter);
     fn deliver_control(&self, control: Control);
     /// Publishes a chain of this cell's mailbox nodes and makes sure the process runs.
@@ -522,13 +522,13 @@ impl<P: Process> AnyCell for Cell<P> {
         self.notify();
     }
 
-    fn deliver_encoded(&self, from: Upid, name: &str, body: &[u8]) {
+    fn deliver_encoded(&self, from: &Upid, name: &str, body: &[u8]) {
         // Decoded here, on the delivering (transport) thread: the process gets a typed letter like a
         // local one, the wire buffers are freed on the thread that allocated them, and decoding
         // overlaps with the process's handling of earlier letters.
         match self.handlers.by_name(name) {
             Some(entry) => match (entry.decode)(body) {
-                Ok(message) => self.deliver_buffered(SenderRef::Upid(&from), message),
+                Ok(message) => self.deliver_buffered(SenderRef::Upid(from), message),
                 Err(error) => {
                     tracing::warn!(process = %self.upid, %from, message = %name, %error,
                         "undecodable remote message: dropped")

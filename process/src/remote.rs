@@ -11,7 +11,9 @@ use crate::filters::Verdict;
 use crate::http::{Request, Responder, Response};
 use crate::router::{self, HttpLetter};
 use crate::runtime::{Config, Outbound, Shared, EXITED_MESSAGE, LINK_MESSAGE};
-use crate::transport::{BorrowedEnvelope, Parts, Transport, TransportConfig, TransportHandler};
+use crate::transport::{
+    BorrowedEnvelope, Parts, ReadEnvelopes, Transport, TransportConfig, TransportHandler,
+};
 use crate::upid::Upid;
 
 /// The id of the runtime-level endpoint listing live processes: `GET /__processes__`.
@@ -31,11 +33,16 @@ impl Inbound {
 
 impl TransportHandler for Inbound {
     fn deliver(&self, envelope: BorrowedEnvelope<'_>) {
+        self.deliver_read(&mut |deliver| deliver(envelope));
+    }
+
+    fn deliver_read(&self, read: &mut ReadEnvelopes<'_>) {
+        // One upgrade per read, not per message; the runtime stays alive for the read.
         match self.shared() {
-            Some(shared) => shared.deliver_remote(envelope),
-            None => {
-                tracing::warn!(to = %envelope.to, "message before the runtime started: dropped")
-            }
+            Some(shared) => read(&mut |envelope| shared.deliver_remote(envelope)),
+            None => read(
+                &mut |envelope| tracing::warn!(to = %envelope.to, "message before the runtime started: dropped"),
+            ),
         }
     }
 
@@ -126,22 +133,23 @@ impl Shared {
                     .get(to.id())
                     .is_some_and(|cell| cell.add_linker(from.clone()));
                 if !linked {
-                    self.notify_exited(&from, &to);
+                    self.notify_exited(from, to);
                 }
             }
-            EXITED_MESSAGE => self.remote_exited(&from, &to),
+            EXITED_MESSAGE => self.remote_exited(from, to),
             _ => {
                 let mut observed = None;
                 if self.filters.is_active() {
-                    match self.filters.intercept_remote(&from, &to, name, body) {
+                    match self.filters.intercept_remote(from, to, name, body) {
                         Verdict::Drop => return,
                         Verdict::Deliver(observer) => observed = observer,
                     }
                 }
-                match self.receiver(&to) {
-                    Some(cell) => cell.deliver_encoded(from, name, body),
-                    None => tracing::warn!(%to, %from, message = %name,
-                        "remote message for an unknown process: dropped"),
+                let delivered =
+                    self.with_receiver(to, |cell| cell.deliver_encoded(from, name, body));
+                if delivered.is_none() {
+                    tracing::warn!(%to, %from, message = %name,
+                        "remote message for an unknown process: dropped");
                 }
                 if let Some(observed) = observed {
                     // Whoever awaits this message may then `settle`: publish it first.
@@ -152,31 +160,34 @@ impl Shared {
         }
     }
 
-    /// An HTTP request: `/{id}/{endpoint}` goes to that process's route.
-    /// The local process `to` names. A stream of messages usually goes to one process, so the
+    /// Runs `f` on the local process `to` names (`None` if there is none). A stream of messages usually goes to one process, so the
     /// delivering thread remembers the last one and skips the registry (hashing, a read lock, a
     /// reference count) while it is still running; a terminated one is looked up again (its id may
     /// have been reused), and the remembered cell is replaced by the next different receiver.
-    fn receiver(&self, to: &Upid) -> Option<Arc<dyn AnyCell>> {
+    fn with_receiver<R>(&self, to: &Upid, f: impl FnOnce(&dyn AnyCell) -> R) -> Option<R> {
         thread_local! {
             static LAST_RECEIVER: RefCell<Option<(Upid, Arc<dyn AnyCell>)>> =
                 const { RefCell::new(None) };
         }
-        LAST_RECEIVER
-            .with(|last| {
-                let mut last = last.try_borrow_mut().ok()?;
-                if let Some((upid, cell)) = &*last {
-                    if upid == to && !cell.is_terminated() && self.is_local_cell(&**cell) {
-                        return Some(cell.clone());
-                    }
-                }
+        // The remembered cell is used in place, under the thread-local's borrow: no reference count
+        // is taken per message. A nested delivery on this thread (none is expected) finds the
+        // borrow taken and looks its receiver up in the registry.
+        LAST_RECEIVER.with(|last| {
+            let Ok(mut last) = last.try_borrow_mut() else {
+                return self.registry.get(to.id()).map(|cell| f(&*cell));
+            };
+            let hit = matches!(&*last, Some((upid, cell))
+                if upid == to && !cell.is_terminated() && self.is_local_cell(&**cell));
+            if !hit {
                 let cell = self.registry.get(to.id())?;
-                *last = Some((to.clone(), cell.clone()));
-                Some(cell)
-            })
-            .or_else(|| self.registry.get(to.id()))
+                *last = Some((to.clone(), cell));
+            }
+            let (_, cell) = last.as_ref()?;
+            Some(f(&**cell))
+        })
     }
 
+    /// An HTTP request: `/{id}/{endpoint}` goes to that process's route.
     pub(crate) fn serve_http(&self, request: Request, responder: Responder) {
         let Some((id, endpoint)) = router::split_path(&request.path) else {
             // `/` itself names no process: the delegate's root route answers it (the master's

@@ -146,3 +146,63 @@ fn a_restarted_peer_on_the_same_port_is_reached_again() {
         }
     }
 }
+
+/// On `Ping(count)`, sends `count` pings to each of two remote servers (on two runtimes) in one
+/// handler, alternating, each carrying its index: the worker buffers remote sends per peer, so this
+/// switches buffers every message and, past the flush threshold, streams.
+struct Burster {
+    servers: [Upid; 2],
+}
+
+impl Process for Burster {
+    fn handlers(handlers: &mut Handlers<Self>) {
+        handlers.on(|this: &mut Self, ctx, _from, Ping(count)| {
+            for n in 0..count {
+                ctx.send(&this.servers[0], Ping(n));
+                ctx.send(&this.servers[1], Ping(n));
+            }
+            // Then a long run to one peer (several flushes of the buffer).
+            for n in count..count * 20 {
+                ctx.send(&this.servers[0], Ping(n));
+            }
+        });
+        handlers.on(|_: &mut Self, _ctx, _from, _: Pong| {});
+    }
+}
+
+#[test]
+fn a_handlers_remote_bursts_reach_every_peer_in_order() {
+    let node_a = runtime();
+    let node_b = runtime();
+    let node_c = runtime();
+    let first = node_a.spawn("server", Server::default()).unwrap();
+    let second = node_b.spawn("server", Server::default()).unwrap();
+    let burster = node_c
+        .spawn(
+            "burster",
+            Burster {
+                servers: [first.upid().clone(), second.upid().clone()],
+            },
+        )
+        .unwrap();
+    let count = 5_000u64;
+    node_c.send(&burster, Ping(count));
+    let pings_of = |node: &process::Runtime, server: &process::Pid<Server>, expected: usize| {
+        process::testing::wait_until("every ping handled", PATIENCE, || {
+            node.dispatch(server, |s, _| s.pings.len())
+                .wait_timeout(PATIENCE)
+                .is_ok_and(|n| n >= expected)
+        });
+        node.dispatch(server, |s, _| s.pings.clone())
+            .wait_timeout(PATIENCE)
+            .unwrap()
+    };
+    assert_eq!(
+        pings_of(&node_a, &first, 20 * count as usize),
+        (0..20 * count).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        pings_of(&node_b, &second, count as usize),
+        (0..count).collect::<Vec<_>>()
+    );
+}

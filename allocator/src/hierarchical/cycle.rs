@@ -6,7 +6,7 @@
 //! O(roles + frameworks skipped because they filtered it) plus O(log frameworks) per grant. Agents
 //! without reservations are offered their `available` resources by moving them out: no copy.
 
-use super::{scalar_quantities, HierarchicalAllocator};
+use super::{prefetch, scalar_quantities, HierarchicalAllocator};
 use crate::allocator::OfferGrant;
 use crate::quantities::ScalarQuantities;
 use crate::sorter::Sorter;
@@ -23,19 +23,38 @@ fn allocatable(min_allocatable: &[ScalarQuantities], q: &ScalarQuantities) -> bo
 }
 
 impl<S: Sorter> HierarchicalAllocator<S> {
-    /// Allocates on `candidates` (shuffled in place) and returns the grants.
-    pub(super) fn run(&mut self, now: Instant, candidates: &mut [u32]) -> Vec<OfferGrant> {
+    /// Allocates on `candidates` (shuffled in place) and returns the grants, and the earliest time
+    /// a filter on one of the candidates expires.
+    pub(super) fn run(
+        &mut self,
+        now: Instant,
+        candidates: &mut [u32],
+    ) -> (Vec<OfferGrant>, Option<Instant>) {
         if self.config.shuffle_agents {
             self.rng.shuffle(candidates);
         }
         let mut grants = Vec::new();
         let mut role_order = std::mem::take(&mut self.scratch_roles);
         let mut order_stale = true;
-        for &agent in candidates.iter() {
+        let mut next_expiry = None;
+        for (i, &agent) in candidates.iter().enumerate() {
+            // Memory for the agents coming up (see `prefetch`): the run is bound by cache misses.
+            if let Some(ahead) = candidates.get(i + prefetch::RECORD_DISTANCE) {
+                self.agents.prefetch(*ahead);
+            }
+            if let Some(a) = candidates
+                .get(i + prefetch::HEAP_DISTANCE)
+                .and_then(|&ahead| self.agents.get(ahead))
+            {
+                prefetch::agent_heap(a);
+            }
             let Some(a) = self.agents.get_mut(agent) else {
                 continue;
             };
             a.purge_expired(now);
+            if let Some(t) = a.next_expiry {
+                next_expiry = Some(next_expiry.map_or(t, |n: Instant| n.min(t)));
+            }
             if !a.active || !allocatable(&self.min_allocatable, &a.available_q) {
                 continue;
             }
@@ -56,7 +75,7 @@ impl<S: Sorter> HierarchicalAllocator<S> {
             }
         }
         self.scratch_roles = role_order;
-        grants
+        (grants, next_expiry)
     }
 
     /// Offers everything on `agent` allocatable to `role` to the role's first framework (in

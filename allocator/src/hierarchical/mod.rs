@@ -7,6 +7,7 @@
 
 mod bookkeeping;
 mod cycle;
+mod prefetch;
 mod rng;
 mod state;
 
@@ -80,6 +81,11 @@ pub struct HierarchicalAllocator<S: Sorter = DrfSorter> {
     /// Scratch buffers reused by every run.
     scratch_agents: Vec<u32>,
     scratch_roles: Vec<ClientId>,
+    /// Set by a full run to the earliest time a filter it saw expires: until then, and until the
+    /// next event (every event method clears it), another full run would offer nothing, so it is
+    /// skipped. A run only offers what no eligible framework was given in the last run, and only
+    /// an event or an expiring filter can make one eligible.
+    unchanged_until: Option<Instant>,
 }
 
 /// Scalar quantities of `resources` (all reservations summed per name).
@@ -140,6 +146,7 @@ impl<S: Sorter> HierarchicalAllocator<S> {
             rng,
             scratch_agents: Vec::new(),
             scratch_roles: Vec::new(),
+            unchanged_until: None,
         }
     }
 
@@ -200,6 +207,7 @@ impl<S: Sorter> HierarchicalAllocator<S> {
 
 impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
     fn add_framework(&mut self, id: &str, options: FrameworkOptions) -> Result<(), AllocatorError> {
+        self.unchanged_until = None;
         if self.frameworks.lookup(id).is_some() {
             return Err(AllocatorError::FrameworkExists(id.to_string()));
         }
@@ -227,6 +235,7 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
     }
 
     fn remove_framework(&mut self, id: &str) -> Result<(), AllocatorError> {
+        self.unchanged_until = None;
         let fw = self.framework_index(id)?;
         self.clear_filters(fw, None);
         // Removal is rare, so all agents are scanned rather than indexing allocations per
@@ -265,6 +274,7 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
         id: &str,
         options: FrameworkOptions,
     ) -> Result<(), AllocatorError> {
+        self.unchanged_until = None;
         let fw = self.framework_index(id)?;
         for role in options.roles.iter().chain(&options.suppressed_roles) {
             check_framework_role(role)?;
@@ -295,6 +305,7 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
     }
 
     fn activate_framework(&mut self, id: &str) -> Result<(), AllocatorError> {
+        self.unchanged_until = None;
         let fw = self.framework_index(id)?;
         self.frameworks.at_mut(fw).active = true;
         let roles: Vec<u32> = self
@@ -312,6 +323,7 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
     }
 
     fn deactivate_framework(&mut self, id: &str) -> Result<(), AllocatorError> {
+        self.unchanged_until = None;
         let fw = self.framework_index(id)?;
         self.frameworks.at_mut(fw).active = false;
         let roles: Vec<u32> = self
@@ -334,6 +346,7 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
         total: Resources,
         used: &[UsedResources],
     ) -> Result<(), AllocatorError> {
+        self.unchanged_until = None;
         if self.agents.lookup(id).is_some() {
             return Err(AllocatorError::AgentExists(id.to_string()));
         }
@@ -386,6 +399,7 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
     }
 
     fn remove_agent(&mut self, id: &str) -> Result<(), AllocatorError> {
+        self.unchanged_until = None;
         self.agent_index(id)?;
         let (_, agent) = self.agents.remove(id).expect("agent looked up");
         for entry in &agent.allocations {
@@ -399,6 +413,7 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
     }
 
     fn update_agent(&mut self, id: &str, total: Resources) -> Result<(), AllocatorError> {
+        self.unchanged_until = None;
         let agent = self.agent_index(id)?;
         let a = self.agents.at(agent);
         if a.total == total {
@@ -434,12 +449,14 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
     }
 
     fn activate_agent(&mut self, id: &str) -> Result<(), AllocatorError> {
+        self.unchanged_until = None;
         let agent = self.agent_index(id)?;
         self.agents.at_mut(agent).active = true;
         Ok(())
     }
 
     fn deactivate_agent(&mut self, id: &str) -> Result<(), AllocatorError> {
+        self.unchanged_until = None;
         let agent = self.agent_index(id)?;
         self.agents.at_mut(agent).active = false;
         Ok(())
@@ -454,6 +471,7 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
         refuse_seconds: Option<f64>,
         now: Instant,
     ) -> Result<(), AllocatorError> {
+        self.unchanged_until = None;
         let Some(agent_index) = self.agents.lookup(agent) else {
             // The agent is gone and its resources with it.
             return Ok(());
@@ -539,6 +557,7 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
     }
 
     fn suppress_offers(&mut self, framework: &str, roles: &[&str]) -> Result<(), AllocatorError> {
+        self.unchanged_until = None;
         let fw = self.framework_index(framework)?;
         for role in self.framework_roles(fw, roles)? {
             if let Some(m) = self.frameworks.at_mut(fw).role_mut(role) {
@@ -550,6 +569,7 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
     }
 
     fn revive_offers(&mut self, framework: &str, roles: &[&str]) -> Result<(), AllocatorError> {
+        self.unchanged_until = None;
         let fw = self.framework_index(framework)?;
         let role_indices = self.framework_roles(fw, roles)?;
         for &role in &role_indices {
@@ -568,12 +588,14 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
         framework: &str,
         requests: Vec<Resources>,
     ) -> Result<(), AllocatorError> {
+        self.unchanged_until = None;
         let fw = self.framework_index(framework)?;
         self.frameworks.at_mut(fw).requests = requests;
         Ok(())
     }
 
     fn update_weights(&mut self, weights: &[(&str, f64)]) -> Result<(), AllocatorError> {
+        self.unchanged_until = None;
         for &(role, weight) in weights {
             check_role(role)?;
             if !(weight.is_finite() && weight > 0.0) {
@@ -593,11 +615,17 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
         self.pending_all = false;
         self.pending_agents.clear();
         self.next_batch = Some(now + self.config.allocation_interval);
+        if self.unchanged_until.is_some_and(|until| now < until) {
+            return Vec::new();
+        }
         let mut candidates = std::mem::take(&mut self.scratch_agents);
         candidates.clear();
         candidates.extend(self.agents.iter().map(|(i, _)| i));
-        let grants = self.run(now, &mut candidates);
+        let (grants, next_expiry) = self.run(now, &mut candidates);
         self.scratch_agents = candidates;
+        // No filter at all: nothing changes until an event (~136 years stands for never).
+        self.unchanged_until =
+            next_expiry.or_else(|| now.checked_add(Duration::from_secs(u64::from(u32::MAX))));
         grants
     }
 
@@ -607,7 +635,7 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
             let mut candidates = std::mem::take(&mut self.scratch_agents);
             candidates.clear();
             candidates.extend(self.agents.iter().map(|(i, _)| i));
-            let grants = self.run(now, &mut candidates);
+            let (grants, _) = self.run(now, &mut candidates);
             self.scratch_agents = candidates;
             return grants;
         }
@@ -617,7 +645,7 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
         let mut candidates = std::mem::take(&mut self.pending_agents);
         candidates.sort_unstable();
         candidates.dedup();
-        let grants = self.run(now, &mut candidates);
+        let (grants, _) = self.run(now, &mut candidates);
         candidates.clear();
         self.pending_agents = candidates;
         grants

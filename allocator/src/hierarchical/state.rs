@@ -108,6 +108,14 @@ impl<T> Registry<T> {
         Some((i, value))
     }
 
+    /// Hints the CPU to load slot `i` (see `prefetch`); no effect on an index out of range.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, i: u32) {
+        if let Some(slot) = self.slots.get(i as usize) {
+            super::prefetch::record(slot);
+        }
+    }
+
     pub(crate) fn get(&self, i: u32) -> Option<&T> {
         self.slots.get(i as usize).and_then(Option::as_ref)
     }

@@ -63,8 +63,10 @@ impl Outbox {
         }
     }
 
-    /// Publishes the open batch, if any, and forgets the last direct destination.
+    /// Publishes the open batch, if any, and the buffered remote sends, and forgets the last direct
+    /// destination.
     pub(crate) fn flush(&self) {
+        crate::transport::flush_buffered_sends();
         self.last_direct.set(ptr::null());
         // SAFETY: only this thread touches its outbox, and nothing below re-enters it (publishing
         // pushes a node and schedules a process; it runs no user code).

@@ -162,14 +162,17 @@ impl Connection {
             Protocol::Frames(decoder) => {
                 let role = &mut self.role;
                 let handler = cx.handler;
-                let result = decoder.feed_borrowed(data, |envelope| {
-                    if let Role::Incoming { peer: peer @ None } = role {
-                        *peer = Some(envelope.from.addr());
-                    }
-                    // Empty names are transport control frames (the hello).
-                    if !envelope.name.is_empty() {
-                        handler.deliver(envelope);
-                    }
+                let mut result = Ok(());
+                handler.deliver_read(&mut |deliver| {
+                    result = decoder.feed_borrowed(data, |envelope| {
+                        if let Role::Incoming { peer: peer @ None } = role {
+                            *peer = Some(envelope.from.addr());
+                        }
+                        // Empty names are transport control frames (the hello).
+                        if !envelope.name.is_empty() {
+                            deliver(envelope);
+                        }
+                    });
                 });
                 // Publishes what this read delivered (batched per process, see `run_as_delivery_thread`).
                 crate::runtime::workers::flush_outbox();

@@ -2,9 +2,11 @@
 //! [`Envelope`]s between runtimes and HTTP/1.1 requests from anyone, on the same port.
 //!
 //! # How a message travels
-//! 1. [`Transport::send`] encodes the envelope on the *caller's* thread straight into the byte queue of
-//!    the destination peer ([`frame`] codec). Only when that queue goes from empty to non-empty does the
-//!    caller wake the event loop, so a burst of sends costs one wake-up.
+//! 1. [`Transport::send`] encodes the envelope on the *caller's* thread into the byte queue of the
+//!    destination peer ([`frame`] codec); on a runtime worker, a handler's frames for one peer are
+//!    first collected in a per-thread buffer and pushed in one go when the handler returns
+//!    (`send_buffer`). Only when that queue goes from empty to non-empty does the caller wake the
+//!    event loop, so a burst of sends costs one lock and one wake-up.
 //! 2. The event loop swaps the whole queue out and writes it with as few `write` calls as the socket
 //!    allows; meanwhile senders fill a fresh queue. Outgoing connections are opened on demand, one per peer
 //!    listen address, reused, and re-opened by the next send after a failure.
@@ -35,12 +37,14 @@ mod error;
 mod event_loop;
 pub mod frame;
 mod queue;
+mod send_buffer;
 
 #[cfg(test)]
 mod tests;
 
 pub use error::{FrameError, TransportError};
 pub use frame::{decode_payload, encode_frame, FrameDecoder, FrameEncoder, MAX_FRAME_LIMIT};
+pub(crate) use send_buffer::flush as flush_buffered_sends;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -85,13 +89,13 @@ pub(crate) struct Parts<'a> {
 
 /// A received envelope whose name and body are borrowed from the read buffer: what
 /// [`TransportHandler::deliver`] gets, so a message decoded straight into its type never needs
-/// an owned copy of its bytes. The pids are cheap clones of the decoder's cached ones.
-#[derive(Clone, Debug, PartialEq)]
+/// an owned copy of its bytes. The pids are borrowed from the decoder's cache of the last ones seen.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BorrowedEnvelope<'a> {
     /// The sending process.
-    pub from: Upid,
+    pub from: &'a Upid,
     /// The receiving process.
-    pub to: Upid,
+    pub to: &'a Upid,
     /// The message type name (empty for transport control frames).
     pub name: &'a str,
     /// The message, serialised by the sender.
@@ -192,11 +196,20 @@ impl Default for TransportConfig {
     }
 }
 
+/// One socket read's envelopes: called once with the function to hand each envelope to.
+pub type ReadEnvelopes<'a> = dyn FnMut(&mut dyn FnMut(BorrowedEnvelope<'_>)) + 'a;
+
 /// What the transport calls into. All methods run on the event-loop thread and must not block: hand work
 /// to other threads.
 pub trait TransportHandler: Send + Sync + 'static {
     /// A decoded envelope arrived (borrowed from the read buffer: copy what must outlive the call).
     fn deliver(&self, envelope: BorrowedEnvelope<'_>);
+    /// Delivers what one socket read decoded: `read` calls its argument once per envelope, in
+    /// order. The default passes each to [`deliver`](TransportHandler::deliver); a handler can
+    /// override it to do per-read work (look-ups, publishing) once per read instead of per message.
+    fn deliver_read(&self, read: &mut ReadEnvelopes<'_>) {
+        read(&mut |envelope| self.deliver(envelope));
+    }
     /// An HTTP request arrived; answer it through `responder`, from any thread. Requests on one connection
     /// are handed over one at a time: the next comes after this one is answered.
     fn http(&self, request: crate::http::Request, responder: crate::http::Responder);
@@ -385,6 +398,10 @@ impl Transport {
     pub(crate) fn send_parts(&self, to: SocketAddr, envelope: Parts<'_>) {
         if self.shared.shut_down.load(Ordering::Acquire) {
             tracing::debug!(%to, name = %envelope.name, "transport shut down; message dropped");
+            return;
+        }
+        // On a worker: buffered until the handler returns (see `send_buffer`).
+        if send_buffer::append(&self.shared, to, envelope, || self.shared.queue_for(to)) {
             return;
         }
         let shared = &*self.shared;

@@ -88,6 +88,32 @@ impl PeerQueue {
         }
     }
 
+    /// Appends already encoded frames (a worker's buffered sends, see `send_buffer`); waits like
+    /// [`PeerQueue::push_parts`] with `may_block`.
+    pub(crate) fn push_encoded(
+        &self,
+        frames: &[u8],
+        config: &TransportConfig,
+        may_block: bool,
+    ) -> Pushed {
+        let mut state = self.state.lock();
+        while may_block && !state.closed && state.bytes.len() >= config.max_pending_bytes {
+            state.blocked_senders += 1;
+            self.drained.wait(&mut state);
+            state.blocked_senders -= 1;
+        }
+        if state.closed {
+            return Pushed::Dropped;
+        }
+        let was_empty = state.bytes.is_empty();
+        state.bytes.extend_from_slice(frames);
+        if was_empty {
+            Pushed::First
+        } else {
+            Pushed::Appended
+        }
+    }
+
     /// Swaps the queued bytes into `out` (which the caller has emptied); false if nothing was queued.
     pub(crate) fn take_into(&self, out: &mut Vec<u8>) -> bool {
         debug_assert!(out.is_empty());
