@@ -217,25 +217,51 @@ impl MasterCore {
         }
         let pending_kills = std::mem::take(&mut agent.pending_kills);
         let lost_on_disconnect = std::mem::take(&mut agent.lost_on_disconnect);
-        let mut kills: Vec<(FrameworkId, TaskId)> = Vec::new();
+        let on_agent: BTreeSet<(FrameworkId, TaskId)> = message
+            .tasks
+            .iter()
+            .map(|t| (t.framework_id.clone(), t.task_id.clone()))
+            .collect();
+        // Zombies of an earlier re-registration that the agent no longer has are over (their
+        // kill reached the agent, or their launch never did): their resources are free.
+        let over: Vec<((FrameworkId, TaskId), ZombieTask)> = agent
+            .zombies
+            .iter()
+            .filter(|(key, _)| !lost_on_disconnect.contains(*key) && !on_agent.contains(*key))
+            .map(|(key, zombie)| (key.clone(), zombie.clone()))
+            .collect();
+        for (key, _) in &over {
+            agent.zombies.remove(key);
+        }
+        for ((framework_id, _), zombie) in over {
+            self.recover(now, &framework_id, &zombie.role, id, &zombie.resources, None);
+        }
+        // Zombies still running are killed (again: a kill sent earlier may have been lost with
+        // the connection), and so is a task reported LOST when the connection broke that the
+        // agent does not report: it may still be on its way there. Each stays a zombie (its
+        // resources held, its updates absorbed) until the agent reports its end.
+        let zombies = self.agents.get(id).map(|a| a.zombies.clone()).unwrap_or_default();
+        let mut kills: Vec<(FrameworkId, TaskId)> = zombies
+            .keys()
+            .filter(|key| {
+                message.tasks.iter().any(|t| {
+                    t.framework_id == key.0 && t.task_id == key.1 && !t.state.is_terminal()
+                })
+            })
+            .cloned()
+            .collect();
+        kills.extend(
+            lost_on_disconnect
+                .iter()
+                .filter(|key| !on_agent.contains(*key))
+                .cloned(),
+        );
         let mut shutdown = BTreeSet::new();
         let mut reported = BTreeSet::new();
         // Update the states the agent reports for tasks the master knows.
         for task in message.tasks {
             let key = (task.framework_id.clone(), task.task_id.clone());
-            if lost_on_disconnect.contains(&key) && !task.state.is_terminal() {
-                // Reported LOST when the connection broke: LOST means lost. Its resources were
-                // given back then; its updates are absorbed.
-                if let Some(agent) = self.agents.get_mut(id) {
-                    agent.zombies.insert(
-                        key.clone(),
-                        ZombieTask {
-                            resources: Resources::new(),
-                            role: "*".to_string(),
-                        },
-                    );
-                }
-                kills.push(key);
+            if lost_on_disconnect.contains(&key) {
                 continue;
             }
             if pending_kills.contains(&key) && !task.state.is_terminal() {
@@ -258,27 +284,30 @@ impl MasterCore {
             let Some(framework) = self.frameworks.get_mut(framework_id) else {
                 continue;
             };
-            if framework
+            let Some(staging) = framework
                 .tasks
                 .get(task_id)
-                .is_none_or(|e| e.task.state == TaskState::Staging)
-            {
+                .map(|e| e.task.state == TaskState::Staging)
+            else {
                 continue;
-            }
-            let state = if framework.partition_aware() {
-                TaskState::Gone
-            } else {
-                TaskState::Lost
+            };
+            let state = match (framework.partition_aware(), staging) {
+                (true, true) => TaskState::Dropped,
+                (true, false) => TaskState::Gone,
+                (false, _) => TaskState::Lost,
             };
             let Some(mut entry) = framework.tasks.remove(task_id) else {
                 continue;
             };
+            let text = if staging {
+                format!("Task did not reach agent {id}, which re-registered without it")
+            } else {
+                format!("Task is no longer on agent {id}, which re-registered without it")
+            };
             let status = TaskStatus {
                 task_id: task_id.clone(),
                 state,
-                message: Some(format!(
-                    "Task is no longer on agent {id}, which re-registered without it"
-                )),
+                message: Some(text),
                 source: Some(mesos::Source::Master),
                 reason: Some(Reason::AgentRestarted),
                 uuid: None,
@@ -296,12 +325,25 @@ impl MasterCore {
             if let Some(agent) = self.agents.get_mut(id) {
                 agent.tasks.remove(key);
             }
-            self.recover(now, framework_id, &role, id, &resources, None);
+            if staging {
+                // Its launch was lost with the old connection, or is still on its way on the new
+                // one (then the kill, sent after it, stops it): a zombie until the agent says.
+                if let Some(agent) = self.agents.get_mut(id) {
+                    agent
+                        .zombies
+                        .insert(key.clone(), ZombieTask { resources, role });
+                }
+                kills.push(key.clone());
+            } else {
+                self.recover(now, framework_id, &role, id, &resources, None);
+            }
             self.count_terminal(state);
             updates.push((framework_id.clone(), status));
         }
         tracing::info!(agent = %id, pid = %from, "agent re-registered");
         // Kills issued while the agent was away are carried out now.
+        kills.sort();
+        kills.dedup();
         let mut follow_ups: Vec<Outgoing> = kills
             .into_iter()
             .map(|(framework_id, task_id)| {
@@ -390,12 +432,35 @@ impl MasterCore {
         let mut kill: Vec<(FrameworkId, TaskId)> = Vec::new();
         let mut shutdown: BTreeSet<FrameworkId> = BTreeSet::new();
         let mut back: Vec<(FrameworkId, TaskStatus)> = Vec::new();
+        let on_agent: BTreeSet<(FrameworkId, TaskId)> = message
+            .tasks
+            .iter()
+            .map(|t| (t.framework_id.clone(), t.task_id.clone()))
+            .collect();
         for task in message.tasks {
+            let key = (task.framework_id.clone(), task.task_id.clone());
             if task.state.is_terminal() {
                 // Its resources are free on the agent; the agent still sends its final update.
+                let Some(framework) = self.frameworks.get_mut(&task.framework_id) else {
+                    continue;
+                };
+                if removed.lost(&key, framework.partition_aware()) {
+                    // Its scheduler heard LOST: the final update is absorbed.
+                    agent.zombies.insert(
+                        key,
+                        ZombieTask {
+                            resources: Resources::new(),
+                            role: "*".to_string(),
+                        },
+                    );
+                } else if let Some(mut entry) = framework.unreachable_tasks.remove(&task.task_id)
+                {
+                    // Unreachable no more: it ended (its update follows).
+                    entry.task.state = task.state;
+                    framework.add_completed(entry.task);
+                }
                 continue;
             }
-            let key = (task.framework_id.clone(), task.task_id.clone());
             let Some(framework) = self.frameworks.get_mut(&task.framework_id) else {
                 // A removed (or never described) framework: shut it down on the agent.
                 shutdown.insert(task.framework_id.clone());
@@ -411,7 +476,7 @@ impl MasterCore {
                 );
                 continue;
             };
-            if removed.gone || removed.lost_tasks.contains(&key) {
+            if removed.lost(&key, framework.partition_aware()) {
                 // LOST means lost: the scheduler was told; the task must not run again.
                 let role = framework.default_role();
                 *used
@@ -478,6 +543,43 @@ impl MasterCore {
                     role,
                 },
             );
+        }
+        // Unreachable tasks the agent no longer has are gone.
+        let time = self.wall(now);
+        for (framework_id, framework) in self.frameworks.iter_mut() {
+            let gone: Vec<TaskId> = framework
+                .unreachable_tasks
+                .iter()
+                .filter(|(task_id, e)| {
+                    e.task.agent_id == *id
+                        && !on_agent.contains(&(framework_id.clone(), (*task_id).clone()))
+                })
+                .map(|(task_id, _)| task_id.clone())
+                .collect();
+            for task_id in gone {
+                let Some(mut entry) = framework.unreachable_tasks.remove(&task_id) else {
+                    continue;
+                };
+                let status = TaskStatus {
+                    task_id: task_id.clone(),
+                    state: TaskState::Gone,
+                    message: Some(format!(
+                        "Task is no longer on agent {id}, which re-registered without it"
+                    )),
+                    source: Some(mesos::Source::Master),
+                    reason: Some(Reason::AgentReregistered),
+                    uuid: None,
+                    timestamp: time,
+                    agent_id: Some(id.clone()),
+                    executor_id: entry.task.executor_id.clone(),
+                    healthy: None,
+                    data: Vec::new(),
+                };
+                entry.task.state = TaskState::Gone;
+                entry.task.statuses.push(status.clone());
+                framework.add_completed(entry.task);
+                back.push((framework_id.clone(), status));
+            }
         }
         let used: Vec<UsedResources> = used
             .into_iter()
@@ -644,8 +746,13 @@ impl MasterCore {
             if let Some(agent) = self.agents.get_mut(id) {
                 agent.tasks.remove(&key);
                 agent.lost_on_disconnect.insert(key.clone());
+                // Only the connection broke, maybe: the task may still run, so its resources stay
+                // held (the agent is not offered while disconnected) until the agent re-registers
+                // without it or reports its end; if it is still running then, it is killed.
+                agent
+                    .zombies
+                    .insert(key.clone(), ZombieTask { resources, role });
             }
-            self.recover(now, framework_id, &role, id, &resources, None);
             self.count_terminal(state);
             updates.push((framework_id.clone(), status));
         }
@@ -698,8 +805,15 @@ impl MasterCore {
                 }
             }
         }
+        // Tasks already reported LOST (when the connection broke, or as zombies) stay lost.
         let mut removed = RemovedAgent {
             gone,
+            lost_tasks: agent
+                .lost_on_disconnect
+                .iter()
+                .chain(agent.zombies.keys())
+                .cloned()
+                .collect(),
             ..RemovedAgent::default()
         };
         let message = if gone {

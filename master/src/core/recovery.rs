@@ -26,6 +26,9 @@ pub struct RegisteredAgent {
     pub hostname: String,
     /// Its pid (`slave(1)@ip:port`).
     pub pid: String,
+    /// The leader removed it (unreachable or unregistered): a new leader must keep its LOST
+    /// tasks lost if it comes back, instead of taking its report at face value.
+    pub unreachable: bool,
 }
 
 /// The recovery in progress after this master was elected.
@@ -76,6 +79,18 @@ impl MasterCore {
             return;
         };
         let total = agents.len();
+        let (removed, agents): (Vec<RegisteredAgent>, Vec<RegisteredAgent>) =
+            agents.into_iter().partition(|a| a.unreachable);
+        for agent in removed {
+            if !self.agents.contains_key(&agent.id) {
+                self.removed_agents
+                    .entry(agent.id)
+                    .or_insert_with(|| RemovedAgent {
+                        recovered: true,
+                        ..RemovedAgent::default()
+                    });
+            }
+        }
         let expected: HashMap<AgentId, RegisteredAgent> = agents
             .into_iter()
             .filter(|a| {
@@ -155,8 +170,15 @@ impl MasterCore {
         let pids = self.connected_endpoints();
         for agent in lost {
             tracing::warn!(agent = %agent.id, hostname = %agent.hostname, "agent lost: never re-registered");
-            self.removed_agents
-                .insert(agent.id.clone(), RemovedAgent::default());
+            // Its tasks were never reported to anyone: a framework that asks is told LOST (or
+            // GONE), so they must stay lost if the agent comes back.
+            self.removed_agents.insert(
+                agent.id.clone(),
+                RemovedAgent {
+                    recovered: true,
+                    ..RemovedAgent::default()
+                },
+            );
             self.counters.slave_removals += 1;
             self.counters.slave_unreachable_completed += 1;
             for pid in &pids {
@@ -172,8 +194,9 @@ impl MasterCore {
     }
 
     /// The agent registry to publish: every admitted agent plus those still expected (so a
-    /// second failover in a row still waits for them), with a generation that changes whenever
-    /// the set does.
+    /// second failover in a row still waits for them), and the removed ones (marked
+    /// `unreachable`, so a later leader keeps their LOST tasks lost), with a generation that
+    /// changes whenever the set does.
     pub fn registry(&self) -> (u64, Vec<RegisteredAgent>) {
         let mut agents: Vec<RegisteredAgent> = self
             .agents
@@ -182,11 +205,18 @@ impl MasterCore {
                 id: a.id.clone(),
                 hostname: a.info.hostname.clone(),
                 pid: a.pid.to_string(),
+                unreachable: false,
             })
             .collect();
         if let Some(recovery) = &self.recovery {
             agents.extend(recovery.expected.values().cloned());
         }
+        agents.extend(self.removed_agents.keys().map(|id| RegisteredAgent {
+            id: id.clone(),
+            hostname: String::new(),
+            pid: String::new(),
+            unreachable: true,
+        }));
         (self.registry_generation, agents)
     }
 

@@ -186,6 +186,18 @@ pub struct RemovedAgent {
     pub lost_tasks: BTreeSet<(FrameworkId, TaskId)>,
     /// True if the agent unregistered (it is gone, not partitioned).
     pub gone: bool,
+    /// Known only from the registry a previous leader published: which tasks were reported LOST
+    /// is not known, but every task of a framework that is not partition-aware was (removal
+    /// reports them all LOST).
+    pub recovered: bool,
+}
+
+impl RemovedAgent {
+    /// Whether a task of `framework` (partition-aware or not) on this agent was reported LOST
+    /// or GONE to its scheduler, so it must never run again.
+    pub fn lost(&self, key: &(FrameworkId, TaskId), partition_aware: bool) -> bool {
+        self.gone || self.lost_tasks.contains(key) || (self.recovered && !partition_aware)
+    }
 }
 
 /// An outstanding offer.
