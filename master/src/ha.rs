@@ -111,6 +111,7 @@ fn apply(handle: &MasterHandle, event: ContenderEvent, on_lost_leadership: &impl
                         id: AgentId::new(a.id),
                         hostname: a.hostname,
                         pid: a.pid,
+                        disconnected: a.disconnected,
                         unreachable: a.unreachable,
                     })
                     .collect()
@@ -143,6 +144,7 @@ fn publish_loop(contender: &MasterContender, master: &MasterHandle, stop: &Atomi
                             id: a.id.as_str().to_string(),
                             hostname: a.hostname,
                             pid: a.pid,
+                            disconnected: a.disconnected,
                             unreachable: a.unreachable,
                         })
                         .collect(),

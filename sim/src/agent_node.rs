@@ -33,6 +33,8 @@ pub struct AgentNode {
     pub(crate) left: bool,
     pub(crate) cpus: f64,
     pub(crate) mem: f64,
+    /// Every id the master gave this host's agents.
+    pub(crate) ids: Vec<mesos::AgentId>,
     armed: Option<(Duration, u64)>,
     generation: u64,
 }
@@ -80,6 +82,7 @@ impl World {
             left: false,
             cpus,
             mem,
+            ids: Vec::new(),
             armed: None,
             generation: 0,
         });
@@ -164,6 +167,13 @@ impl World {
             return;
         };
         f(core, now);
+        let node = &mut self.agents[i];
+        if let Some(id) = node.core.as_ref().and_then(|c| c.agent_id()) {
+            if node.ids.last() != Some(id) {
+                let id = id.clone();
+                node.ids.push(id);
+            }
+        }
         self.perform_agent(i);
         self.rearm_agent(i);
     }

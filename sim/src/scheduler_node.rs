@@ -288,8 +288,8 @@ impl World {
         for offer in offers {
             let tasks = self.tasks_for(i, &offer);
             let refuse = match self.phase {
-                Phase::Greedy => 0.0,
-                _ => [0.0, 1.0, 5.0][self.work_rng.below(3) as usize],
+                Phase::Greedy => 1.0,
+                _ => [1.0, 5.0, 10.0][self.work_rng.below(3) as usize],
             };
             let filters = Filters {
                 refuse_seconds: refuse,
@@ -326,7 +326,7 @@ impl World {
             }
         }
         let (count, greedy) = match self.phase {
-            Phase::Greedy => (1, true),
+            Phase::Greedy => (usize::MAX, true),
             Phase::Done => (0, false),
             _ => {
                 let live = self.schedulers[i].live_tasks().len();
@@ -352,7 +352,10 @@ impl World {
             }
             cpus -= c;
             mem -= m;
-            let (secs, fail) = if greedy || self.work_rng.chance(0.2) {
+            let (secs, fail) = if greedy {
+                // Short tasks, relaunched at once: DRF decides who gets what frees up.
+                (self.work_rng.between(15, 30), false)
+            } else if self.work_rng.chance(0.2) {
                 (0, false)
             } else {
                 (self.work_rng.between(3, 90), self.work_rng.chance(0.2))
@@ -418,7 +421,10 @@ impl World {
             }
             Phase::Done => return,
         }
-        let delay = self.work_rng.millis(2000, 6000);
+        let delay = match self.phase {
+            Phase::Chaos => self.work_rng.millis(2000, 6000),
+            _ => self.work_rng.millis(8000, 15000),
+        };
         self.schedule(
             delay,
             Event::SchedulerThink {

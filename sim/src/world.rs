@@ -94,6 +94,8 @@ pub(crate) enum Event {
     },
     Quiet,
     Greedy,
+    /// Measure the frameworks' dominant shares (during the last part of the greedy phase).
+    Sample,
     End,
 }
 
@@ -139,9 +141,9 @@ pub struct SimConfig {
 impl Default for SimConfig {
     fn default() -> SimConfig {
         SimConfig {
-            chaos: Duration::from_secs(180),
-            quiet: Duration::from_secs(240),
-            greedy: Duration::from_secs(90),
+            chaos: Duration::from_secs(150),
+            quiet: Duration::from_secs(200),
+            greedy: Duration::from_secs(120),
         }
     }
 }
@@ -412,6 +414,12 @@ impl World {
             } => self.reap(agent, incarnation, container_id, wait_status, description),
             Event::Quiet => self.begin_quiet(),
             Event::Greedy => self.begin_greedy(),
+            Event::Sample => {
+                self.sample_shares();
+                if self.phase == Phase::Greedy {
+                    self.schedule(Duration::from_millis(500), Event::Sample);
+                }
+            }
             Event::End => self.end(),
         }
     }
@@ -838,6 +846,9 @@ impl World {
         for i in 0..self.schedulers.len() {
             self.scheduler_go_greedy(i);
         }
+        // Shares are measured once the kills are done and DRF had time to work.
+        let settle = self.config.greedy / 3;
+        self.schedule(settle, Event::Sample);
     }
 
     fn end(&mut self) {

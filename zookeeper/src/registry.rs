@@ -22,8 +22,11 @@ pub struct AgentRecord {
     pub hostname: String,
     /// Its pid (`slave(1)@ip:port`).
     pub pid: String,
-    /// The leader removed it (its line ends with a fourth field, `unreachable`): the next leader
-    /// must keep the tasks it reported LOST lost if the agent comes back.
+    /// Its connection was broken (fourth field `disconnected`): the tasks of frameworks that do
+    /// not checkpoint were reported LOST.
+    pub disconnected: bool,
+    /// The leader removed it (fourth field `unreachable`): the next leader must keep the tasks
+    /// it reported LOST lost if the agent comes back.
     pub unreachable: bool,
 }
 
@@ -42,14 +45,15 @@ pub(crate) fn encode(records: &[AgentRecord]) -> Vec<Vec<u8>> {
     let mut chunks = Vec::new();
     let mut chunk = Vec::new();
     for record in records {
-        let line = if record.unreachable {
-            format!(
-                "{}\t{}\t{}\tunreachable\n",
-                record.id, record.hostname, record.pid
-            )
-        } else {
-            format!("{}\t{}\t{}\n", record.id, record.hostname, record.pid)
+        let mark = match (record.unreachable, record.disconnected) {
+            (true, _) => "\tunreachable",
+            (false, true) => "\tdisconnected",
+            (false, false) => "",
         };
+        let line = format!(
+            "{}\t{}\t{}{mark}\n",
+            record.id, record.hostname, record.pid
+        );
         if !chunk.is_empty() && chunk.len() + line.len() > CHUNK_BYTES {
             chunks.push(std::mem::take(&mut chunk));
         }
@@ -66,9 +70,10 @@ pub(crate) fn decode(chunk: &[u8], into: &mut Vec<AgentRecord>) {
     for line in String::from_utf8_lossy(chunk).lines() {
         let mut fields = line.split('\t');
         let record = (fields.next(), fields.next(), fields.next(), fields.next());
-        let unreachable = match (record.3, fields.next()) {
-            (None, None) => false,
-            (Some("unreachable"), None) => true,
+        let (disconnected, unreachable) = match (record.3, fields.next()) {
+            (None, None) => (false, false),
+            (Some("disconnected"), None) => (true, false),
+            (Some("unreachable"), None) => (false, true),
             _ => {
                 tracing::warn!(%line, "skipping a malformed agent registry line");
                 continue;
@@ -80,6 +85,7 @@ pub(crate) fn decode(chunk: &[u8], into: &mut Vec<AgentRecord>) {
                     id: id.to_string(),
                     hostname: hostname.to_string(),
                     pid: pid.to_string(),
+                    disconnected,
                     unreachable,
                 })
             }
@@ -171,6 +177,7 @@ mod tests {
             id: format!("20261122-000000-{i}-S{i}"),
             hostname: format!("host-{i}"),
             pid: format!("slave(1)@10.0.{}.{}:5051", i / 256, i % 256),
+            disconnected: i % 5 == 1 && i % 7 != 3,
             unreachable: i % 7 == 3,
         }
     }
@@ -192,13 +199,13 @@ mod tests {
     fn malformed_lines_are_skipped() {
         let mut back = Vec::new();
         decode(
-            b"a\th\tp\nbroken line\n\tno-id\tp\nb\th\tp\nc\th\tp\tunreachable\nd\th\tp\tbogus\n",
+            b"a\th\tp\nbroken line\n\tno-id\tp\nb\th\tp\nc\th\tp\tunreachable\nd\th\tp\tbogus\ne\th\tp\tdisconnected\n",
             &mut back,
         );
         let ids: Vec<&str> = back.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, vec!["a", "b", "c"]);
-        let unreachable: Vec<bool> = back.iter().map(|r| r.unreachable).collect();
-        assert_eq!(unreachable, vec![false, false, true]);
+        assert_eq!(ids, vec!["a", "b", "c", "e"]);
+        let marks: Vec<(bool, bool)> = back.iter().map(|r| (r.disconnected, r.unreachable)).collect();
+        assert_eq!(marks, vec![(false, false), (false, false), (false, true), (true, false)]);
     }
 
     #[test]

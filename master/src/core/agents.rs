@@ -78,6 +78,7 @@ impl MasterCore {
             );
             return;
         }
+        self.forget_unreachable_at(now, from);
         let id = AgentId::new(format!(
             "{}-S{}",
             self.config.master_info.id, self.next_agent
@@ -186,6 +187,12 @@ impl MasterCore {
         };
         let old_pid = std::mem::replace(&mut agent.pid, from.clone());
         let was_connected = std::mem::replace(&mut agent.connected, true);
+        if !was_connected {
+            self.registry_generation += 1;
+        }
+        let Some(agent) = self.agents.get_mut(id) else {
+            return (Vec::new(), Vec::new());
+        };
         // A restarted agent may come back with more resources or attributes
         // (`--reconfiguration_policy=additive`): later offers show them.
         let mut info = message.agent.clone();
@@ -250,12 +257,19 @@ impl MasterCore {
             })
             .cloned()
             .collect();
-        kills.extend(
-            lost_on_disconnect
-                .iter()
-                .filter(|key| !on_agent.contains(*key))
-                .cloned(),
-        );
+        for key in lost_on_disconnect.iter().filter(|key| !on_agent.contains(*key)) {
+            match zombies.get(key) {
+                Some(zombie) if zombie.launching => kills.push(key.clone()),
+                Some(zombie) => {
+                    // It ran there and is gone: its resources are free.
+                    if let Some(agent) = self.agents.get_mut(id) {
+                        agent.zombies.remove(key);
+                    }
+                    self.recover(now, &key.0, &zombie.role, id, &zombie.resources, None);
+                }
+                None => {}
+            }
+        }
         let mut shutdown = BTreeSet::new();
         let mut reported = BTreeSet::new();
         // Update the states the agent reports for tasks the master knows.
@@ -329,9 +343,14 @@ impl MasterCore {
                 // Its launch was lost with the old connection, or is still on its way on the new
                 // one (then the kill, sent after it, stops it): a zombie until the agent says.
                 if let Some(agent) = self.agents.get_mut(id) {
-                    agent
-                        .zombies
-                        .insert(key.clone(), ZombieTask { resources, role });
+                    agent.zombies.insert(
+                        key.clone(),
+                        ZombieTask {
+                            resources,
+                            role,
+                            launching: true,
+                        },
+                    );
                 }
                 kills.push(key.clone());
             } else {
@@ -374,7 +393,8 @@ impl MasterCore {
         id: &AgentId,
         message: ReregisterSlaveMessage,
     ) -> (Vec<Outgoing>, Vec<(FrameworkId, TaskStatus)>) {
-        let removed = self.removed_agents.remove(id).unwrap_or_default();
+        let mut removed = self.removed_agents.remove(id).unwrap_or_default();
+        removed.disconnected |= self.was_disconnected(id);
         let mut info = message.agent;
         info.id = Some(id.clone());
         // Frameworks the agent runs that this master does not know yet: recovered until their
@@ -444,13 +464,14 @@ impl MasterCore {
                 let Some(framework) = self.frameworks.get_mut(&task.framework_id) else {
                     continue;
                 };
-                if removed.lost(&key, framework.partition_aware()) {
+                if removed.lost(&key, framework.partition_aware(), framework.info.checkpoint) {
                     // Its scheduler heard LOST: the final update is absorbed.
                     agent.zombies.insert(
                         key,
                         ZombieTask {
                             resources: Resources::new(),
                             role: "*".to_string(),
+                            launching: false,
                         },
                     );
                 } else if let Some(mut entry) = framework.unreachable_tasks.remove(&task.task_id)
@@ -472,11 +493,12 @@ impl MasterCore {
                     ZombieTask {
                         resources: task.resources.clone(),
                         role: "*".to_string(),
+                        launching: false,
                     },
                 );
                 continue;
             };
-            if removed.lost(&key, framework.partition_aware()) {
+            if removed.lost(&key, framework.partition_aware(), framework.info.checkpoint) {
                 // LOST means lost: the scheduler was told; the task must not run again.
                 let role = framework.default_role();
                 *used
@@ -487,6 +509,7 @@ impl MasterCore {
                     ZombieTask {
                         resources: task.resources.clone(),
                         role,
+                        launching: false,
                     },
                 );
                 kill.push(key);
@@ -623,6 +646,62 @@ impl MasterCore {
         (follow_ups, back)
     }
 
+    /// A new agent registers at `pid`: an unreachable agent that was there will never come
+    /// back (its address is taken by an agent without its state), so its tasks that partition-
+    /// aware frameworks still see as UNREACHABLE are GONE.
+    fn forget_unreachable_at(&mut self, now: Instant, pid: &Upid) {
+        let old: Vec<AgentId> = self
+            .removed_agents
+            .iter()
+            .filter(|(_, r)| !r.gone && r.pid.as_ref() == Some(pid))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in old {
+            if let Some(removed) = self.removed_agents.get_mut(&id) {
+                removed.gone = true;
+            }
+            self.registry_generation += 1;
+            let time = self.wall(now);
+            let mut updates = Vec::new();
+            for (framework_id, framework) in self.frameworks.iter_mut() {
+                let gone: Vec<TaskId> = framework
+                    .unreachable_tasks
+                    .iter()
+                    .filter(|(_, e)| e.task.agent_id == id)
+                    .map(|(task_id, _)| task_id.clone())
+                    .collect();
+                for task_id in gone {
+                    let Some(mut entry) = framework.unreachable_tasks.remove(&task_id) else {
+                        continue;
+                    };
+                    let status = TaskStatus {
+                        task_id: task_id.clone(),
+                        state: TaskState::Gone,
+                        message: Some(format!(
+                            "Agent {id} is gone: a new agent registered at its address"
+                        )),
+                        source: Some(mesos::Source::Master),
+                        reason: Some(Reason::AgentRemoved),
+                        uuid: None,
+                        timestamp: time,
+                        agent_id: Some(id.clone()),
+                        executor_id: entry.task.executor_id.clone(),
+                        healthy: None,
+                        data: Vec::new(),
+                    };
+                    entry.task.state = TaskState::Gone;
+                    entry.task.statuses.push(status.clone());
+                    framework.add_completed(entry.task);
+                    updates.push((framework_id.clone(), status));
+                }
+            }
+            for (framework_id, status) in updates {
+                self.count_terminal(TaskState::Gone);
+                self.send_master_status(now, &framework_id, status);
+            }
+        }
+    }
+
     /// `UnregisterSlaveMessage`: the agent leaves for good.
     pub fn unregister_agent(&mut self, now: Instant, from: &Upid, message: UnregisterSlaveMessage) {
         if self.agent_by_pid.get(from) != Some(&message.agent_id) {
@@ -691,6 +770,8 @@ impl MasterCore {
             return;
         }
         agent.connected = false;
+        // The next leader must know its non-checkpointing tasks were reported lost.
+        self.registry_generation += 1;
         let offers: Vec<_> = agent.offers.iter().cloned().collect();
         if let Err(error) = self.allocator.deactivate_agent(id.as_str()) {
             tracing::warn!(agent = %id, %error, "allocator cannot deactivate agent");
@@ -728,6 +809,7 @@ impl MasterCore {
             let Some(mut entry) = framework.tasks.remove(task_id) else {
                 continue;
             };
+            let staging = entry.task.state == TaskState::Staging;
             let status = self.master_status(
                 now,
                 task_id,
@@ -749,9 +831,15 @@ impl MasterCore {
                 // Only the connection broke, maybe: the task may still run, so its resources stay
                 // held (the agent is not offered while disconnected) until the agent re-registers
                 // without it or reports its end; if it is still running then, it is killed.
-                agent
-                    .zombies
-                    .insert(key.clone(), ZombieTask { resources, role });
+                let launching = staging;
+                agent.zombies.insert(
+                    key.clone(),
+                    ZombieTask {
+                        resources,
+                        role,
+                        launching,
+                    },
+                );
             }
             self.count_terminal(state);
             updates.push((framework_id.clone(), status));
@@ -808,6 +896,7 @@ impl MasterCore {
         // Tasks already reported LOST (when the connection broke, or as zombies) stay lost.
         let mut removed = RemovedAgent {
             gone,
+            pid: Some(agent.pid.clone()),
             lost_tasks: agent
                 .lost_on_disconnect
                 .iter()

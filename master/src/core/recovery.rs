@@ -9,7 +9,7 @@
 //! agents and schedulers that re-register, as the paper's soft-state design has it.
 
 use std::cmp::Reverse;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use mesos::protocol::LostSlaveMessage;
@@ -26,6 +26,9 @@ pub struct RegisteredAgent {
     pub hostname: String,
     /// Its pid (`slave(1)@ip:port`).
     pub pid: String,
+    /// Its connection was broken when the registry was published: the tasks of frameworks that
+    /// do not checkpoint were reported LOST (or GONE), and must stay so.
+    pub disconnected: bool,
     /// The leader removed it (unreachable or unregistered): a new leader must keep its LOST
     /// tasks lost if it comes back, instead of taking its report at face value.
     pub unreachable: bool,
@@ -44,6 +47,8 @@ pub(super) struct Recovery {
     began: Instant,
     /// When the last expected agent came back (the hold ended early).
     completed: Option<Instant>,
+    /// Agents the previous leader had disconnected (their non-checkpointing tasks were lost).
+    disconnected: HashSet<AgentId>,
 }
 
 impl MasterCore {
@@ -58,6 +63,7 @@ impl MasterCore {
             hold_until: now + self.config.agent_reregistration_window,
             began: now,
             completed: None,
+            disconnected: HashSet::new(),
         });
         let at = now + self.config.agent_reregister_timeout;
         self.deadlines
@@ -104,6 +110,11 @@ impl MasterCore {
             "recovered the agent registry"
         );
         if let Some(recovery) = &mut self.recovery {
+            recovery.disconnected = expected
+                .values()
+                .filter(|a| a.disconnected)
+                .map(|a| a.id.clone())
+                .collect();
             recovery.expected = expected;
             recovery.known = true;
         }
@@ -131,6 +142,22 @@ impl MasterCore {
                 "every agent of the previous leader re-registered: offers resume"
             );
         }
+    }
+
+    /// Whether the previous leader had `id` disconnected (see [`RegisteredAgent::disconnected`]).
+    pub(super) fn was_disconnected(&self, id: &AgentId) -> bool {
+        self.recovery
+            .as_ref()
+            .is_some_and(|r| r.disconnected.contains(id))
+    }
+
+    /// Whether an agent this master does not know may still re-register with its tasks: the
+    /// previous leader's agents are not all back and `agent_reregister_timeout` has not passed.
+    pub(super) fn agents_may_return(&self, now: Instant) -> bool {
+        self.recovery.as_ref().is_some_and(|r| {
+            (!r.known || !r.expected.is_empty())
+                && now < r.began + self.config.agent_reregister_timeout
+        })
     }
 
     /// Whether offers are held back now.
@@ -205,6 +232,7 @@ impl MasterCore {
                 id: a.id.clone(),
                 hostname: a.info.hostname.clone(),
                 pid: a.pid.to_string(),
+                disconnected: !a.connected,
                 unreachable: false,
             })
             .collect();
@@ -215,6 +243,7 @@ impl MasterCore {
             id: id.clone(),
             hostname: String::new(),
             pid: String::new(),
+            disconnected: false,
             unreachable: true,
         }));
         (self.registry_generation, agents)

@@ -27,6 +27,7 @@ fn registered(id: &str, pid: &str) -> RegisteredAgent {
         id: AgentId::new(id),
         hostname: "node".into(),
         pid: pid.into(),
+        disconnected: false,
         unreachable: false,
     }
 }
