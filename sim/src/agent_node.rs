@@ -50,7 +50,10 @@ impl AgentNode {
         config.executor_reregistration_timeout = Duration::from_secs(2);
         config.start_wall_secs = 1.7e9;
         // Ids the core makes must not repeat across restarts.
-        config.seed = seed ^ ((index as u64) << 32) ^ (self.incarnation << 52) ^ 0xA6E7;
+        // Mixed, not xor-ed in: uuids overwrite some bits with their version, and two agent
+        // processes must never make the same container id.
+        config.seed = crate::rng::Rng::new(seed, 0xA6E7 + ((index as u64) << 20) + self.incarnation)
+            .next_u64();
         config
     }
 }

@@ -62,7 +62,7 @@ impl MasterNode {
             agent_ping_timeout: Duration::from_secs(5),
             max_agent_ping_timeouts: 3,
             offer_timeout: Some(Duration::from_secs(30)),
-            agent_reregister_timeout: Duration::from_secs(120),
+            agent_reregister_timeout: Duration::from_secs(60),
             agent_reregistration_window: Duration::from_secs(5),
             start_wall_secs: 1.7e9,
             seed: seed ^ ((self.index as u64) << 40) ^ (u64::from(self.incarnation) << 48),

@@ -141,7 +141,7 @@ pub struct SimConfig {
 impl Default for SimConfig {
     fn default() -> SimConfig {
         SimConfig {
-            chaos: Duration::from_secs(150),
+            chaos: Duration::from_secs(120),
             quiet: Duration::from_secs(200),
             greedy: Duration::from_secs(120),
         }

@@ -46,7 +46,8 @@ pub(crate) fn encode(records: &[AgentRecord]) -> Vec<Vec<u8>> {
     let mut chunk = Vec::new();
     for record in records {
         let mark = match (record.unreachable, record.disconnected) {
-            (true, _) => "\tunreachable",
+            (true, true) => "\tunreachable,disconnected",
+            (true, false) => "\tunreachable",
             (false, true) => "\tdisconnected",
             (false, false) => "",
         };
@@ -74,6 +75,7 @@ pub(crate) fn decode(chunk: &[u8], into: &mut Vec<AgentRecord>) {
             (None, None) => (false, false),
             (Some("disconnected"), None) => (true, false),
             (Some("unreachable"), None) => (false, true),
+            (Some("unreachable,disconnected"), None) => (true, true),
             _ => {
                 tracing::warn!(%line, "skipping a malformed agent registry line");
                 continue;
@@ -177,7 +179,7 @@ mod tests {
             id: format!("20261122-000000-{i}-S{i}"),
             hostname: format!("host-{i}"),
             pid: format!("slave(1)@10.0.{}.{}:5051", i / 256, i % 256),
-            disconnected: i % 5 == 1 && i % 7 != 3,
+            disconnected: i % 5 == 1,
             unreachable: i % 7 == 3,
         }
     }

@@ -897,6 +897,7 @@ impl MasterCore {
         let mut removed = RemovedAgent {
             gone,
             pid: Some(agent.pid.clone()),
+            disconnected: !agent.connected,
             lost_tasks: agent
                 .lost_on_disconnect
                 .iter()

@@ -9,11 +9,12 @@
 //! agents and schedulers that re-register, as the paper's soft-state design has it.
 
 use std::cmp::Reverse;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
 
 use mesos::protocol::LostSlaveMessage;
 use mesos::AgentId;
+use process::Upid;
 
 use super::{Deadline, MasterCore, RemovedAgent};
 
@@ -38,7 +39,8 @@ pub struct RegisteredAgent {
 #[derive(Debug)]
 pub(super) struct Recovery {
     /// Agents of the previous leader that have not re-registered yet.
-    expected: HashMap<AgentId, RegisteredAgent>,
+    // Ordered: agents never back are declared lost in a stable order.
+    expected: BTreeMap<AgentId, RegisteredAgent>,
     /// Whether the registry was read (until then every agent may still be expected).
     known: bool,
     /// Offers wait until then at most.
@@ -58,7 +60,7 @@ impl MasterCore {
     /// comes with [`MasterCore::recover_agents`]; until then every registration may be one.
     pub fn begin_recovery(&mut self, now: Instant) {
         self.recovery = Some(Recovery {
-            expected: HashMap::new(),
+            expected: BTreeMap::new(),
             known: false,
             hold_until: now + self.config.agent_reregistration_window,
             began: now,
@@ -93,11 +95,12 @@ impl MasterCore {
                     .entry(agent.id)
                     .or_insert_with(|| RemovedAgent {
                         recovered: true,
+                        disconnected: agent.disconnected,
                         ..RemovedAgent::default()
                     });
             }
         }
-        let expected: HashMap<AgentId, RegisteredAgent> = agents
+        let expected: BTreeMap<AgentId, RegisteredAgent> = agents
             .into_iter()
             .filter(|a| {
                 !self.agents.contains_key(&a.id) && !self.removed_agents.contains_key(&a.id)
@@ -186,7 +189,9 @@ impl MasterCore {
         let Some(recovery) = &mut self.recovery else {
             return;
         };
-        let lost: Vec<RegisteredAgent> = recovery.expected.drain().map(|(_, a)| a).collect();
+        let lost: Vec<RegisteredAgent> = std::mem::take(&mut recovery.expected)
+            .into_values()
+            .collect();
         if lost.is_empty() {
             return;
         }
@@ -239,11 +244,11 @@ impl MasterCore {
         if let Some(recovery) = &self.recovery {
             agents.extend(recovery.expected.values().cloned());
         }
-        agents.extend(self.removed_agents.keys().map(|id| RegisteredAgent {
+        agents.extend(self.removed_agents.iter().map(|(id, r)| RegisteredAgent {
             id: id.clone(),
             hostname: String::new(),
-            pid: String::new(),
-            disconnected: false,
+            pid: r.pid.as_ref().map(Upid::to_string).unwrap_or_default(),
+            disconnected: r.disconnected,
             unreachable: true,
         }));
         (self.registry_generation, agents)
