@@ -52,8 +52,9 @@ impl AgentNode {
         // Ids the core makes must not repeat across restarts.
         // Mixed, not xor-ed in: uuids overwrite some bits with their version, and two agent
         // processes must never make the same container id.
-        config.seed = crate::rng::Rng::new(seed, 0xA6E7 + ((index as u64) << 20) + self.incarnation)
-            .next_u64();
+        config.seed =
+            crate::rng::Rng::new(seed, 0xA6E7 + ((index as u64) << 20) + self.incarnation)
+                .next_u64();
         config
     }
 }
@@ -121,8 +122,13 @@ impl World {
             return;
         }
         node.core = Some(core);
-        self.trace
-            .note(self.now, TraceKind::Start, None, Some(NodeKey::Agent(i)), "");
+        self.trace.note(
+            self.now,
+            TraceKind::Start,
+            None,
+            Some(NodeKey::Agent(i)),
+            "",
+        );
         self.agent_input(i, |core, now| core.tick(now));
     }
 
@@ -146,8 +152,13 @@ impl World {
         }
         let pid = node.pid.clone();
         if was_up {
-            self.trace
-                .note(self.now, TraceKind::Crash, None, Some(NodeKey::Agent(i)), "");
+            self.trace.note(
+                self.now,
+                TraceKind::Crash,
+                None,
+                Some(NodeKey::Agent(i)),
+                "",
+            );
             self.crashed(&pid);
         }
         if reboot {
@@ -187,7 +198,10 @@ impl World {
         };
         let at = self.global_at(Host::Agent(i), core.next_deadline());
         let node = &mut self.agents[i];
-        if node.armed.is_some_and(|(armed, _)| armed <= at && armed >= self.now) {
+        if node
+            .armed
+            .is_some_and(|(armed, _)| armed <= at && armed >= self.now)
+        {
             return;
         }
         node.generation += 1;
@@ -346,9 +360,7 @@ impl World {
             }
             Payload::PingSlaveMessage(m) => self.agent_input(i, |c, now| c.ping(now, from, m)),
             Payload::RunTaskMessage(m) => self.agent_input(i, |c, now| c.run_task(now, from, m)),
-            Payload::KillTaskMessage(m) => {
-                self.agent_input(i, |c, now| c.kill_task(now, from, m))
-            }
+            Payload::KillTaskMessage(m) => self.agent_input(i, |c, now| c.kill_task(now, from, m)),
             Payload::StatusUpdateAcknowledgementMessage(m) => self.agent_ack(i, from, m),
             Payload::KillTasksOnReregistrationMessage(m) => {
                 self.agent_input(i, |c, now| c.kill_tasks_on_reregistration(now, from, m))
@@ -372,9 +384,9 @@ impl World {
             Payload::ReregisterExecutorMessage(m) => {
                 self.agent_input(i, |c, now| c.reregister_executor(now, executor, m))
             }
-            Payload::StatusUpdateMessage(m) => self.agent_input(i, |c, now| {
-                c.status_update(now, &executor, m.update, None)
-            }),
+            Payload::StatusUpdateMessage(m) => {
+                self.agent_input(i, |c, now| c.status_update(now, &executor, m.update, None))
+            }
             Payload::ExecutorToFrameworkMessage(m) => {
                 self.agent_input(i, |c, now| c.executor_to_framework(now, &executor, m))
             }

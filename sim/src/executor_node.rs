@@ -130,7 +130,11 @@ impl World {
     /// The executor process starts: link to the agent first, then register.
     pub(crate) fn executor_start(&mut self, n: u64) {
         let Some(e) = self.executor(n) else { return };
-        let (pid, agent, message) = (e.pid.clone(), e.agent_pid.clone(), e.core.register_message());
+        let (pid, agent, message) = (
+            e.pid.clone(),
+            e.agent_pid.clone(),
+            e.core.register_message(),
+        );
         self.link(&pid, &agent);
         self.send(&pid, &agent, message.into());
     }
@@ -176,7 +180,11 @@ impl World {
 
     fn send_task_update(&mut self, n: u64, task_id: &TaskId, state: TaskState) {
         let uuid = Uuid::v4_from(self.work_rng.bytes16());
-        let wall = 1.7e9 + self.clock(Host::Agent(0)).duration_since(self.base).as_secs_f64();
+        let wall = 1.7e9
+            + self
+                .clock(Host::Agent(0))
+                .duration_since(self.base)
+                .as_secs_f64();
         let Some(e) = self.executor(n) else { return };
         if state.is_terminal() {
             if let Some(task) = e.tasks.get_mut(task_id) {
@@ -316,8 +324,11 @@ impl World {
                 if e.waiting != Some(wait) || e.shutting_down {
                     return;
                 }
-                let (pid, agent, message) =
-                    (e.pid.clone(), e.agent_pid.clone(), e.core.reregister_message());
+                let (pid, agent, message) = (
+                    e.pid.clone(),
+                    e.agent_pid.clone(),
+                    e.core.reregister_message(),
+                );
                 self.link(&pid, &agent);
                 self.send(&pid, &agent, message.into());
                 self.schedule(
@@ -418,7 +429,11 @@ impl World {
     /// Physical use of each agent host: (cpus, mem) of live executors and their running tasks.
     pub(crate) fn physical_usage(&self, agent: usize) -> (f64, f64) {
         let mut used = (0.0, 0.0);
-        for e in self.executors.values().filter(|e| e.alive && e.agent == agent) {
+        for e in self
+            .executors
+            .values()
+            .filter(|e| e.alive && e.agent == agent)
+        {
             let (c, m) = e.usage();
             used.0 += c;
             used.1 += m;

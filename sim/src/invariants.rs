@@ -134,7 +134,10 @@ impl World {
         }
         for offer in valid {
             if !self.observer.used_offers.insert(offer.clone()) {
-                self.violate("offer_used_once", format!("offer {offer} launched tasks twice"));
+                self.violate(
+                    "offer_used_once",
+                    format!("offer {offer} launched tasks twice"),
+                );
             }
         }
     }
@@ -234,7 +237,11 @@ impl World {
                 }
             }
         }
-        for o in core.offers().values().filter(|o| o.offer.agent_id == agent.id) {
+        for o in core
+            .offers()
+            .values()
+            .filter(|o| o.offer.agent_id == agent.id)
+        {
             parts.push(format!("offer {} {}", o.offer.id, o.offer.resources));
         }
         for z in agent.zombies.keys() {
@@ -260,7 +267,12 @@ impl World {
                             .filter(|(_, t)| t.running)
                             .map(|(id, t)| format!("{id}({})", t.cpus))
                             .collect();
-                        format!("executor{n}[{} {:?} {}]", e.framework_id, e.overhead, tasks.join(","))
+                        format!(
+                            "executor{n}[{} {:?} {}]",
+                            e.framework_id,
+                            e.overhead,
+                            tasks.join(",")
+                        )
                     })
                     .collect();
                 let detail = format!(
@@ -435,7 +447,10 @@ impl World {
         }
         let mut shares = Vec::new();
         for s in &self.schedulers {
-            let Some(framework) = s.framework_id.as_ref().and_then(|id| core.frameworks().get(id))
+            let Some(framework) = s
+                .framework_id
+                .as_ref()
+                .and_then(|id| core.frameworks().get(id))
             else {
                 return;
             };

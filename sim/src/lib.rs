@@ -105,7 +105,12 @@ pub fn run_seed(seed: u64, config: &SimConfig) -> RunResult {
 }
 
 /// Runs seed `seed` with the given plan (a subset of its own, when shrinking).
-pub fn run_plan(seed: u64, config: &SimConfig, agents: usize, plan: Vec<PlannedFault>) -> RunResult {
+pub fn run_plan(
+    seed: u64,
+    config: &SimConfig,
+    agents: usize,
+    plan: Vec<PlannedFault>,
+) -> RunResult {
     let mut world = World::new(seed, config.clone(), plan.clone(), agents);
     let violation = world.run();
     RunResult {

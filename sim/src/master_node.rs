@@ -102,8 +102,13 @@ impl World {
         self.masters[i].core = Some(core);
         self.leader = Some(i);
         self.published_generation = None;
-        self.trace
-            .note(self.now, TraceKind::Elected, None, Some(NodeKey::Master(i)), "");
+        self.trace.note(
+            self.now,
+            TraceKind::Elected,
+            None,
+            Some(NodeKey::Master(i)),
+            "",
+        );
         self.master_input(i, |core, now| core.tick(now));
         // Detectors notice the new leader, each after its own delay.
         let watchers: Vec<NodeKey> = (0..self.agents.len())
@@ -123,8 +128,13 @@ impl World {
         master.core = None;
         master.armed = None;
         let pid = master.pid.clone();
-        self.trace
-            .note(self.now, TraceKind::Crash, None, Some(NodeKey::Master(i)), "");
+        self.trace.note(
+            self.now,
+            TraceKind::Crash,
+            None,
+            Some(NodeKey::Master(i)),
+            "",
+        );
         self.crashed(&pid);
         if self.leader == Some(i) {
             self.leader = None;
@@ -143,8 +153,13 @@ impl World {
         }
         self.masters[i].alive = true;
         self.masters[i].incarnation += 1;
-        self.trace
-            .note(self.now, TraceKind::Start, None, Some(NodeKey::Master(i)), "");
+        self.trace.note(
+            self.now,
+            TraceKind::Start,
+            None,
+            Some(NodeKey::Master(i)),
+            "",
+        );
         if self.leader.is_none() && !self.election_pending {
             self.election_pending = true;
             self.schedule(Duration::from_millis(100), Event::Elect);
@@ -203,7 +218,10 @@ impl World {
         let now = self.clock(Host::Master(i));
         let at = self.global_at(Host::Master(i), core.next_deadline(now));
         let master = &mut self.masters[i];
-        if master.armed.is_some_and(|(armed, _)| armed <= at && armed >= self.now) {
+        if master
+            .armed
+            .is_some_and(|(armed, _)| armed <= at && armed >= self.now)
+        {
             return;
         }
         master.generation += 1;

@@ -1,14 +1,14 @@
 //! Every message the simulated nodes exchange, as one typed enum (the real protocol structs; no
 //! encoding on the simulated wire), and the conversions from each core's outputs.
 
-use mesos::protocol::*;
 use ::agent as agent_crate;
+use mesos::protocol::*;
 
 macro_rules! payloads {
     ($($ty:ident),+ $(,)?) => {
         /// One protocol message in flight.
         #[derive(Debug, Clone)]
-        #[allow(missing_docs, clippy::large_enum_variant)]
+        #[allow(missing_docs, clippy::large_enum_variant, clippy::enum_variant_names)]
         pub enum Payload {
             $($ty($ty)),+
         }

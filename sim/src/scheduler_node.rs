@@ -142,8 +142,13 @@ impl World {
         s.driver = Some(driver);
         let (pid, incarnation) = (s.pid.clone(), s.incarnation);
         self.routes.insert(pid, NodeKey::Scheduler(i));
-        self.trace
-            .note(self.now, TraceKind::Start, None, Some(NodeKey::Scheduler(i)), "");
+        self.trace.note(
+            self.now,
+            TraceKind::Start,
+            None,
+            Some(NodeKey::Scheduler(i)),
+            "",
+        );
         self.perform_scheduler(i, outputs);
         let delay = self.work_rng.millis(1000, 3000);
         self.schedule(
@@ -161,8 +166,13 @@ impl World {
             return;
         }
         let pid = self.schedulers[i].pid.clone();
-        self.trace
-            .note(self.now, TraceKind::Crash, None, Some(NodeKey::Scheduler(i)), "");
+        self.trace.note(
+            self.now,
+            TraceKind::Crash,
+            None,
+            Some(NodeKey::Scheduler(i)),
+            "",
+        );
         self.crashed(&pid);
     }
 
@@ -194,12 +204,16 @@ impl World {
             return;
         }
         match payload {
-            Payload::FrameworkRegisteredMessage(m) => self.driver_call(i, |d| d.on_registered(from, m)),
+            Payload::FrameworkRegisteredMessage(m) => {
+                self.driver_call(i, |d| d.on_registered(from, m))
+            }
             Payload::FrameworkReregisteredMessage(m) => {
                 self.driver_call(i, |d| d.on_reregistered(from, m))
             }
             Payload::ResourceOffersMessage(m) => self.driver_call(i, |d| d.on_offers(from, m)),
-            Payload::RescindResourceOfferMessage(m) => self.driver_call(i, |d| d.on_rescind(from, m)),
+            Payload::RescindResourceOfferMessage(m) => {
+                self.driver_call(i, |d| d.on_rescind(from, m))
+            }
             Payload::StatusUpdateMessage(m) => self.driver_call(i, |d| d.on_status_update(from, m)),
             Payload::LostSlaveMessage(m) => self.driver_call(i, |d| d.on_agent_lost(from, m)),
             Payload::ExitedExecutorMessage(m) => {
@@ -370,7 +384,9 @@ impl World {
                     ..TaskView::default()
                 },
             );
-            let resources = format!("cpus:{c};mem:{m}").parse().expect("valid resources");
+            let resources = format!("cpus:{c};mem:{m}")
+                .parse()
+                .expect("valid resources");
             let task = TaskInfo::new(task_id, "sim", offer.agent_id.clone(), resources)
                 .with_data(task_plan(secs, fail));
             tasks.push(match &executor {

@@ -9,7 +9,9 @@ use agent::checkpoint::{
     Checkpoint, ForkedPid, RecoveredAgent, RecoveredExecutor, RecoveredFramework, RecoveredRun,
     RecoveredState, RecoveredTask, UpdateRecord,
 };
-use mesos::{AgentId, AgentInfo, ContainerId, ExecutorId, ExecutorInfo, FrameworkId, FrameworkInfo};
+use mesos::{
+    AgentId, AgentInfo, ContainerId, ExecutorId, ExecutorInfo, FrameworkId, FrameworkInfo,
+};
 use mesos::{TaskId, TaskInfo};
 use process::Upid;
 
@@ -54,11 +56,9 @@ pub struct CheckpointStore {
     boot_id: Option<String>,
     latest: Option<AgentId>,
     agents: BTreeMap<AgentId, StoredAgent>,
-
 }
 
 impl CheckpointStore {
-
     /// Forgets everything (the disk was wiped).
     pub fn wipe(&mut self) {
         *self = CheckpointStore::default();
@@ -85,7 +85,6 @@ impl CheckpointStore {
 
     /// Performs one operation (as `MetaWriter::apply`).
     pub fn apply(&mut self, checkpoint: &Checkpoint) {
-
         match checkpoint {
             Checkpoint::Agent(info) => {
                 if let Some(id) = &info.id {

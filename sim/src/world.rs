@@ -46,6 +46,8 @@ pub enum Phase {
 }
 
 /// Something that happens at a point of simulated time.
+// Events live in the queue only; boxing each message would cost an allocation per send.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub(crate) enum Event {
     Deliver {
@@ -335,7 +337,8 @@ impl World {
     /// Simulated time at which `host`'s clock reads `at`.
     pub(crate) fn global_at(&self, host: Host, at: Instant) -> Duration {
         let offset = self.clock_offsets.get(&host).copied().unwrap_or_default();
-        at.saturating_duration_since(self.base).saturating_sub(offset)
+        at.saturating_duration_since(self.base)
+            .saturating_sub(offset)
     }
 
     pub(crate) fn host_of(&self, node: NodeKey) -> Host {
@@ -461,8 +464,13 @@ impl World {
         }
         if self.blocked(a, b) {
             self.stats.dropped += 1;
-            self.trace
-                .note(self.now, TraceKind::Blocked, Some(src), Some(dst), payload.name());
+            self.trace.note(
+                self.now,
+                TraceKind::Blocked,
+                Some(src),
+                Some(dst),
+                payload.name(),
+            );
             // A connection that cannot get its data through times out.
             let after = self.net_rng.millis(1000, 3000);
             self.break_connection(from, to, after);
@@ -476,8 +484,13 @@ impl World {
                 // TCP loses data only with its connection: the message and everything in
                 // flight on that connection are lost, and both ends hear `exited`.
                 self.stats.dropped += 1;
-                self.trace
-                    .note(self.now, TraceKind::Dropped, Some(src), Some(dst), payload.name());
+                self.trace.note(
+                    self.now,
+                    TraceKind::Dropped,
+                    Some(src),
+                    Some(dst),
+                    payload.name(),
+                );
                 let after = self.net_rng.millis(1, 100);
                 self.break_connection(from, to, after);
                 return;
@@ -560,8 +573,13 @@ impl World {
                 self.stats.dropped += 1;
                 return;
             }
-            self.trace
-                .note(self.now, TraceKind::Deliver, Some(src), Some(dst), payload.name());
+            self.trace.note(
+                self.now,
+                TraceKind::Deliver,
+                Some(src),
+                Some(dst),
+                payload.name(),
+            );
             if self.verbose {
                 let text = format!("{payload:?}");
                 eprintln!(
@@ -681,8 +699,13 @@ impl World {
         if !self.is_alive(&to) {
             return;
         }
-        self.trace
-            .note(self.now, TraceKind::Exited, self.routes.get(&pid).copied(), Some(node), "");
+        self.trace.note(
+            self.now,
+            TraceKind::Exited,
+            self.routes.get(&pid).copied(),
+            Some(node),
+            "",
+        );
         match node {
             NodeKey::Master(i) => self.master_input(i, |core, now| core.exited(now, &pid)),
             NodeKey::Agent(i) => self.agent_input(i, |core, now| core.exited(now, &pid)),
@@ -818,7 +841,8 @@ impl World {
         self.phase = Phase::Quiet;
         self.partitions.clear();
         self.lossy.clear();
-        self.trace.note(self.now, TraceKind::Phase, None, None, "quiet");
+        self.trace
+            .note(self.now, TraceKind::Phase, None, None, "quiet");
         for i in 0..self.masters.len() {
             if !self.masters[i].alive {
                 self.restart_master(i);
@@ -842,7 +866,8 @@ impl World {
             return;
         }
         self.phase = Phase::Greedy;
-        self.trace.note(self.now, TraceKind::Phase, None, None, "greedy");
+        self.trace
+            .note(self.now, TraceKind::Phase, None, None, "greedy");
         for i in 0..self.schedulers.len() {
             self.scheduler_go_greedy(i);
         }

@@ -51,10 +51,7 @@ pub(crate) fn encode(records: &[AgentRecord]) -> Vec<Vec<u8>> {
             (false, true) => "\tdisconnected",
             (false, false) => "",
         };
-        let line = format!(
-            "{}\t{}\t{}{mark}\n",
-            record.id, record.hostname, record.pid
-        );
+        let line = format!("{}\t{}\t{}{mark}\n", record.id, record.hostname, record.pid);
         if !chunk.is_empty() && chunk.len() + line.len() > CHUNK_BYTES {
             chunks.push(std::mem::take(&mut chunk));
         }
@@ -82,15 +79,13 @@ pub(crate) fn decode(chunk: &[u8], into: &mut Vec<AgentRecord>) {
             }
         };
         match record {
-            (Some(id), Some(hostname), Some(pid), _) if !id.is_empty() => {
-                into.push(AgentRecord {
-                    id: id.to_string(),
-                    hostname: hostname.to_string(),
-                    pid: pid.to_string(),
-                    disconnected,
-                    unreachable,
-                })
-            }
+            (Some(id), Some(hostname), Some(pid), _) if !id.is_empty() => into.push(AgentRecord {
+                id: id.to_string(),
+                hostname: hostname.to_string(),
+                pid: pid.to_string(),
+                disconnected,
+                unreachable,
+            }),
             _ => tracing::warn!(%line, "skipping a malformed agent registry line"),
         }
     }
@@ -206,8 +201,14 @@ mod tests {
         );
         let ids: Vec<&str> = back.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, vec!["a", "b", "c", "e"]);
-        let marks: Vec<(bool, bool)> = back.iter().map(|r| (r.disconnected, r.unreachable)).collect();
-        assert_eq!(marks, vec![(false, false), (false, false), (false, true), (true, false)]);
+        let marks: Vec<(bool, bool)> = back
+            .iter()
+            .map(|r| (r.disconnected, r.unreachable))
+            .collect();
+        assert_eq!(
+            marks,
+            vec![(false, false), (false, false), (false, true), (true, false)]
+        );
     }
 
     #[test]

@@ -241,13 +241,24 @@ impl MasterCore {
             agent.zombies.remove(key);
         }
         for ((framework_id, _), zombie) in over {
-            self.recover(now, &framework_id, &zombie.role, id, &zombie.resources, None);
+            self.recover(
+                now,
+                &framework_id,
+                &zombie.role,
+                id,
+                &zombie.resources,
+                None,
+            );
         }
         // Zombies still running are killed (again: a kill sent earlier may have been lost with
         // the connection), and so is a task reported LOST when the connection broke that the
         // agent does not report: it may still be on its way there. Each stays a zombie (its
         // resources held, its updates absorbed) until the agent reports its end.
-        let zombies = self.agents.get(id).map(|a| a.zombies.clone()).unwrap_or_default();
+        let zombies = self
+            .agents
+            .get(id)
+            .map(|a| a.zombies.clone())
+            .unwrap_or_default();
         let mut kills: Vec<(FrameworkId, TaskId)> = zombies
             .keys()
             .filter(|key| {
@@ -257,7 +268,10 @@ impl MasterCore {
             })
             .cloned()
             .collect();
-        for key in lost_on_disconnect.iter().filter(|key| !on_agent.contains(*key)) {
+        for key in lost_on_disconnect
+            .iter()
+            .filter(|key| !on_agent.contains(*key))
+        {
             match zombies.get(key) {
                 Some(zombie) if zombie.launching => kills.push(key.clone()),
                 Some(zombie) => {
@@ -474,8 +488,7 @@ impl MasterCore {
                             launching: false,
                         },
                     );
-                } else if let Some(mut entry) = framework.unreachable_tasks.remove(&task.task_id)
-                {
+                } else if let Some(mut entry) = framework.unreachable_tasks.remove(&task.task_id) {
                     // Unreachable no more: it ended (its update follows).
                     entry.task.state = task.state;
                     framework.add_completed(entry.task);

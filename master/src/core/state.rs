@@ -203,7 +203,12 @@ pub struct RemovedAgent {
 impl RemovedAgent {
     /// Whether a task of a framework (partition-aware or not, checkpointing or not) on this agent
     /// was reported LOST or GONE to its scheduler, so it must never run again.
-    pub fn lost(&self, key: &(FrameworkId, TaskId), partition_aware: bool, checkpoint: bool) -> bool {
+    pub fn lost(
+        &self,
+        key: &(FrameworkId, TaskId),
+        partition_aware: bool,
+        checkpoint: bool,
+    ) -> bool {
         self.gone
             || self.lost_tasks.contains(key)
             || (self.recovered && !partition_aware)

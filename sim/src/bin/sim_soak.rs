@@ -8,7 +8,10 @@ use clap::Parser;
 
 /// Runs seeds `--first .. --first + --seeds` of the simulation.
 #[derive(Debug, Parser)]
-#[command(name = "sim-soak", about = "Soak the cluster simulation with many seeds")]
+#[command(
+    name = "sim-soak",
+    about = "Soak the cluster simulation with many seeds"
+)]
 struct Flags {
     /// How many seeds to run.
     #[arg(long, default_value_t = 1000)]
