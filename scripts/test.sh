@@ -20,4 +20,4 @@ export PYMESOS_PYTHON
 
 # Every crate's unit, integration and doc tests, plus a build of every bench/bin target so they cannot rot.
 cargo build --workspace --all-targets --release --quiet
-cargo test --workspace --release
+cargo test --workspace --release --no-fail-fast

@@ -43,7 +43,8 @@ fn unknown_and_used_offers_are_lost_or_dropped() {
     let aware = framework("aware").with_capability(FrameworkCapability::PartitionAware);
     let (driver, mut events) = util::driver(&cluster, aware, options());
     events.registered();
-    let offer = events.offers().remove(0);
+    // The first framework may hold every resource in outstanding offers, so this one names the
+    // agent of the first offer rather than waiting for one of its own.
     let task = command_task("dropped", &offer, "true", "cpus:0.1;mem:32");
     driver.launch_tasks(vec![OfferId::new("no-such-offer")], vec![task], no_filter());
     let status = terminal(&mut events, "dropped");

@@ -24,8 +24,8 @@ use mesos::protocol::*;
 use mesos::scheduler::{DriverHandle, Scheduler, SchedulerDriver};
 use mesos::v1::client::{subscribe, Client};
 use mesos::{
-    AgentId, AgentInfo, CommandInfo, Filters, FrameworkId, FrameworkInfo, Offer, Resources,
-    TaskId, TaskInfo, TaskState, TaskStatus,
+    AgentId, AgentInfo, CommandInfo, Filters, FrameworkId, FrameworkInfo, Offer, Resources, TaskId,
+    TaskInfo, TaskState, TaskStatus,
 };
 use mesos_local::{LocalCluster, LocalConfig};
 use process::{Config, Context, Handlers, Process, Runtime};
@@ -174,17 +174,32 @@ fn run_http(tasks: usize) -> Result<(f64, usize), String> {
         .map_err(|e| format!("{e}"))?;
     let start = Instant::now();
     let call = json!({"type": "SUBSCRIBE", "subscribe": {"framework_info": {"user": "", "name": "api-bench-http"}}});
-    let mut stream = subscribe(addr, "/api/v1/scheduler", &[], &call, Duration::from_secs(60))
-        .map_err(|e| e.to_string())?
-        .map_err(|r| format!("subscribe refused: {} {}", r.status, r.text()))?;
+    let mut stream = subscribe(
+        addr,
+        "/api/v1/scheduler",
+        &[],
+        &call,
+        Duration::from_secs(60),
+    )
+    .map_err(|e| e.to_string())?
+    .map_err(|r| format!("subscribe refused: {} {}", r.status, r.text()))?;
     let stream_id = stream.stream_id().unwrap_or_default().to_string();
     let mut client = Client::new(addr, Duration::from_secs(60));
     let (mut framework_id, mut launched, mut finished, mut updates) = (Json::Null, 0, 0, 0);
-    let mut post = |client: &mut Client, mut body: Json, framework_id: &Json| {
+    let post = |client: &mut Client, mut body: Json, framework_id: &Json| {
         body["framework_id"] = framework_id.clone();
-        match client.post("/api/v1/scheduler", &[("Mesos-Stream-Id", &stream_id)], &body) {
+        match client.post(
+            "/api/v1/scheduler",
+            &[("Mesos-Stream-Id", &stream_id)],
+            &body,
+        ) {
             Ok(reply) if reply.status == 202 => Ok(()),
-            Ok(reply) => Err(format!("{}: {} {}", body["type"], reply.status, reply.text())),
+            Ok(reply) => Err(format!(
+                "{}: {} {}",
+                body["type"],
+                reply.status,
+                reply.text()
+            )),
             Err(e) => Err(e.to_string()),
         }
     };
@@ -206,18 +221,26 @@ fn run_http(tasks: usize) -> Result<(f64, usize), String> {
                             "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.1}},
                                           {"name": "mem", "type": "SCALAR", "scalar": {"value": 32}}]}))
                         .collect();
-                    post(&mut client, json!({"type": "ACCEPT", "accept": {"offer_ids": [offer["id"]],
+                    post(
+                        &mut client,
+                        json!({"type": "ACCEPT", "accept": {"offer_ids": [offer["id"]],
                         "operations": [{"type": "LAUNCH", "launch": {"task_infos": task_infos}}],
-                        "filters": {"refuse_seconds": 0}}}), &framework_id)?;
+                        "filters": {"refuse_seconds": 0}}}),
+                        &framework_id,
+                    )?;
                 }
             }
             Some("UPDATE") => {
                 updates += 1;
                 let status = &event["update"]["status"];
                 if status.get("uuid").is_some() {
-                    post(&mut client, json!({"type": "ACKNOWLEDGE", "acknowledge": {
+                    post(
+                        &mut client,
+                        json!({"type": "ACKNOWLEDGE", "acknowledge": {
                         "agent_id": status["agent_id"], "task_id": status["task_id"],
-                        "uuid": status["uuid"]}}), &framework_id)?;
+                        "uuid": status["uuid"]}}),
+                        &framework_id,
+                    )?;
                 }
                 if status["state"] == "TASK_FINISHED" {
                     finished += 1;
@@ -264,7 +287,8 @@ fn state_runs(flags: &Flags) -> Result<Vec<String>, String> {
     let master = Master::spawn(&master_rt, MasterConfig::default()).map_err(|e| e.to_string())?;
     let agents_rt = Runtime::new(listen(())).map_err(|e| e.to_string())?;
     let admitted = Arc::new(AtomicUsize::new(0));
-    let mut framework = FrameworkInfo::new("", "state-bench").with_failover_timeout(Duration::from_secs(3600));
+    let mut framework =
+        FrameworkInfo::new("", "state-bench").with_failover_timeout(Duration::from_secs(3600));
     framework.id = Some(FrameworkId::new("state-bench"));
     let resources: Resources = TASK.parse().unwrap_or_default();
     for i in 0..flags.agents {

@@ -28,7 +28,7 @@ fn checkpointing() -> FrameworkInfo {
 #[test]
 fn a_non_checkpointing_framework_s_tasks_are_lost_as_soon_as_the_agent_disconnects() {
     let (mut h, fw, agent) = running(fw_info("f"));
-    h.core.exited(h.now, AGENT);
+    h.core.exited(h.now, &upid(AGENT));
     let statuses = updates(&h.out(), SCHED);
     assert_eq!(statuses.len(), 1, "at once, not after the ping timeout");
     assert_eq!(statuses[0].state, TaskState::Lost);
@@ -51,7 +51,7 @@ fn a_non_checkpointing_framework_s_tasks_are_lost_as_soon_as_the_agent_disconnec
 #[test]
 fn a_checkpointing_framework_s_task_waits_and_is_back_as_if_it_never_left() {
     let (mut h, fw, agent) = running(checkpointing());
-    h.core.exited(h.now, AGENT);
+    h.core.exited(h.now, &upid(AGENT));
     assert!(updates(&h.out(), SCHED).is_empty());
     let out = h.advance(Duration::from_secs(30));
     assert!(updates(&out, SCHED).is_empty());
@@ -75,11 +75,11 @@ fn a_checkpointing_framework_s_task_waits_and_is_back_as_if_it_never_left() {
 #[test]
 fn a_kill_issued_while_the_agent_was_away_is_carried_out_when_it_returns() {
     let (mut h, fw, agent) = running(checkpointing());
-    h.core.exited(h.now, AGENT);
+    h.core.exited(h.now, &upid(AGENT));
     h.out();
     h.core.kill_task(
         h.now,
-        SCHED,
+        &ep(SCHED),
         KillTaskMessage {
             framework_id: fw.clone(),
             task_id: TaskId::new("t1"),
@@ -94,7 +94,7 @@ fn a_kill_issued_while_the_agent_was_away_is_carried_out_when_it_returns() {
         task_id: TaskId::new("t1"),
     })));
     // Once only.
-    h.core.exited(h.now, AGENT);
+    h.core.exited(h.now, &upid(AGENT));
     let out = reregister_with_running_task(&mut h, &fw, &agent, checkpointing());
     assert!(!sends(&out, AGENT)
         .iter()
@@ -104,11 +104,11 @@ fn a_kill_issued_while_the_agent_was_away_is_carried_out_when_it_returns() {
 #[test]
 fn a_teardown_while_the_agent_was_away_shuts_the_framework_down_when_it_returns() {
     let (mut h, fw, agent) = running(checkpointing());
-    h.core.exited(h.now, AGENT);
+    h.core.exited(h.now, &upid(AGENT));
     h.out();
     h.core.unregister_framework(
         h.now,
-        SCHED,
+        &ep(SCHED),
         UnregisterFrameworkMessage {
             framework_id: fw.clone(),
         },
@@ -127,7 +127,7 @@ fn a_teardown_while_the_agent_was_away_shuts_the_framework_down_when_it_returns(
 #[test]
 fn an_agent_back_with_more_resources_offers_them() {
     let (mut h, fw, agent) = running(checkpointing());
-    h.core.exited(h.now, AGENT);
+    h.core.exited(h.now, &upid(AGENT));
     h.out();
     reregister_with_resources(&mut h, &fw, &agent, checkpointing(), "cpus:8;mem:1024");
     h.out();
