@@ -640,16 +640,8 @@ impl MasterCore {
         self.agent_returned(now, id);
         let mut follow_ups: Vec<Outgoing> = Vec::new();
         if !kill.is_empty() {
+            // One message kills them all (a KillTaskMessage each as well killed every task twice).
             tracing::info!(agent = %id, tasks = kill.len(), "killing tasks that were declared LOST");
-            for (framework_id, task_id) in &kill {
-                follow_ups.push(
-                    KillTaskMessage {
-                        framework_id: framework_id.clone(),
-                        task_id: task_id.clone(),
-                    }
-                    .into(),
-                );
-            }
             follow_ups.push(KillTasksOnReregistrationMessage { tasks: kill }.into());
         }
         for framework_id in shutdown {

@@ -92,10 +92,11 @@ fn a_new_leader_keeps_the_tasks_lost_on_disconnect_lost() {
     next.core.recover_agents(next.now, Some(registry));
     let out = reregister(&mut next, &fw, &agent, fw_info("f"), TaskState::Running);
     assert!(
-        sends(&out, AGENT).contains(&Outgoing::KillTask(KillTaskMessage {
-            framework_id: fw.clone(),
-            task_id: TaskId::new("t1"),
-        }))
+        sends(&out, AGENT).contains(&Outgoing::KillTasksOnReregistration(
+            KillTasksOnReregistrationMessage {
+                tasks: vec![(fw.clone(), TaskId::new("t1"))]
+            }
+        ))
     );
     assert!(!next.core.frameworks()[&fw]
         .tasks
@@ -112,9 +113,13 @@ fn a_new_leader_keeps_the_tasks_of_a_removed_agent_lost() {
     next.core.begin_recovery(next.now);
     next.core.recover_agents(next.now, Some(registry));
     let out = reregister(&mut next, &fw, &agent, fw_info("f"), TaskState::Running);
-    assert!(sends(&out, AGENT)
-        .iter()
-        .any(|m| matches!(m, Outgoing::KillTask(k) if k.task_id == TaskId::new("t1"))));
+    assert!(
+        sends(&out, AGENT).contains(&Outgoing::KillTasksOnReregistration(
+            KillTasksOnReregistrationMessage {
+                tasks: vec![(fw.clone(), TaskId::new("t1"))]
+            }
+        ))
+    );
 }
 
 /// A partition-aware framework's task that ended while its agent was unreachable is no longer
