@@ -43,7 +43,6 @@ fn replay() {
 /// fails the test. A change to a core changes the runs: regenerate the list from
 /// `sim-soak --seeds 1000 --no-shrink` after looking at every new failure.
 const KNOWN_OPEN: &[(u64, &str)] = &[
-    (18, "every_task_reported"),
     (62, "lost_never_runs_again"),
     (121, "drf_converges"),
     (152, "every_task_reported"),

@@ -96,6 +96,8 @@ impl MasterCore {
                     .or_insert_with(|| RemovedAgent {
                         recovered: true,
                         disconnected: agent.disconnected,
+                        // A new agent registering there later means this one is gone for good.
+                        pid: agent.pid.parse().ok(),
                         ..RemovedAgent::default()
                     });
             }
