@@ -5,7 +5,7 @@
 //! resent with exponential backoff (first after `retry_min`, doubling up to `retry_max`) until it is
 //! acknowledged — never dropped. Pure: the caller passes `now` and sends what comes back.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use mesos::protocol::StatusUpdate;
@@ -63,7 +63,8 @@ struct Stream {
 pub struct StatusUpdateManager {
     retry_min: Duration,
     retry_max: Duration,
-    streams: HashMap<(FrameworkId, TaskId), Stream>,
+    // Ordered: `due` and `resume` resend in a stable order, so a run replays exactly.
+    streams: BTreeMap<(FrameworkId, TaskId), Stream>,
     /// Whether updates can reach a master now; while not, nothing is sent or retried.
     paused: bool,
 }
@@ -80,7 +81,7 @@ impl StatusUpdateManager {
         StatusUpdateManager {
             retry_min,
             retry_max: retry_max.max(retry_min),
-            streams: HashMap::new(),
+            streams: BTreeMap::new(),
             paused: true,
         }
     }

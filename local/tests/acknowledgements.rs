@@ -33,6 +33,13 @@ fn an_unacknowledged_update_is_resent() {
         Event::Update(s) if s.task_id.as_str() == "echo" && s.uuid != first.uuid => Some(s.clone()),
         _ => None,
     });
-    assert_ne!(finished.state, TaskState::Staging);
+    // The exact next state, not just "not STAGING" (which the driver refuses anyway): the command
+    // executor reports STARTING, RUNNING, then FINISHED (`echo` exits 0).
+    let next = match first.state {
+        TaskState::Starting => TaskState::Running,
+        TaskState::Running => TaskState::Finished,
+        other => panic!("the first update is STARTING or RUNNING, not {other}"),
+    };
+    assert_eq!(finished.state, next, "{finished:?}");
     driver.acknowledge_status_update(finished);
 }

@@ -107,17 +107,24 @@ fn apply(handle: &MasterHandle, event: ContenderEvent, on_lost_leadership: &impl
         ContenderEvent::Recovered { agents } => {
             handle.recover_agents(agents.map(|list| {
                 list.into_iter()
-                    .filter_map(|a| match a.pid.parse() {
-                        Ok(pid) => Some(RegisteredAgent {
+                    .filter_map(|a| {
+                        let pid = match a.pid.parse::<process::Upid>() {
+                            Ok(pid) => Some(pid),
+                            // A removed agent is remembered without its pid (it may never have
+                            // been known); an admitted one cannot re-register under a bad pid.
+                            Err(_) if a.unreachable => None,
+                            Err(error) => {
+                                tracing::warn!(agent = %a.id, pid = %a.pid, %error, "skipping a registry entry with a bad pid");
+                                return None;
+                            }
+                        };
+                        Some(RegisteredAgent {
                             id: AgentId::new(a.id),
                             hostname: a.hostname,
                             pid,
-                        }),
-                        Err(error) => {
-                            // Not waited for: it cannot re-register under that pid anyway.
-                            tracing::warn!(agent = %a.id, pid = %a.pid, %error, "skipping a registry entry with a bad pid");
-                            None
-                        }
+                            disconnected: a.disconnected,
+                            unreachable: a.unreachable,
+                        })
                     })
                     .collect()
             }));
@@ -148,7 +155,9 @@ fn publish_loop(contender: &MasterContender, master: &MasterHandle, stop: &Atomi
                         .map(|a| AgentRecord {
                             id: a.id.as_str().to_string(),
                             hostname: a.hostname,
-                            pid: a.pid.to_string(),
+                            pid: a.pid.as_ref().map(ToString::to_string).unwrap_or_default(),
+                            disconnected: a.disconnected,
+                            unreachable: a.unreachable,
                         })
                         .collect(),
                 );

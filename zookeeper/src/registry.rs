@@ -22,6 +22,12 @@ pub struct AgentRecord {
     pub hostname: String,
     /// Its pid (`slave(1)@ip:port`).
     pub pid: String,
+    /// Its connection was broken (fourth field `disconnected`): the tasks of frameworks that do
+    /// not checkpoint were reported LOST.
+    pub disconnected: bool,
+    /// The leader removed it (fourth field `unreachable`): the next leader must keep the tasks
+    /// it reported LOST lost if the agent comes back.
+    pub unreachable: bool,
 }
 
 /// Largest chunk written (ZooKeeper's default node limit is 1 MB).
@@ -39,7 +45,13 @@ pub(crate) fn encode(records: &[AgentRecord]) -> Vec<Vec<u8>> {
     let mut chunks = Vec::new();
     let mut chunk = Vec::new();
     for record in records {
-        let line = format!("{}\t{}\t{}\n", record.id, record.hostname, record.pid);
+        let mark = match (record.unreachable, record.disconnected) {
+            (true, true) => "\tunreachable,disconnected",
+            (true, false) => "\tunreachable",
+            (false, true) => "\tdisconnected",
+            (false, false) => "",
+        };
+        let line = format!("{}\t{}\t{}{mark}\n", record.id, record.hostname, record.pid);
         if !chunk.is_empty() && chunk.len() + line.len() > CHUNK_BYTES {
             chunks.push(std::mem::take(&mut chunk));
         }
@@ -55,14 +67,25 @@ pub(crate) fn encode(records: &[AgentRecord]) -> Vec<Vec<u8>> {
 pub(crate) fn decode(chunk: &[u8], into: &mut Vec<AgentRecord>) {
     for line in String::from_utf8_lossy(chunk).lines() {
         let mut fields = line.split('\t');
-        match (fields.next(), fields.next(), fields.next(), fields.next()) {
-            (Some(id), Some(hostname), Some(pid), None) if !id.is_empty() => {
-                into.push(AgentRecord {
-                    id: id.to_string(),
-                    hostname: hostname.to_string(),
-                    pid: pid.to_string(),
-                })
+        let record = (fields.next(), fields.next(), fields.next(), fields.next());
+        let (disconnected, unreachable) = match (record.3, fields.next()) {
+            (None, None) => (false, false),
+            (Some("disconnected"), None) => (true, false),
+            (Some("unreachable"), None) => (false, true),
+            (Some("unreachable,disconnected"), None) => (true, true),
+            _ => {
+                tracing::warn!(%line, "skipping a malformed agent registry line");
+                continue;
             }
+        };
+        match record {
+            (Some(id), Some(hostname), Some(pid), _) if !id.is_empty() => into.push(AgentRecord {
+                id: id.to_string(),
+                hostname: hostname.to_string(),
+                pid: pid.to_string(),
+                disconnected,
+                unreachable,
+            }),
             _ => tracing::warn!(%line, "skipping a malformed agent registry line"),
         }
     }
@@ -151,6 +174,8 @@ mod tests {
             id: format!("20261122-000000-{i}-S{i}"),
             hostname: format!("host-{i}"),
             pid: format!("slave(1)@10.0.{}.{}:5051", i / 256, i % 256),
+            disconnected: i % 5 == 1,
+            unreachable: i % 7 == 3,
         }
     }
 
@@ -170,9 +195,20 @@ mod tests {
     #[test]
     fn malformed_lines_are_skipped() {
         let mut back = Vec::new();
-        decode(b"a\th\tp\nbroken line\n\tno-id\tp\nb\th\tp\n", &mut back);
+        decode(
+            b"a\th\tp\nbroken line\n\tno-id\tp\nb\th\tp\nc\th\tp\tunreachable\nd\th\tp\tbogus\ne\th\tp\tdisconnected\n",
+            &mut back,
+        );
         let ids: Vec<&str> = back.iter().map(|r| r.id.as_str()).collect();
-        assert_eq!(ids, vec!["a", "b"]);
+        assert_eq!(ids, vec!["a", "b", "c", "e"]);
+        let marks: Vec<(bool, bool)> = back
+            .iter()
+            .map(|r| (r.disconnected, r.unreachable))
+            .collect();
+        assert_eq!(
+            marks,
+            vec![(false, false), (false, false), (false, true), (true, false)]
+        );
     }
 
     #[test]

@@ -79,6 +79,7 @@ impl MasterCore {
             );
             return;
         }
+        self.forget_unreachable_at(now, from);
         let id = AgentId::new(format!(
             "{}-S{}",
             self.config.master_info.id, self.next_agent
@@ -188,6 +189,12 @@ impl MasterCore {
         };
         let old_pid = std::mem::replace(&mut agent.pid, from.clone());
         let was_connected = std::mem::replace(&mut agent.connected, true);
+        if !was_connected {
+            self.registry_generation += 1;
+        }
+        let Some(agent) = self.agents.get_mut(id) else {
+            return (Vec::new(), Vec::new());
+        };
         // A restarted agent may come back with more resources or attributes
         // (`--reconfiguration_policy=additive`): later offers show them.
         let mut info = message.agent.clone();
@@ -219,25 +226,72 @@ impl MasterCore {
         }
         let pending_kills = std::mem::take(&mut agent.pending_kills);
         let lost_on_disconnect = std::mem::take(&mut agent.lost_on_disconnect);
-        let mut kills: Vec<(FrameworkId, TaskId)> = Vec::new();
+        let on_agent: BTreeSet<(FrameworkId, TaskId)> = message
+            .tasks
+            .iter()
+            .map(|t| (t.framework_id.clone(), t.task_id.clone()))
+            .collect();
+        // Zombies of an earlier re-registration that the agent no longer has are over (their
+        // kill reached the agent, or their launch never did): their resources are free.
+        let over: Vec<((FrameworkId, TaskId), ZombieTask)> = agent
+            .zombies
+            .iter()
+            .filter(|(key, _)| !lost_on_disconnect.contains(*key) && !on_agent.contains(*key))
+            .map(|(key, zombie)| (key.clone(), zombie.clone()))
+            .collect();
+        for (key, _) in &over {
+            agent.zombies.remove(key);
+        }
+        for ((framework_id, _), zombie) in over {
+            self.recover(
+                now,
+                &framework_id,
+                &zombie.role,
+                id,
+                &zombie.resources,
+                None,
+            );
+        }
+        // Zombies still running are killed (again: a kill sent earlier may have been lost with
+        // the connection), and so is a task reported LOST when the connection broke that the
+        // agent does not report: it may still be on its way there. Each stays a zombie (its
+        // resources held, its updates absorbed) until the agent reports its end.
+        let zombies = self
+            .agents
+            .get(id)
+            .map(|a| a.zombies.clone())
+            .unwrap_or_default();
+        let mut kills: Vec<(FrameworkId, TaskId)> = zombies
+            .keys()
+            .filter(|key| {
+                message.tasks.iter().any(|t| {
+                    t.framework_id == key.0 && t.task_id == key.1 && !t.state.is_terminal()
+                })
+            })
+            .cloned()
+            .collect();
+        for key in lost_on_disconnect
+            .iter()
+            .filter(|key| !on_agent.contains(*key))
+        {
+            match zombies.get(key) {
+                Some(zombie) if zombie.launching => kills.push(key.clone()),
+                Some(zombie) => {
+                    // It ran there and is gone: its resources are free.
+                    if let Some(agent) = self.agents.get_mut(id) {
+                        agent.zombies.remove(key);
+                    }
+                    self.recover(now, &key.0, &zombie.role, id, &zombie.resources, None);
+                }
+                None => {}
+            }
+        }
         let mut shutdown = BTreeSet::new();
         let mut reported = BTreeSet::new();
         // Update the states the agent reports for tasks the master knows.
         for task in message.tasks {
             let key = (task.framework_id.clone(), task.task_id.clone());
-            if lost_on_disconnect.contains(&key) && !task.state.is_terminal() {
-                // Reported LOST when the connection broke: LOST means lost. Its resources were
-                // given back then; its updates are absorbed.
-                if let Some(agent) = self.agents.get_mut(id) {
-                    agent.zombies.insert(
-                        key.clone(),
-                        ZombieTask {
-                            resources: Resources::new(),
-                            role: "*".to_string(),
-                        },
-                    );
-                }
-                kills.push(key);
+            if lost_on_disconnect.contains(&key) {
                 continue;
             }
             if pending_kills.contains(&key) && !task.state.is_terminal() {
@@ -269,27 +323,30 @@ impl MasterCore {
             let Some(framework) = self.frameworks.get_mut(framework_id) else {
                 continue;
             };
-            if framework
+            let Some(staging) = framework
                 .tasks
                 .get(task_id)
-                .is_none_or(|e| e.task.state == TaskState::Staging)
-            {
+                .map(|e| e.task.state == TaskState::Staging)
+            else {
                 continue;
-            }
-            let state = if framework.partition_aware() {
-                TaskState::Gone
-            } else {
-                TaskState::Lost
+            };
+            let state = match (framework.partition_aware(), staging) {
+                (true, true) => TaskState::Dropped,
+                (true, false) => TaskState::Gone,
+                (false, _) => TaskState::Lost,
             };
             let Some(mut entry) = framework.tasks.remove(task_id) else {
                 continue;
             };
+            let text = if staging {
+                format!("Task did not reach agent {id}, which re-registered without it")
+            } else {
+                format!("Task is no longer on agent {id}, which re-registered without it")
+            };
             let status = TaskStatus {
                 task_id: task_id.clone(),
                 state,
-                message: Some(format!(
-                    "Task is no longer on agent {id}, which re-registered without it"
-                )),
+                message: Some(text),
                 source: Some(mesos::Source::Master),
                 reason: Some(Reason::AgentRestarted),
                 uuid: None,
@@ -309,12 +366,30 @@ impl MasterCore {
             if let Some(agent) = self.agents.get_mut(id) {
                 agent.tasks.remove(key);
             }
-            self.recover(now, framework_id, &role, id, &resources, None);
+            if staging {
+                // Its launch was lost with the old connection, or is still on its way on the new
+                // one (then the kill, sent after it, stops it): a zombie until the agent says.
+                if let Some(agent) = self.agents.get_mut(id) {
+                    agent.zombies.insert(
+                        key.clone(),
+                        ZombieTask {
+                            resources,
+                            role,
+                            launching: true,
+                        },
+                    );
+                }
+                kills.push(key.clone());
+            } else {
+                self.recover(now, framework_id, &role, id, &resources, None);
+            }
             self.count_terminal(state);
             updates.push((framework_id.clone(), status));
         }
         tracing::info!(agent = %id, pid = %from, "agent re-registered");
         // Kills issued while the agent was away are carried out now.
+        kills.sort();
+        kills.dedup();
         let mut follow_ups: Vec<Outgoing> = kills
             .into_iter()
             .map(|(framework_id, task_id)| {
@@ -345,7 +420,8 @@ impl MasterCore {
         id: &AgentId,
         message: ReregisterSlaveMessage,
     ) -> (Vec<Outgoing>, Vec<(FrameworkId, TaskStatus)>) {
-        let removed = self.removed_agents.remove(id).unwrap_or_default();
+        let mut removed = self.removed_agents.remove(id).unwrap_or_default();
+        removed.disconnected |= self.was_disconnected(id);
         let mut info = message.agent;
         info.id = Some(id.clone());
         // Frameworks the agent runs that this master does not know yet: recovered until their
@@ -405,12 +481,35 @@ impl MasterCore {
         let mut kill: Vec<(FrameworkId, TaskId)> = Vec::new();
         let mut shutdown: BTreeSet<FrameworkId> = BTreeSet::new();
         let mut back: Vec<(FrameworkId, TaskStatus)> = Vec::new();
+        let on_agent: BTreeSet<(FrameworkId, TaskId)> = message
+            .tasks
+            .iter()
+            .map(|t| (t.framework_id.clone(), t.task_id.clone()))
+            .collect();
         for task in message.tasks {
+            let key = (task.framework_id.clone(), task.task_id.clone());
             if task.state.is_terminal() {
                 // Its resources are free on the agent; the agent still sends its final update.
+                let Some(framework) = self.frameworks.get_mut(&task.framework_id) else {
+                    continue;
+                };
+                if removed.lost(&key, framework.partition_aware(), framework.info.checkpoint) {
+                    // Its scheduler heard LOST: the final update is absorbed.
+                    agent.zombies.insert(
+                        key,
+                        ZombieTask {
+                            resources: Resources::new(),
+                            role: "*".to_string(),
+                            launching: false,
+                        },
+                    );
+                } else if let Some(mut entry) = framework.unreachable_tasks.remove(&task.task_id) {
+                    // Unreachable no more: it ended (its update follows).
+                    entry.task.state = task.state;
+                    framework.add_completed(entry.task);
+                }
                 continue;
             }
-            let key = (task.framework_id.clone(), task.task_id.clone());
             let Some(framework) = self.frameworks.get_mut(&task.framework_id) else {
                 // A removed (or never described) framework: shut it down on the agent.
                 shutdown.insert(task.framework_id.clone());
@@ -422,11 +521,12 @@ impl MasterCore {
                     ZombieTask {
                         resources: task.resources.clone(),
                         role: "*".to_string(),
+                        launching: false,
                     },
                 );
                 continue;
             };
-            if removed.gone || removed.lost_tasks.contains(&key) {
+            if removed.lost(&key, framework.partition_aware(), framework.info.checkpoint) {
                 // LOST means lost: the scheduler was told; the task must not run again.
                 let role = framework.default_role();
                 *used
@@ -437,6 +537,7 @@ impl MasterCore {
                     ZombieTask {
                         resources: task.resources.clone(),
                         role,
+                        launching: false,
                     },
                 );
                 kill.push(key);
@@ -499,6 +600,43 @@ impl MasterCore {
                 },
             );
         }
+        // Unreachable tasks the agent no longer has are gone.
+        let time = self.wall(now);
+        for (framework_id, framework) in self.frameworks.iter_mut() {
+            let gone: Vec<TaskId> = framework
+                .unreachable_tasks
+                .iter()
+                .filter(|(task_id, e)| {
+                    e.task.agent_id == *id
+                        && !on_agent.contains(&(framework_id.clone(), (*task_id).clone()))
+                })
+                .map(|(task_id, _)| task_id.clone())
+                .collect();
+            for task_id in gone {
+                let Some(mut entry) = framework.unreachable_tasks.remove(&task_id) else {
+                    continue;
+                };
+                let status = TaskStatus {
+                    task_id: task_id.clone(),
+                    state: TaskState::Gone,
+                    message: Some(format!(
+                        "Task is no longer on agent {id}, which re-registered without it"
+                    )),
+                    source: Some(mesos::Source::Master),
+                    reason: Some(Reason::AgentReregistered),
+                    uuid: None,
+                    timestamp: time,
+                    agent_id: Some(id.clone()),
+                    executor_id: entry.task.executor_id.clone(),
+                    healthy: None,
+                    data: Vec::new(),
+                };
+                entry.task.state = TaskState::Gone;
+                entry.task.statuses.push(status.clone());
+                framework.add_completed(entry.task);
+                back.push((framework_id.clone(), status));
+            }
+        }
         let used: Vec<UsedResources> = used
             .into_iter()
             .map(|((framework, role), resources)| UsedResources {
@@ -523,16 +661,8 @@ impl MasterCore {
         self.agent_returned(now, id);
         let mut follow_ups: Vec<Outgoing> = Vec::new();
         if !kill.is_empty() {
+            // One message kills them all (a KillTaskMessage each as well killed every task twice).
             tracing::info!(agent = %id, tasks = kill.len(), "killing tasks that were declared LOST");
-            for (framework_id, task_id) in &kill {
-                follow_ups.push(
-                    KillTaskMessage {
-                        framework_id: framework_id.clone(),
-                        task_id: task_id.clone(),
-                    }
-                    .into(),
-                );
-            }
             follow_ups.push(KillTasksOnReregistrationMessage { tasks: kill }.into());
         }
         for framework_id in shutdown {
@@ -540,6 +670,62 @@ impl MasterCore {
         }
         tracing::info!(agent = %id, pid = %from, "agent re-registered (admitted)");
         (follow_ups, back)
+    }
+
+    /// A new agent registers at `pid`: an unreachable agent that was there will never come
+    /// back (its address is taken by an agent without its state), so its tasks that partition-
+    /// aware frameworks still see as UNREACHABLE are GONE.
+    fn forget_unreachable_at(&mut self, now: Instant, pid: &Upid) {
+        let old: Vec<AgentId> = self
+            .removed_agents
+            .iter()
+            .filter(|(_, r)| !r.gone && r.pid.as_ref() == Some(pid))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in old {
+            if let Some(removed) = self.removed_agents.get_mut(&id) {
+                removed.gone = true;
+            }
+            self.registry_generation += 1;
+            let time = self.wall(now);
+            let mut updates = Vec::new();
+            for (framework_id, framework) in self.frameworks.iter_mut() {
+                let gone: Vec<TaskId> = framework
+                    .unreachable_tasks
+                    .iter()
+                    .filter(|(_, e)| e.task.agent_id == id)
+                    .map(|(task_id, _)| task_id.clone())
+                    .collect();
+                for task_id in gone {
+                    let Some(mut entry) = framework.unreachable_tasks.remove(&task_id) else {
+                        continue;
+                    };
+                    let status = TaskStatus {
+                        task_id: task_id.clone(),
+                        state: TaskState::Gone,
+                        message: Some(format!(
+                            "Agent {id} is gone: a new agent registered at its address"
+                        )),
+                        source: Some(mesos::Source::Master),
+                        reason: Some(Reason::AgentRemoved),
+                        uuid: None,
+                        timestamp: time,
+                        agent_id: Some(id.clone()),
+                        executor_id: entry.task.executor_id.clone(),
+                        healthy: None,
+                        data: Vec::new(),
+                    };
+                    entry.task.state = TaskState::Gone;
+                    entry.task.statuses.push(status.clone());
+                    framework.add_completed(entry.task);
+                    updates.push((framework_id.clone(), status));
+                }
+            }
+            for (framework_id, status) in updates {
+                self.count_terminal(TaskState::Gone);
+                self.send_master_status(now, &framework_id, status);
+            }
+        }
     }
 
     /// `UnregisterSlaveMessage`: the agent leaves for good.
@@ -610,6 +796,8 @@ impl MasterCore {
             return;
         }
         agent.connected = false;
+        // The next leader must know its non-checkpointing tasks were reported lost.
+        self.registry_generation += 1;
         let offers: Vec<_> = agent.offers.iter().cloned().collect();
         if let Err(error) = self.allocator.deactivate_agent(id.as_str()) {
             tracing::warn!(agent = %id, %error, "allocator cannot deactivate agent");
@@ -647,6 +835,7 @@ impl MasterCore {
             let Some(mut entry) = framework.tasks.remove(task_id) else {
                 continue;
             };
+            let staging = entry.task.state == TaskState::Staging;
             let status = self.master_status(
                 now,
                 task_id,
@@ -667,8 +856,19 @@ impl MasterCore {
             if let Some(agent) = self.agents.get_mut(id) {
                 agent.tasks.remove(&key);
                 agent.lost_on_disconnect.insert(key.clone());
+                // Only the connection broke, maybe: the task may still run, so its resources stay
+                // held (the agent is not offered while disconnected) until the agent re-registers
+                // without it or reports its end; if it is still running then, it is killed.
+                let launching = staging;
+                agent.zombies.insert(
+                    key.clone(),
+                    ZombieTask {
+                        resources,
+                        role,
+                        launching,
+                    },
+                );
             }
-            self.recover(now, framework_id, &role, id, &resources, None);
             self.count_terminal(state);
             updates.push((framework_id.clone(), status));
         }
@@ -721,8 +921,17 @@ impl MasterCore {
                 }
             }
         }
+        // Tasks already reported LOST (when the connection broke, or as zombies) stay lost.
         let mut removed = RemovedAgent {
             gone,
+            pid: Some(agent.pid.clone()),
+            disconnected: !agent.connected,
+            lost_tasks: agent
+                .lost_on_disconnect
+                .iter()
+                .chain(agent.zombies.keys())
+                .cloned()
+                .collect(),
             ..RemovedAgent::default()
         };
         let message = if gone {

@@ -9,7 +9,7 @@
 //! agents and schedulers that re-register, as the paper's soft-state design has it.
 
 use std::cmp::Reverse;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
 
 use mesos::protocol::LostSlaveMessage;
@@ -25,15 +25,22 @@ pub struct RegisteredAgent {
     pub id: AgentId,
     /// Its hostname.
     pub hostname: String,
-    /// Its pid (`slave(1)@ip:port`).
-    pub pid: Upid,
+    /// Its pid (`slave(1)@ip:port`); unknown for some removed agents.
+    pub pid: Option<Upid>,
+    /// Its connection was broken when the registry was published: the tasks of frameworks that
+    /// do not checkpoint were reported LOST (or GONE), and must stay so.
+    pub disconnected: bool,
+    /// The leader removed it (unreachable or unregistered): a new leader must keep its LOST
+    /// tasks lost if it comes back, instead of taking its report at face value.
+    pub unreachable: bool,
 }
 
 /// The recovery in progress after this master was elected.
 #[derive(Debug)]
 pub(super) struct Recovery {
     /// Agents of the previous leader that have not re-registered yet.
-    expected: HashMap<AgentId, RegisteredAgent>,
+    // Ordered: agents never back are declared lost in a stable order.
+    expected: BTreeMap<AgentId, RegisteredAgent>,
     /// Whether the registry was read (until then every agent may still be expected).
     known: bool,
     /// Offers wait until then at most.
@@ -42,6 +49,8 @@ pub(super) struct Recovery {
     began: Instant,
     /// When the last expected agent came back (the hold ended early).
     completed: Option<Instant>,
+    /// Agents the previous leader had disconnected (their non-checkpointing tasks were lost).
+    disconnected: HashSet<AgentId>,
 }
 
 impl MasterCore {
@@ -51,11 +60,12 @@ impl MasterCore {
     /// comes with [`MasterCore::recover_agents`]; until then every registration may be one.
     pub fn begin_recovery(&mut self, now: Instant) {
         self.recovery = Some(Recovery {
-            expected: HashMap::new(),
+            expected: BTreeMap::new(),
             known: false,
             hold_until: now + self.config.agent_reregistration_window,
             began: now,
             completed: None,
+            disconnected: HashSet::new(),
         });
         let at = now + self.config.agent_reregister_timeout;
         self.deadlines
@@ -77,7 +87,22 @@ impl MasterCore {
             return;
         };
         let total = agents.len();
-        let expected: HashMap<AgentId, RegisteredAgent> = agents
+        let (removed, agents): (Vec<RegisteredAgent>, Vec<RegisteredAgent>) =
+            agents.into_iter().partition(|a| a.unreachable);
+        for agent in removed {
+            if !self.agents.contains_key(&agent.id) {
+                self.removed_agents
+                    .entry(agent.id)
+                    .or_insert_with(|| RemovedAgent {
+                        recovered: true,
+                        disconnected: agent.disconnected,
+                        // A new agent registering there later means this one is gone for good.
+                        pid: agent.pid,
+                        ..RemovedAgent::default()
+                    });
+            }
+        }
+        let expected: BTreeMap<AgentId, RegisteredAgent> = agents
             .into_iter()
             .filter(|a| {
                 !self.agents.contains_key(&a.id) && !self.removed_agents.contains_key(&a.id)
@@ -90,6 +115,11 @@ impl MasterCore {
             "recovered the agent registry"
         );
         if let Some(recovery) = &mut self.recovery {
+            recovery.disconnected = expected
+                .values()
+                .filter(|a| a.disconnected)
+                .map(|a| a.id.clone())
+                .collect();
             recovery.expected = expected;
             recovery.known = true;
         }
@@ -119,6 +149,22 @@ impl MasterCore {
         }
     }
 
+    /// Whether the previous leader had `id` disconnected (see [`RegisteredAgent::disconnected`]).
+    pub(super) fn was_disconnected(&self, id: &AgentId) -> bool {
+        self.recovery
+            .as_ref()
+            .is_some_and(|r| r.disconnected.contains(id))
+    }
+
+    /// Whether an agent this master does not know may still re-register with its tasks: the
+    /// previous leader's agents are not all back and `agent_reregister_timeout` has not passed.
+    pub(super) fn agents_may_return(&self, now: Instant) -> bool {
+        self.recovery.as_ref().is_some_and(|r| {
+            (!r.known || !r.expected.is_empty())
+                && now < r.began + self.config.agent_reregister_timeout
+        })
+    }
+
     /// Whether offers are held back now.
     pub fn holding_offers(&self, now: Instant) -> bool {
         self.recovery.as_ref().is_some_and(|r| {
@@ -145,7 +191,9 @@ impl MasterCore {
         let Some(recovery) = &mut self.recovery else {
             return;
         };
-        let lost: Vec<RegisteredAgent> = recovery.expected.drain().map(|(_, a)| a).collect();
+        let lost: Vec<RegisteredAgent> = std::mem::take(&mut recovery.expected)
+            .into_values()
+            .collect();
         if lost.is_empty() {
             return;
         }
@@ -156,8 +204,15 @@ impl MasterCore {
         let pids = self.connected_endpoints();
         for agent in lost {
             tracing::warn!(agent = %agent.id, hostname = %agent.hostname, "agent lost: never re-registered");
-            self.removed_agents
-                .insert(agent.id.clone(), RemovedAgent::default());
+            // Its tasks were never reported to anyone: a framework that asks is told LOST (or
+            // GONE), so they must stay lost if the agent comes back.
+            self.removed_agents.insert(
+                agent.id.clone(),
+                RemovedAgent {
+                    recovered: true,
+                    ..RemovedAgent::default()
+                },
+            );
             self.counters.slave_removals += 1;
             self.counters.slave_unreachable_completed += 1;
             for pid in &pids {
@@ -173,8 +228,9 @@ impl MasterCore {
     }
 
     /// The agent registry to publish: every admitted agent plus those still expected (so a
-    /// second failover in a row still waits for them), with a generation that changes whenever
-    /// the set does.
+    /// second failover in a row still waits for them), and the removed ones (marked
+    /// `unreachable`, so a later leader keeps their LOST tasks lost), with a generation that
+    /// changes whenever the set does.
     pub fn registry(&self) -> (u64, Vec<RegisteredAgent>) {
         let mut agents: Vec<RegisteredAgent> = self
             .agents
@@ -182,12 +238,21 @@ impl MasterCore {
             .map(|a| RegisteredAgent {
                 id: a.id.clone(),
                 hostname: a.info.hostname.clone(),
-                pid: a.pid.clone(),
+                pid: Some(a.pid.clone()),
+                disconnected: !a.connected,
+                unreachable: false,
             })
             .collect();
         if let Some(recovery) = &self.recovery {
             agents.extend(recovery.expected.values().cloned());
         }
+        agents.extend(self.removed_agents.iter().map(|(id, r)| RegisteredAgent {
+            id: id.clone(),
+            hostname: String::new(),
+            pid: r.pid.clone(),
+            disconnected: r.disconnected,
+            unreachable: true,
+        }));
         (self.registry_generation, agents)
     }
 

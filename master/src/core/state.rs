@@ -141,6 +141,9 @@ pub struct ZombieTask {
     pub resources: Resources,
     /// The role they are allocated in.
     pub role: String,
+    /// It was still STAGING: its launch may be on its way to the agent, so an agent that does not
+    /// report it yet may still start it.
+    pub launching: bool,
 }
 
 /// A registered agent.
@@ -186,6 +189,31 @@ pub struct RemovedAgent {
     pub lost_tasks: BTreeSet<(FrameworkId, TaskId)>,
     /// True if the agent unregistered (it is gone, not partitioned).
     pub gone: bool,
+    /// Where it was (a new agent registering there means this one is gone for good).
+    pub pid: Option<Upid>,
+    /// Known only from the registry a previous leader published: which tasks were reported LOST
+    /// is not known, but every task of a framework that is not partition-aware was (removal
+    /// reports them all LOST).
+    pub recovered: bool,
+    /// Known from the registry as disconnected when the previous leader stopped: every task of
+    /// a framework that does not checkpoint was reported LOST (or GONE) then.
+    pub disconnected: bool,
+}
+
+impl RemovedAgent {
+    /// Whether a task of a framework (partition-aware or not, checkpointing or not) on this agent
+    /// was reported LOST or GONE to its scheduler, so it must never run again.
+    pub fn lost(
+        &self,
+        key: &(FrameworkId, TaskId),
+        partition_aware: bool,
+        checkpoint: bool,
+    ) -> bool {
+        self.gone
+            || self.lost_tasks.contains(key)
+            || (self.recovered && !partition_aware)
+            || (self.disconnected && !checkpoint)
+    }
 }
 
 /// An outstanding offer.

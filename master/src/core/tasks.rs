@@ -520,10 +520,17 @@ impl MasterCore {
                             format!("Reconciliation: agent {a} is unknown"),
                         )
                     }
-                    None => (
-                        lost(TaskState::Unknown),
-                        "Reconciliation: task is unknown".to_string(),
-                    ),
+                    None => {
+                        if self.agents_may_return(now) {
+                            // Its agent may be one still re-registering with it.
+                            tracing::debug!(task = %task_id, "reconciliation deferred: agents may still re-register");
+                            return;
+                        }
+                        (
+                            lost(TaskState::Unknown),
+                            "Reconciliation: task is unknown".to_string(),
+                        )
+                    }
                 };
                 (state, agent_id.cloned(), None, message)
             }

@@ -1,8 +1,9 @@
 //! Master detection: which master a scheduler (or agent) should talk to.
 //!
 //! Mesos finds the leading master through a `MasterDetector`; a standalone deployment names the master
-//! directly (`host:port` or `master@host:port`), a replicated one asks ZooKeeper (`zk://`, a later
-//! issue). Both answer the same question, so drivers take any [`MasterDetector`].
+//! directly (`host:port` or `master@host:port`), a replicated one asks ZooKeeper (`zk://`, through
+//! `mesos_zookeeper::ZooKeeperDetector`, which implements [`MasterDetector`] too). Both answer the
+//! same question, so drivers take any [`MasterDetector`].
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
@@ -21,8 +22,11 @@ pub enum DetectorError {
     /// The host name does not resolve to an IPv4 address.
     #[error("cannot resolve master host '{0}'")]
     Unresolvable(String),
-    /// The scheme (e.g. `zk://`) is not supported yet.
-    #[error("unsupported master address '{0}': only host:port is supported (zk:// comes later)")]
+    /// The scheme (e.g. `zk://`) is not one a standalone detector reads.
+    #[error(
+        "unsupported master address '{0}': a standalone master is host:port or master@host:port \
+         (for zk:// use mesos_zookeeper::ZooKeeperDetector)"
+    )]
     Unsupported(String),
 }
 
@@ -154,10 +158,10 @@ mod tests {
             let err = parse_master(bad).unwrap_err();
             assert!(err.to_string().contains(bad), "{err}");
         }
-        assert!(matches!(
-            parse_master("zk://127.0.0.1:2181/mesos"),
-            Err(DetectorError::Unsupported(_))
-        ));
+        let zk = parse_master("zk://127.0.0.1:2181/mesos").unwrap_err();
+        assert!(matches!(zk, DetectorError::Unsupported(_)));
+        assert!(zk.to_string().contains("ZooKeeperDetector"), "{zk}");
+        assert!(!zk.to_string().contains("later"), "{zk}");
         assert!(matches!(
             parse_master("no-such-host.invalid:5050"),
             Err(DetectorError::Unresolvable(_))

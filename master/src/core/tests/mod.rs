@@ -15,6 +15,7 @@ mod frameworks;
 mod launch;
 mod recovery;
 mod restarts;
+mod sim_regressions;
 mod tasks;
 use crate::outputs::{Endpoint, Outgoing, Output};
 

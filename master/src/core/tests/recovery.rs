@@ -26,7 +26,9 @@ fn registered(id: &str, pid: &str) -> RegisteredAgent {
     RegisteredAgent {
         id: AgentId::new(id),
         hostname: "node".into(),
-        pid: upid(pid),
+        pid: Some(upid(pid)),
+        disconnected: false,
+        unreachable: false,
     }
 }
 
@@ -141,8 +143,12 @@ fn agents_that_never_return_are_lost_after_the_reregister_timeout() {
         .collect();
     assert_eq!(lost, vec![AgentId::new("gone")]);
     assert!(h.core.removed_agents().contains_key(&AgentId::new("gone")));
+    // The lost agent stays in the registry as unreachable: a later leader keeps it lost.
     let (_, registry) = h.core.registry();
-    assert_eq!(registry, vec![registered("a1", AGENT)]);
+    let mut gone = registered("gone", "");
+    gone.hostname = String::new();
+    gone.unreachable = true;
+    assert_eq!(registry, vec![registered("a1", AGENT), gone]);
     // A task on the lost agent reconciles as LOST now (it was deferred until the timeout).
     h.core.reconcile_tasks(
         h.now,
