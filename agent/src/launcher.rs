@@ -301,7 +301,8 @@ pub fn record_container(
 ) -> Result<(), crate::checkpoint::FileError> {
     let start = process_start_ticks(pid).unwrap_or(0);
     let path = runtime_container(work_dir, container_id).join("pid");
-    crate::checkpoint::files::write_atomic(&path, format!("{pid} {start}").as_bytes())
+    // Only an agent crash needs it (a reboot takes every process with it): not synced.
+    crate::checkpoint::files::replace(&path, format!("{pid} {start}").as_bytes())
 }
 
 /// Forgets a container's process record (its executor ended).

@@ -54,7 +54,8 @@ pub fn create_dirs(dir: &Path) -> Result<(), FileError> {
     }
 }
 
-fn temp_path(path: &Path) -> PathBuf {
+/// A fresh temp file name next to `path` (readers skip it).
+pub(crate) fn temp_path(path: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut name = OsString::from(TEMP_PREFIX);
@@ -85,6 +86,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
         return Err(at(path)(err));
     }
     sync_dir(dir)
+}
+
+/// Replaces `path` with `bytes` atomically (a temp file renamed over it) but syncs nothing: for
+/// records that only matter while the host stays up, such as process ids (after a reboot every
+/// process is gone). They survive an agent crash in the page cache, at no disk round trip.
+///
+/// # Errors
+/// [`FileError`] naming the file that could not be written.
+pub fn replace(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
+    let mut plan = super::batch::Plan::default();
+    plan.write(path, bytes, super::batch::Durability::HostLifetime)?;
+    plan.commit(None)
 }
 
 /// Points the symlink `link` at `target` atomically (a new link renamed over the old one).

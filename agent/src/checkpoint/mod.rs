@@ -8,21 +8,27 @@
 //! durably ([`files`]), in the [`layout`] Mesos uses. [`read`] turns the directory back into a
 //! [`RecoveredState`] for the core's recovery.
 
+pub mod batch;
 pub mod files;
 pub mod layout;
 pub mod log;
 pub mod read;
 mod state;
+pub mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use mesos::{AgentId, AgentInfo, ExecutorInfo, FrameworkId, FrameworkInfo, TaskId, TaskInfo};
 use process::Upid;
 
+pub use batch::SyncPool;
+use batch::{Durability, Plan};
 pub use files::FileError;
 pub use layout::{MetaLayout, RunRef};
 pub use log::UpdateRecord;
 pub use state::*;
+pub use writer::{GroupWriter, Synced};
 
 /// One thing to write durably.
 // Operations go straight from the core's outbox to the disk; boxing them would cost an allocation
@@ -133,10 +139,13 @@ impl Checkpoint {
     }
 }
 
-/// Performs [`Checkpoint`]s under `<work_dir>/meta`.
+/// Performs [`Checkpoint`]s under `<work_dir>/meta`: one at a time ([`apply`](Self::apply)), or a
+/// batch covered by one round of syncs ([`apply_batch`](Self::apply_batch), see [`batch`]).
 #[derive(Debug, Clone)]
 pub struct MetaWriter {
     layout: MetaLayout,
+    /// Runs a batch's syncs side by side (none: one after another).
+    pool: Option<Arc<SyncPool>>,
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Vec<u8> {
@@ -149,7 +158,14 @@ impl MetaWriter {
     pub fn new(work_dir: &Path) -> MetaWriter {
         MetaWriter {
             layout: MetaLayout::new(work_dir),
+            pool: None,
         }
+    }
+
+    /// The same writer, running each batch's syncs on `pool`'s threads side by side.
+    pub fn with_sync_pool(mut self, pool: Arc<SyncPool>) -> MetaWriter {
+        self.pool = Some(pool);
+        self
     }
 
     /// The layout written.
@@ -162,14 +178,36 @@ impl MetaWriter {
     /// # Errors
     /// [`FileError`] naming the file that could not be written.
     pub fn apply(&self, checkpoint: &Checkpoint) -> Result<(), FileError> {
+        self.apply_batch(std::slice::from_ref(checkpoint))
+    }
+
+    /// Writes `checkpoints` durably, their effects visible in order; returns once all are on
+    /// disk. A batch should append at most one record to each update log (see [`batch`]).
+    ///
+    /// # Errors
+    /// [`FileError`] naming the first file that could not be written; what came before it in the
+    /// batch may or may not be on disk.
+    pub fn apply_batch(&self, checkpoints: &[Checkpoint]) -> Result<(), FileError> {
+        let mut plan = Plan::default();
+        for checkpoint in checkpoints {
+            self.prepare(&mut plan, checkpoint)?;
+        }
+        plan.commit(self.pool.as_deref())
+    }
+
+    fn prepare(&self, plan: &mut Plan, checkpoint: &Checkpoint) -> Result<(), FileError> {
         let layout = &self.layout;
         match checkpoint {
             Checkpoint::Agent(info) => {
                 let Some(agent_id) = &info.id else {
                     return Ok(());
                 };
-                files::write_atomic(&layout.agent_info(agent_id), &json(info))?;
-                files::symlink_atomic(&layout.latest_agent(), Path::new(agent_id.as_str()))
+                plan.write(
+                    &layout.agent_info(agent_id),
+                    &json(info),
+                    Durability::Synced,
+                )?;
+                plan.symlink(&layout.latest_agent(), Path::new(agent_id.as_str()))
             }
             Checkpoint::Framework {
                 agent_id,
@@ -179,19 +217,25 @@ impl MetaWriter {
                 let Some(framework_id) = &info.id else {
                     return Ok(());
                 };
-                files::write_atomic(&layout.framework_info(agent_id, framework_id), &json(info))?;
-                files::write_atomic(
+                plan.write(
+                    &layout.framework_info(agent_id, framework_id),
+                    &json(info),
+                    Durability::Synced,
+                )?;
+                plan.write(
                     &layout.framework_pid(agent_id, framework_id),
                     pid.as_bytes(),
+                    Durability::Synced,
                 )
             }
             Checkpoint::FrameworkPid {
                 agent_id,
                 framework_id,
                 pid,
-            } => files::write_atomic(
+            } => plan.write(
                 &layout.framework_pid(agent_id, framework_id),
                 pid.as_bytes(),
+                Durability::Synced,
             ),
             Checkpoint::Executor {
                 run,
@@ -199,44 +243,57 @@ impl MetaWriter {
                 command_executor,
             } => {
                 let (a, f, e) = (&run.agent_id, &run.framework_id, &run.executor_id);
-                files::write_atomic(&layout.executor_info(a, f, e), &json(info))?;
+                plan.write(
+                    &layout.executor_info(a, f, e),
+                    &json(info),
+                    Durability::Synced,
+                )?;
                 if *command_executor {
-                    files::touch(&layout.executor_generated(a, f, e))?;
+                    plan.touch(&layout.executor_generated(a, f, e))?;
                 }
-                files::create_dirs(&layout.run(run))?;
-                files::symlink_atomic(
+                plan.create_dirs(&layout.run(run))?;
+                plan.symlink(
                     &layout.latest_run(a, f, e),
                     Path::new(run.container_id.as_str()),
                 )
             }
+            // Pids only mean something while the host is up (see [`batch`]).
             Checkpoint::ForkedPid { run, pid } => {
                 let start = crate::launcher::process_start_ticks(*pid).unwrap_or(0);
-                files::write_atomic(&layout.forked_pid(run), format!("{pid} {start}").as_bytes())
+                plan.write(
+                    &layout.forked_pid(run),
+                    format!("{pid} {start}").as_bytes(),
+                    Durability::HostLifetime,
+                )
             }
-            Checkpoint::ExecutorPid { run, pid } => {
-                files::write_atomic(&layout.libprocess_pid(run), pid.to_string().as_bytes())
-            }
-            Checkpoint::Task { run, task } => {
-                files::write_atomic(&layout.task_info(run, &task.task_id), &json(task))
-            }
+            Checkpoint::ExecutorPid { run, pid } => plan.write(
+                &layout.libprocess_pid(run),
+                pid.to_string().as_bytes(),
+                Durability::HostLifetime,
+            ),
+            Checkpoint::Task { run, task } => plan.write(
+                &layout.task_info(run, &task.task_id),
+                &json(task),
+                Durability::Synced,
+            ),
             Checkpoint::Update {
                 run,
                 task_id,
                 record,
-            } => files::append_durable(&layout.task_updates(run, task_id), &log::encode(record)),
-            Checkpoint::RunCompleted { run } => files::touch(&layout.sentinel(run)),
-            Checkpoint::BootId(id) => files::write_atomic(&layout.boot_id(), id.as_bytes()),
-            Checkpoint::ForgetAgent => match std::fs::remove_file(layout.latest_agent()) {
-                Ok(()) => Ok(()),
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                Err(source) => Err(FileError {
-                    path: layout.latest_agent(),
-                    source,
-                }),
-            },
+            } => plan.append(&layout.task_updates(run, task_id), log::encode(record)),
+            Checkpoint::RunCompleted { run } => plan.touch(&layout.sentinel(run)),
+            Checkpoint::BootId(id) => {
+                plan.write(&layout.boot_id(), id.as_bytes(), Durability::Synced)
+            }
+            Checkpoint::ForgetAgent => {
+                plan.remove(&layout.latest_agent());
+                Ok(())
+            }
         }
     }
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod writer_tests;

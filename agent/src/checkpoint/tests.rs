@@ -14,7 +14,7 @@ pub(crate) fn work_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn run() -> RunRef {
+pub(super) fn run() -> RunRef {
     RunRef {
         agent_id: AgentId::new("a1"),
         framework_id: FrameworkId::new("f1"),
@@ -23,7 +23,7 @@ fn run() -> RunRef {
     }
 }
 
-fn update(n: u8, state: TaskState) -> StatusUpdate {
+pub(super) fn update(n: u8, state: TaskState) -> StatusUpdate {
     StatusUpdate {
         framework_id: FrameworkId::new("f1"),
         executor_id: Some(ExecutorId::new("e1")),
@@ -37,6 +37,14 @@ fn update(n: u8, state: TaskState) -> StatusUpdate {
 /// A meta dir with one agent, framework, executor run and task with two updates and one ack.
 fn write_sample(dir: &Path) -> MetaWriter {
     let writer = MetaWriter::new(dir);
+    for op in &sample() {
+        writer.apply(op).unwrap();
+    }
+    writer
+}
+
+/// The checkpoints of [`write_sample`], in order.
+pub(super) fn sample() -> Vec<Checkpoint> {
     let mut agent = AgentInfo::new("h").with_resources("cpus:2".parse().unwrap());
     agent.id = Some(AgentId::new("a1"));
     let mut framework = FrameworkInfo::new("u", "n");
@@ -82,10 +90,7 @@ fn write_sample(dir: &Path) -> MetaWriter {
             record: UpdateRecord::Update(update(2, TaskState::Finished)),
         },
     ];
-    for op in &ops {
-        writer.apply(op).unwrap();
-    }
-    writer
+    ops
 }
 
 #[test]

@@ -33,7 +33,7 @@ use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use agent::checkpoint::{Checkpoint, MetaWriter, RunRef, UpdateRecord};
+use agent::checkpoint::{Checkpoint, GroupWriter, MetaWriter, RunRef, UpdateRecord};
 use clap::Parser;
 use mesos::protocol::StatusUpdate;
 use mesos::scheduler::{DriverHandle, Scheduler, SchedulerDriver};
@@ -61,6 +61,17 @@ struct Flags {
     /// Durable update-log writes timed for `checkpoint_us_per_update`.
     #[arg(long, default_value = "400", value_parser = mesos_benches::cli::positive)]
     updates: usize,
+    /// Group-commit bursts: for each value C, C tasks' update logs each get STARTING, its ack,
+    /// RUNNING and its ack through the agent's checkpoint writer, each round handed over at once
+    /// (comma-separated; the amortized cost per update is printed).
+    #[arg(long, value_delimiter = ',', default_value = "100,1000", value_parser = mesos_benches::cli::positive)]
+    burst: Vec<usize>,
+    /// Repetitions of each burst (the median is printed).
+    #[arg(long, default_value = "5", value_parser = mesos_benches::cli::positive)]
+    burst_runs: usize,
+    /// Only the bursts (no agent process, no restarts).
+    #[arg(long)]
+    burst_only: bool,
     /// Where agents keep their work dirs (a real disk: fsync on tmpfs costs nothing).
     #[arg(long, default_value = "target/recovery-bench")]
     work_dir: PathBuf,
@@ -382,6 +393,121 @@ fn time_raw_syncs(dir: &Path, updates: usize) -> Result<Vec<f64>, BenchError> {
     Ok(timings)
 }
 
+/// One burst through the agent's checkpoint writer ([`GroupWriter`]): `tasks` update logs, four
+/// rounds (STARTING, ack, RUNNING, ack), each round's records handed over together and the next
+/// round started once the writer reports the last one durable (as the acknowledgements follow
+/// the forwarded updates). Returns the wall time and the number of batches the writer made.
+fn time_burst(dir: &Path, tasks: usize) -> Result<(Duration, usize), BenchError> {
+    let (reports, synced) = std::sync::mpsc::channel();
+    let writer = GroupWriter::spawn(MetaWriter::new(dir), 16, move |report| {
+        let _ = reports.send(report);
+    })
+    .map_err(io("start the checkpoint writer"))?;
+    let framework_id = FrameworkId::new("bench-framework");
+    let runs: Vec<(RunRef, TaskId)> = (0..tasks)
+        .map(|n| {
+            let run = RunRef {
+                agent_id: AgentId::new("bench-agent"),
+                framework_id: framework_id.clone(),
+                executor_id: ExecutorId::new(format!("t{n}")),
+                container_id: ContainerId::new(format!("c{n}")),
+            };
+            (run, TaskId::new(format!("t{n}")))
+        })
+        .collect();
+    let uuids: Vec<[Uuid; 2]> = (0..tasks)
+        .map(|_| [Uuid::random(), Uuid::random()])
+        .collect();
+    let mut seq = 0u64;
+    let mut batches = 0;
+    let started = Instant::now();
+    for round in 0..4 {
+        for ((run, task_id), uuids) in runs.iter().zip(&uuids) {
+            let uuid = uuids[round / 2];
+            let record = if round % 2 == 0 {
+                let state = [TaskState::Starting, TaskState::Running][round / 2];
+                UpdateRecord::Update(StatusUpdate {
+                    framework_id: framework_id.clone(),
+                    executor_id: Some(run.executor_id.clone()),
+                    agent_id: Some(run.agent_id.clone()),
+                    status: TaskStatus::new(task_id.clone(), state),
+                    timestamp: 0.0,
+                    uuid,
+                })
+            } else {
+                UpdateRecord::Ack(uuid)
+            };
+            seq += 1;
+            writer.submit(
+                seq,
+                Checkpoint::Update {
+                    run: run.clone(),
+                    task_id: task_id.clone(),
+                    record,
+                },
+            );
+        }
+        loop {
+            let report = synced
+                .recv_timeout(Duration::from_secs(120))
+                .map_err(|_| BenchError::Timeout(Duration::from_secs(120), "a burst".into()))?;
+            report
+                .result
+                .map_err(|e| BenchError::Checkpoint(e.to_string()))?;
+            batches += 1;
+            if report.through == seq {
+                break;
+            }
+        }
+    }
+    Ok((started.elapsed(), batches))
+}
+
+/// `--burst`: one line per burst size.
+fn bursts(flags: &Flags) -> Result<Vec<String>, BenchError> {
+    let root = flags
+        .work_dir
+        .join(format!("bursts-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).map_err(io(format!("create {}", root.display())))?;
+    let mut lines = Vec::new();
+    for &tasks in &flags.burst {
+        let mut per_update = Vec::new();
+        let mut rates = Vec::new();
+        let mut batches = Vec::new();
+        for run in 0..flags.burst_runs {
+            let dir = root.join(format!("burst-{tasks}-{run}"));
+            let (took, made) = time_burst(&dir, tasks)?;
+            let updates = (tasks * 4) as f64;
+            per_update.push(took.as_secs_f64() * 1e6 / updates);
+            rates.push(updates / took.as_secs_f64());
+            batches.push(made as f64);
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        let floor = time_raw_syncs(&root.join("fsync-floor"), 200)?;
+        let list = |values: &[f64]| {
+            values
+                .iter()
+                .map(|v| format!("{v:.0}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        lines.push(format!(
+            "burst_tasks={tasks} burst_updates={} burst_us_per_update={:.0} burst_updates_per_s={:.0} batches={:.0} fsync_floor_us={:.0} runs={} burst_us_per_update_all={} fs={}",
+            tasks * 4,
+            median(&per_update),
+            median(&rates),
+            median(&batches),
+            median(&floor),
+            flags.burst_runs,
+            list(&per_update),
+            filesystem(&root),
+        ));
+    }
+    let _ = std::fs::remove_dir_all(&root);
+    Ok(lines)
+}
+
 /// One task count: launch, then `runs` kill -9 / restart cycles. Returns the printed line.
 fn run(flags: &Flags, bin_dir: &Path, tasks: usize) -> Result<String, BenchError> {
     let root = flags
@@ -468,10 +594,8 @@ fn measure(flags: &Flags, bin_dir: &Path, tasks: usize, root: &Path) -> Result<S
         Duration::from_millis(100),
         || (logs_with(&meta, 4) >= tasks).then_some(()),
     )?;
-    eprintln!(
-        "recovery-bench: {tasks} tasks running after {:.1} s",
-        launch_started.elapsed().as_secs_f64()
-    );
+    let launch_s = launch_started.elapsed().as_secs_f64();
+    eprintln!("recovery-bench: {tasks} tasks running after {launch_s:.1} s");
 
     let mut recover_ms = Vec::new();
     let mut reregister_ms = Vec::new();
@@ -519,7 +643,7 @@ fn measure(flags: &Flags, bin_dir: &Path, tasks: usize, root: &Path) -> Result<S
             .join(",")
     };
     Ok(format!(
-        "tasks={tasks} recover_ms={:.1} reregister_ms={:.1} checkpoint_us_per_update={:.0} checkpoint_p99_us={:.0} fsync_floor_us={:.0} runs={} recover_ms_all={} reregister_ms_all={} lost={lost} fs={}",
+        "tasks={tasks} launch_s={launch_s:.1} recover_ms={:.1} reregister_ms={:.1} checkpoint_us_per_update={:.0} checkpoint_p99_us={:.0} fsync_floor_us={:.0} runs={} recover_ms_all={} reregister_ms_all={} lost={lost} fs={}",
         median(&recover_ms),
         median(&reregister_ms),
         median(&timings),
@@ -548,7 +672,7 @@ fn main() {
             .unwrap_or_default()
     });
     for binary in ["mesos-agent", "mesos-executor"] {
-        if !bin_dir.join(binary).is_file() {
+        if !flags.burst_only && !bin_dir.join(binary).is_file() {
             eprintln!(
                 "recovery-bench: {}",
                 BenchError::MissingBinary(binary, bin_dir.clone())
@@ -556,13 +680,22 @@ fn main() {
             std::process::exit(1);
         }
     }
-    for &tasks in &flags.tasks {
-        match run(&flags, &bin_dir, tasks) {
-            Ok(line) => println!("{line}"),
-            Err(error) => {
-                eprintln!("recovery-bench: {error}");
-                std::process::exit(1);
+    if !flags.burst_only {
+        for &tasks in &flags.tasks {
+            match run(&flags, &bin_dir, tasks) {
+                Ok(line) => println!("{line}"),
+                Err(error) => {
+                    eprintln!("recovery-bench: {error}");
+                    std::process::exit(1);
+                }
             }
+        }
+    }
+    match bursts(&flags) {
+        Ok(lines) => lines.iter().for_each(|line| println!("{line}")),
+        Err(error) => {
+            eprintln!("recovery-bench: {error}");
+            std::process::exit(1);
         }
     }
 }
