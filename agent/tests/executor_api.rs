@@ -224,6 +224,12 @@ fn executor_calls_follow_the_contract() {
         client.request("POST", API, headers, body).unwrap()
     };
     let json_type = [("Content-Type", "application/json")];
+    // The task reaches the agent through the master's connection, these calls on their own: wait
+    // until the agent knows the executor (403 until it subscribes).
+    process::testing::wait_until("the executor launched", PATIENCE, || {
+        let heartbeat = call("HEARTBEAT", "e1", None).to_string();
+        post(&mut client, &json_type, heartbeat.as_bytes()).status == 403
+    });
     assert_eq!(client.request("GET", API, &[], b"").unwrap().status, 405);
     let heartbeat = call("HEARTBEAT", "e1", None).to_string();
     assert_eq!(post(&mut client, &[], heartbeat.as_bytes()).status, 400);
