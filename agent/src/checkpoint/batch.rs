@@ -76,10 +76,11 @@ impl SyncJob {
 
 type Reply = Sender<Result<(), FileError>>;
 
-/// Threads that run syncs side by side. A sync mostly waits for the disk; the filesystem's
-/// journal covers syncs that arrive together with one commit (measured on ext4 here: 100
-/// `fdatasync`s of distinct files take ~370 ms one after another, ~10 ms from 8-32 threads), so
-/// a batch's syncs cost about one disk round trip instead of one each.
+/// Threads that run syncs side by side. A sync mostly waits for the disk, which serves concurrent
+/// writes together while the block layer merges their cache flushes (and a journaling filesystem
+/// commits concurrent syncs as one transaction). Measured on this VM's ext4: 100 `fdatasync`s of
+/// distinct files take ~370 ms one after another, ~10 ms from 8-32 threads, so a batch's syncs
+/// cost about one disk round trip instead of one each.
 #[derive(Debug)]
 pub struct SyncPool {
     jobs: Sender<(SyncJob, Reply)>,

@@ -21,8 +21,8 @@ mod containers;
 /// Why the agent stopped on its own (a checkpoint it could not write), for its handle.
 pub(crate) type Failure = Arc<Mutex<Option<String>>>;
 
-/// Threads that run one batch's syncs side by side (the journal merges syncs that arrive
-/// together; 8-32 threads measured about the same here).
+/// Threads that run one batch's syncs side by side (the disk serves syncs that arrive together
+/// in about one round trip; 8-32 threads measured about the same here).
 const SYNC_THREADS: usize = 16;
 
 /// The agent process.
@@ -47,6 +47,10 @@ pub struct AgentProcess {
     pub(crate) executor_streams: crate::executor_api::ExecutorStreams,
     /// Sandboxes readable through `/files` (see [`crate::sandboxes`]).
     sandboxes: crate::sandboxes::Sandboxes,
+    /// Executors the book held when `sandboxes` last looked, and whether a launch or a recovery
+    /// happened since: looking costs a hash of every executor's directory, too much to pay on
+    /// every input of a 1,000-task burst (it was half the agent's CPU).
+    sandboxes_seen: Option<usize>,
 }
 
 /// Wall-clock seconds since the epoch (for the core's timestamps and `/state`).
@@ -79,6 +83,7 @@ impl AgentProcess {
             timer: None,
             executor_streams: Default::default(),
             sandboxes: crate::sandboxes::Sandboxes::new(files),
+            sandboxes_seen: None,
         }
     }
 
@@ -128,7 +133,11 @@ impl AgentProcess {
     fn after_core(&mut self, ctx: &mut Context<Self>) {
         self.perform_outputs(ctx);
         self.update_metrics();
-        self.sandboxes.update(self.core.book());
+        let executors = self.core.book().executors().count();
+        if self.sandboxes_seen != Some(executors) {
+            self.sandboxes.update(self.core.book());
+            self.sandboxes_seen = Some(executors);
+        }
         self.schedule(ctx);
     }
 
@@ -229,7 +238,10 @@ impl AgentProcess {
                 ExecutorEndpoint::Http(stream) => self.send_http_executor(stream, message),
             },
             Output::Link(pid) => ctx.link(&pid),
-            Output::Launch(spec) => self.launch_executor(ctx, *spec),
+            Output::Launch(spec) => {
+                self.sandboxes_seen = None;
+                self.launch_executor(ctx, *spec)
+            }
             Output::UpdateContainer {
                 container_id,
                 resources,
@@ -238,7 +250,10 @@ impl AgentProcess {
             Output::CheckLimitations(ids) => self.check_limitations(ctx, ids),
             // Handed to the writer by `hold`; never held.
             Output::Checkpoint(checkpoint) => self.submit(ctx, checkpoint),
-            Output::RecoverContainers(kept) => self.recover_containers(ctx, kept),
+            Output::RecoverContainers(kept) => {
+                self.sandboxes_seen = None;
+                self.recover_containers(ctx, kept)
+            }
             Output::RemoveDirectory(path) => match std::fs::remove_dir_all(&path) {
                 Ok(()) => {
                     self.sandboxes.removed(&path);
