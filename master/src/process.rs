@@ -388,10 +388,13 @@ impl Process for MasterProcess {
                 });
             },
         );
-        h.route(
+        h.route_deferred(
             "/state-summary",
-            |this: &mut MasterProcess, _, _: &Request| {
-                this.render(crate::api::legacy::state_summary)
+            |this: &mut MasterProcess, _, _, responder| {
+                let snapshot = Snapshot::take(&this.core.lock());
+                answer_off_actor(responder, move || {
+                    json_response(crate::snapshot::legacy::state_summary(&snapshot))
+                });
             },
         );
         h.route("/roles", |this: &mut MasterProcess, _, _: &Request| {

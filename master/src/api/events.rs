@@ -162,15 +162,20 @@ impl MasterProcess {
                 this.stop_observing_if_idle();
             }));
         });
-        self.subscribers.pending.insert(id, (stream, Vec::new()));
+        self.subscribers
+            .pending
+            .insert(id, (stream.clone(), Vec::new()));
         let (runtime, pid) = (ctx.runtime().clone(), ctx.pid());
         let spawned = std::thread::Builder::new()
             .name("state-render".into())
             .spawn(move || {
-                let record = crate::snapshot::v1::subscribed(&snapshot, heartbeat);
+                // Written from here: tens of megabytes are not copied on the master actor.
+                let subscribed = crate::snapshot::v1::subscribed(&snapshot, heartbeat);
+                let sent = stream.send(&subscribed).is_ok()
+                    && stream.send(&record(&event::heartbeat())).is_ok();
                 drop(
                     runtime.dispatch(&pid, move |this: &mut MasterProcess, ctx| {
-                        this.operator_subscribed(ctx, id, &record)
+                        this.operator_subscribed(ctx, id, sent)
                     }),
                 );
             });
@@ -184,19 +189,17 @@ impl MasterProcess {
         response
     }
 
-    /// A subscriber's SUBSCRIBED is ready: it goes first, then a HEARTBEAT, then the changes
-    /// made since its snapshot.
-    fn operator_subscribed(&mut self, ctx: &mut Context<'_, Self>, id: u64, subscribed: &[u8]) {
+    /// A subscriber's SUBSCRIBED and first HEARTBEAT were sent (`sent`): the changes made since
+    /// its snapshot follow, then it gets every change as it happens.
+    fn operator_subscribed(&mut self, ctx: &mut Context<'_, Self>, id: u64, sent: bool) {
         let Some((stream, since)) = self.subscribers.pending.remove(&id) else {
             // The subscriber left, or this master's leadership changed, meanwhile.
             return;
         };
-        let sent = stream.send(subscribed).is_ok()
-            && stream.send(&record(&event::heartbeat())).is_ok()
-            && since.iter().all(|r| stream.send(r).is_ok());
-        if !sent {
+        if !sent || !since.iter().all(|r| stream.send(r).is_ok()) {
             // The state alone exceeds the cap (or the reader left): the stream is closed.
             tracing::warn!("operator SUBSCRIBED could not be sent: stream closed");
+            stream.close();
             self.stop_observing_if_idle();
             return;
         }

@@ -2,16 +2,20 @@
 //! `/master/state-summary`, `/master/roles`, `/master/flags`, `POST /master/teardown` and
 //! `/master/redirect`; each is also served at the top level (`/tasks`, `/redirect`, ...).
 
-use mesos::json::resources_json;
 use mesos::protocol::Task;
-use mesos::{FrameworkId, TaskState};
+use mesos::FrameworkId;
 use process::http::{percent_decode, Request, Response};
 use process::Context;
-use serde_json::{json, Map, Value as Json};
+#[cfg(test)]
+use {
+    crate::core::MasterCore,
+    crate::http::{agent_offered, agent_used, framework_resources},
+    mesos::json::resources_json,
+    mesos::TaskState,
+    serde_json::{json, Map, Value as Json},
+};
 
 use super::not_leader;
-use crate::core::MasterCore;
-use crate::http::{agent_offered, agent_used, framework_resources};
 use crate::process::MasterProcess;
 use crate::snapshot::Snapshot;
 
@@ -108,6 +112,7 @@ pub(crate) fn tasks(snapshot: &Snapshot, query: &TasksQuery) -> Vec<u8> {
 }
 
 /// Task counts by state, as `/master/state-summary` writes them.
+#[cfg(test)]
 fn counts(states: impl Iterator<Item = TaskState>, into: &mut Map<String, Json>) {
     for state in TaskState::ALL {
         into.insert(state.as_str().to_string(), json!(0));
@@ -119,7 +124,10 @@ fn counts(states: impl Iterator<Item = TaskState>, into: &mut Map<String, Json>)
     }
 }
 
-/// `/master/state-summary`: agents and frameworks with their resources and task counts.
+/// `/master/state-summary`: agents and frameworks with their resources and task counts, as a
+/// tree: the reference `crate::snapshot::legacy::state_summary` (which serves it) is checked
+/// against.
+#[cfg(test)]
 pub(crate) fn state_summary(core: &MasterCore) -> Json {
     let slaves: Vec<Json> = core
         .agents()

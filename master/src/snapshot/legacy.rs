@@ -412,3 +412,122 @@ pub(crate) fn tasks_page(page: &[(&Task, Option<&str>)]) -> Vec<u8> {
     }
     out
 }
+
+/// Task counts by state name, every state present, as `/master/state-summary` writes them
+/// after an object's own fields.
+fn counts(states: impl Iterator<Item = mesos::TaskState>) -> Vec<(&'static str, u64)> {
+    let mut counts: Vec<(&'static str, u64)> = mesos::TaskState::ALL
+        .iter()
+        .map(|s| (s.as_str(), 0))
+        .collect();
+    for state in states {
+        if let Some(entry) = counts.iter_mut().find(|(name, _)| *name == state.as_str()) {
+            entry.1 += 1;
+        }
+    }
+    counts
+}
+
+struct SummaryAgent<'a>(&'a Index<'a>, &'a Agent);
+
+impl Serialize for SummaryAgent<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let SummaryAgent(index, a) = *self;
+        let framework_ids: std::collections::BTreeSet<&str> =
+            a.tasks.iter().map(|(f, _)| f.as_str()).collect();
+        let states = a.tasks.iter().filter_map(|(f, t)| {
+            index
+                .frameworks
+                .get(f)
+                .and_then(|f| f.task(t))
+                .map(|e| e.task.state)
+        });
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", a.id.as_str())?;
+        m.serialize_entry("pid", &a.pid.to_string())?;
+        m.serialize_entry("hostname", &a.info.hostname)?;
+        m.serialize_entry("registered_time", &a.registered_time)?;
+        m.serialize_entry("resources", &ResourcesJson(&a.info.resources))?;
+        m.serialize_entry("used_resources", &ResourcesJson(&index.agent_used(a)))?;
+        m.serialize_entry("offered_resources", &ResourcesJson(&index.agent_offered(a)))?;
+        m.serialize_entry(
+            "unreserved_resources",
+            &ResourcesJson(&a.info.resources.unreserved()),
+        )?;
+        m.serialize_entry("active", &a.connected)?;
+        m.serialize_entry("version", &a.version)?;
+        m.serialize_entry("framework_ids", &framework_ids)?;
+        for (state, n) in counts(states) {
+            m.serialize_entry(state, &n)?;
+        }
+        m.end()
+    }
+}
+
+struct SummaryFramework<'a>(&'a Index<'a>, &'a FrameworkSnapshot);
+
+impl Serialize for SummaryFramework<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let SummaryFramework(index, snapshot) = *self;
+        let f = &snapshot.meta;
+        let (used, offered) = index.framework_resources(snapshot);
+        let slave_ids: std::collections::BTreeSet<&str> =
+            snapshot.tasks().map(|e| e.task.agent_id.as_str()).collect();
+        let states = snapshot
+            .tasks()
+            .map(|e| e.task.state)
+            .chain(snapshot.completed_tasks().map(|t| t.state));
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("id", f.id.as_str())?;
+        m.serialize_entry("name", &f.info.name)?;
+        m.serialize_entry("pid", &f.pid().map(|p| p.to_string()))?;
+        m.serialize_entry("used_resources", &ResourcesJson(&used))?;
+        m.serialize_entry("offered_resources", &ResourcesJson(&offered))?;
+        m.serialize_entry(
+            "capabilities",
+            &Seq(f.info.capabilities.iter().map(|c| c.as_str())),
+        )?;
+        m.serialize_entry("hostname", f.info.hostname.as_deref().unwrap_or_default())?;
+        m.serialize_entry("webui_url", f.info.webui_url.as_deref().unwrap_or_default())?;
+        m.serialize_entry("active", &f.active)?;
+        m.serialize_entry("connected", &f.connected)?;
+        m.serialize_entry("slave_ids", &slave_ids)?;
+        for (state, n) in counts(states) {
+            m.serialize_entry(state, &n)?;
+        }
+        m.end()
+    }
+}
+
+/// `/master/state-summary`'s body (see [`crate::api::legacy::state_summary`]), as bytes.
+pub(crate) fn state_summary(snapshot: &Snapshot) -> Vec<u8> {
+    struct Summary<'a>(&'a Index<'a>);
+    impl Serialize for Summary<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let index = self.0;
+            let snapshot = index.snapshot;
+            let mut m = s.serialize_struct("summary", 3)?;
+            m.serialize_field("hostname", &snapshot.info.hostname)?;
+            m.serialize_field(
+                "slaves",
+                &Seq(snapshot.agents.iter().map(|a| SummaryAgent(index, a))),
+            )?;
+            m.serialize_field(
+                "frameworks",
+                &Seq(snapshot
+                    .frameworks
+                    .iter()
+                    .map(|f| SummaryFramework(index, f))),
+            )?;
+            m.end()
+        }
+    }
+    let index = Index::new(snapshot);
+    let mut out = Vec::with_capacity(snapshot.agents.len() * 800 + 1024);
+    if let Err(error) = write_json(&mut out, &Summary(&index), Prune::Nulls, false) {
+        tracing::error!(%error, "cannot write /master/state-summary");
+        out.clear();
+        out.extend_from_slice(b"{}");
+    }
+    out
+}

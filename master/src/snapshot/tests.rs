@@ -238,6 +238,16 @@ fn master_state_is_written_as_the_tree_view_writes_it() {
 }
 
 #[test]
+fn state_summary_is_written_as_the_tree_view_writes_it() {
+    let core = busy_core();
+    let tree = crate::api::legacy::state_summary(&core);
+    assert_eq!(
+        String::from_utf8(legacy::state_summary(&Snapshot::take(&core))).unwrap(),
+        serde_json::to_string(&tree).unwrap()
+    );
+}
+
+#[test]
 fn get_state_get_tasks_and_subscribed_are_written_as_the_tree_views_write_them() {
     let core = busy_core();
     let snapshot = Snapshot::take(&core);
