@@ -82,6 +82,19 @@ pub(crate) struct Writer<'a> {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// The bytes JSON escapes: control characters, `"` and `\\`.
+const ESCAPED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
 impl Writer<'_> {
     fn string(&mut self, s: &str) {
         let ascii = self.ascii;
@@ -90,35 +103,42 @@ impl Writer<'_> {
         out.push(b'"');
         let bytes = s.as_bytes();
         let mut start = 0;
-        for (i, c) in s.char_indices() {
-            let escape: Option<&[u8]> = match c {
-                '"' => Some(b"\\\""),
-                '\\' => Some(b"\\\\"),
-                '\n' => Some(b"\\n"),
-                '\r' => Some(b"\\r"),
-                '\t' => Some(b"\\t"),
-                '\u{8}' => Some(b"\\b"),
-                '\u{c}' => Some(b"\\f"),
-                _ => None,
-            };
-            let code = c as u32;
-            if escape.is_none() && code >= 0x20 && (code < 0x80 || !ascii) {
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            // Most bytes need nothing: one table look-up each.
+            if !ESCAPED[usize::from(b)] && (b < 0x80 || !ascii) {
+                i += 1;
                 continue;
             }
             out.extend_from_slice(&bytes[start..i]);
-            match escape {
-                Some(escape) => out.extend_from_slice(escape),
-                None => {
-                    let mut units = [0u16; 2];
-                    for unit in c.encode_utf16(&mut units) {
-                        out.extend_from_slice(b"\\u");
-                        for shift in [12, 8, 4, 0] {
-                            out.push(HEX[usize::from((*unit >> shift) & 0xf)]);
-                        }
+            let escape: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0x08 => b"\\b",
+                0x0c => b"\\f",
+                _ => b"",
+            };
+            let mut len = 1;
+            if !escape.is_empty() {
+                out.extend_from_slice(escape);
+            } else {
+                // A control character, or (ASCII only) a character past ASCII: UTF-16 units.
+                let c = s[i..].chars().next().unwrap_or('\u{fffd}');
+                len = c.len_utf8();
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    out.extend_from_slice(b"\\u");
+                    for shift in [12, 8, 4, 0] {
+                        out.push(HEX[usize::from((*unit >> shift) & 0xf)]);
                     }
                 }
             }
-            start = i + c.len_utf8();
+            i += len;
+            start = i;
         }
         out.extend_from_slice(&bytes[start..]);
         out.push(b'"');
