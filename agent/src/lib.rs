@@ -42,6 +42,7 @@ pub mod core;
 pub mod detect;
 pub mod error;
 mod executor_api;
+pub mod fetcher;
 pub mod flags;
 pub mod http;
 pub mod isolator;

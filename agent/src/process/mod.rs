@@ -34,6 +34,8 @@ pub struct AgentProcess {
     pub(crate) executor_streams: crate::executor_api::ExecutorStreams,
     /// Sandboxes readable through `/files` (see [`crate::sandboxes`]).
     sandboxes: crate::sandboxes::Sandboxes,
+    /// Fetches executors' URIs into their sandboxes, on a thread per launch.
+    pub(crate) fetcher: Arc<crate::fetcher::Fetcher>,
 }
 
 /// Wall-clock seconds since the epoch (for the core's timestamps and `/state`).
@@ -52,7 +54,16 @@ impl AgentProcess {
         metrics: Arc<AgentMetrics>,
         files: files::Files,
     ) -> AgentProcess {
+        let cache_dir = config.fetcher_cache_dir();
+        let cache = match crate::fetcher::FetcherCache::new(&cache_dir, config.fetcher_cache_size) {
+            Ok(cache) => Some(cache),
+            Err(err) => {
+                tracing::warn!(%err, dir = %cache_dir.display(), "cannot create the fetcher cache; URIs are fetched uncached");
+                None
+            }
+        };
         AgentProcess {
+            fetcher: Arc::new(crate::fetcher::Fetcher::new(cache)),
             meta: MetaWriter::new(&config.work_dir),
             config,
             core,
