@@ -44,6 +44,7 @@ pub mod error;
 mod executor_api;
 pub mod fetcher;
 pub mod flags;
+pub mod health_check;
 pub mod http;
 pub mod isolator;
 pub mod launcher;
