@@ -5,6 +5,12 @@
 //! `TASK_FAILED` (with the exit code or signal). A kill sends SIGTERM to the task's process group and
 //! SIGKILL after the grace period (the task's `KillPolicy`, default 3 s), then reports `TASK_KILLED`.
 //! Once the terminal update is acknowledged the executor stops.
+//!
+//! The task's port resources are handed to it as `PORT0..PORTn`, `PORT` (the first) and `PORTS`
+//! (comma-separated). A task with a `health_check` is checked by a thread of its own (see
+//! [`crate::health_check`]): health changes are reported as `TASK_RUNNING` updates with `healthy`
+//! and `REASON_TASK_HEALTH_CHECK_STATUS_UPDATED`; after `consecutive_failures` failures the task is
+//! killed, and its terminal update says `healthy: false`.
 
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitStatus, Stdio};
@@ -14,10 +20,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use mesos::executor::{DriverStatus, Executor, ExecutorDriver};
-use mesos::{Reason, TaskId, TaskInfo, TaskState, TaskStatus};
+use mesos::{
+    Environment, EnvironmentVariable, HealthCheck, Reason, TaskId, TaskInfo, TaskState, TaskStatus,
+};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid as OsPid;
 
+use crate::health_check::{probe::probe, HealthAction, HealthChecker};
 use crate::launcher::command_argv;
 
 /// Mesos's default kill grace period for command tasks.
@@ -61,28 +70,104 @@ impl CommandExecutor {
 
     /// Kills the task: SIGTERM to its process group, SIGKILL after its grace period.
     fn kill(&self) {
-        let mut guard = self.running.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(running) = guard.as_mut() else {
-            return;
-        };
-        if running.killed.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        let pgid = OsPid::from_raw(running.pgid);
-        let _ = killpg(pgid, Signal::SIGTERM);
-        let grace = running.grace;
-        let Some(done) = running.done.take() else {
-            return;
-        };
-        // Escalate after the grace period unless the task is reaped first.
-        let _ = std::thread::Builder::new()
-            .name("kill-escalation".into())
-            .spawn(move || match done.recv_timeout(grace) {
-                Err(RecvTimeoutError::Timeout) => {
-                    let _ = killpg(pgid, Signal::SIGKILL);
+        kill_running(&self.running);
+    }
+}
+
+/// Kills the running task, if any: SIGTERM to its process group, SIGKILL after its grace period.
+fn kill_running(running: &Mutex<Option<Running>>) {
+    let mut guard = running.lock().unwrap_or_else(PoisonError::into_inner);
+    let Some(running) = guard.as_mut() else {
+        return;
+    };
+    if running.killed.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let pgid = OsPid::from_raw(running.pgid);
+    let _ = killpg(pgid, Signal::SIGTERM);
+    let grace = running.grace;
+    let Some(done) = running.done.take() else {
+        return;
+    };
+    // Escalate after the grace period unless the task is reaped first.
+    let _ = std::thread::Builder::new()
+        .name("kill-escalation".into())
+        .spawn(move || match done.recv_timeout(grace) {
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = killpg(pgid, Signal::SIGKILL);
+            }
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => {}
+        });
+}
+
+/// The task's ports as Marathon and Mesos frameworks expect them: `PORT0..PORTn`, `PORT` (the
+/// first) and `PORTS` (all, comma-separated), lowest first.
+pub fn port_environment(task: &TaskInfo) -> Vec<EnvironmentVariable> {
+    let ports: Vec<u64> = task
+        .resources
+        .ports()
+        .map(|ranges| ranges.values().collect())
+        .unwrap_or_default();
+    let var = |name: String, value: String| EnvironmentVariable { name, value };
+    let mut env: Vec<EnvironmentVariable> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, port)| var(format!("PORT{i}"), port.to_string()))
+        .collect();
+    if let Some(first) = ports.first() {
+        env.push(var("PORT".into(), first.to_string()));
+        let all: Vec<String> = ports.iter().map(u64::to_string).collect();
+        env.push(var("PORTS".into(), all.join(",")));
+    }
+    env
+}
+
+/// Checks the task's health until it ends (`stop`'s sender dropped), reporting changes and
+/// killing it after too many failures in a row.
+struct HealthWatch {
+    check: HealthCheck,
+    task_id: TaskId,
+    sandbox: Option<std::path::PathBuf>,
+    env: Environment,
+    running: Arc<Mutex<Option<Running>>>,
+    killed: Arc<AtomicBool>,
+    unhealthy: Arc<AtomicBool>,
+    stop: mpsc::Receiver<()>,
+}
+
+impl HealthWatch {
+    fn run(self, driver: &ExecutorDriver) {
+        let mut checker = HealthChecker::new(&self.check, std::time::Instant::now());
+        while let Some(at) = checker.next_check() {
+            let wait = at.saturating_duration_since(std::time::Instant::now());
+            match self.stop.recv_timeout(wait) {
+                Err(RecvTimeoutError::Timeout) => {}
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+            }
+            let started = std::time::Instant::now();
+            let result = probe(&self.check, self.sandbox.as_deref(), &self.env);
+            if self.killed.load(Ordering::SeqCst) {
+                return;
+            }
+            for action in checker.checked(started, std::time::Instant::now(), result) {
+                match action {
+                    HealthAction::Report { healthy, message } => {
+                        let mut status = TaskStatus::new(self.task_id.clone(), TaskState::Running)
+                            .with_reason(Reason::TaskHealthCheckStatusUpdated)
+                            .with_healthy(healthy);
+                        if let Some(message) = message {
+                            status = status.with_message(message);
+                        }
+                        let _ = driver.send_status_update(status);
+                    }
+                    HealthAction::Kill { failures } => {
+                        tracing::warn!(task_id = %self.task_id, failures, "killing an unhealthy task");
+                        self.unhealthy.store(true, Ordering::SeqCst);
+                        kill_running(&self.running);
+                    }
                 }
-                Ok(()) | Err(RecvTimeoutError::Disconnected) => {}
-            });
+            }
+        }
     }
 }
 
@@ -153,6 +238,14 @@ impl Executor for CommandExecutor {
         let Some((program, arg0, args)) = command_argv(&command_info) else {
             return CommandExecutor::fail(driver, task_id, "task has an empty command".into());
         };
+        if let Some(Err(why)) = task.health_check.as_ref().map(HealthCheck::validate) {
+            return CommandExecutor::fail(driver, task_id, format!("invalid health check: {why}"));
+        }
+        let mut env = Environment {
+            variables: port_environment(&task),
+        };
+        env.variables
+            .extend(command_info.environment.variables.iter().cloned());
         let mut command = Command::new(program);
         if let Some(arg0) = arg0 {
             command.arg0(arg0);
@@ -161,7 +254,7 @@ impl Executor for CommandExecutor {
         if let Some(dir) = &driver.env().directory {
             command.current_dir(dir);
         }
-        for var in &command_info.environment.variables {
+        for var in &env.variables {
             command.env(&var.name, &var.value);
         }
         let mut child = match command.spawn() {
@@ -191,17 +284,46 @@ impl Executor for CommandExecutor {
         let (reported_tx, reported_rx) = mpsc::channel::<()>();
         self.reported = Some(reported_rx);
         let _ = driver.send_status_update(TaskStatus::new(task_id.clone(), TaskState::Running));
+        let unhealthy = Arc::new(AtomicBool::new(false));
+        // Dropped when the task ends: stops the health checks.
+        let (health_stop_tx, health_stop_rx) = mpsc::channel::<()>();
+        if let Some(check) = task.health_check.clone() {
+            let watch = HealthWatch {
+                check,
+                task_id: task_id.clone(),
+                sandbox: driver.env().directory.clone(),
+                env: env.clone(),
+                running: self.running.clone(),
+                killed: killed.clone(),
+                unhealthy: unhealthy.clone(),
+                stop: health_stop_rx,
+            };
+            let driver = driver.clone();
+            let spawned = std::thread::Builder::new()
+                .name("health-checker".into())
+                .spawn(move || watch.run(&driver));
+            if let Err(err) = spawned {
+                tracing::error!(%err, "cannot start the health checker thread");
+            }
+        }
         let driver = driver.clone();
         let spawned = std::thread::Builder::new()
             .name("command-waiter".into())
             .spawn(move || {
                 let status = child.wait();
                 drop(done_tx);
+                drop(health_stop_tx);
                 let status = match status {
                     Ok(status) => terminal_status(task_id, status, killed.load(Ordering::SeqCst)),
                     Err(err) => TaskStatus::new(task_id, TaskState::Failed)
                         .with_reason(Reason::CommandExecutorFailed)
                         .with_message(format!("cannot wait for the command: {err}")),
+                };
+                // As Mesos: a task killed for failing its health checks ends unhealthy.
+                let status = if unhealthy.load(Ordering::SeqCst) {
+                    status.with_healthy(false)
+                } else {
+                    status
                 };
                 let _ = driver.send_status_update(status);
                 drop(reported_tx);

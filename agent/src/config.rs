@@ -120,6 +120,11 @@ pub struct AgentConfig {
     pub gc_delay: Duration,
     /// `--log_dir`: where the agent's log file is (served as `/slave/log` by `/files`).
     pub log_dir: Option<PathBuf>,
+    /// `--fetcher_cache_dir`: where cached downloads go (emptied when the agent starts); default
+    /// `<work_dir>/fetch`, so that agents sharing a machine do not empty each other's cache.
+    pub fetcher_cache_dir: Option<PathBuf>,
+    /// `--fetcher_cache_size`: bytes the fetcher cache may hold.
+    pub fetcher_cache_size: u64,
 }
 
 impl Default for AgentConfig {
@@ -145,6 +150,8 @@ impl Default for AgentConfig {
             reconfiguration_policy: ReconfigurationPolicy::Equal,
             gc_delay: DEFAULT_GC_DELAY,
             log_dir: None,
+            fetcher_cache_dir: None,
+            fetcher_cache_size: crate::fetcher::DEFAULT_CACHE_SIZE,
         }
     }
 }
@@ -156,6 +163,13 @@ impl AgentConfig {
             master: Some(master),
             ..AgentConfig::default()
         }
+    }
+
+    /// The fetcher cache's directory.
+    pub fn fetcher_cache_dir(&self) -> PathBuf {
+        self.fetcher_cache_dir
+            .clone()
+            .unwrap_or_else(|| self.work_dir.join("fetch"))
     }
 
     /// The directory holding `mesos-executor`.

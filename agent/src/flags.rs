@@ -126,6 +126,35 @@ pub struct Flags {
     /// /slave/log by the files API.
     #[arg(long, env = "MESOS_LOG_DIR")]
     pub log_dir: Option<PathBuf>,
+    /// Where the fetcher caches downloads of URIs with `cache` set (emptied at start; default
+    /// <work_dir>/fetch).
+    #[arg(long, env = "MESOS_FETCHER_CACHE_DIR")]
+    pub fetcher_cache_dir: Option<PathBuf>,
+    /// How many bytes the fetcher cache may hold, e.g. 2GB, 512MB.
+    #[arg(long, env = "MESOS_FETCHER_CACHE_SIZE", default_value = "2GB", value_parser = bytes)]
+    pub fetcher_cache_size: u64,
+}
+
+/// Parses a byte count in Mesos's form: `1024`, `512B`, `64KB`, `512MB`, `2GB`, `1TB`.
+fn bytes(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let scale: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "KB" => 1 << 10,
+        "MB" => 1 << 20,
+        "GB" => 1 << 30,
+        "TB" => 1 << 40,
+        _ => return Err(format!("'{text}' is not a size (use e.g. 512MB, 2GB)")),
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("'{text}' is not a size (use e.g. 512MB, 2GB)"))
 }
 
 fn recover_mode(text: &str) -> Result<RecoverMode, String> {
@@ -171,6 +200,8 @@ impl Flags {
             reconfiguration_policy: self.reconfiguration_policy,
             gc_delay: self.gc_delay,
             log_dir: self.log_dir.clone(),
+            fetcher_cache_dir: self.fetcher_cache_dir.clone(),
+            fetcher_cache_size: self.fetcher_cache_size,
             ..AgentConfig::default()
         }
     }
@@ -254,6 +285,36 @@ mod tests {
         assert_eq!(set.executor_reregistration_timeout, Duration::from_secs(5));
         assert_eq!(set.reconfiguration_policy, ReconfigurationPolicy::Additive);
         assert_eq!(set.gc_delay, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn fetcher_cache_flags() {
+        let defaults = Flags::try_parse_from(["mesos-agent", "--master=127.0.0.1:5050"])
+            .unwrap()
+            .config();
+        assert_eq!(defaults.fetcher_cache_size, 2 << 30);
+        assert_eq!(
+            defaults.fetcher_cache_dir(),
+            defaults.work_dir.join("fetch")
+        );
+        let set = Flags::try_parse_from([
+            "mesos-agent",
+            "--master=127.0.0.1:5050",
+            "--fetcher_cache_dir=/var/cache/fetch",
+            "--fetcher_cache_size=512MB",
+        ])
+        .unwrap()
+        .config();
+        assert_eq!(set.fetcher_cache_size, 512 << 20);
+        assert_eq!(set.fetcher_cache_dir(), PathBuf::from("/var/cache/fetch"));
+        assert_eq!(bytes("100"), Ok(100));
+        let err = Flags::try_parse_from([
+            "mesos-agent",
+            "--master=127.0.0.1:5050",
+            "--fetcher_cache_size=lots",
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("--fetcher_cache_size"), "{err}");
     }
 
     #[test]

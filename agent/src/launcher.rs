@@ -148,17 +148,15 @@ pub fn launch(
     };
     std::fs::create_dir_all(&spec.directory).map_err(sandbox_error)?;
     let stdout = File::create(spec.directory.join("stdout")).map_err(sandbox_error)?;
-    let stderr = File::create(spec.directory.join("stderr")).map_err(sandbox_error)?;
+    // Appended to: the fetcher may have written there already.
+    let stderr = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(spec.directory.join("stderr"))
+        .map_err(sandbox_error)?;
     if let Some(user) = setup.user() {
-        // The task writes its sandbox as its own user.
-        for path in [
-            spec.directory.clone(),
-            spec.directory.join("stdout"),
-            spec.directory.join("stderr"),
-        ] {
-            nix::unistd::chown(&path, Some(user.uid), Some(user.gid))
-                .map_err(|source| LaunchError::Chown { path, source })?;
-        }
+        // The task writes its sandbox as its own user, with what the fetcher put there.
+        chown_tree(&spec.directory, user.uid, user.gid)?;
     }
     let (program, arg0, args) = command_argv(&spec.executor.command)
         .ok_or_else(|| LaunchError::EmptyCommand(spec.executor.executor_id.clone()))?;
@@ -211,6 +209,31 @@ pub fn launch(
         })
         .map_err(LaunchError::Reaper)?;
     Ok(pid)
+}
+
+/// Gives `dir` and everything in it (links themselves, not what they point to) to `uid:gid`.
+fn chown_tree(dir: &Path, uid: nix::unistd::Uid, gid: nix::unistd::Gid) -> Result<(), LaunchError> {
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(path) = pending.pop() {
+        nix::unistd::fchownat(
+            nix::fcntl::AT_FDCWD,
+            &path,
+            Some(uid),
+            Some(gid),
+            nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+        )
+        .map_err(|source| LaunchError::Chown {
+            path: path.clone(),
+            source,
+        })?;
+        let is_dir = path.symlink_metadata().is_ok_and(|m| m.is_dir());
+        if is_dir {
+            if let Ok(entries) = std::fs::read_dir(&path) {
+                pending.extend(entries.flatten().map(|e| e.path()));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn executor_env(command: &mut Command, spec: &LaunchSpec, env: &ExecutorEnvironment) {

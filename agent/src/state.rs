@@ -276,6 +276,10 @@ impl AgentBook {
             ),
         );
         info.framework_id = Some(framework_id.clone());
+        // As Mesos: the task's URIs are fetched into the command executor's sandbox.
+        if let Some(command) = &task.command {
+            info.command.uris = command.uris.clone();
+        }
         info.name = Some(format!("Command Executor (Task: {})", task.task_id));
         info.source = Some(task.task_id.to_string());
         info

@@ -11,13 +11,17 @@
 //! - `test-framework`: like Mesos's test-framework, runs N tasks with the custom Rust executor
 //!   `test-executor` (a binary of this package that uses `mesos::executor::ExecutorDriver`).
 //! - `shell-framework`: runs N shell commands as command tasks.
+//! - [`marathon`]: `service-framework`, a Marathon-like scheduler for long-running services.
+//! - [`chronos`]: `cron-framework`, a Chronos-like scheduler for jobs on ISO 8601 schedules.
 //! - [`wordcount`], [`gang`], [`spark`]: the paper's Hadoop-like, MPI-like and Spark-like
 //!   frameworks; [`logreg`]: the iterative job the Spark-like one and its Hadoop-like baseline
 //!   (`hadoop-lr-framework`) both run.
 #![deny(missing_docs)]
 
+pub mod chronos;
 pub mod gang;
 pub mod logreg;
+pub mod marathon;
 pub mod spark;
 pub mod wordcount;
 

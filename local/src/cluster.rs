@@ -210,6 +210,19 @@ impl LocalCluster {
     /// # Errors
     /// [`LocalError`] if its runtime or the agent cannot start.
     pub fn add_agent(&mut self) -> Result<usize, LocalError> {
+        let resources = self.config.agent_resources.clone();
+        self.add_agent_with_resources(resources)
+    }
+
+    /// Starts one more agent with its own `resources` (Mesos text form; detected if `None`),
+    /// e.g. a port range of its own, since every local agent shares one host; returns its index.
+    ///
+    /// # Errors
+    /// [`LocalError`] if its runtime or the agent cannot start.
+    pub fn add_agent_with_resources(
+        &mut self,
+        resources: Option<String>,
+    ) -> Result<usize, LocalError> {
         let index = self.agents.len();
         let runtime = runtime_on(
             SocketAddr::new(self.config.ip, 0),
@@ -218,8 +231,8 @@ impl LocalCluster {
         let mut config = self.config.agent.clone();
         config.master = Some(self.leader()?);
         config.work_dir = self.work_dir.join(format!("agent-{index}"));
-        if let Some(resources) = &self.config.agent_resources {
-            config.resources = Some(resources.clone());
+        if let Some(resources) = resources {
+            config.resources = Some(resources);
         }
         // Every local agent shares one hostname; a `node` attribute names each one so
         // frameworks can tell them apart (e.g. where a data block lives).

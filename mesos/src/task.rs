@@ -75,6 +75,8 @@ pub struct TaskInfo {
     pub labels: Labels,
     /// How to kill the task.
     pub kill_policy: Option<KillPolicy>,
+    /// How the executor checks the task's health.
+    pub health_check: Option<crate::health_check::HealthCheck>,
 }
 
 impl TaskInfo {
@@ -118,6 +120,12 @@ impl TaskInfo {
         self.kill_policy = Some(KillPolicy {
             grace_period: Some(grace.into()),
         });
+        self
+    }
+
+    /// Checks the task's health with `check`.
+    pub fn with_health_check(mut self, check: crate::health_check::HealthCheck) -> TaskInfo {
+        self.health_check = Some(check);
         self
     }
 

@@ -186,6 +186,12 @@ impl TaskStatus {
         self
     }
 
+    /// Says whether the task is healthy (its health check's verdict).
+    pub fn with_healthy(mut self, healthy: bool) -> TaskStatus {
+        self.healthy = Some(healthy);
+        self
+    }
+
     /// Sets the executor.
     pub fn with_executor_id(mut self, executor_id: ExecutorId) -> TaskStatus {
         self.executor_id = Some(executor_id);

@@ -51,6 +51,40 @@ impl AgentCore {
         self.arm_limitation_watch(now);
     }
 
+    /// The container of `container_id` could not be launched (its URIs could not be fetched, its
+    /// process not started): its tasks fail with `REASON_CONTAINER_LAUNCH_FAILED` and `message`,
+    /// as in Mesos ("Failed to launch container: ...").
+    pub fn executor_launch_failed(
+        &mut self,
+        now: Instant,
+        container_id: &ContainerId,
+        message: &str,
+    ) {
+        if let Some(container) = self.containers.get(container_id) {
+            let terminating = self
+                .book
+                .executor(&container.framework_id, &container.executor_id)
+                .is_some_and(|e| e.termination.is_some());
+            // A kill or shutdown that came first says how its tasks end.
+            if !terminating {
+                self.book.set_termination(
+                    &container.framework_id.clone(),
+                    &container.executor_id.clone(),
+                    crate::state::Termination {
+                        reason: mesos::Reason::ContainerLaunchFailed,
+                        state: Some(TaskState::Failed),
+                        message: Some(format!("Failed to launch container: {message}")),
+                    },
+                );
+            }
+        }
+        let exit = ExitInfo {
+            wait_status: -1,
+            description: format!("failed to launch: {message}"),
+        };
+        self.executor_exited(now, container_id, exit, None);
+    }
+
     /// The executor of `container_id` ended (or could not be started). `limitation` is what the
     /// isolator enforced on the container, if anything (asked before it cleaned the container up).
     /// Its live tasks get terminal updates; the master hears of the exit.

@@ -12,8 +12,63 @@ use crate::launcher::{self, ExecutorEnvironment, ExitInfo};
 use crate::state::LaunchSpec;
 
 impl AgentProcess {
-    /// Prepares the container, starts the executor in it, and tells the core how that went.
+    /// Fetches the executor's URIs into its sandbox (on a thread of its own: downloads block),
+    /// then starts it; without URIs, starts it at once.
     pub(super) fn launch_executor(&mut self, ctx: &mut Context<Self>, spec: LaunchSpec) {
+        if spec.executor.command.uris.is_empty() {
+            return self.start_executor(ctx, spec);
+        }
+        let agent = ctx.pid();
+        let handle = ctx.runtime().clone();
+        let fetcher = self.fetcher.clone();
+        let container_id = spec.container_id.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("fetch-{container_id}"))
+            .spawn(move || {
+                let fetched = std::fs::create_dir_all(&spec.directory)
+                    .map_err(|err| {
+                        format!("cannot create sandbox {}: {err}", spec.directory.display())
+                    })
+                    .and_then(|()| {
+                        fetcher
+                            .fetch(&spec.executor.command.uris, &spec.directory)
+                            .map_err(|err| err.to_string())
+                    });
+                // Back onto the agent (gone if it stopped meanwhile: nothing to start then).
+                drop(handle.dispatch(&agent, move |this, ctx| {
+                    match fetched {
+                        Ok(()) => this.start_executor(ctx, spec),
+                        Err(err) => this.launch_failed(ctx, &spec, err),
+                    }
+                    // Performs what the core said meanwhile.
+                    this.input(ctx, |_, _| {});
+                }));
+            });
+        if let Err(err) = spawned {
+            let now = ctx.now();
+            self.core.executor_launch_failed(
+                now,
+                &container_id,
+                &format!("cannot start the fetcher thread: {err}"),
+            );
+        }
+    }
+
+    /// A container could not be launched: the core fails its tasks.
+    fn launch_failed(&mut self, ctx: &mut Context<Self>, spec: &LaunchSpec, err: String) {
+        tracing::error!(framework_id = %spec.framework_id, executor_id = %spec.executor.executor_id, %err, "cannot launch executor");
+        let _ = self.containers.lock().isolator.cleanup(&spec.container_id);
+        let now = ctx.now();
+        self.core
+            .executor_launch_failed(now, &spec.container_id, &err);
+    }
+
+    /// Prepares the container, starts the executor in it, and tells the core how that went.
+    fn start_executor(&mut self, ctx: &mut Context<Self>, spec: LaunchSpec) {
+        if !self.core.containers().contains_key(&spec.container_id) {
+            // Destroyed while its URIs were being fetched.
+            return;
+        }
         let prepared = self.containers.lock().isolator.prepare(&ContainerConfig {
             container_id: spec.container_id.clone(),
             directory: spec.directory.clone(),
@@ -53,16 +108,7 @@ impl AgentProcess {
                 drop(containers);
                 self.core.executor_launched(now, &spec.container_id, pid);
             }
-            Err(err) => {
-                tracing::error!(framework_id = %spec.framework_id, executor_id = %spec.executor.executor_id, %err, "cannot launch executor");
-                let _ = self.containers.lock().isolator.cleanup(&spec.container_id);
-                let exit = ExitInfo {
-                    wait_status: -1,
-                    description: format!("failed to launch: {err}"),
-                };
-                self.core
-                    .executor_exited(now, &spec.container_id, exit, None);
-            }
+            Err(err) => self.launch_failed(ctx, &spec, err),
         }
     }
 

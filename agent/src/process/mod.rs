@@ -51,6 +51,8 @@ pub struct AgentProcess {
     /// happened since: looking costs a hash of every executor's directory, too much to pay on
     /// every input of a 1,000-task burst (it was half the agent's CPU).
     sandboxes_seen: Option<usize>,
+    /// Fetches executors' URIs into their sandboxes, on a thread per launch.
+    pub(crate) fetcher: Arc<crate::fetcher::Fetcher>,
 }
 
 /// Wall-clock seconds since the epoch (for the core's timestamps and `/state`).
@@ -69,11 +71,20 @@ impl AgentProcess {
         metrics: Arc<AgentMetrics>,
         files: files::Files,
     ) -> AgentProcess {
+        let cache_dir = config.fetcher_cache_dir();
+        let cache = match crate::fetcher::FetcherCache::new(&cache_dir, config.fetcher_cache_size) {
+            Ok(cache) => Some(cache),
+            Err(err) => {
+                tracing::warn!(%err, dir = %cache_dir.display(), "cannot create the fetcher cache; URIs are fetched uncached");
+                None
+            }
+        };
         AgentProcess {
             writer: None,
             held: VecDeque::new(),
             submitted: 0,
             durable: 0,
+            fetcher: Arc::new(crate::fetcher::Fetcher::new(cache)),
             config,
             core,
             containers,

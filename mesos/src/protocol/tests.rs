@@ -51,6 +51,16 @@ fn full_task_info() -> TaskInfo {
         data: vec![9, 8, 7],
         labels: Labels::default(),
         kill_policy: None,
+        health_check: Some(crate::HealthCheck {
+            kind: crate::HealthCheckType::Http,
+            http: Some(crate::HttpCheckInfo {
+                port: 8080,
+                path: Some("/health".into()),
+                ..Default::default()
+            }),
+            interval_seconds: Some(1.5),
+            ..Default::default()
+        }),
     }
 }
 

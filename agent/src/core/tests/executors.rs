@@ -267,6 +267,27 @@ fn a_failed_launch_fails_the_task() {
 }
 
 #[test]
+fn a_container_that_cannot_be_launched_fails_its_task_with_container_launch_failed() {
+    let mut h = Harness::new();
+    let spec = launch_of(&h.run(command_task("t1"))).unwrap();
+    h.core.executor_launch_failed(
+        h.now,
+        &spec.container_id,
+        "cannot fetch URI 'http://x/y.tgz': HTTP status 404",
+    );
+    let sent = forwarded(&h.drain());
+    assert_eq!(sent[0].status.state, TaskState::Failed);
+    assert_eq!(
+        sent[0].status.reason,
+        Some(mesos::Reason::ContainerLaunchFailed)
+    );
+    assert_eq!(
+        sent[0].status.message.as_deref(),
+        Some("Failed to launch container: cannot fetch URI 'http://x/y.tgz': HTTP status 404")
+    );
+}
+
+#[test]
 fn killing_a_queued_task_reports_killed_and_destroys_the_idle_unregistered_executor() {
     let mut h = Harness::new();
     let spec = h.launch(executor_task("t1", "e1"), 100);
