@@ -120,6 +120,8 @@ pub struct AgentConfig {
     pub gc_delay: Duration,
     /// `--log_dir`: where the agent's log file is (served as `/slave/log` by `/files`).
     pub log_dir: Option<PathBuf>,
+    /// `--credential`: the principal and secret to authenticate with the master as.
+    pub credential: Option<mesos::auth::Credential>,
 }
 
 impl Default for AgentConfig {
@@ -145,6 +147,7 @@ impl Default for AgentConfig {
             reconfiguration_policy: ReconfigurationPolicy::Equal,
             gc_delay: DEFAULT_GC_DELAY,
             log_dir: None,
+            credential: None,
         }
     }
 }

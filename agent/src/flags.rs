@@ -126,6 +126,14 @@ pub struct Flags {
     /// /slave/log by the files API.
     #[arg(long, env = "MESOS_LOG_DIR")]
     pub log_dir: Option<PathBuf>,
+    /// The principal and secret to authenticate with the master as: a file holding JSON
+    /// `{"principal":..,"secret":..}` or one line `principal secret`.
+    #[arg(long, env = "MESOS_CREDENTIAL", value_parser = credential)]
+    pub credential: Option<mesos::auth::Credential>,
+}
+
+fn credential(text: &str) -> Result<mesos::auth::Credential, String> {
+    mesos::auth::Credential::load(std::path::Path::new(text)).map_err(|e| e.to_string())
 }
 
 fn recover_mode(text: &str) -> Result<RecoverMode, String> {
@@ -171,6 +179,7 @@ impl Flags {
             reconfiguration_policy: self.reconfiguration_policy,
             gc_delay: self.gc_delay,
             log_dir: self.log_dir.clone(),
+            credential: self.credential.clone(),
             ..AgentConfig::default()
         }
     }

@@ -34,6 +34,7 @@
 //! [`mesos::executor::ExecutorDriver`].
 #![deny(missing_docs)]
 
+mod auth;
 pub mod checkpoint;
 pub mod command_executor;
 pub mod config;

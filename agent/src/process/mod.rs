@@ -27,13 +27,15 @@ pub struct AgentProcess {
     pub(crate) containers: SharedContainers,
     pub(crate) start_time: f64,
     meta: MetaWriter,
-    failure: Failure,
+    pub(crate) failure: Failure,
     pub(crate) metrics: Arc<AgentMetrics>,
     timer: Option<(Instant, Timer)>,
     /// The v1 HTTP executors' event streams (`/api/v1/executor`).
     pub(crate) executor_streams: crate::executor_api::ExecutorStreams,
     /// Sandboxes readable through `/files` (see [`crate::sandboxes`]).
     sandboxes: crate::sandboxes::Sandboxes,
+    /// Authentication with the master (`--credential`): registrations wait for it.
+    pub(crate) auth: crate::auth::AgentAuth,
 }
 
 /// Wall-clock seconds since the epoch (for the core's timestamps and `/state`).
@@ -54,7 +56,6 @@ impl AgentProcess {
     ) -> AgentProcess {
         AgentProcess {
             meta: MetaWriter::new(&config.work_dir),
-            config,
             core,
             containers,
             start_time: wall_clock(),
@@ -63,6 +64,8 @@ impl AgentProcess {
             timer: None,
             executor_streams: Default::default(),
             sandboxes: crate::sandboxes::Sandboxes::new(files),
+            auth: crate::auth::agent_auth(config.credential.as_ref()),
+            config,
         }
     }
 
@@ -129,7 +132,7 @@ impl AgentProcess {
 
     fn perform(&mut self, ctx: &mut Context<Self>, output: Output) {
         match output {
-            Output::Master { to, message } => message.send_from(ctx, &to),
+            Output::Master { to, message } => self.send_to_master(ctx, &to, message),
             Output::Executor { to, message } => match to {
                 ExecutorEndpoint::Pid(pid) => message.send_from(ctx, &pid),
                 ExecutorEndpoint::Http(stream) => self.send_http_executor(stream, message),
@@ -351,7 +354,10 @@ impl Process for AgentProcess {
             .on(Self::register_executor)
             .on(Self::reregister_executor)
             .on(Self::executor_to_framework)
-            .on(Self::framework_to_executor);
+            .on(Self::framework_to_executor)
+            .on(Self::authentication_challenge)
+            .on(Self::authentication_completed)
+            .on(Self::authentication_failed);
         crate::http::install(h);
     }
 
@@ -360,6 +366,9 @@ impl Process for AgentProcess {
     }
 
     fn exited(&mut self, ctx: &mut Context<Self>, pid: &Upid) {
+        if let Some(auth) = &mut self.auth {
+            auth.reset(pid);
+        }
         self.input(ctx, |core, now| core.exited(now, pid));
     }
 
