@@ -107,6 +107,10 @@ pub(crate) async fn read(client: &Client, path: &str) -> Result<Vec<AgentRecord>
             Err(Error::NoNode) => return Ok(Vec::new()),
             Err(error) => return Err(error),
         };
+        if header.is_empty() {
+            // Created (as a parent) but never published: a new cluster.
+            return Ok(Vec::new());
+        }
         let Some((generation, chunks)) = parse_header(&header) else {
             tracing::warn!("the agent registry header is malformed: treating it as empty");
             return Ok(Vec::new());

@@ -29,8 +29,12 @@ fn pymesos_python() -> PathBuf {
     default
 }
 
-/// The next line of the scheduler's output that starts with `prefix`.
+/// The first line of the scheduler's output that starts with `prefix`, among those read already
+/// or the next ones: updates of different tasks arrive in any order.
 fn line_starting(lines: &Lines, prefix: &str, seen: &mut Vec<String>) -> String {
+    if let Some(line) = seen.iter().find(|line| line.starts_with(prefix)) {
+        return line.clone();
+    }
     loop {
         let line = lines
             .next_within(&format!("'{prefix}' from pymesos"), Duration::from_secs(60))
