@@ -30,6 +30,11 @@ fn starts_prints_the_master_and_stops_on_sigterm() {
     assert!(first.starts_with("Master running at 127.0.0.1:"), "{first}");
     let second = lines.expect_within("the state line", WAIT);
     assert!(second.contains("/master/state"), "{second}");
+    let ui = lines.expect_within("the web UI's line", WAIT);
+    assert!(
+        ui.trim_start().starts_with("web UI: http://127.0.0.1:"),
+        "{ui}"
+    );
     let agents: Vec<String> = (0..2)
         .map(|_| lines.expect_within("an agent's line", WAIT))
         .collect();

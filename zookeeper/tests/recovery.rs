@@ -184,10 +184,17 @@ fn a_new_leader_waits_for_the_registry_and_declares_missing_agents_lost() {
     });
     assert_eq!(lost, format!("agent lost {leaving_id}"));
     assert_eq!(b.state()["unreachable_slaves"], 1);
+    // It stays in the registry marked unreachable, so a later leader keeps its tasks lost.
     eventually(
-        "the lost agent out of the registry",
+        "the lost agent marked unreachable in the registry",
         || read_agent_registry(&url, SESSION).expect("registry"),
-        |r| r.len() == 1 && r.iter().all(|a| a.id != leaving_id),
+        |r| {
+            r.len() == 2
+                && r.iter()
+                    .any(|a| a.id == leaving_id.as_str() && a.unreachable)
+                && r.iter()
+                    .any(|a| a.id != leaving_id.as_str() && !a.unreachable)
+        },
     );
     driver.stop(false);
     staying.stop();

@@ -145,7 +145,8 @@ fn agents_that_never_return_are_lost_after_the_reregister_timeout() {
     assert!(h.core.removed_agents().contains_key(&AgentId::new("gone")));
     // The lost agent stays in the registry as unreachable: a later leader keeps it lost.
     let (_, registry) = h.core.registry();
-    let mut gone = registered("gone", "");
+    let mut gone = registered("gone", AGENT2);
+    gone.pid = None;
     gone.hostname = String::new();
     gone.unreachable = true;
     assert_eq!(registry, vec![registered("a1", AGENT), gone]);
