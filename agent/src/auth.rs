@@ -22,6 +22,20 @@ pub(crate) fn agent_auth(credential: Option<&Credential>) -> AgentAuth {
     credential.map(|c| Authenticatee::new(c.clone(), Peer::Agent))
 }
 
+/// Which HTTP authentication setting covers a request to the agent's runtime (Mesos's realms):
+/// the executor API and health are open, `/api/v1` operator calls are read-write, the rest
+/// read-only.
+pub(crate) fn agent_realm(request: &process::http::Request) -> mesos::auth::http::Realm {
+    use mesos::auth::http::Realm;
+    let path = request.path.trim_end_matches('/');
+    let local = path.strip_prefix("/slave(1)").unwrap_or(path);
+    match local {
+        "/health" | "/version" | "/api/v1/executor" => Realm::Open,
+        _ if local.starts_with("/api/v1") => Realm::ReadWrite,
+        _ => Realm::ReadOnly,
+    }
+}
+
 impl AgentProcess {
     /// Sends `message` to the master at `to`; a (re)registration first needs authentication
     /// with it, when the agent has a credential.

@@ -122,6 +122,8 @@ pub struct AgentConfig {
     pub log_dir: Option<PathBuf>,
     /// `--credential`: the principal and secret to authenticate with the master as.
     pub credential: Option<mesos::auth::Credential>,
+    /// `--authenticate_http_readonly`, `--authenticate_http_readwrite`, `--http_credentials`.
+    pub http_auth: mesos::auth::http::HttpAuth,
 }
 
 impl Default for AgentConfig {
@@ -148,6 +150,7 @@ impl Default for AgentConfig {
             gc_delay: DEFAULT_GC_DELAY,
             log_dir: None,
             credential: None,
+            http_auth: Default::default(),
         }
     }
 }

@@ -130,6 +130,19 @@ pub struct Flags {
     /// `{"principal":..,"secret":..}` or one line `principal secret`.
     #[arg(long, env = "MESOS_CREDENTIAL", value_parser = credential)]
     pub credential: Option<mesos::auth::Credential>,
+    /// Principals and secrets for HTTP Basic authentication (Mesos's JSON or text form).
+    #[arg(long, env = "MESOS_HTTP_CREDENTIALS", value_parser = credentials)]
+    pub http_credentials: Option<mesos::auth::Credentials>,
+    /// Endpoints that change nothing (state, metrics, files) need HTTP authentication.
+    #[arg(long, env = "MESOS_AUTHENTICATE_HTTP_READONLY", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, requires = "http_credentials")]
+    pub authenticate_http_readonly: bool,
+    /// Operator calls (/api/v1) need HTTP authentication.
+    #[arg(long, env = "MESOS_AUTHENTICATE_HTTP_READWRITE", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, requires = "http_credentials")]
+    pub authenticate_http_readwrite: bool,
+}
+
+fn credentials(text: &str) -> Result<mesos::auth::Credentials, String> {
+    mesos::auth::Credentials::load(std::path::Path::new(text)).map_err(|e| e.to_string())
 }
 
 fn credential(text: &str) -> Result<mesos::auth::Credential, String> {
@@ -180,6 +193,12 @@ impl Flags {
             gc_delay: self.gc_delay,
             log_dir: self.log_dir.clone(),
             credential: self.credential.clone(),
+            http_auth: mesos::auth::http::HttpAuth {
+                credentials: self.http_credentials.clone(),
+                readonly: self.authenticate_http_readonly,
+                readwrite: self.authenticate_http_readwrite,
+                frameworks: false,
+            },
             ..AgentConfig::default()
         }
     }

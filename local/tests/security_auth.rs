@@ -289,6 +289,7 @@ fn auth_cluster(frameworks: bool) -> mesos_local::LocalCluster {
         credentials: Some("fw fw-secret\nagent agent-secret\n".parse().unwrap()),
         authenticate_frameworks: frameworks,
         authenticate_agents: true,
+        ..Default::default()
     };
     config.agent.credential = Some(Credential::new("agent", "agent-secret"));
     mesos_local::LocalCluster::start(config).expect("cluster starts")

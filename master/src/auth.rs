@@ -30,6 +30,9 @@ pub struct AuthConfig {
     pub authenticate_frameworks: bool,
     /// Only authenticated agents may register.
     pub authenticate_agents: bool,
+    /// HTTP Basic authentication of the endpoints (`--authenticate_http_*`,
+    /// `--http_credentials`).
+    pub http: mesos::auth::http::HttpAuth,
 }
 
 /// Counters shown by `/metrics/snapshot`.
@@ -199,6 +202,31 @@ impl MasterAuth {
         Err(refusal)
     }
 
+    /// Whether a v1 HTTP scheduler may subscribe `framework`: with `--authenticate_http_frameworks`
+    /// its principal must be the one the request authenticated as (the guard already refused a
+    /// request without valid credentials).
+    pub(crate) fn check_http_framework(
+        &self,
+        request: &process::http::Request,
+        framework: &FrameworkInfo,
+    ) -> Result<(), RegistrationRefusal> {
+        use mesos::auth::http::HttpPrincipal;
+        if !self.config.http.frameworks {
+            return Ok(());
+        }
+        let HttpPrincipal::Authenticated(principal) = self.config.http.principal(request) else {
+            return Ok(());
+        };
+        if framework.principal.as_deref() == Some(principal.as_str()) {
+            return Ok(());
+        }
+        self.metrics.frameworks_refused.fetch_add(1, Relaxed);
+        Err(RegistrationRefusal::PrincipalMismatch {
+            declared: framework.principal.clone().unwrap_or_default(),
+            authenticated: principal,
+        })
+    }
+
     /// Whether an agent registration from `from` may reach the core.
     pub(crate) fn check_agent(&self, from: &Upid) -> Result<(), RegistrationRefusal> {
         if self.config.authenticate_agents && !self.authenticated.contains_key(from) {
@@ -214,5 +242,22 @@ impl MasterAuth {
         if let Some(authenticator) = &mut self.authenticator {
             authenticator.forget(pid);
         }
+    }
+}
+
+/// Which HTTP authentication setting covers a request to the master's runtime (Mesos's realms).
+pub fn master_realm(request: &process::http::Request) -> mesos::auth::http::Realm {
+    use mesos::auth::http::Realm;
+    let path = request.path.trim_end_matches('/');
+    match path {
+        // The web UI's page and assets, health and version are always open (the page asks for
+        // credentials through the endpoints it reads).
+        "" | "/health" | "/master/health" | "/version" | "/webui/app.js" | "/webui/app.css" => {
+            Realm::Open
+        }
+        "/api/v1/scheduler" | "/master/api/v1/scheduler" => Realm::Frameworks,
+        "/master/teardown" | "/teardown" => Realm::ReadWrite,
+        _ if path.starts_with("/api/v1") || path.starts_with("/master/api/v1") => Realm::ReadWrite,
+        _ => Realm::ReadOnly,
     }
 }

@@ -83,6 +83,10 @@ impl MasterConfig {
         });
         flags["authenticate_frameworks"] = self.auth.authenticate_frameworks.to_string().into();
         flags["authenticate_agents"] = self.auth.authenticate_agents.to_string().into();
+        let http = &self.auth.http;
+        flags["authenticate_http_readonly"] = http.readonly.to_string().into();
+        flags["authenticate_http_readwrite"] = http.readwrite.to_string().into();
+        flags["authenticate_http_frameworks"] = http.frameworks.to_string().into();
         if let Some(h) = &self.hostname {
             flags["hostname"] = h.clone().into();
         }

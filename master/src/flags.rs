@@ -122,6 +122,19 @@ pub struct Flags {
     /// Only authenticated agents may register (needs --credentials).
     #[arg(long = "authenticate_agents", alias = "authenticate_slaves", env = "MESOS_AUTHENTICATE_AGENTS", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, requires = "credentials")]
     pub authenticate_agents: bool,
+    /// Principals and secrets for HTTP Basic authentication (same forms as --credentials).
+    #[arg(long = "http_credentials", env = "MESOS_HTTP_CREDENTIALS", value_parser = credentials)]
+    pub http_credentials: Option<mesos::auth::Credentials>,
+    /// Endpoints that change nothing (state, metrics, files) need HTTP authentication.
+    #[arg(long = "authenticate_http_readonly", env = "MESOS_AUTHENTICATE_HTTP_READONLY", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, requires = "http_credentials")]
+    pub authenticate_http_readonly: bool,
+    /// Endpoints that change the cluster (/api/v1 operator calls, teardown) need HTTP
+    /// authentication.
+    #[arg(long = "authenticate_http_readwrite", env = "MESOS_AUTHENTICATE_HTTP_READWRITE", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, requires = "http_credentials")]
+    pub authenticate_http_readwrite: bool,
+    /// The v1 scheduler API (/api/v1/scheduler) needs HTTP authentication.
+    #[arg(long = "authenticate_http_frameworks", env = "MESOS_AUTHENTICATE_HTTP_FRAMEWORKS", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, requires = "http_credentials")]
+    pub authenticate_http_frameworks: bool,
 }
 
 impl Flags {
@@ -146,6 +159,12 @@ impl Flags {
                 credentials: self.credentials.clone(),
                 authenticate_frameworks: self.authenticate_frameworks,
                 authenticate_agents: self.authenticate_agents,
+                http: mesos::auth::http::HttpAuth {
+                    credentials: self.http_credentials.clone(),
+                    readonly: self.authenticate_http_readonly,
+                    readwrite: self.authenticate_http_readwrite,
+                    frameworks: self.authenticate_http_frameworks,
+                },
             },
             ..MasterConfig::default()
         }
@@ -210,6 +229,19 @@ mod tests {
         assert_eq!(auth.credentials.unwrap().secret("alice"), Some("s1"));
         let f = parse(&[&creds, "--authenticate=false"]).unwrap();
         assert!(!f.authenticate_frameworks);
+        let http = format!("--http_credentials={}", path.display());
+        let f = parse(&[
+            &http,
+            "--authenticate_http_readonly",
+            "--authenticate_http_frameworks=true",
+        ])
+        .unwrap();
+        let auth = f.to_config().auth.http;
+        assert!(auth.readonly && auth.frameworks && !auth.readwrite);
+        assert!(parse(&["--authenticate_http_readwrite"])
+            .unwrap_err()
+            .to_string()
+            .contains("--http_credentials"));
         std::fs::write(&path, "alice\n").unwrap();
         let error = parse(&[&creds]).unwrap_err().to_string();
         assert!(

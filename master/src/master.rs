@@ -111,6 +111,10 @@ impl Master {
         // Paths naming no process (`/api/v1/scheduler`, `/api/v1`, `/tasks`, ...) are the
         // master's, as libprocess delegates them.
         runtime.set_http_delegate(Some("master"));
+        if config.auth.http.enabled() {
+            let http = config.auth.http.clone();
+            runtime.set_http_guard(Some(http.guard("mesos-master", crate::auth::master_realm)));
+        }
         let mut others = Vec::new();
         let metrics = runtime
             .spawn(

@@ -41,6 +41,7 @@
 mod authenticatee;
 mod authenticator;
 mod credentials;
+pub mod http;
 mod messages;
 
 pub use authenticatee::{Authenticatee, Gate, AUTHENTICATION_RETRY};

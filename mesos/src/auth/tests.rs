@@ -319,3 +319,43 @@ proptest! {
         prop_assert!(!client.is_authenticated_with(&master));
     }
 }
+
+#[test]
+fn basic_credentials_parse_and_check() {
+    use super::http::*;
+    let header = basic_header("ops", "pa:ss");
+    assert_eq!(parse_basic(&header), Ok(("ops".into(), "pa:ss".into())));
+    assert!(parse_basic("Bearer xyz").unwrap_err().contains("'Bearer'"));
+    assert!(parse_basic("Basic !!!").is_err());
+    assert!(parse_basic(&format!("Basic {}", crate::base64_encode(b"nocolon"))).is_err());
+    let auth = HttpAuth {
+        credentials: Some("ops pa:ss\n".parse().unwrap()),
+        readonly: true,
+        ..HttpAuth::default()
+    };
+    let mut request = process::http::Request {
+        method: "GET".into(),
+        path: "/master/state".into(),
+        query: String::new(),
+        headers: vec![],
+        body: vec![],
+    };
+    assert_eq!(auth.principal(&request), HttpPrincipal::Anonymous);
+    request.headers.push(("Authorization".into(), header));
+    assert_eq!(
+        auth.principal(&request),
+        HttpPrincipal::Authenticated("ops".into())
+    );
+    request.headers[0].1 = basic_header("ops", "nope");
+    assert!(matches!(
+        auth.principal(&request),
+        HttpPrincipal::Invalid(_)
+    ));
+    let guard = auth.guard("mesos-master", |_| Realm::ReadOnly);
+    let refusal = guard(&request).expect("refused");
+    assert_eq!(refusal.status, 401);
+    assert_eq!(
+        refusal.header("WWW-Authenticate"),
+        Some("Basic realm=\"mesos-master-readonly\"")
+    );
+}
