@@ -125,6 +125,10 @@ pub struct AgentConfig {
     pub fetcher_cache_dir: Option<PathBuf>,
     /// `--fetcher_cache_size`: bytes the fetcher cache may hold.
     pub fetcher_cache_size: u64,
+    /// `--credential`: the principal and secret to authenticate with the master as.
+    pub credential: Option<mesos::auth::Credential>,
+    /// `--authenticate_http_readonly`, `--authenticate_http_readwrite`, `--http_credentials`.
+    pub http_auth: mesos::auth::http::HttpAuth,
 }
 
 impl Default for AgentConfig {
@@ -152,6 +156,8 @@ impl Default for AgentConfig {
             log_dir: None,
             fetcher_cache_dir: None,
             fetcher_cache_size: crate::fetcher::DEFAULT_CACHE_SIZE,
+            credential: None,
+            http_auth: Default::default(),
         }
     }
 }

@@ -133,6 +133,19 @@ pub struct Flags {
     /// How many bytes the fetcher cache may hold, e.g. 2GB, 512MB.
     #[arg(long, env = "MESOS_FETCHER_CACHE_SIZE", default_value = "2GB", value_parser = bytes)]
     pub fetcher_cache_size: u64,
+    /// The principal and secret to authenticate with the master as: a file holding JSON
+    /// `{"principal":..,"secret":..}` or one line `principal secret`.
+    #[arg(long, env = "MESOS_CREDENTIAL", value_parser = credential)]
+    pub credential: Option<mesos::auth::Credential>,
+    /// Principals and secrets for HTTP Basic authentication (Mesos's JSON or text form).
+    #[arg(long, env = "MESOS_HTTP_CREDENTIALS", value_parser = credentials)]
+    pub http_credentials: Option<mesos::auth::Credentials>,
+    /// Endpoints that change nothing (state, metrics, files) need HTTP authentication.
+    #[arg(long, env = "MESOS_AUTHENTICATE_HTTP_READONLY", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, requires = "http_credentials")]
+    pub authenticate_http_readonly: bool,
+    /// Operator calls (/api/v1) need HTTP authentication.
+    #[arg(long, env = "MESOS_AUTHENTICATE_HTTP_READWRITE", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, requires = "http_credentials")]
+    pub authenticate_http_readwrite: bool,
 }
 
 /// Parses a byte count in Mesos's form: `1024`, `512B`, `64KB`, `512MB`, `2GB`, `1TB`.
@@ -155,6 +168,14 @@ fn bytes(text: &str) -> Result<u64, String> {
         .ok()
         .and_then(|n| n.checked_mul(scale))
         .ok_or_else(|| format!("'{text}' is not a size (use e.g. 512MB, 2GB)"))
+}
+
+fn credentials(text: &str) -> Result<mesos::auth::Credentials, String> {
+    mesos::auth::Credentials::load(std::path::Path::new(text)).map_err(|e| e.to_string())
+}
+
+fn credential(text: &str) -> Result<mesos::auth::Credential, String> {
+    mesos::auth::Credential::load(std::path::Path::new(text)).map_err(|e| e.to_string())
 }
 
 fn recover_mode(text: &str) -> Result<RecoverMode, String> {
@@ -202,6 +223,13 @@ impl Flags {
             log_dir: self.log_dir.clone(),
             fetcher_cache_dir: self.fetcher_cache_dir.clone(),
             fetcher_cache_size: self.fetcher_cache_size,
+            credential: self.credential.clone(),
+            http_auth: mesos::auth::http::HttpAuth {
+                credentials: self.http_credentials.clone(),
+                readonly: self.authenticate_http_readonly,
+                readwrite: self.authenticate_http_readwrite,
+                frameworks: false,
+            },
             ..AgentConfig::default()
         }
     }

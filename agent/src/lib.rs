@@ -34,6 +34,7 @@
 //! [`mesos::executor::ExecutorDriver`].
 #![deny(missing_docs)]
 
+mod auth;
 pub mod checkpoint;
 pub mod command_executor;
 pub mod config;
@@ -175,6 +176,7 @@ impl Agent {
                 tracing::warn!(%error, "cannot attach the agent's log");
             }
         }
+        let config_http_auth = config.http_auth.clone();
         let agent = AgentProcess::new(
             config,
             core,
@@ -188,6 +190,11 @@ impl Agent {
         // `/flags`) are the agent's, unless a master shares this runtime and serves them.
         if runtime.http_delegate().is_none() {
             runtime.set_http_delegate(Some(AGENT_PROCESS_ID));
+        }
+        if config_http_auth.enabled() {
+            runtime.set_http_guard(Some(
+                config_http_auth.guard("mesos-agent", crate::auth::agent_realm),
+            ));
         }
         if let Err(err) = files.spawn(runtime) {
             tracing::warn!(%err, "cannot start the files process");

@@ -38,7 +38,8 @@ pub enum DriverSetupError {
 
 /// A scheduler driver for `framework` that finds its master at `master`: `host:port` names one
 /// master, `zk://host:port[,host:port]/path` follows the leader elected in ZooKeeper (and
-/// re-registers when it changes), as every example framework's `--master` flag accepts.
+/// re-registers when it changes), as every example framework's `--master` flag accepts. With
+/// `DEFAULT_PRINCIPAL` (and `DEFAULT_SECRET`) in the environment the driver authenticates as it.
 ///
 /// # Errors
 /// [`DriverSetupError`] for a bad address or a runtime that cannot start.
@@ -48,11 +49,14 @@ pub fn scheduler_driver(
     master: &str,
 ) -> Result<SchedulerDriver, DriverSetupError> {
     let detector = mesos_zookeeper::detector(master)?;
+    // As Mesos's example frameworks: authenticate when DEFAULT_PRINCIPAL (and DEFAULT_SECRET)
+    // are set in the environment.
+    let options = DriverOptions {
+        credential: mesos::auth::Credential::from_env(),
+        ..DriverOptions::default()
+    };
     Ok(SchedulerDriver::with_detector(
-        scheduler,
-        framework,
-        detector,
-        DriverOptions::default(),
+        scheduler, framework, detector, options,
     )?)
 }
 

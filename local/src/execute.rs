@@ -39,6 +39,30 @@ pub struct ExecuteFlags {
     /// Checkpoint the task on its agent, so it keeps running across an agent restart.
     #[arg(long, env = "MESOS_CHECKPOINT", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
     pub checkpoint: bool,
+    /// The principal to authenticate as (and the framework's principal); default:
+    /// `DEFAULT_PRINCIPAL` from the environment, else none.
+    #[arg(long, env = "MESOS_PRINCIPAL")]
+    pub principal: Option<String>,
+    /// The secret to authenticate with (with --principal; default: `DEFAULT_SECRET`).
+    #[arg(long, env = "MESOS_SECRET", requires = "principal")]
+    pub secret: Option<String>,
+}
+
+impl ExecuteFlags {
+    /// The credential to authenticate with: `--principal`/`--secret`, else `DEFAULT_PRINCIPAL`/
+    /// `DEFAULT_SECRET`.
+    pub fn credential(&self) -> Option<mesos::auth::Credential> {
+        match &self.principal {
+            Some(principal) => Some(mesos::auth::Credential::new(
+                principal.clone(),
+                self.secret
+                    .clone()
+                    .or_else(|| std::env::var("DEFAULT_SECRET").ok())
+                    .unwrap_or_default(),
+            )),
+            None => mesos::auth::Credential::from_env(),
+        }
+    }
 }
 
 /// What happened to the task, filled in by [`ExecuteScheduler`].

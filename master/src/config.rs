@@ -40,6 +40,8 @@ pub struct MasterConfig {
     pub standby: bool,
     /// `--log_dir`: where the master's log file is (served as `/master/log` by `/files`).
     pub log_dir: Option<PathBuf>,
+    /// Authentication of frameworks and agents (`--credentials`, `--authenticate_*`).
+    pub auth: crate::auth::AuthConfig,
 }
 
 impl Default for MasterConfig {
@@ -60,6 +62,7 @@ impl Default for MasterConfig {
             scheduler_heartbeat_interval: crate::api::DEFAULT_HEARTBEAT_INTERVAL,
             max_stream_queued_bytes: crate::api::DEFAULT_MAX_STREAM_QUEUED_BYTES,
             log_dir: None,
+            auth: crate::auth::AuthConfig::default(),
         }
     }
 }
@@ -78,6 +81,12 @@ impl MasterConfig {
             "agent_reregistration_window": secs(self.agent_reregistration_window),
             "scheduler_heartbeat_interval": secs(self.scheduler_heartbeat_interval),
         });
+        flags["authenticate_frameworks"] = self.auth.authenticate_frameworks.to_string().into();
+        flags["authenticate_agents"] = self.auth.authenticate_agents.to_string().into();
+        let http = &self.auth.http;
+        flags["authenticate_http_readonly"] = http.readonly.to_string().into();
+        flags["authenticate_http_readwrite"] = http.readwrite.to_string().into();
+        flags["authenticate_http_frameworks"] = http.frameworks.to_string().into();
         if let Some(h) = &self.hostname {
             flags["hostname"] = h.clone().into();
         }

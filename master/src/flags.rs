@@ -41,6 +41,11 @@ fn zk_url(text: &str) -> Result<String, String> {
     Ok(text.to_string())
 }
 
+/// `--credentials`: a path (or `file:///path`) to Mesos's JSON or text credentials.
+fn credentials(text: &str) -> Result<mesos::auth::Credentials, String> {
+    mesos::auth::Credentials::load(std::path::Path::new(text)).map_err(|e| e.to_string())
+}
+
 fn reregister_timeout(text: &str) -> Result<Duration, String> {
     let d = duration(text)?;
     if d < Duration::from_secs(600) {
@@ -106,6 +111,30 @@ pub struct Flags {
     /// /master/log by the files API and linked from the web UI.
     #[arg(long = "log_dir", env = "MESOS_LOG_DIR")]
     pub log_dir: Option<PathBuf>,
+    /// Principals and secrets frameworks and agents authenticate with: a file in Mesos's JSON
+    /// form (`{"credentials":[{"principal":..,"secret":..}]}`) or text form (`principal secret`
+    /// per line).
+    #[arg(long = "credentials", env = "MESOS_CREDENTIALS", value_parser = credentials)]
+    pub credentials: Option<mesos::auth::Credentials>,
+    /// Only authenticated frameworks may register (needs --credentials).
+    #[arg(long = "authenticate_frameworks", alias = "authenticate", env = "MESOS_AUTHENTICATE_FRAMEWORKS", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, requires = "credentials")]
+    pub authenticate_frameworks: bool,
+    /// Only authenticated agents may register (needs --credentials).
+    #[arg(long = "authenticate_agents", alias = "authenticate_slaves", env = "MESOS_AUTHENTICATE_AGENTS", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, requires = "credentials")]
+    pub authenticate_agents: bool,
+    /// Principals and secrets for HTTP Basic authentication (same forms as --credentials).
+    #[arg(long = "http_credentials", env = "MESOS_HTTP_CREDENTIALS", value_parser = credentials)]
+    pub http_credentials: Option<mesos::auth::Credentials>,
+    /// Endpoints that change nothing (state, metrics, files) need HTTP authentication.
+    #[arg(long = "authenticate_http_readonly", env = "MESOS_AUTHENTICATE_HTTP_READONLY", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, requires = "http_credentials")]
+    pub authenticate_http_readonly: bool,
+    /// Endpoints that change the cluster (/api/v1 operator calls, teardown) need HTTP
+    /// authentication.
+    #[arg(long = "authenticate_http_readwrite", env = "MESOS_AUTHENTICATE_HTTP_READWRITE", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, requires = "http_credentials")]
+    pub authenticate_http_readwrite: bool,
+    /// The v1 scheduler API (/api/v1/scheduler) needs HTTP authentication.
+    #[arg(long = "authenticate_http_frameworks", env = "MESOS_AUTHENTICATE_HTTP_FRAMEWORKS", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, requires = "http_credentials")]
+    pub authenticate_http_frameworks: bool,
 }
 
 impl Flags {
@@ -126,6 +155,17 @@ impl Flags {
             standby: self.zk.is_some(),
             scheduler_heartbeat_interval: self.scheduler_heartbeat_interval,
             log_dir: self.log_dir.clone(),
+            auth: crate::auth::AuthConfig {
+                credentials: self.credentials.clone(),
+                authenticate_frameworks: self.authenticate_frameworks,
+                authenticate_agents: self.authenticate_agents,
+                http: mesos::auth::http::HttpAuth {
+                    credentials: self.http_credentials.clone(),
+                    readonly: self.authenticate_http_readonly,
+                    readwrite: self.authenticate_http_readwrite,
+                    frameworks: self.authenticate_http_frameworks,
+                },
+            },
             ..MasterConfig::default()
         }
     }
@@ -174,6 +214,44 @@ mod tests {
     }
 
     #[test]
+    fn authentication_flags() {
+        let path = std::env::temp_dir().join(format!("master-flags-creds-{}", std::process::id()));
+        std::fs::write(&path, "alice s1\n").unwrap();
+        let creds = format!("--credentials={}", path.display());
+        let f = parse(&[
+            &creds,
+            "--authenticate_frameworks",
+            "--authenticate_agents=true",
+        ])
+        .unwrap();
+        let auth = f.to_config().auth;
+        assert!(auth.authenticate_frameworks && auth.authenticate_agents);
+        assert_eq!(auth.credentials.unwrap().secret("alice"), Some("s1"));
+        let f = parse(&[&creds, "--authenticate=false"]).unwrap();
+        assert!(!f.authenticate_frameworks);
+        let http = format!("--http_credentials={}", path.display());
+        let f = parse(&[
+            &http,
+            "--authenticate_http_readonly",
+            "--authenticate_http_frameworks=true",
+        ])
+        .unwrap();
+        let auth = f.to_config().auth.http;
+        assert!(auth.readonly && auth.frameworks && !auth.readwrite);
+        assert!(parse(&["--authenticate_http_readwrite"])
+            .unwrap_err()
+            .to_string()
+            .contains("--http_credentials"));
+        std::fs::write(&path, "alice\n").unwrap();
+        let error = parse(&[&creds]).unwrap_err().to_string();
+        assert!(
+            error.contains("--credentials") && error.contains("line 1"),
+            "{error}"
+        );
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
     fn zookeeper_flags() {
         let f = parse(&[
             "--zk=zk://h1:2181,h2:2181/mesos",
@@ -216,6 +294,8 @@ mod tests {
             (&["--zk=zk://h:2181/mesos"][..], "--quorum"),
             (&["--quorum=0"][..], "--quorum"),
             (&["--bogus=1"][..], "--bogus"),
+            (&["--authenticate_frameworks"][..], "--credentials"),
+            (&["--credentials=/nonexistent/creds"][..], "cannot read"),
         ];
         for (args, expected) in cases {
             let error = parse(args).unwrap_err().to_string();

@@ -41,6 +41,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod auth;
 mod config;
 pub mod core;
 mod early;

@@ -43,6 +43,7 @@ pub struct MasterHandle {
     core: Arc<Mutex<MasterCore>>,
     flags: Arc<serde_json::Value>,
     leadership: Arc<Leadership>,
+    auth_metrics: Arc<crate::auth::AuthMetrics>,
 }
 
 impl Master {
@@ -90,6 +91,7 @@ impl Master {
         let core = Arc::new(Mutex::new(core));
         let flags = Arc::new(config.flags_json());
         let leadership = Arc::new(Leadership::new(!config.standby, &info));
+        let auth_metrics = Arc::new(crate::auth::AuthMetrics::default());
         let spawn_err = |id: &'static str| move |source| MasterError::Spawn { id, source };
         let master = runtime
             .spawn(
@@ -98,6 +100,7 @@ impl Master {
                     core.clone(),
                     flags.clone(),
                     leadership.clone(),
+                    crate::auth::MasterAuth::new(config.auth.clone(), auth_metrics.clone()),
                     crate::api::Streams::new(
                         config.scheduler_heartbeat_interval,
                         config.max_stream_queued_bytes,
@@ -108,6 +111,10 @@ impl Master {
         // Paths naming no process (`/api/v1/scheduler`, `/api/v1`, `/tasks`, ...) are the
         // master's, as libprocess delegates them.
         runtime.set_http_delegate(Some("master"));
+        if config.auth.http.enabled() {
+            let http = config.auth.http.clone();
+            runtime.set_http_guard(Some(http.guard("mesos-master", crate::auth::master_realm)));
+        }
         let mut others = Vec::new();
         let metrics = runtime
             .spawn(
@@ -115,6 +122,7 @@ impl Master {
                 MetricsView {
                     core: core.clone(),
                     leadership: leadership.clone(),
+                    auth_metrics: auth_metrics.clone(),
                 },
             )
             .map_err(spawn_err("metrics"));
@@ -205,6 +213,7 @@ impl Master {
             core,
             flags,
             leadership,
+            auth_metrics,
         })
     }
 }
@@ -228,7 +237,12 @@ impl MasterHandle {
     /// `/metrics/snapshot` as JSON, rendered now.
     pub fn metrics(&self) -> serde_json::Value {
         let now = self.runtime.clock().now();
-        crate::process::metrics_with_leader(&self.core.lock(), now, &self.leadership)
+        crate::process::metrics_with_leader(
+            &self.core.lock(),
+            now,
+            &self.leadership,
+            &self.auth_metrics,
+        )
     }
 
     /// Whether this master acts as the leader (always, for a standalone master).

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use mesos::auth::{fresh_nonce, AuthenticateMessage, AuthenticationResponseMessage};
 use mesos::protocol::*;
 use parking_lot::Mutex;
 use process::http::{Request, Responder, Response};
@@ -17,6 +18,7 @@ use serde_json::Value as Json;
 
 use crate::api::events::Subscribers;
 use crate::api::{StreamWrite, Streams};
+use crate::auth::{AuthMetrics, AuthReply, MasterAuth};
 use crate::core::MasterCore;
 use crate::early::{EarlyRegistrations, Registration};
 use crate::http;
@@ -45,6 +47,8 @@ pub struct MasterProcess {
     /// election's thread); the first input after a change applies it here, so messages already
     /// queued behind the change are handled by the new leader rather than dropped.
     pub(crate) leading: bool,
+    /// Who authenticated as which principal, and the exchanges in progress.
+    pub(crate) auth: MasterAuth,
 }
 
 impl MasterProcess {
@@ -52,6 +56,7 @@ impl MasterProcess {
         core: Arc<Mutex<MasterCore>>,
         flags: Arc<Json>,
         leadership: Arc<Leadership>,
+        auth: MasterAuth,
         streams: Streams,
     ) -> MasterProcess {
         let leading = leadership.is_elected();
@@ -66,6 +71,7 @@ impl MasterProcess {
             timer_generation: 0,
             tick_queued: false,
             early: EarlyRegistrations::default(),
+            auth,
         }
     }
 
@@ -151,6 +157,33 @@ impl MasterProcess {
     /// A (re)registration: handled by a leader; kept for a moment by a standby, which may be
     /// about to learn it was elected (see [`crate::early`]).
     fn registration(&mut self, ctx: &mut Context<'_, Self>, from: &Upid, message: Registration) {
+        let checked = match &message {
+            Registration::Framework(m) => self.auth.check_framework(from, &m.framework),
+            Registration::ReregisterFramework(m) => self.auth.check_framework(from, &m.framework),
+            Registration::Agent(_) | Registration::ReregisterAgent(_) => {
+                self.auth.check_agent(from)
+            }
+        };
+        if let Err(refusal) = checked {
+            tracing::warn!(%from, %refusal, "registration refused");
+            match message {
+                Registration::Framework(_) | Registration::ReregisterFramework(_) => ctx.send(
+                    from,
+                    FrameworkErrorMessage {
+                        message: refusal.to_string(),
+                    },
+                ),
+                // An agent learns it through the authentication conversation (it has no error
+                // message of its own): one with a credential re-authenticates, one without stops.
+                Registration::Agent(_) | Registration::ReregisterAgent(_) => ctx.send(
+                    from,
+                    mesos::auth::AuthenticationFailedMessage {
+                        reason: refusal.to_string(),
+                    },
+                ),
+            }
+            return;
+        }
         self.sync_leadership(ctx);
         if !self.leading {
             self.early.keep(ctx.now(), from, message);
@@ -289,6 +322,15 @@ fn perform<P: Process>(ctx: &Context<'_, P>, outputs: Vec<Output>) {
     }
 }
 
+/// Sends the answer to an authentication message.
+fn send_auth_reply<P: Process>(ctx: &Context<'_, P>, to: &Upid, reply: AuthReply) {
+    match reply {
+        AuthReply::Challenge(m) => ctx.send(to, m),
+        AuthReply::Completed(m) => ctx.send(to, m),
+        AuthReply::Failed(m) => ctx.send(to, m),
+    }
+}
+
 /// Installs `handler` for message type `$ty` from an agent (or any process), calling
 /// `MasterCore::$method(now, from_pid, message)`.
 macro_rules! on {
@@ -328,6 +370,24 @@ impl Process for MasterProcess {
         h.on(
             |this: &mut MasterProcess, ctx, from, m: ReregisterSlaveMessage| {
                 this.registration(ctx, from, Registration::ReregisterAgent(m))
+            },
+        );
+        h.on(
+            |this: &mut MasterProcess, ctx, from, m: AuthenticateMessage| {
+                let (now, me) = (ctx.now(), ctx.pid().upid().clone());
+                let reply = this.auth.start(now, from, &me, m, fresh_nonce());
+                send_auth_reply(ctx, from, reply);
+            },
+        );
+        h.on(
+            |this: &mut MasterProcess, ctx, from, m: AuthenticationResponseMessage| {
+                let (now, me) = (ctx.now(), ctx.pid().upid().clone());
+                let reply = this.auth.step(now, from, &me, m);
+                if matches!(reply, AuthReply::Completed(_)) {
+                    // Its connection breaking voids the authentication (see `exited`).
+                    ctx.link(from);
+                }
+                send_auth_reply(ctx, from, reply);
             },
         );
         on_framework!(h,
@@ -420,6 +480,7 @@ impl Process for MasterProcess {
     }
 
     fn exited(&mut self, ctx: &mut Context<'_, Self>, pid: &Upid) {
+        self.auth.exited(pid);
         self.input(ctx, |core, now| core.exited(now, pid));
     }
 }
@@ -455,9 +516,11 @@ pub(crate) fn metrics_with_leader(
     core: &MasterCore,
     now: Instant,
     leadership: &Leadership,
+    auth: &AuthMetrics,
 ) -> Json {
     let mut metrics = http::metrics_json(core, now);
     leadership.apply_to_metrics(&mut metrics);
+    auth.apply_to(&mut metrics);
     metrics
 }
 
@@ -501,6 +564,7 @@ impl Process for RootView {
 pub(crate) struct MetricsView {
     pub(crate) core: Arc<Mutex<MasterCore>>,
     pub(crate) leadership: Arc<Leadership>,
+    pub(crate) auth_metrics: Arc<AuthMetrics>,
 }
 
 impl Process for MetricsView {
@@ -508,7 +572,12 @@ impl Process for MetricsView {
         h.route("/snapshot", |this: &mut MetricsView, ctx, _: &Request| {
             let now = ctx.now();
             let core = this.core.lock();
-            Response::ok_json(&metrics_with_leader(&core, now, &this.leadership))
+            Response::ok_json(&metrics_with_leader(
+                &core,
+                now,
+                &this.leadership,
+                &this.auth_metrics,
+            ))
         });
     }
 }

@@ -78,6 +78,7 @@ mod macros;
 
 pub mod agent;
 pub mod attributes;
+pub mod auth;
 pub mod command;
 pub mod duration;
 mod encoding;

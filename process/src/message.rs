@@ -54,9 +54,15 @@ pub(crate) fn encode_into<M: Serialize>(
 
 /// Decodes a message body from the wire; trailing bytes are an error (a truncated or padded body is
 /// not the message its name claims).
+///
+/// Decoding is limited to a frame's largest size: without a limit bincode allocates whatever
+/// length a string's prefix claims before reading it, so one garbage frame claiming an
+/// exabyte-long string would abort the whole node.
 pub(crate) fn decode<M: DeserializeOwned>(body: &[u8]) -> Result<M, String> {
-    let (message, used) = bincode::serde::decode_from_slice::<M, _>(body, bincode_config())
-        .map_err(|e| e.to_string())?;
+    const LIMIT: usize = crate::transport::MAX_FRAME_LIMIT;
+    let config = bincode_config().with_limit::<LIMIT>();
+    let (message, used) =
+        bincode::serde::decode_from_slice::<M, _>(body, config).map_err(|e| e.to_string())?;
     if used != body.len() {
         return Err(format!(
             "{} trailing bytes after the message",
@@ -98,5 +104,17 @@ mod tests {
         assert!(decode::<Greeting>(&[0xff, 0xff]).is_err());
         assert_eq!(copy_via_wire(&greeting).unwrap(), greeting);
         assert_eq!(Greeting::NAME, "test.Greeting");
+    }
+
+    #[test]
+    fn a_garbage_length_prefix_is_an_error_not_an_abort() {
+        // A string claiming u64::MAX bytes (varint marker 253 + 8 bytes), then nothing.
+        let mut bytes = vec![253];
+        bytes.extend_from_slice(&u64::MAX.to_le_bytes());
+        bytes.push(3);
+        assert!(decode::<Greeting>(&bytes).is_err());
+        let mut bytes = vec![253];
+        bytes.extend_from_slice(&(1u64 << 40).to_le_bytes());
+        assert!(decode::<Greeting>(&bytes).is_err());
     }
 }

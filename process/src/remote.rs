@@ -189,6 +189,10 @@ impl Shared {
 
     /// An HTTP request: `/{id}/{endpoint}` goes to that process's route.
     pub(crate) fn serve_http(&self, request: Request, responder: Responder) {
+        let guard = self.http_guard.read().clone();
+        if let Some(refusal) = guard.and_then(|guard| guard(&request)) {
+            return responder.respond(refusal);
+        }
         let Some((id, endpoint)) = router::split_path(&request.path) else {
             // `/` itself names no process: the delegate's root route answers it (the master's
             // web UI), as libprocess hands `/` to its delegate.

@@ -40,7 +40,7 @@ pub struct AgentProcess {
     submitted: u64,
     /// Every checkpoint up to this number is on disk.
     durable: u64,
-    failure: Failure,
+    pub(crate) failure: Failure,
     pub(crate) metrics: Arc<AgentMetrics>,
     timer: Option<(Instant, Timer)>,
     /// The v1 HTTP executors' event streams (`/api/v1/executor`).
@@ -53,6 +53,8 @@ pub struct AgentProcess {
     sandboxes_seen: Option<usize>,
     /// Fetches executors' URIs into their sandboxes, on a thread per launch.
     pub(crate) fetcher: Arc<crate::fetcher::Fetcher>,
+    /// Authentication with the master (`--credential`): registrations wait for it.
+    pub(crate) auth: crate::auth::AgentAuth,
 }
 
 /// Wall-clock seconds since the epoch (for the core's timestamps and `/state`).
@@ -85,7 +87,6 @@ impl AgentProcess {
             submitted: 0,
             durable: 0,
             fetcher: Arc::new(crate::fetcher::Fetcher::new(cache)),
-            config,
             core,
             containers,
             start_time: wall_clock(),
@@ -95,6 +96,8 @@ impl AgentProcess {
             executor_streams: Default::default(),
             sandboxes: crate::sandboxes::Sandboxes::new(files),
             sandboxes_seen: None,
+            auth: crate::auth::agent_auth(config.credential.as_ref()),
+            config,
         }
     }
 
@@ -243,7 +246,7 @@ impl AgentProcess {
 
     fn perform(&mut self, ctx: &mut Context<Self>, output: Output) {
         match output {
-            Output::Master { to, message } => message.send_from(ctx, &to),
+            Output::Master { to, message } => self.send_to_master(ctx, &to, message),
             Output::Executor { to, message } => match to {
                 ExecutorEndpoint::Pid(pid) => message.send_from(ctx, &pid),
                 ExecutorEndpoint::Http(stream) => self.send_http_executor(stream, message),
@@ -468,7 +471,10 @@ impl Process for AgentProcess {
             .on(Self::register_executor)
             .on(Self::reregister_executor)
             .on(Self::executor_to_framework)
-            .on(Self::framework_to_executor);
+            .on(Self::framework_to_executor)
+            .on(Self::authentication_challenge)
+            .on(Self::authentication_completed)
+            .on(Self::authentication_failed);
         crate::http::install(h);
     }
 
@@ -478,6 +484,9 @@ impl Process for AgentProcess {
     }
 
     fn exited(&mut self, ctx: &mut Context<Self>, pid: &Upid) {
+        if let Some(auth) = &mut self.auth {
+            auth.reset(pid);
+        }
         self.input(ctx, |core, now| core.exited(now, pid));
     }
 

@@ -25,7 +25,10 @@ fn main() {
         scheduler,
         ExecuteScheduler::framework(&flags),
         detector,
-        mesos::scheduler::DriverOptions::default(),
+        mesos::scheduler::DriverOptions {
+            credential: flags.credential(),
+            ..Default::default()
+        },
     ) {
         Ok(driver) => driver,
         Err(error) => {

@@ -277,6 +277,7 @@ impl MasterProcess {
                     &core,
                     now,
                     &self.leadership,
+                    &self.auth.metrics,
                 )),
             ),
             "GET_LOGGING_LEVEL" => answer("GET_LOGGING_LEVEL", json!({"level": 0})),

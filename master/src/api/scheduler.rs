@@ -152,6 +152,9 @@ impl MasterProcess {
                 if let Err(error) = validate_framework(&framework_info) {
                     return text(400, format!("Failed to validate scheduler::Call: {error}"));
                 }
+                if let Err(refusal) = self.auth.check_http_framework(request, &framework_info) {
+                    return text(403, refusal.to_string());
+                }
                 self.subscribe(ctx, framework_info, suppressed_roles)
             }
             kind => {

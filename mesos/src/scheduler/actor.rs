@@ -6,6 +6,10 @@ use std::sync::Arc;
 
 use process::{Context, Handlers, Process, Upid};
 
+use crate::auth::{
+    fresh_nonce, Authenticatee, AuthenticationChallengeMessage, AuthenticationCompletedMessage,
+    AuthenticationFailedMessage, Gate,
+};
 use crate::protocol::*;
 
 use super::core::{Callback, DriverCore, Output, ToMaster};
@@ -30,6 +34,9 @@ pub struct SchedulerProcess {
     pub(crate) detector: Arc<dyn MasterDetector>,
     shared: Arc<DriverShared>,
     handle: Option<DriverHandle>,
+    /// Authentication with the master, when the driver has a credential: registrations wait for
+    /// it.
+    auth: Option<Authenticatee<ToMaster>>,
 }
 
 impl SchedulerProcess {
@@ -38,6 +45,7 @@ impl SchedulerProcess {
         scheduler: Box<dyn Scheduler>,
         detector: Arc<dyn MasterDetector>,
         shared: Arc<DriverShared>,
+        auth: Option<Authenticatee<ToMaster>>,
     ) -> SchedulerProcess {
         SchedulerProcess {
             core,
@@ -45,6 +53,7 @@ impl SchedulerProcess {
             detector,
             shared,
             handle: None,
+            auth,
         }
     }
 
@@ -52,7 +61,7 @@ impl SchedulerProcess {
     pub(crate) fn perform(&mut self, ctx: &mut Context<'_, Self>, outputs: Vec<Output>) {
         for output in outputs {
             match output {
-                Output::Send(to, message) => send(ctx, &to, message),
+                Output::Send(to, message) => self.send_gated(ctx, &to, message),
                 Output::Link(to) => ctx.link(&to),
                 Output::RetryRegistration { after, generation } => {
                     ctx.delay(after, move |this: &mut Self, ctx| {
@@ -64,6 +73,81 @@ impl SchedulerProcess {
             }
         }
         self.shared.publish(self.core.status());
+    }
+
+    /// Sends `message`; a (re)registration first needs authentication with `to`, when the driver
+    /// has a credential (it is held and sent once the exchange completes).
+    fn send_gated(&mut self, ctx: &mut Context<'_, Self>, to: &Upid, message: ToMaster) {
+        let registration = matches!(message, ToMaster::Register(_) | ToMaster::Reregister(_));
+        let Some(auth) = self.auth.as_mut().filter(|_| registration) else {
+            return send(ctx, to, message);
+        };
+        match auth.gate(ctx.now(), to, message, fresh_nonce()) {
+            Gate::Pass(message) => send(ctx, to, message),
+            Gate::Hold(Some(start)) => {
+                tracing::info!(master = %to, principal = auth.principal(), "authenticating");
+                ctx.send(to, start)
+            }
+            Gate::Hold(None) => {}
+        }
+    }
+
+    fn on_challenge(
+        &mut self,
+        ctx: &mut Context<'_, Self>,
+        from: &Upid,
+        m: AuthenticationChallengeMessage,
+    ) {
+        let me = ctx.pid().upid().clone();
+        if let Some(response) = self
+            .auth
+            .as_mut()
+            .and_then(|a| a.on_challenge(from, &me, m))
+        {
+            ctx.send(from, response);
+        }
+    }
+
+    fn on_completed(
+        &mut self,
+        ctx: &mut Context<'_, Self>,
+        from: &Upid,
+        m: AuthenticationCompletedMessage,
+    ) {
+        let me = ctx.pid().upid().clone();
+        let Some(auth) = self.auth.as_mut() else {
+            return;
+        };
+        match auth.on_completed(from, &me, m) {
+            Ok(Some(registration)) => {
+                tracing::info!(master = %from, "authenticated");
+                send(ctx, from, registration);
+            }
+            Ok(None) => {}
+            Err(error) => self.refused(ctx, from, error),
+        }
+    }
+
+    fn on_auth_failed(
+        &mut self,
+        ctx: &mut Context<'_, Self>,
+        from: &Upid,
+        m: AuthenticationFailedMessage,
+    ) {
+        if let Some(reason) = self.auth.as_mut().and_then(|a| a.on_failed(from, m)) {
+            self.refused(ctx, from, reason);
+        }
+    }
+
+    /// Authentication failed: as Mesos's driver, the scheduler hears an error and the driver
+    /// aborts.
+    fn refused(&mut self, ctx: &mut Context<'_, Self>, from: &Upid, reason: String) {
+        tracing::error!(master = %from, %reason, "master refused authentication");
+        let message = FrameworkErrorMessage {
+            message: format!("master {from} refused authentication: {reason}"),
+        };
+        let out = self.core.on_error(from, message);
+        self.perform(ctx, out);
     }
 
     fn call(&mut self, callback: Callback) {
@@ -140,6 +224,12 @@ impl Process for SchedulerProcess {
             ExecutorToFrameworkMessage => on_framework_message,
             FrameworkErrorMessage => on_error,
         );
+        handlers
+            .on(|this: &mut SchedulerProcess, ctx, from: &Upid, m| this.on_challenge(ctx, from, m))
+            .on(|this: &mut SchedulerProcess, ctx, from: &Upid, m| this.on_completed(ctx, from, m))
+            .on(|this: &mut SchedulerProcess, ctx, from: &Upid, m| {
+                this.on_auth_failed(ctx, from, m)
+            });
     }
 
     fn initialize(&mut self, ctx: &mut Context<'_, Self>) {
@@ -151,6 +241,9 @@ impl Process for SchedulerProcess {
     }
 
     fn exited(&mut self, ctx: &mut Context<'_, Self>, pid: &Upid) {
+        if let Some(auth) = &mut self.auth {
+            auth.reset(pid);
+        }
         let out = self.core.exited(pid);
         self.perform(ctx, out);
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use process::{Config, Handle, Pid, Runtime};
 
+use crate::auth::{Authenticatee, Credential, Peer};
 use crate::{AgentId, ExecutorId, Filters, FrameworkInfo, OfferId, TaskId, TaskInfo, TaskStatus};
 
 use super::actor::{in_callback_of, SchedulerProcess};
@@ -29,6 +30,9 @@ pub struct DriverOptions {
     pub seed: Option<u64>,
     /// Run on this runtime instead of creating one.
     pub runtime: Option<Handle>,
+    /// Authenticate with the master as this principal before registering (Mesos's
+    /// `credential`); the framework's `principal` defaults to it.
+    pub credential: Option<Credential>,
 }
 
 impl Default for DriverOptions {
@@ -38,6 +42,7 @@ impl Default for DriverOptions {
             backoff_factor: DEFAULT_BACKOFF_FACTOR,
             seed: None,
             runtime: None,
+            credential: None,
         }
     }
 }
@@ -52,6 +57,12 @@ impl DriverOptions {
     /// Runs the driver on `runtime`.
     pub fn on_runtime(mut self, runtime: Handle) -> DriverOptions {
         self.runtime = Some(runtime);
+        self
+    }
+
+    /// Authenticates with `credential` before registering.
+    pub fn with_credential(mut self, credential: Credential) -> DriverOptions {
+        self.credential = Some(credential);
         self
     }
 
@@ -369,10 +380,20 @@ impl SchedulerDriver {
     /// [`SchedulerError::Runtime`] if the runtime or the process cannot start.
     pub fn with_detector(
         scheduler: impl Scheduler,
-        framework: FrameworkInfo,
+        mut framework: FrameworkInfo,
         detector: Arc<dyn MasterDetector>,
         options: DriverOptions,
     ) -> Result<SchedulerDriver, SchedulerError> {
+        if let Some(credential) = &options.credential {
+            // As Mesos's driver: the principal authenticated as is the framework's, unless set.
+            framework
+                .principal
+                .get_or_insert_with(|| credential.principal.clone());
+        }
+        let auth = options
+            .credential
+            .clone()
+            .map(|c| Authenticatee::new(c, Peer::Framework));
         let (runtime, handle) = match options.runtime.clone() {
             Some(handle) => (None, handle),
             None => {
@@ -400,7 +421,8 @@ impl SchedulerDriver {
             },
         );
         let shared = Arc::new(DriverShared::new());
-        let process = SchedulerProcess::new(core, Box::new(scheduler), detector, shared.clone());
+        let process =
+            SchedulerProcess::new(core, Box::new(scheduler), detector, shared.clone(), auth);
         let id = format!("scheduler-{}", crate::Uuid::random());
         let pid = handle.spawn(&id, process)?;
         Ok(SchedulerDriver {

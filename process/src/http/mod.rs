@@ -13,6 +13,10 @@ pub use request::{
     percent_decode, HttpParseError, ParseOutcome, Request, RequestParser, MAX_HEADERS,
 };
 pub use response::Response;
+
+/// A check every HTTP request of a runtime passes before routing: `Some(response)` answers
+/// the request instead (see [`Handle::set_http_guard`](crate::Handle::set_http_guard)).
+pub type HttpGuard = std::sync::Arc<dyn Fn(&Request) -> Option<Response> + Send + Sync>;
 pub use stream::{HttpStream, StreamBody, StreamError};
 pub(crate) use stream::{StreamShared, Taken};
 

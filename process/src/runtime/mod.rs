@@ -87,6 +87,8 @@ pub(crate) struct Shared {
     outbound: Option<Box<dyn Outbound>>,
     /// The process that answers HTTP paths naming no process (see [`Handle::set_http_delegate`]).
     pub(crate) http_delegate: parking_lot::RwLock<Option<String>>,
+    /// Checks every HTTP request before routing (see [`Handle::set_http_guard`]).
+    pub(crate) http_guard: parking_lot::RwLock<Option<crate::http::HttpGuard>>,
 }
 
 impl Shared {
@@ -111,6 +113,7 @@ impl Shared {
             shutting_down: AtomicBool::new(false),
             outbound,
             http_delegate: parking_lot::RwLock::new(None),
+            http_guard: parking_lot::RwLock::new(None),
         })
     }
 
@@ -322,6 +325,14 @@ impl Handle {
     /// this way). `None` removes it.
     pub fn set_http_delegate(&self, id: Option<&str>) {
         *self.shared.http_delegate.write() = id.map(str::to_string);
+    }
+
+    /// Installs a guard that sees every HTTP request on this runtime before it is routed: when it
+    /// returns a response (a `401` for missing credentials, say), that is the answer and no
+    /// process sees the request. `None` removes it. Authentication of a node's endpoints lives
+    /// here, so no route can be forgotten.
+    pub fn set_http_guard(&self, guard: Option<crate::http::HttpGuard>) {
+        *self.shared.http_guard.write() = guard;
     }
 
     /// The process answering HTTP paths that name no process, if any.
