@@ -51,6 +51,7 @@ mod leadership;
 mod master;
 mod outputs;
 mod process;
+mod snapshot;
 pub mod validation;
 pub mod webui;
 

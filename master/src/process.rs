@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use mesos::protocol::*;
 use parking_lot::Mutex;
-use process::http::{Request, Response};
+use process::http::{Request, Responder, Response};
 use process::{Context, Handlers, Process, Timer, Upid};
 use serde_json::Value as Json;
 
@@ -22,6 +22,7 @@ use crate::early::{EarlyRegistrations, Registration};
 use crate::http;
 use crate::leadership::Leadership;
 use crate::outputs::{Endpoint, Output};
+use crate::snapshot::{answer_off_actor, json_response, Snapshot};
 
 /// The master process (`master@ip:port`).
 pub struct MasterProcess {
@@ -349,14 +350,11 @@ impl Process for MasterProcess {
         h.on(|this: &mut MasterProcess, ctx, from, _: PongSlaveMessage| {
             this.message(ctx, from, |core, now, from| core.pong(now, from))
         });
-        h.route("/state", |this: &mut MasterProcess, _, _: &Request| {
-            let (flags, leadership) = (this.flags.clone(), this.leadership.clone());
-            this.render(|core| state_with_leader(core, &flags, &leadership))
-        });
-        h.route("/state.json", |this: &mut MasterProcess, _, _: &Request| {
-            let (flags, leadership) = (this.flags.clone(), this.leadership.clone());
-            this.render(|core| state_with_leader(core, &flags, &leadership))
-        });
+        for path in ["/state", "/state.json"] {
+            h.route_deferred(path, |this: &mut MasterProcess, _, _, responder| {
+                state_off_actor(&this.core, &this.flags, &this.leadership, responder)
+            });
+        }
         h.route("/frameworks", |this: &mut MasterProcess, _, _: &Request| {
             this.render(http::frameworks_json)
         });
@@ -371,20 +369,32 @@ impl Process for MasterProcess {
             |this: &mut MasterProcess, ctx, request| this.scheduler_api(ctx, request),
         );
         // `/api/v1/operator` reaches this route by prefix, as in libprocess.
-        h.route("/api/v1", |this: &mut MasterProcess, ctx, request| {
-            this.operator_api(ctx, request)
-        });
-        h.route("/tasks", |this: &mut MasterProcess, _, request| {
-            let core = this.core.lock();
-            match crate::api::legacy::tasks(&core, request) {
-                Ok(tasks) => Response::ok_json(&tasks),
-                Err(message) => Response::bad_request(&message),
-            }
-        });
-        h.route(
+        h.route_deferred(
+            "/api/v1",
+            |this: &mut MasterProcess, ctx, request, responder| {
+                this.operator_api(ctx, &request, responder)
+            },
+        );
+        h.route_deferred(
+            "/tasks",
+            |this: &mut MasterProcess, _, request, responder| {
+                let query = match crate::api::legacy::TasksQuery::parse(&request) {
+                    Ok(query) => query,
+                    Err(message) => return responder.respond(Response::bad_request(&message)),
+                };
+                let snapshot = Snapshot::take(&this.core.lock());
+                answer_off_actor(responder, move || {
+                    json_response(crate::api::legacy::tasks(&snapshot, &query))
+                });
+            },
+        );
+        h.route_deferred(
             "/state-summary",
-            |this: &mut MasterProcess, _, _: &Request| {
-                this.render(crate::api::legacy::state_summary)
+            |this: &mut MasterProcess, _, _, responder| {
+                let snapshot = Snapshot::take(&this.core.lock());
+                answer_off_actor(responder, move || {
+                    json_response(crate::snapshot::legacy::state_summary(&snapshot))
+                });
             },
         );
         h.route("/roles", |this: &mut MasterProcess, _, _: &Request| {
@@ -412,6 +422,25 @@ impl Process for MasterProcess {
     fn exited(&mut self, ctx: &mut Context<'_, Self>, pid: &Upid) {
         self.input(ctx, |core, now| core.exited(now, pid));
     }
+}
+
+/// Answers `/master/state` (with the election's view of the leader) from a snapshot taken now,
+/// rendered on another thread (see [`crate::snapshot`]).
+fn state_off_actor(
+    core: &Mutex<MasterCore>,
+    flags: &Arc<Json>,
+    leadership: &Arc<Leadership>,
+    responder: Responder,
+) {
+    let snapshot = Snapshot::take(&core.lock());
+    let (flags, leadership) = (flags.clone(), leadership.clone());
+    answer_off_actor(responder, move || {
+        json_response(crate::snapshot::legacy::state(
+            &snapshot,
+            &flags,
+            &leadership,
+        ))
+    });
 }
 
 /// `/master/state` with the election's view of the leader.
@@ -454,13 +483,16 @@ pub(crate) struct RootView {
 
 impl Process for RootView {
     fn handlers(h: &mut Handlers<Self>) {
-        h.route("/", |this: &mut RootView, _, _: &Request| match this.kind {
-            RootKind::State => {
-                let core = this.core.lock();
-                Response::ok_json(&state_with_leader(&core, &this.flags, &this.leadership))
+        h.route_deferred("/", |this: &mut RootView, _, _, responder| {
+            match this.kind {
+                RootKind::State => {
+                    state_off_actor(&this.core, &this.flags, &this.leadership, responder)
+                }
+                RootKind::Health => responder.respond(Response::text(200, "")),
+                RootKind::Version => {
+                    responder.respond(Response::ok_json(&crate::api::operator::version_info()))
+                }
             }
-            RootKind::Health => Response::text(200, ""),
-            RootKind::Version => Response::ok_json(&crate::api::operator::version_info()),
         });
     }
 }

@@ -14,7 +14,7 @@ use crate::core::{ExecutorEntry, OfferEntry};
 /// A message naming the first bad offer.
 pub fn validate_offers(
     offer_ids: &[OfferId],
-    offers: &BTreeMap<OfferId, OfferEntry>,
+    offers: &crate::core::SharedMap<OfferId, OfferEntry>,
     framework: &FrameworkId,
 ) -> Result<AgentId, String> {
     let mut agent: Option<(&OfferId, &AgentId)> = None;

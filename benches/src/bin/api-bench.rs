@@ -1,4 +1,5 @@
-//! `api-bench [--tasks 1000] [--runs 1] [--agents 10000] [--tasks_per_agent 10] [--skip_state]`:
+//! `api-bench [--tasks 1000] [--runs 1] [--agents 10000] [--tasks_per_agent 10] [--skip_state]
+//! [--skip_launch] [--state_runs 1] [--state_endpoints state,get_state,...]`:
 //! the v1 HTTP APIs against our Rust driver, measured in one run.
 //!
 //! 1. Launch: an in-process `mesos-local` with one agent (`cpus:16;mem:65536`); the same
@@ -12,7 +13,13 @@
 //!    fetched while a probe keeps calling the master (`POST /api/v1/scheduler` for an unknown
 //!    framework, answered on the master actor under the core's lock). One line per endpoint:
 //!    `state agents= tasks= state_ms= state_mb= master_stall_ms= endpoint=`, the stall being the
-//!    probe's longest answer while the state was served.
+//!    probe's longest answer while the state was served. With `--state_runs N` every endpoint is
+//!    fetched N times (in turn) and the line gives the medians, then every run
+//!    (`state_ms_all=`, `stall_ms_all=`). `--state_endpoints` picks from `state` (`/master/state`),
+//!    `get_state` (GET_STATE), `tasks` (`/master/tasks?limit=-1`), `state_summary`
+//!    (`/master/state-summary`), `get_tasks` (GET_TASKS), `webui_summary` (`/webui/summary`) and
+//!    `subscribe` (operator SUBSCRIBE, timed to the SUBSCRIBED event, parsed); the default is
+//!    `state,get_state`.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -37,7 +44,21 @@ struct Flags {
     agents: usize,
     tasks_per_agent: usize,
     skip_state: bool,
+    skip_launch: bool,
+    state_runs: usize,
+    state_endpoints: Vec<String>,
 }
+
+/// The heavy readers `--state_endpoints` names.
+const STATE_ENDPOINTS: [&str; 7] = [
+    "state",
+    "get_state",
+    "tasks",
+    "state_summary",
+    "get_tasks",
+    "webui_summary",
+    "subscribe",
+];
 
 fn parse_flags() -> Result<Flags, String> {
     let mut flags = Flags {
@@ -46,11 +67,18 @@ fn parse_flags() -> Result<Flags, String> {
         agents: 10_000,
         tasks_per_agent: 10,
         skip_state: false,
+        skip_launch: false,
+        state_runs: 1,
+        state_endpoints: vec!["state".into(), "get_state".into()],
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--skip_state" {
             flags.skip_state = true;
+            continue;
+        }
+        if arg == "--skip_launch" {
+            flags.skip_launch = true;
             continue;
         }
         let (name, inline) = match arg.split_once('=') {
@@ -60,6 +88,20 @@ fn parse_flags() -> Result<Flags, String> {
         let value = inline
             .or_else(|| args.next())
             .ok_or_else(|| format!("missing value for '{name}'"))?;
+        if name == "--state_endpoints" {
+            flags.state_endpoints = value.split(',').map(str::to_string).collect();
+            if let Some(bad) = flags
+                .state_endpoints
+                .iter()
+                .find(|e| !STATE_ENDPOINTS.contains(&e.as_str()))
+            {
+                return Err(format!(
+                    "unknown endpoint '{bad}' in --state_endpoints (known: {})",
+                    STATE_ENDPOINTS.join(",")
+                ));
+            }
+            continue;
+        }
         let count = value
             .parse::<usize>()
             .map_err(|_| format!("invalid value for '{name}': expected a count"));
@@ -68,9 +110,10 @@ fn parse_flags() -> Result<Flags, String> {
             "--runs" => flags.runs = count?.max(1),
             "--agents" => flags.agents = count?,
             "--tasks_per_agent" => flags.tasks_per_agent = count?,
+            "--state_runs" => flags.state_runs = count?.max(1),
             other => {
                 return Err(format!(
-                    "unknown flag '{other}' (flags: --tasks, --runs, --agents, --tasks_per_agent, --skip_state)"
+                    "unknown flag '{other}' (flags: --tasks, --runs, --agents, --tasks_per_agent, --skip_state, --skip_launch, --state_runs, --state_endpoints)"
                 ))
             }
         }
@@ -352,36 +395,108 @@ fn state_runs(flags: &Flags) -> Result<Vec<String>, String> {
             }
         })
     };
-    let mut lines = Vec::new();
     let mut client = Client::new(addr, Duration::from_secs(120));
-    for endpoint in ["/master/state", "/api/v1 GET_STATE"] {
-        std::thread::sleep(Duration::from_millis(200));
-        worst_us.store(0, Ordering::Relaxed);
-        let at = Instant::now();
-        let reply = if endpoint == "/master/state" {
-            client.request("GET", "/master/state", &[], b"")
-        } else {
-            client.post("/api/v1", &[], &json!({"type": "GET_STATE"}))
+    // Per endpoint: (ms, MB, stall ms) of every run.
+    let mut measured: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new(); flags.state_endpoints.len()];
+    for _ in 0..flags.state_runs {
+        for (i, endpoint) in flags.state_endpoints.iter().enumerate() {
+            std::thread::sleep(Duration::from_millis(200));
+            worst_us.store(0, Ordering::Relaxed);
+            let at = Instant::now();
+            let bytes = fetch(&mut client, addr, endpoint)?;
+            let ms = at.elapsed().as_secs_f64() * 1000.0;
+            std::thread::sleep(Duration::from_millis(50));
+            measured[i].push((
+                ms,
+                bytes as f64 / 1e6,
+                worst_us.load(Ordering::Relaxed) as f64 / 1000.0,
+            ));
         }
-        .map_err(|e| e.to_string())?;
-        let ms = at.elapsed().as_secs_f64() * 1000.0;
-        std::thread::sleep(Duration::from_millis(50));
-        if reply.status != 200 {
-            return Err(format!("{endpoint}: {}", reply.status));
-        }
-        lines.push(format!(
-            "state agents={} tasks={} state_ms={ms:.1} state_mb={:.1} master_stall_ms={:.1} endpoint={}",
+    }
+    let median = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let list = |values: &[f64]| {
+        values
+            .iter()
+            .map(|v| format!("{v:.1}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut lines = Vec::new();
+    for (endpoint, runs) in flags.state_endpoints.iter().zip(measured) {
+        let ms: Vec<f64> = runs.iter().map(|r| r.0).collect();
+        let stall: Vec<f64> = runs.iter().map(|r| r.2).collect();
+        let mut line = format!(
+            "state agents={} tasks={} state_ms={:.1} state_mb={:.1} master_stall_ms={:.1} endpoint={}",
             flags.agents,
             flags.agents * flags.tasks_per_agent,
-            reply.body.len() as f64 / 1e6,
-            worst_us.load(Ordering::Relaxed) as f64 / 1000.0,
-            endpoint.replace(' ', ":"),
-        ));
+            median(ms.clone()),
+            runs[0].1,
+            median(stall.clone()),
+            endpoint_name(endpoint),
+        );
+        if runs.len() > 1 {
+            line.push_str(&format!(
+                " runs={} state_ms_all={} stall_ms_all={}",
+                runs.len(),
+                list(&ms),
+                list(&stall)
+            ));
+        }
+        lines.push(line);
     }
     stop.store(true, Ordering::Relaxed);
     let _ = probe.join();
     master.stop();
     Ok(lines)
+}
+
+/// How an endpoint is named on its output line.
+fn endpoint_name(endpoint: &str) -> &'static str {
+    match endpoint {
+        "state" => "/master/state",
+        "get_state" => "/api/v1:GET_STATE",
+        "tasks" => "/master/tasks?limit=-1",
+        "state_summary" => "/master/state-summary",
+        "get_tasks" => "/api/v1:GET_TASKS",
+        "webui_summary" => "/webui/summary",
+        _ => "/api/v1:SUBSCRIBE",
+    }
+}
+
+/// Fetches one heavy reader; returns the size of its answer (for `subscribe`: of the SUBSCRIBED
+/// event, re-encoded).
+fn fetch(client: &mut Client, addr: SocketAddr, endpoint: &str) -> Result<usize, String> {
+    let reply = match endpoint {
+        "state" => client.request("GET", "/master/state", &[], b""),
+        "tasks" => client.request("GET", "/master/tasks?limit=-1", &[], b""),
+        "state_summary" => client.request("GET", "/master/state-summary", &[], b""),
+        "webui_summary" => client.request("GET", "/webui/summary", &[], b""),
+        "get_state" => client.post("/api/v1", &[], &json!({"type": "GET_STATE"})),
+        "get_tasks" => client.post("/api/v1", &[], &json!({"type": "GET_TASKS"})),
+        _ => {
+            let call = json!({"type": "SUBSCRIBE"});
+            let mut stream = subscribe(addr, "/api/v1", &[], &call, Duration::from_secs(120))
+                .map_err(|e| e.to_string())?
+                .map_err(|r| format!("{endpoint}: {}", r.status))?;
+            let event = stream
+                .next_event()
+                .map_err(|e| e.to_string())?
+                .ok_or("the operator stream ended")?;
+            stream.close();
+            if event["type"] != "SUBSCRIBED" {
+                return Err(format!("{endpoint}: first event {}", event["type"]));
+            }
+            return Ok(serde_json::to_vec(&event).map_or(0, |b| b.len()));
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    if reply.status != 200 {
+        return Err(format!("{endpoint}: {}", reply.status));
+    }
+    Ok(reply.body.len())
 }
 
 fn main() {
@@ -392,7 +507,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    for _ in 0..flags.runs {
+    for _ in 0..if flags.skip_launch { 0 } else { flags.runs } {
         for (api, run) in [("driver", run_driver as fn(usize) -> _), ("http", run_http)] {
             match run(flags.tasks) {
                 Ok((seconds, updates)) => println!(

@@ -16,26 +16,32 @@ use process::http::{HttpStream, Response};
 use process::Context;
 use serde_json::{json, Value as Json};
 
-use super::operator::{agent, framework, get_state, task};
+use super::operator::{agent, framework, task};
 use super::record;
 use crate::core::{Change, MasterCore};
 use crate::process::MasterProcess;
+use crate::snapshot::Snapshot;
 
 /// The open operator event streams.
 #[derive(Debug, Default)]
 pub(crate) struct Subscribers {
     open: BTreeMap<u64, HttpStream>,
+    /// Subscribers whose SUBSCRIBED is being rendered, with the events since their snapshot.
+    pending: BTreeMap<u64, (HttpStream, Vec<Vec<u8>>)>,
     next: u64,
 }
 
 impl Subscribers {
     /// Whether nobody is subscribed.
     pub(crate) fn is_empty(&self) -> bool {
-        self.open.is_empty()
+        self.open.is_empty() && self.pending.is_empty()
     }
 
     /// Sends `records` to every subscriber, dropping those whose stream is gone or overflowed.
     pub(crate) fn broadcast(&mut self, records: &[Vec<u8>]) {
+        for (_, buffered) in self.pending.values_mut() {
+            buffered.extend_from_slice(records);
+        }
         self.open.retain(|id, stream| {
             for record in records {
                 if let Err(error) = stream.send(record) {
@@ -63,6 +69,9 @@ impl Subscribers {
     /// Ends every stream (this master stops or starts leading: its state starts over).
     pub(crate) fn close_all(&mut self) {
         for (_, stream) in std::mem::take(&mut self.open) {
+            stream.close();
+        }
+        for (_, (stream, _)) in std::mem::take(&mut self.pending) {
             stream.close();
         }
     }
@@ -131,39 +140,71 @@ impl MasterProcess {
     /// Operator SUBSCRIBE: `200` chunked, SUBSCRIBED with the whole state, a HEARTBEAT at
     /// once (clients that hand over an event only when the next one starts see SUBSCRIBED
     /// without waiting an interval), then one every heartbeat interval and every change.
+    ///
+    /// SUBSCRIBED is rendered from a snapshot on another thread (see [`crate::snapshot`]); the
+    /// changes made meanwhile wait with the subscriber and follow it, in order.
     pub(crate) fn subscribe_operator(&mut self, ctx: &mut Context<'_, Self>) -> Response {
         let (response, stream) =
             Response::chunked(200, "application/json", self.streams.max_queued_bytes);
-        let heartbeat = self.streams.heartbeat;
-        let subscribed = {
+        let heartbeat = self.streams.heartbeat.as_secs_f64();
+        let snapshot = {
             let mut core = self.core.lock();
             core.observe_changes(true);
-            record(&envelope(
-                "SUBSCRIBED",
-                Some(json!({
-                    "get_state": get_state(&core),
-                    "heartbeat_interval_seconds": heartbeat.as_secs_f64(),
-                })),
-            ))
+            Snapshot::take(&core)
         };
         let id = self.subscribers.next;
         self.subscribers.next += 1;
-        if stream.send(&subscribed).is_err() || stream.send(&record(&event::heartbeat())).is_err() {
-            // The state alone exceeds the cap: the stream is closed already.
-            tracing::warn!("operator SUBSCRIBED exceeds the stream cap: closed");
-            self.stop_observing_if_idle();
-            return response;
-        }
         let (runtime, pid) = (ctx.runtime().clone(), ctx.pid());
         stream.on_close(move || {
             drop(runtime.dispatch(&pid, move |this: &mut MasterProcess, _| {
                 this.subscribers.open.remove(&id);
+                this.subscribers.pending.remove(&id);
                 this.stop_observing_if_idle();
             }));
         });
+        self.subscribers
+            .pending
+            .insert(id, (stream.clone(), Vec::new()));
+        let (runtime, pid) = (ctx.runtime().clone(), ctx.pid());
+        let spawned = std::thread::Builder::new()
+            .name("state-render".into())
+            .spawn(move || {
+                // Written from here: tens of megabytes are not copied on the master actor.
+                let subscribed = crate::snapshot::v1::subscribed(&snapshot, heartbeat);
+                let sent = stream.send(&subscribed).is_ok()
+                    && stream.send(&record(&event::heartbeat())).is_ok();
+                drop(
+                    runtime.dispatch(&pid, move |this: &mut MasterProcess, ctx| {
+                        this.operator_subscribed(ctx, id, sent)
+                    }),
+                );
+            });
+        if let Err(error) = spawned {
+            tracing::warn!(%error, "cannot start a state renderer thread: operator stream closed");
+            if let Some((stream, _)) = self.subscribers.pending.remove(&id) {
+                stream.close();
+            }
+            self.stop_observing_if_idle();
+        }
+        response
+    }
+
+    /// A subscriber's SUBSCRIBED and first HEARTBEAT were sent (`sent`): the changes made since
+    /// its snapshot follow, then it gets every change as it happens.
+    fn operator_subscribed(&mut self, ctx: &mut Context<'_, Self>, id: u64, sent: bool) {
+        let Some((stream, since)) = self.subscribers.pending.remove(&id) else {
+            // The subscriber left, or this master's leadership changed, meanwhile.
+            return;
+        };
+        if !sent || !since.iter().all(|r| stream.send(r).is_ok()) {
+            // The state alone exceeds the cap (or the reader left): the stream is closed.
+            tracing::warn!("operator SUBSCRIBED could not be sent: stream closed");
+            stream.close();
+            self.stop_observing_if_idle();
+            return;
+        }
         self.subscribers.open.insert(id, stream);
         self.schedule_operator_heartbeat(ctx, id);
-        response
     }
 
     fn schedule_operator_heartbeat(&mut self, ctx: &mut Context<'_, Self>, id: u64) {

@@ -2,91 +2,117 @@
 //! `/master/state-summary`, `/master/roles`, `/master/flags`, `POST /master/teardown` and
 //! `/master/redirect`; each is also served at the top level (`/tasks`, `/redirect`, ...).
 
-use mesos::json::resources_json;
-use mesos::{FrameworkId, TaskState};
+use mesos::protocol::Task;
+use mesos::FrameworkId;
 use process::http::{percent_decode, Request, Response};
 use process::Context;
-use serde_json::{json, Map, Value as Json};
+#[cfg(test)]
+use {
+    crate::core::MasterCore,
+    crate::http::{agent_offered, agent_used, framework_resources},
+    mesos::json::resources_json,
+    mesos::TaskState,
+    serde_json::{json, Map, Value as Json},
+};
 
 use super::not_leader;
-use crate::core::MasterCore;
-use crate::http::{agent_offered, agent_used, framework_resources, task_json};
 use crate::process::MasterProcess;
+use crate::snapshot::Snapshot;
 
-/// `/master/tasks?limit=&offset=&order=&framework_id=&task_id=`: every task the master knows
-/// (running, unreachable and completed), ordered by id, `limit` 100 by default (`-1`: all).
-///
-/// # Errors
-/// A message naming the bad query parameter.
-pub(crate) fn tasks(core: &MasterCore, request: &Request) -> Result<Json, String> {
-    let number = |key: &str, default: i64| -> Result<i64, String> {
-        match request.query_param(key) {
-            None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| format!("Failed to parse '{key}': '{v}' is not a number")),
-        }
-    };
-    let limit = number("limit", 100)?;
-    let offset = number("offset", 0)?.max(0) as usize;
-    let descending = match request.query_param("order").as_deref() {
-        None | Some("asc") => false,
-        Some("desc") => true,
-        Some(other) => {
-            return Err(format!(
-                "Failed to parse 'order': '{other}' is not asc or desc"
-            ))
-        }
-    };
-    let framework_filter = request.query_param("framework_id");
-    let task_filter = request.query_param("task_id");
-    let mut tasks: Vec<(&str, &str, Json)> = Vec::new();
-    let frameworks = core
-        .frameworks()
-        .values()
-        .chain(core.completed_frameworks());
-    for f in frameworks {
-        if framework_filter
-            .as_deref()
-            .is_some_and(|id| id != f.id.as_str())
-        {
+/// What `/master/tasks?limit=&offset=&order=&framework_id=&task_id=` asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TasksQuery {
+    limit: i64,
+    offset: usize,
+    descending: bool,
+    framework_id: Option<String>,
+    task_id: Option<String>,
+}
+
+impl TasksQuery {
+    /// The query of a `/master/tasks` request.
+    ///
+    /// # Errors
+    /// A message naming the bad query parameter.
+    pub(crate) fn parse(request: &Request) -> Result<TasksQuery, String> {
+        let number = |key: &str, default: i64| -> Result<i64, String> {
+            match request.query_param(key) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse()
+                    .map_err(|_| format!("Failed to parse '{key}': '{v}' is not a number")),
+            }
+        };
+        let limit = number("limit", 100)?;
+        let offset = number("offset", 0)?.max(0) as usize;
+        let descending = match request.query_param("order").as_deref() {
+            None | Some("asc") => false,
+            Some("desc") => true,
+            Some(other) => {
+                return Err(format!(
+                    "Failed to parse 'order': '{other}' is not asc or desc"
+                ))
+            }
+        };
+        Ok(TasksQuery {
+            limit,
+            offset,
+            descending,
+            framework_id: request.query_param("framework_id"),
+            task_id: request.query_param("task_id"),
+        })
+    }
+}
+
+/// `/master/tasks`' body: every task the master knows (running, unreachable and completed),
+/// ordered by id, `limit` 100 by default (`-1`: all), written from a snapshot.
+pub(crate) fn tasks(snapshot: &Snapshot, query: &TasksQuery) -> Vec<u8> {
+    let mut tasks: Vec<(&str, &str, &Task, Option<&str>)> = Vec::new();
+    for f in snapshot
+        .frameworks
+        .iter()
+        .chain(&snapshot.completed_frameworks)
+    {
+        let id = f.meta.id.as_str();
+        if query.framework_id.as_deref().is_some_and(|want| want != id) {
             continue;
         }
         let live = f
-            .tasks
-            .values()
-            .chain(f.unreachable_tasks.values())
+            .tasks()
+            .chain(f.unreachable_tasks())
             .map(|e| (&e.task, Some(e.role.as_str())));
-        let done = f.completed_tasks.iter().map(|t| (t, None));
+        let done = f.completed_tasks().map(|t| (t, None));
         for (task, role) in live.chain(done) {
-            if task_filter
+            if query
+                .task_id
                 .as_deref()
-                .is_some_and(|id| id != task.task_id.as_str())
+                .is_some_and(|want| want != task.task_id.as_str())
             {
                 continue;
             }
-            tasks.push((f.id.as_str(), task.task_id.as_str(), task_json(task, role)));
+            tasks.push((id, task.task_id.as_str(), task, role));
         }
     }
     tasks.sort_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
-    if descending {
+    if query.descending {
         tasks.reverse();
     }
-    let take = if limit < 0 {
+    let take = if query.limit < 0 {
         usize::MAX
     } else {
-        limit as usize
+        query.limit as usize
     };
-    let page: Vec<Json> = tasks
+    let page: Vec<(&Task, Option<&str>)> = tasks
         .into_iter()
-        .skip(offset)
+        .skip(query.offset)
         .take(take)
-        .map(|(_, _, t)| t)
+        .map(|(_, _, task, role)| (task, role))
         .collect();
-    Ok(json!({ "tasks": page }))
+    crate::snapshot::legacy::tasks_page(&page)
 }
 
 /// Task counts by state, as `/master/state-summary` writes them.
+#[cfg(test)]
 fn counts(states: impl Iterator<Item = TaskState>, into: &mut Map<String, Json>) {
     for state in TaskState::ALL {
         into.insert(state.as_str().to_string(), json!(0));
@@ -98,7 +124,10 @@ fn counts(states: impl Iterator<Item = TaskState>, into: &mut Map<String, Json>)
     }
 }
 
-/// `/master/state-summary`: agents and frameworks with their resources and task counts.
+/// `/master/state-summary`: agents and frameworks with their resources and task counts, as a
+/// tree: the reference `crate::snapshot::legacy::state_summary` (which serves it) is checked
+/// against.
+#[cfg(test)]
 pub(crate) fn state_summary(core: &MasterCore) -> Json {
     let slaves: Vec<Json> = core
         .agents()

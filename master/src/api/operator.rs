@@ -5,13 +5,14 @@
 use mesos::v1::operator::{decode_call, envelope};
 use mesos::v1::{accepts_json, scheduler::event, to_v1_json};
 use mesos::{FrameworkId, Resources};
-use process::http::{Request, Response};
+use process::http::{Request, Responder, Response};
 use process::Context;
 use serde_json::{json, Map, Value as Json};
 
 use crate::core::{Agent, Framework, MasterCore};
 use crate::http::agent_used;
 use crate::process::MasterProcess;
+use crate::snapshot::{answer_off_actor, json_response, Snapshot};
 
 /// Mesos's `TimeInfo`: nanoseconds since the epoch.
 fn time_info(secs: f64) -> Json {
@@ -213,12 +214,39 @@ fn text(status: u16, message: impl Into<String>) -> Response {
 }
 
 impl MasterProcess {
-    /// Answers one operator API request.
+    /// Answers one operator API request: the heavy reads (GET_STATE, GET_TASKS, SUBSCRIBE's
+    /// SUBSCRIBED) from a snapshot rendered on another thread (see [`crate::snapshot`]), the
+    /// others at once.
     pub(crate) fn operator_api(
         &mut self,
         ctx: &mut Context<'_, Self>,
         request: &Request,
-    ) -> Response {
+        responder: Responder,
+    ) {
+        if matches!(request.method.as_str(), "POST") {
+            if let Ok(call) = decode_call(&request.body) {
+                let render: Option<fn(&Snapshot) -> Vec<u8>> = match call.kind.as_str() {
+                    "GET_STATE" => Some(crate::snapshot::v1::get_state),
+                    "GET_TASKS" => Some(crate::snapshot::v1::get_tasks),
+                    _ => None,
+                };
+                if let Some(render) = render {
+                    if self.admit_call(ctx, request, true).is_ok()
+                        && accepts_json(request.header("accept"), request.header("message-accept"))
+                    {
+                        let snapshot = Snapshot::take(&self.core.lock());
+                        return answer_off_actor(responder, move || {
+                            json_response(render(&snapshot))
+                        });
+                    }
+                }
+            }
+        }
+        responder.respond(self.operator_call(ctx, request));
+    }
+
+    /// Answers an operator API request at once.
+    fn operator_call(&mut self, ctx: &mut Context<'_, Self>, request: &Request) -> Response {
         if let Err(answer) = self.admit_call(ctx, request, true) {
             return answer;
         }

@@ -59,6 +59,7 @@ mod changes;
 mod frameworks;
 mod http;
 mod recovery;
+mod shared;
 mod state;
 mod tasks;
 
@@ -81,6 +82,7 @@ pub use changes::Change;
 pub use frameworks::validate_framework;
 pub use http::Refusal;
 pub use recovery::RegisteredAgent;
+pub use shared::SharedMap;
 pub use state::*;
 
 /// The pure core's settings (the master's flags, minus the network ones).
@@ -127,10 +129,10 @@ pub struct MasterCore {
     framework_by_pid: HashMap<Upid, FrameworkId>,
     completed_frameworks: VecDeque<Framework>,
     removed_framework_ids: HashSet<FrameworkId>,
-    agents: BTreeMap<AgentId, Agent>,
+    agents: SharedMap<AgentId, Agent>,
     agent_by_pid: HashMap<Upid, AgentId>,
     removed_agents: BTreeMap<AgentId, RemovedAgent>,
-    offers: BTreeMap<OfferId, OfferEntry>,
+    offers: SharedMap<OfferId, OfferEntry>,
     deadlines: BinaryHeap<Reverse<(Instant, Deadline)>>,
     outbox: Vec<Output>,
     changes: changes::ChangeLog,
@@ -171,10 +173,10 @@ impl MasterCore {
             framework_by_pid: HashMap::new(),
             completed_frameworks: VecDeque::new(),
             removed_framework_ids: HashSet::new(),
-            agents: BTreeMap::new(),
+            agents: SharedMap::new(),
             agent_by_pid: HashMap::new(),
             removed_agents: BTreeMap::new(),
-            offers: BTreeMap::new(),
+            offers: SharedMap::new(),
             deadlines: BinaryHeap::new(),
             outbox: Vec::new(),
             changes: changes::ChangeLog::default(),
@@ -216,7 +218,7 @@ impl MasterCore {
     }
 
     /// Registered agents.
-    pub fn agents(&self) -> &BTreeMap<AgentId, Agent> {
+    pub fn agents(&self) -> &SharedMap<AgentId, Agent> {
         &self.agents
     }
 
@@ -226,7 +228,7 @@ impl MasterCore {
     }
 
     /// Outstanding offers.
-    pub fn offers(&self) -> &BTreeMap<OfferId, OfferEntry> {
+    pub fn offers(&self) -> &SharedMap<OfferId, OfferEntry> {
         &self.offers
     }
 

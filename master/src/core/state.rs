@@ -6,6 +6,7 @@ use std::time::Instant;
 use mesos::protocol::Task;
 use process::Upid;
 
+use super::shared::SharedMap;
 use crate::outputs::Endpoint;
 use mesos::{
     AgentId, AgentInfo, ExecutorId, ExecutorInfo, FrameworkCapability, FrameworkId, FrameworkInfo,
@@ -62,9 +63,9 @@ pub struct Framework {
     /// When a disconnected framework is torn down.
     pub failover_deadline: Option<Instant>,
     /// Non-terminal tasks on registered agents.
-    pub tasks: BTreeMap<TaskId, TaskEntry>,
+    pub tasks: SharedMap<TaskId, TaskEntry>,
     /// Tasks on agents that were removed as unreachable (partition-aware frameworks only).
-    pub unreachable_tasks: BTreeMap<TaskId, TaskEntry>,
+    pub unreachable_tasks: SharedMap<TaskId, TaskEntry>,
     /// Terminal tasks, newest last, bounded.
     pub completed_tasks: VecDeque<Task>,
     /// Outstanding offers.
@@ -92,8 +93,8 @@ impl Framework {
             reregistered_time: None,
             unregistered_time: None,
             failover_deadline: None,
-            tasks: BTreeMap::new(),
-            unreachable_tasks: BTreeMap::new(),
+            tasks: SharedMap::new(),
+            unreachable_tasks: SharedMap::new(),
             completed_tasks: VecDeque::new(),
             offers: BTreeSet::new(),
             executors: BTreeMap::new(),

@@ -11,12 +11,13 @@ pub mod summary;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use process::http::{Request, Response};
+use process::http::{Request, Responder, Response};
 use process::{Handlers, Process};
 use serde_json::Value as Json;
 
 use crate::core::MasterCore;
 use crate::leadership::Leadership;
+use crate::snapshot::{answer_off_actor, json_response, Snapshot};
 
 /// The page.
 pub const INDEX_HTML: &str = include_str!("assets/index.html");
@@ -73,7 +74,7 @@ pub(crate) struct WebUiAssets {
     /// The last summary: when, for which limit, and its body. On a big cluster a summary holds
     /// the core for tens of milliseconds, so however many pages poll, it is made at most once
     /// per [`SUMMARY_REUSE`].
-    pub(crate) last_summary: Option<(std::time::Instant, usize, Vec<u8>)>,
+    pub(crate) last_summary: Option<(std::time::Instant, usize, Arc<[u8]>)>,
 }
 
 /// How long a summary is reused.
@@ -97,47 +98,58 @@ impl Process for WebUiAssets {
         h.route("/app.css", |_: &mut WebUiAssets, _, _: &Request| {
             asset("text/css; charset=utf-8", APP_CSS)
         });
-        h.route(
+        h.route_deferred(
             "/summary",
-            |this: &mut WebUiAssets, ctx, request: &Request| {
-                let limit = match count(request, "limit", 50) {
+            |this: &mut WebUiAssets, ctx, request: Request, responder: Responder| {
+                let limit = match count(&request, "limit", 50) {
                     Ok(limit) => limit,
-                    Err(response) => return response,
+                    Err(response) => return responder.respond(response),
                 };
                 let now = ctx.now();
-                let fresh = this.last_summary.as_ref().is_some_and(|(at, cached, _)| {
+                let fresh = this.last_summary.as_ref().filter(|(at, cached, _)| {
                     *cached == limit && now.saturating_duration_since(*at) < SUMMARY_REUSE
                 });
-                if !fresh {
-                    let mut json = summary::summary(&this.core.lock(), &this.flags, limit);
-                    this.leadership.apply_to_state(&mut json);
-                    let body = serde_json::to_vec(&json).unwrap_or_default();
-                    this.last_summary = Some((now, limit, body));
+                if let Some((_, _, body)) = fresh {
+                    return responder.respond(json_response(body.to_vec()));
                 }
-                let body = this
-                    .last_summary
-                    .as_ref()
-                    .map(|(_, _, body)| body.clone())
-                    .unwrap_or_default();
-                Response::new(
-                    200,
-                    vec![("Content-Type".into(), "application/json".into())],
-                    body,
-                )
+                // Rendered off the master actor from a snapshot; the body comes back here to
+                // be reused.
+                let snapshot = Snapshot::take(&this.core.lock());
+                let (flags, leadership) = (this.flags.clone(), this.leadership.clone());
+                let (runtime, pid) = (ctx.runtime().clone(), ctx.pid());
+                answer_off_actor(responder, move || {
+                    let mut json = summary::summary(&snapshot, &flags, limit);
+                    leadership.apply_to_state(&mut json);
+                    let body: Arc<[u8]> = serde_json::to_vec(&json).unwrap_or_default().into();
+                    let kept = body.clone();
+                    drop(runtime.dispatch(&pid, move |this: &mut WebUiAssets, _| {
+                        this.last_summary = Some((now, limit, kept));
+                    }));
+                    json_response(body.to_vec())
+                });
             },
         );
-        h.route("/tasks", |this: &mut WebUiAssets, _, request: &Request| {
-            let (offset, limit) = match (count(request, "offset", 0), count(request, "limit", 50)) {
-                (Ok(offset), Ok(limit)) => (offset, limit),
-                (Err(response), _) | (_, Err(response)) => return response,
-            };
-            let query = summary::TaskQuery {
-                state: request.query_param("state").filter(|s| !s.is_empty()),
-                text: request.query_param("q").filter(|s| !s.is_empty()),
-                offset,
-                limit,
-            };
-            Response::ok_json(&summary::tasks(&this.core.lock(), &query))
-        });
+        h.route_deferred(
+            "/tasks",
+            |this: &mut WebUiAssets, _, request: Request, responder: Responder| {
+                let (offset, limit) =
+                    match (count(&request, "offset", 0), count(&request, "limit", 50)) {
+                        (Ok(offset), Ok(limit)) => (offset, limit),
+                        (Err(response), _) | (_, Err(response)) => {
+                            return responder.respond(response)
+                        }
+                    };
+                let query = summary::TaskQuery {
+                    state: request.query_param("state").filter(|s| !s.is_empty()),
+                    text: request.query_param("q").filter(|s| !s.is_empty()),
+                    offset,
+                    limit,
+                };
+                let snapshot = Snapshot::take(&this.core.lock());
+                answer_off_actor(responder, move || {
+                    Response::ok_json(&summary::tasks(&snapshot, &query))
+                });
+            },
+        );
     }
 }

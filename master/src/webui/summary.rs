@@ -1,7 +1,8 @@
 //! What the web UI reads on a big cluster, where `/master/state` (every task of every
 //! framework) is tens of megabytes: `/webui/summary` (the dashboard: counts by state, resources,
 //! the latest tasks of each kind, and only the agents those tasks name) and `/webui/tasks`
-//! (every task, filtered, sorted and paged on the server). Pure functions of the core.
+//! (every task, filtered, sorted and paged on the server). Pure functions of a snapshot of the
+//! core (see [`crate::snapshot`]), rendered off the master actor.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,8 +10,8 @@ use mesos::protocol::Task;
 use mesos::Resources;
 use serde_json::{json, Map, Value as Json};
 
-use crate::core::MasterCore;
 use crate::http::task_json;
+use crate::snapshot::{FrameworkSnapshot, Index, Snapshot};
 
 /// The resources the page shows, as plain sums: adding whole `Resources` values for every task
 /// of a big cluster would hold the master's core for half a second per request.
@@ -61,24 +62,22 @@ impl Kind {
 }
 
 /// Every task with its list and role, in no particular order.
-fn every_task(core: &MasterCore) -> Vec<(Kind, &Task, Option<&str>)> {
+fn every_task(snapshot: &Snapshot) -> Vec<(Kind, &Task, Option<&str>)> {
     let mut out = Vec::new();
-    for f in core
-        .frameworks()
-        .values()
-        .chain(core.completed_frameworks().iter())
+    for f in snapshot
+        .frameworks
+        .iter()
+        .chain(&snapshot.completed_frameworks)
     {
         out.extend(
-            f.tasks
-                .values()
+            f.tasks()
                 .map(|e| (Kind::Active, &e.task, Some(e.role.as_str()))),
         );
         out.extend(
-            f.unreachable_tasks
-                .values()
+            f.unreachable_tasks()
                 .map(|e| (Kind::Unreachable, &e.task, Some(e.role.as_str()))),
         );
-        out.extend(f.completed_tasks.iter().map(|t| (Kind::Completed, t, None)));
+        out.extend(f.completed_tasks().map(|t| (Kind::Completed, t, None)));
     }
     out
 }
@@ -114,13 +113,14 @@ fn latest<'a>(
 /// `/webui/summary?limit=N`: the header of `/master/state`, a `summary` of counts and resources,
 /// frameworks with only their `limit` latest tasks of each kind, and the agents those tasks run
 /// on.
-pub fn summary(core: &MasterCore, flags: &Json, limit: usize) -> Json {
+pub(crate) fn summary(snapshot: &Snapshot, flags: &Json, limit: usize) -> Json {
     let limit = limit.min(MAX_LIMIT);
-    let info = core.info();
-    let start = core.wall(core.start());
-    let active_agents = core.agents().values().filter(|a| a.connected).count();
+    let index = Index::new(snapshot);
+    let info = &snapshot.info;
+    let start = snapshot.start;
+    let active_agents = snapshot.agents.iter().filter(|a| a.connected).count();
     let mut by_state: BTreeMap<&str, usize> = BTreeMap::new();
-    let tasks = every_task(core);
+    let tasks = every_task(snapshot);
     for (kind, task, _) in &tasks {
         let state = match kind {
             Kind::Unreachable => "TASK_UNREACHABLE",
@@ -131,24 +131,24 @@ pub fn summary(core: &MasterCore, flags: &Json, limit: usize) -> Json {
     // Used: tasks, custom executors and tasks being killed; offered: outstanding offers.
     let (mut total, mut used, mut offered) = (Sums::default(), Sums::default(), Sums::default());
     let mut by_framework: BTreeMap<&str, (Sums, Sums)> = BTreeMap::new();
-    for a in core.agents().values() {
+    for a in &snapshot.agents {
         total.add(&a.info.resources);
         for zombie in a.zombies.values() {
             used.add(&zombie.resources);
         }
     }
-    for f in core.frameworks().values() {
-        let mine = by_framework.entry(f.id.as_str()).or_default();
-        for e in f.tasks.values() {
+    for f in &snapshot.frameworks {
+        let mine = by_framework.entry(f.meta.id.as_str()).or_default();
+        for e in f.tasks() {
             mine.0.add(&e.task.resources);
         }
-        for executors in f.executors.values() {
+        for executors in f.meta.executors.values() {
             for e in executors.values() {
                 mine.0.add(&e.info.resources);
             }
         }
-        for id in &f.offers {
-            if let Some(o) = core.offers().get(id) {
+        for id in &f.meta.offers {
+            if let Some(o) = index.offer(id) {
                 mine.1.add(&o.offer.resources);
             }
         }
@@ -156,7 +156,7 @@ pub fn summary(core: &MasterCore, flags: &Json, limit: usize) -> Json {
             used.0[i] += mine.0 .0[i];
         }
     }
-    for o in core.offers().values() {
+    for o in &snapshot.offers {
         offered.add(&o.offer.resources);
     }
     let mut shown: BTreeMap<&str, Lists> = BTreeMap::new();
@@ -178,7 +178,8 @@ pub fn summary(core: &MasterCore, flags: &Json, limit: usize) -> Json {
             list.push(task_json(task, role));
         }
     }
-    let framework = |f: &crate::core::Framework| {
+    let framework = |framework: &FrameworkSnapshot| {
+        let f = &framework.meta;
         let (f_used, f_offered) = by_framework.get(f.id.as_str()).copied().unwrap_or_default();
         let (active, unreachable, completed) =
             shown.get(f.id.as_str()).cloned().unwrap_or_default();
@@ -197,7 +198,7 @@ pub fn summary(core: &MasterCore, flags: &Json, limit: usize) -> Json {
             "unregistered_time": f.unregistered_time.unwrap_or(0.0),
             "used_resources": f_used.json(),
             "offered_resources": f_offered.json(),
-            "task_count": f.tasks.len(),
+            "task_count": framework.tasks.len(),
             "tasks": active,
             "unreachable_tasks": unreachable,
             "completed_tasks": completed,
@@ -205,7 +206,13 @@ pub fn summary(core: &MasterCore, flags: &Json, limit: usize) -> Json {
     };
     let slaves: Vec<Json> = agents
         .iter()
-        .filter_map(|id| core.agents().get(&mesos::AgentId::new(*id)))
+        .filter_map(|id| {
+            snapshot
+                .agents
+                .binary_search_by(|a| a.id.as_str().cmp(id))
+                .ok()
+                .map(|i| &snapshot.agents[i])
+        })
         .map(|a| {
             json!({
                 "id": a.id.as_str(),
@@ -229,8 +236,8 @@ pub fn summary(core: &MasterCore, flags: &Json, limit: usize) -> Json {
         "leader": info.pid,
         "leader_info": mesos::json::to_mesos_json(info).unwrap_or(Json::Null),
         "activated_slaves": active_agents,
-        "deactivated_slaves": core.agents().len() - active_agents,
-        "unreachable_slaves": core.removed_agents().values().filter(|r| !r.gone).count(),
+        "deactivated_slaves": snapshot.agents.len() - active_agents,
+        "unreachable_slaves": snapshot.unreachable_agents,
         "flags": flags,
         "summary": {
             "limit": limit,
@@ -240,8 +247,8 @@ pub fn summary(core: &MasterCore, flags: &Json, limit: usize) -> Json {
             "offered": offered.json(),
         },
         "slaves": slaves,
-        "frameworks": core.frameworks().values().map(framework).collect::<Vec<_>>(),
-        "completed_frameworks": core.completed_frameworks().iter().rev().map(framework).collect::<Vec<_>>(),
+        "frameworks": snapshot.frameworks.iter().map(framework).collect::<Vec<_>>(),
+        "completed_frameworks": snapshot.completed_frameworks.iter().rev().map(framework).collect::<Vec<_>>(),
     })
 }
 
@@ -260,9 +267,9 @@ pub struct TaskQuery {
 
 /// `/webui/tasks?state=&q=&offset=&limit=`: `{"total": matching, "offset", "tasks": [...]}`,
 /// newest change first; each task carries `"kind"` (active, unreachable or completed).
-pub fn tasks(core: &MasterCore, query: &TaskQuery) -> Json {
+pub(crate) fn tasks(snapshot: &Snapshot, query: &TaskQuery) -> Json {
     let text = query.text.as_ref().map(|t| t.to_lowercase());
-    let matching: Vec<_> = every_task(core)
+    let matching: Vec<_> = every_task(snapshot)
         .into_iter()
         .filter(|(kind, task, _)| match query.state.as_deref() {
             None | Some("") => true,
