@@ -5,4 +5,5 @@
 pub mod actors;
 pub mod allocator_grid;
 pub mod cli;
+pub mod emulated;
 pub mod macro_bench;

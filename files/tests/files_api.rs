@@ -85,14 +85,7 @@ impl Fixture {
 }
 
 fn enc(path: &str) -> String {
-    path.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    process::http::percent_encode_path(path)
 }
 
 #[test]

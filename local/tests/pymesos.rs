@@ -31,6 +31,55 @@ fn script(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The stdout of a pymesos scheduler script that must have succeeded.
+fn scheduler_stdout(output: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "pymesos scheduler failed ({:?}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    stdout.into_owned()
+}
+
+/// Runs the operator-driver script `name` against `address`: the one JSON object it prints,
+/// whose health and version answers it checks.
+fn operator_answers(name: &str, address: &str, what: &str) -> serde_json::Value {
+    let output = Command::new(pymesos_python())
+        .arg(script(name))
+        .arg(address)
+        .output_within(what, Duration::from_secs(60));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{name} failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let answers: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!(answers["health"]["get_health"]["healthy"], true);
+    assert_eq!(
+        answers["version"]["get_version"]["version_info"]["version"],
+        mesos::VERSION
+    );
+    answers
+}
+
+/// A framework "watched" whose task "sleeper" (sleep 30) is RUNNING on `cluster`.
+fn running_sleeper(cluster: &mesos_local::LocalCluster) -> mesos::scheduler::SchedulerDriver {
+    let (driver, mut events) = driver(cluster, framework("watched"), options());
+    events.registered();
+    let offer = events.offers().remove(0);
+    let task = command_task("sleeper", &offer, "sleep 30", "cpus:0.5;mem:64");
+    driver.launch_tasks(
+        vec![offer.id.clone()],
+        vec![task],
+        mesos::Filters::default(),
+    );
+    events.state("sleeper", mesos::TaskState::Running);
+    driver
+}
+
 #[test]
 fn a_pymesos_scheduler_launches_command_tasks_that_finish() {
     ensure_command_executor();
@@ -44,13 +93,7 @@ fn a_pymesos_scheduler_launches_command_tasks_that_finish() {
         .args(["--timeout", "60"])
         .stdin(Stdio::null())
         .output_within("the pymesos scheduler", Duration::from_secs(90));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "pymesos scheduler failed ({:?}):\n{stdout}\n{stderr}",
-        output.status
-    );
+    let stdout = scheduler_stdout(&output);
     assert!(stdout.contains("REGISTERED"), "{stdout}");
     for task in 0..6 {
         let finished = format!("UPDATE task-{task} TASK_FINISHED");
@@ -72,31 +115,11 @@ fn a_pymesos_scheduler_launches_command_tasks_that_finish() {
 #[test]
 fn the_pymesos_operator_driver_reads_the_cluster_state() {
     let cluster = cluster(2, "cpus:1;mem:512");
-    let (driver, mut events) = driver(&cluster, framework("watched"), options());
-    events.registered();
-    let offer = events.offers().remove(0);
-    let task = command_task("sleeper", &offer, "sleep 30", "cpus:0.5;mem:64");
-    driver.launch_tasks(
-        vec![offer.id.clone()],
-        vec![task],
-        mesos::Filters::default(),
-    );
-    events.state("sleeper", mesos::TaskState::Running);
-    let output = Command::new(pymesos_python())
-        .arg(script("operator_state.py"))
-        .arg(cluster.master_address())
-        .output_within("the pymesos operator driver", Duration::from_secs(60));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "operator_state.py failed: {stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let answers: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
-    assert_eq!(answers["health"]["get_health"]["healthy"], true);
-    assert_eq!(
-        answers["version"]["get_version"]["version_info"]["version"],
-        mesos::VERSION
+    let driver = running_sleeper(&cluster);
+    let answers = operator_answers(
+        "operator_state.py",
+        &cluster.master_address(),
+        "the pymesos operator driver",
     );
     assert!(answers["flags"]["get_flags"]["flags"]
         .as_array()
@@ -143,13 +166,7 @@ fn a_pymesos_http_executor_receives_tasks_and_sends_updates() {
             "the pymesos scheduler and executor",
             Duration::from_secs(90),
         );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "pymesos scheduler failed ({:?}):\n{stdout}\n{stderr}",
-        output.status
-    );
+    let stdout = scheduler_stdout(&output);
     // Tasks reached the HTTP executor (LAUNCH, with their data), its updates reached the
     // scheduler (with data), the kill reached it (KILL → TASK_KILLED).
     assert!(stdout.contains("UPDATE task-0 TASK_KILLED"), "{stdout}");
@@ -269,16 +286,7 @@ fn the_pymesos_operator_driver_follows_the_master_event_stream() {
 #[test]
 fn the_pymesos_operator_driver_reads_an_agents_state() {
     let cluster = cluster(1, "cpus:1;mem:512");
-    let (driver, mut events) = driver(&cluster, framework("watched"), options());
-    events.registered();
-    let offer = events.offers().remove(0);
-    let task = command_task("sleeper", &offer, "sleep 30", "cpus:0.5;mem:64");
-    driver.launch_tasks(
-        vec![offer.id.clone()],
-        vec![task],
-        mesos::Filters::default(),
-    );
-    events.state("sleeper", mesos::TaskState::Running);
+    let driver = running_sleeper(&cluster);
     let agent = cluster.agent(0).expect("agent");
     let address = agent
         .pid()
@@ -287,21 +295,10 @@ fn the_pymesos_operator_driver_reads_an_agents_state() {
         .unwrap()
         .1
         .to_string();
-    let output = Command::new(pymesos_python())
-        .arg(script("operator_agent.py"))
-        .arg(&address)
-        .output_within("the pymesos agent operator driver", Duration::from_secs(60));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "operator_agent.py failed: {stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let answers: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
-    assert_eq!(answers["health"]["get_health"]["healthy"], true);
-    assert_eq!(
-        answers["version"]["get_version"]["version_info"]["version"],
-        mesos::VERSION
+    let answers = operator_answers(
+        "operator_agent.py",
+        &address,
+        "the pymesos agent operator driver",
     );
     assert!(answers["flags"]["get_flags"]["flags"]
         .as_array()

@@ -21,39 +21,25 @@ fn missed_pongs_remove_the_agent_and_its_tasks_become_lost() {
         .filters()
         .drop_messages::<PongSlaveMessage>(MessageMatch::any());
 
-    let mut scheduler = Peer::new("scheduler-1");
-    scheduler.send(
-        master.pid(),
-        RegisterFrameworkMessage {
-            framework: FrameworkInfo::new("u", "health").with_role("web"),
-            suppressed_roles: vec![],
-        },
+    let (mut scheduler, framework_id) = register_framework(
+        &master,
+        "scheduler-1",
+        FrameworkInfo::new("u", "health").with_role("web"),
     );
-    let framework_id = scheduler
-        .expect::<FrameworkRegisteredMessage>()
-        .framework_id;
 
-    let mut agent = Peer::new("slave(1)");
-    agent.send(
-        master.pid(),
-        RegisterSlaveMessage {
-            agent: AgentInfo::new("node").with_resources("cpus:2;mem:512".parse().unwrap()),
-            version: "1".into(),
-        },
+    let (mut agent, agent_id) = register_agent(
+        &master,
+        "slave(1)",
+        AgentInfo::new("node").with_resources("cpus:2;mem:512".parse().unwrap()),
     );
-    let agent_id = agent.expect::<SlaveRegisteredMessage>().agent_id;
-    let offer = scheduler.expect::<ResourceOffersMessage>().offers.remove(0);
-    scheduler.send(
-        master.pid(),
-        LaunchTasksMessage {
-            framework_id: framework_id.clone(),
-            tasks: vec![
-                TaskInfo::new("t1", "t1", agent_id.clone(), "cpus:1".parse().unwrap())
-                    .with_command(CommandInfo::shell("sleep 100")),
-            ],
-            filters: Filters::default(),
-            offer_ids: vec![offer.id],
-        },
+    launch_on_next_offer(
+        &mut scheduler,
+        &master,
+        &framework_id,
+        vec![
+            TaskInfo::new("t1", "t1", agent_id.clone(), "cpus:1".parse().unwrap())
+                .with_command(CommandInfo::shell("sleep 100")),
+        ],
     );
     let _run: RunTaskMessage = agent.expect();
     let _ping: PingSlaveMessage = agent.expect();

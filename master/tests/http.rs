@@ -13,48 +13,34 @@ fn state_frameworks_slaves_and_metrics_have_mesos_shapes() {
         hostname: Some("master-host".into()),
         ..MasterConfig::default()
     });
-    let mut agent = Peer::new("slave(1)");
     let pong = rt
         .filters()
         .await_message::<PongSlaveMessage>(process::MessageMatch::any());
-    agent.send(
-        master.pid(),
-        RegisterSlaveMessage {
-            agent: AgentInfo::new("node-1")
-                .with_resources("cpus:4;mem:1024;ports:[31000-32000]".parse().unwrap())
-                .with_attributes("rack:r1".parse().unwrap()),
-            version: "1".into(),
-        },
+    let (mut agent, agent_id) = register_agent(
+        &master,
+        "slave(1)",
+        AgentInfo::new("node-1")
+            .with_resources("cpus:4;mem:1024;ports:[31000-32000]".parse().unwrap())
+            .with_attributes("rack:r1".parse().unwrap()),
     );
-    let agent_id = agent.expect::<SlaveRegisteredMessage>().agent_id;
     pong.wait_timeout(PATIENCE)
         .expect("the agent answers the first ping");
-    let mut scheduler = Peer::new("scheduler-1");
-    scheduler.send(
-        master.pid(),
-        RegisterFrameworkMessage {
-            framework: FrameworkInfo::new("alice", "web-fw").with_role("web"),
-            suppressed_roles: vec![],
-        },
+    let (mut scheduler, framework_id) = register_framework(
+        &master,
+        "scheduler-1",
+        FrameworkInfo::new("alice", "web-fw").with_role("web"),
     );
-    let framework_id = scheduler
-        .expect::<FrameworkRegisteredMessage>()
-        .framework_id;
-    let offer = scheduler.expect::<ResourceOffersMessage>().offers.remove(0);
-    scheduler.send(
-        master.pid(),
-        LaunchTasksMessage {
-            framework_id: framework_id.clone(),
-            tasks: vec![TaskInfo::new(
-                "t1",
-                "task one",
-                agent_id.clone(),
-                "cpus:1;mem:256".parse().unwrap(),
-            )
-            .with_command(CommandInfo::shell("sleep 1"))],
-            filters: Filters::default(),
-            offer_ids: vec![offer.id],
-        },
+    launch_on_next_offer(
+        &mut scheduler,
+        &master,
+        &framework_id,
+        vec![TaskInfo::new(
+            "t1",
+            "task one",
+            agent_id.clone(),
+            "cpus:1;mem:256".parse().unwrap(),
+        )
+        .with_command(CommandInfo::shell("sleep 1"))],
     );
     let _run: RunTaskMessage = agent.expect();
 

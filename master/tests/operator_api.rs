@@ -26,40 +26,26 @@ fn busy_master() -> (
     FrameworkId,
 ) {
     let (rt, master) = start_master(MasterConfig::default());
-    let mut agent = Peer::new("slave(1)");
-    agent.send(
-        master.pid(),
-        RegisterSlaveMessage {
-            agent: AgentInfo::new("node-1").with_resources("cpus:4;mem:1024".parse().unwrap()),
-            version: "1".into(),
-        },
+    let (mut agent, agent_id) = register_agent(
+        &master,
+        "slave(1)",
+        AgentInfo::new("node-1").with_resources("cpus:4;mem:1024".parse().unwrap()),
     );
-    let agent_id = agent.expect::<SlaveRegisteredMessage>().agent_id;
-    let mut scheduler = Peer::new("scheduler-1");
-    scheduler.send(
-        master.pid(),
-        RegisterFrameworkMessage {
-            framework: FrameworkInfo::new("u", "fw").with_role("web"),
-            suppressed_roles: vec![],
-        },
+    let (mut scheduler, framework_id) = register_framework(
+        &master,
+        "scheduler-1",
+        FrameworkInfo::new("u", "fw").with_role("web"),
     );
-    let framework_id = scheduler
-        .expect::<FrameworkRegisteredMessage>()
-        .framework_id;
-    let offer = scheduler.expect::<ResourceOffersMessage>().offers.remove(0);
     let executor = ExecutorInfo::new(ExecutorId::new("e1"), CommandInfo::shell("./exec"))
         .with_resources("cpus:0.1;mem:32".parse().unwrap());
-    scheduler.send(
-        master.pid(),
-        LaunchTasksMessage {
-            framework_id: framework_id.clone(),
-            tasks: vec![
-                TaskInfo::new("t1", "one", agent_id, "cpus:1;mem:128".parse().unwrap())
-                    .with_executor(executor),
-            ],
-            filters: Filters::default(),
-            offer_ids: vec![offer.id],
-        },
+    launch_on_next_offer(
+        &mut scheduler,
+        &master,
+        &framework_id,
+        vec![
+            TaskInfo::new("t1", "one", agent_id, "cpus:1;mem:128".parse().unwrap())
+                .with_executor(executor),
+        ],
     );
     agent.expect::<RunTaskMessage>();
     // Both peers stay up: a closed scheduler connection would end the framework.

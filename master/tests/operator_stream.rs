@@ -34,22 +34,20 @@ fn open(rt: &Runtime, path: &str) -> Subscription {
     .unwrap_or_else(|reply| panic!("subscribe refused: {} {}", reply.status, reply.text()))
 }
 
-/// The next event that is not a HEARTBEAT.
-fn next(stream: &mut Subscription) -> Json {
-    loop {
-        let event = stream
-            .next_event()
-            .expect("reads an event")
-            .expect("stream open");
-        if event["type"] != "HEARTBEAT" {
-            return event;
-        }
-    }
-}
-
 /// The next `n` events that are not HEARTBEATs.
 fn next_n(stream: &mut Subscription, n: usize) -> Vec<Json> {
     (0..n).map(|_| next(stream)).collect()
+}
+
+/// A command task `id` named `name` (cpus:1;mem:128) running `command` on `agent_id`.
+fn sleep_task(id: &str, name: &str, agent_id: &AgentId, command: &str) -> TaskInfo {
+    TaskInfo::new(
+        id,
+        name,
+        agent_id.clone(),
+        "cpus:1;mem:128".parse().unwrap(),
+    )
+    .with_command(CommandInfo::shell(command))
 }
 
 fn kinds(events: &[Json]) -> Vec<&str> {
@@ -103,41 +101,21 @@ fn a_subscriber_sees_the_state_then_every_change_in_order() {
     );
 
     // An agent registers, a framework registers and launches a task that runs and finishes.
-    let mut agent = Peer::new("slave(1)");
-    agent.send(
-        master.pid(),
-        RegisterSlaveMessage {
-            agent: AgentInfo::new("node-1").with_resources("cpus:4;mem:1024".parse().unwrap()),
-            version: "1".into(),
-        },
+    let (mut agent, agent_id) = register_agent(
+        &master,
+        "slave(1)",
+        AgentInfo::new("node-1").with_resources("cpus:4;mem:1024".parse().unwrap()),
     );
-    let agent_id = agent.expect::<SlaveRegisteredMessage>().agent_id;
-    let mut scheduler = Peer::new("scheduler-1");
-    scheduler.send(
-        master.pid(),
-        RegisterFrameworkMessage {
-            framework: FrameworkInfo::new("u", "caf\u{e9}").with_role("web"),
-            suppressed_roles: vec![],
-        },
+    let (mut scheduler, framework_id) = register_framework(
+        &master,
+        "scheduler-1",
+        FrameworkInfo::new("u", "caf\u{e9}").with_role("web"),
     );
-    let framework_id = scheduler
-        .expect::<FrameworkRegisteredMessage>()
-        .framework_id;
-    let offer = scheduler.expect::<ResourceOffersMessage>().offers.remove(0);
-    scheduler.send(
-        master.pid(),
-        LaunchTasksMessage {
-            framework_id: framework_id.clone(),
-            tasks: vec![TaskInfo::new(
-                "t1",
-                "one",
-                agent_id.clone(),
-                "cpus:1;mem:128".parse().unwrap(),
-            )
-            .with_command(CommandInfo::shell("sleep 1"))],
-            filters: Filters::default(),
-            offer_ids: vec![offer.id],
-        },
+    launch_on_next_offer(
+        &mut scheduler,
+        &master,
+        &framework_id,
+        vec![sleep_task("t1", "one", &agent_id, "sleep 1")],
     );
     agent.expect::<RunTaskMessage>();
     agent.send(
@@ -206,21 +184,11 @@ fn a_subscriber_sees_the_state_then_every_change_in_order() {
     );
 
     // A second task is killed with its framework's teardown; then the agent leaves.
-    let offer = scheduler.expect::<ResourceOffersMessage>().offers.remove(0);
-    scheduler.send(
-        master.pid(),
-        LaunchTasksMessage {
-            framework_id: framework_id.clone(),
-            tasks: vec![TaskInfo::new(
-                "t2",
-                "two",
-                agent_id.clone(),
-                "cpus:1;mem:128".parse().unwrap(),
-            )
-            .with_command(CommandInfo::shell("sleep 100"))],
-            filters: Filters::default(),
-            offer_ids: vec![offer.id],
-        },
+    launch_on_next_offer(
+        &mut scheduler,
+        &master,
+        &framework_id,
+        vec![sleep_task("t2", "two", &agent_id, "sleep 100")],
     );
     agent.expect::<RunTaskMessage>();
     let mut client = Client::new(rt.addr(), PATIENCE);
@@ -265,16 +233,11 @@ fn a_subscriber_sees_the_state_then_every_change_in_order() {
     }
 
     // A scheduler that disconnects: FRAMEWORK_UPDATED, no longer connected.
-    let mut other = Peer::new("scheduler-2");
-    other.send(
-        master.pid(),
-        RegisterFrameworkMessage {
-            framework: FrameworkInfo::new("u", "other")
-                .with_failover_timeout(Duration::from_secs(3600)),
-            suppressed_roles: vec![],
-        },
+    let (other, other_id) = register_framework(
+        &master,
+        "scheduler-2",
+        FrameworkInfo::new("u", "other").with_failover_timeout(Duration::from_secs(3600)),
     );
-    let other_id = other.expect::<FrameworkRegisteredMessage>().framework_id;
     drop(other);
     let events = next_n(&mut stream, 2);
     assert_eq!(kinds(&events), ["FRAMEWORK_ADDED", "FRAMEWORK_UPDATED"]);

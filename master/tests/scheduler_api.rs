@@ -33,19 +33,6 @@ fn open(rt: &Runtime, info: Json, headers: &[(&str, &str)]) -> Subscription {
         .unwrap_or_else(|reply| panic!("subscribe refused: {} {}", reply.status, reply.text()))
 }
 
-/// The next event that is not a HEARTBEAT.
-fn next(stream: &mut Subscription) -> Json {
-    loop {
-        let event = stream
-            .next_event()
-            .expect("reads an event")
-            .expect("stream open");
-        if event["type"] != "HEARTBEAT" {
-            return event;
-        }
-    }
-}
-
 fn next_of(stream: &mut Subscription, kind: &str) -> Json {
     loop {
         let event = next(stream);

@@ -186,6 +186,20 @@ pub struct Soak {
     pub failures: Vec<RunResult>,
 }
 
+impl Soak {
+    /// The `key=value` summary line (`seeds= steps= faults= violations= seconds=`), `seconds`
+    /// being the soak's wall time.
+    pub fn summary_line(&self, seconds: f64) -> String {
+        format!(
+            "seeds={} steps={} faults={} violations={} seconds={seconds:.1}",
+            self.seeds,
+            self.steps,
+            self.faults,
+            self.failures.len(),
+        )
+    }
+}
+
 /// Runs every seed of `seeds` on `threads` threads (each seed is still one thread and
 /// deterministic). With `stop`, stops soon after the first failure.
 pub fn soak(seeds: std::ops::Range<u64>, config: &SimConfig, threads: usize, stop: bool) -> Soak {

@@ -77,14 +77,7 @@ fn many_seeds() {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let started = std::time::Instant::now();
     let soak = sim::soak(0..count, &config, threads, false);
-    eprintln!(
-        "seeds={} steps={} faults={} violations={} seconds={:.1}",
-        soak.seeds,
-        soak.steps,
-        soak.faults,
-        soak.failures.len(),
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("{}", soak.summary_line(started.elapsed().as_secs_f64()));
     assert_eq!(soak.seeds, count);
     let failed: Vec<u64> = soak.failures.iter().map(|r| r.seed).collect();
     for (seed, invariant) in KNOWN_OPEN.iter().filter(|(seed, _)| *seed < count) {

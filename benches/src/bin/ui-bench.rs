@@ -26,9 +26,9 @@ use master::{Master, MasterConfig};
 use mesos::protocol::*;
 use mesos::scheduler::{DriverHandle, DriverOptions, Scheduler, SchedulerDriver};
 use mesos::{
-    AgentId, AgentInfo, CommandInfo, ExecutorId, ExecutorInfo, FrameworkId, FrameworkInfo,
-    MasterInfo, Offer, Resources, TaskId, TaskState, TaskStatus,
+    AgentId, AgentInfo, FrameworkId, FrameworkInfo, MasterInfo, Offer, Resources, TaskStatus,
 };
+use mesos_benches::emulated::{self, decline_for_an_hour, running_task};
 use process::{Config, Context, Handlers, Process, Runtime, Upid};
 
 struct Flags {
@@ -88,22 +88,8 @@ impl EmulatedAgent {
                 continue;
             };
             let name = format!("task-{}-{index}", agent_id.as_str());
-            let executor_id = ExecutorId::new(name.clone());
-            tasks.push(Task {
-                name: name.clone(),
-                task_id: TaskId::new(name.clone()),
-                framework_id: framework_id.clone(),
-                executor_id: Some(executor_id.clone()),
-                agent_id: agent_id.clone(),
-                state: TaskState::Running,
-                resources: "cpus:0.1;mem:32".parse().unwrap_or_default(),
-                statuses: Vec::new(),
-                status_update_state: None,
-                status_update_uuid: None,
-            });
-            let mut executor = ExecutorInfo::new(executor_id, CommandInfo::shell("sleep 1000"));
-            executor.framework_id = Some(framework_id);
-            executor.resources = "cpus:0.01;mem:8".parse().unwrap_or_default();
+            let (task, executor) = running_task(&agent_id, framework_id, name);
+            tasks.push(task);
             executors.push(executor);
         }
         let mut frameworks: Vec<FrameworkInfo> =
@@ -162,22 +148,13 @@ impl Scheduler for Idle {
         }
     }
     fn resource_offers(&mut self, driver: &DriverHandle, offers: Vec<Offer>) {
-        for offer in offers {
-            driver.decline_offer(offer.id, mesos::Filters::refuse(Duration::from_secs(3600)));
-        }
+        decline_for_an_hour(driver, offers);
     }
     fn status_update(&mut self, _: &DriverHandle, _: &TaskStatus) {}
 }
 
 fn wait_for(what: &str, limit: Duration, done: impl Fn() -> bool) -> Result<(), String> {
-    let deadline = Instant::now() + limit;
-    while !done() {
-        if Instant::now() > deadline {
-            return Err(format!("timed out waiting for {what}"));
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    Ok(())
+    emulated::wait_for(what, limit, Duration::from_millis(5), done)
 }
 
 fn selenium_python() -> Result<PathBuf, String> {

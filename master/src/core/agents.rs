@@ -602,40 +602,17 @@ impl MasterCore {
         }
         // Unreachable tasks the agent no longer has are gone.
         let time = self.wall(now);
+        let message = format!("Task is no longer on agent {id}, which re-registered without it");
         for (framework_id, framework) in self.frameworks.iter_mut() {
-            let gone: Vec<TaskId> = framework
-                .unreachable_tasks
-                .iter()
-                .filter(|(task_id, e)| {
-                    e.task.agent_id == *id
-                        && !on_agent.contains(&(framework_id.clone(), (*task_id).clone()))
-                })
-                .map(|(task_id, _)| task_id.clone())
-                .collect();
-            for task_id in gone {
-                let Some(mut entry) = framework.unreachable_tasks.remove(&task_id) else {
-                    continue;
-                };
-                let status = TaskStatus {
-                    task_id: task_id.clone(),
-                    state: TaskState::Gone,
-                    message: Some(format!(
-                        "Task is no longer on agent {id}, which re-registered without it"
-                    )),
-                    source: Some(mesos::Source::Master),
-                    reason: Some(Reason::AgentReregistered),
-                    uuid: None,
-                    timestamp: time,
-                    agent_id: Some(id.clone()),
-                    executor_id: entry.task.executor_id.clone(),
-                    healthy: None,
-                    data: Vec::new(),
-                };
-                entry.task.state = TaskState::Gone;
-                entry.task.statuses.push(status.clone());
-                framework.add_completed(entry.task);
-                back.push((framework_id.clone(), status));
-            }
+            let gone = unreachable_tasks_gone(
+                framework,
+                id,
+                time,
+                Reason::AgentReregistered,
+                &message,
+                |task_id| !on_agent.contains(&(framework_id.clone(), task_id.clone())),
+            );
+            back.extend(gone.into_iter().map(|s| (framework_id.clone(), s)));
         }
         let used: Vec<UsedResources> = used
             .into_iter()
@@ -689,37 +666,17 @@ impl MasterCore {
             self.registry_generation += 1;
             let time = self.wall(now);
             let mut updates = Vec::new();
+            let message = format!("Agent {id} is gone: a new agent registered at its address");
             for (framework_id, framework) in self.frameworks.iter_mut() {
-                let gone: Vec<TaskId> = framework
-                    .unreachable_tasks
-                    .iter()
-                    .filter(|(_, e)| e.task.agent_id == id)
-                    .map(|(task_id, _)| task_id.clone())
-                    .collect();
-                for task_id in gone {
-                    let Some(mut entry) = framework.unreachable_tasks.remove(&task_id) else {
-                        continue;
-                    };
-                    let status = TaskStatus {
-                        task_id: task_id.clone(),
-                        state: TaskState::Gone,
-                        message: Some(format!(
-                            "Agent {id} is gone: a new agent registered at its address"
-                        )),
-                        source: Some(mesos::Source::Master),
-                        reason: Some(Reason::AgentRemoved),
-                        uuid: None,
-                        timestamp: time,
-                        agent_id: Some(id.clone()),
-                        executor_id: entry.task.executor_id.clone(),
-                        healthy: None,
-                        data: Vec::new(),
-                    };
-                    entry.task.state = TaskState::Gone;
-                    entry.task.statuses.push(status.clone());
-                    framework.add_completed(entry.task);
-                    updates.push((framework_id.clone(), status));
-                }
+                let gone = unreachable_tasks_gone(
+                    framework,
+                    &id,
+                    time,
+                    Reason::AgentRemoved,
+                    &message,
+                    |_| true,
+                );
+                updates.extend(gone.into_iter().map(|s| (framework_id.clone(), s)));
             }
             for (framework_id, status) in updates {
                 self.count_terminal(TaskState::Gone);
@@ -1011,4 +968,47 @@ impl MasterCore {
             );
         }
     }
+}
+
+/// Moves `framework`'s unreachable tasks on `agent_id` that `is_gone` picks to its completed
+/// tasks as TASK_GONE (source master, `reason`, `message`), returning their statuses in task id
+/// order.
+fn unreachable_tasks_gone(
+    framework: &mut Framework,
+    agent_id: &AgentId,
+    timestamp: f64,
+    reason: Reason,
+    message: &str,
+    is_gone: impl Fn(&TaskId) -> bool,
+) -> Vec<TaskStatus> {
+    let gone: Vec<TaskId> = framework
+        .unreachable_tasks
+        .iter()
+        .filter(|(task_id, e)| e.task.agent_id == *agent_id && is_gone(task_id))
+        .map(|(task_id, _)| task_id.clone())
+        .collect();
+    let mut statuses = Vec::with_capacity(gone.len());
+    for task_id in gone {
+        let Some(mut entry) = framework.unreachable_tasks.remove(&task_id) else {
+            continue;
+        };
+        let status = TaskStatus {
+            task_id,
+            state: TaskState::Gone,
+            message: Some(message.to_string()),
+            source: Some(mesos::Source::Master),
+            reason: Some(reason),
+            uuid: None,
+            timestamp,
+            agent_id: Some(agent_id.clone()),
+            executor_id: entry.task.executor_id.clone(),
+            healthy: None,
+            data: Vec::new(),
+        };
+        entry.task.state = TaskState::Gone;
+        entry.task.statuses.push(status.clone());
+        framework.add_completed(entry.task);
+        statuses.push(status);
+    }
+    statuses
 }

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use master::{Master, MasterConfig, MasterHandle};
 use mesos::protocol::*;
+use mesos::v1::client::Subscription;
+use mesos::{AgentId, AgentInfo, Filters, FrameworkId, FrameworkInfo, TaskInfo};
 use process::{Config, Context, Handlers, Message, Pid, Process, Runtime, Upid};
 
 /// Real-time bound for waits that should finish in milliseconds (guards against hangs only).
@@ -150,6 +152,72 @@ impl Peer {
             self.pending.push(m);
         }
         self.pending.iter().map(|(n, _)| n.clone()).collect()
+    }
+}
+
+/// A fake agent `peer` registering `info` with `master`: the peer and the agent id it was given.
+pub fn register_agent(master: &MasterHandle, peer: &str, info: AgentInfo) -> (Peer, AgentId) {
+    let mut agent = Peer::new(peer);
+    agent.send(
+        master.pid(),
+        RegisterSlaveMessage {
+            agent: info,
+            version: "1".into(),
+        },
+    );
+    let agent_id = agent.expect::<SlaveRegisteredMessage>().agent_id;
+    (agent, agent_id)
+}
+
+/// A fake scheduler `peer` registering `info` with `master`: the peer and its framework id.
+pub fn register_framework(
+    master: &MasterHandle,
+    peer: &str,
+    info: FrameworkInfo,
+) -> (Peer, FrameworkId) {
+    let mut scheduler = Peer::new(peer);
+    scheduler.send(
+        master.pid(),
+        RegisterFrameworkMessage {
+            framework: info,
+            suppressed_roles: vec![],
+        },
+    );
+    let framework_id = scheduler
+        .expect::<FrameworkRegisteredMessage>()
+        .framework_id;
+    (scheduler, framework_id)
+}
+
+/// The scheduler takes its next offer and launches `tasks` on it (default filters).
+pub fn launch_on_next_offer(
+    scheduler: &mut Peer,
+    master: &MasterHandle,
+    framework_id: &FrameworkId,
+    tasks: Vec<TaskInfo>,
+) {
+    let offer = scheduler.expect::<ResourceOffersMessage>().offers.remove(0);
+    scheduler.send(
+        master.pid(),
+        LaunchTasksMessage {
+            framework_id: framework_id.clone(),
+            tasks,
+            filters: Filters::default(),
+            offer_ids: vec![offer.id],
+        },
+    );
+}
+
+/// The next event of a v1 stream that is not a HEARTBEAT.
+pub fn next(stream: &mut Subscription) -> serde_json::Value {
+    loop {
+        let event = stream
+            .next_event()
+            .expect("reads an event")
+            .expect("stream open");
+        if event["type"] != "HEARTBEAT" {
+            return event;
+        }
     }
 }
 

@@ -10,7 +10,8 @@ mod response;
 mod stream;
 
 pub use request::{
-    percent_decode, HttpParseError, ParseOutcome, Request, RequestParser, MAX_HEADERS,
+    percent_decode, percent_encode_path, HttpParseError, ParseOutcome, Request, RequestParser,
+    MAX_HEADERS,
 };
 pub use response::Response;
 

@@ -57,6 +57,19 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Percent-encodes a path for a URL's path or query: unreserved characters and `/` stay, every
+/// other byte becomes `%XX`.
+pub fn percent_encode_path(path: &str) -> String {
+    path.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn hex(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
@@ -316,6 +329,14 @@ mod tests {
             parser.parse(raw.as_bytes()).unwrap_err().response().status,
             431
         );
+    }
+
+    #[test]
+    fn percent_encoding_a_path_round_trips() {
+        let path = "/tmp/a dir/caf\u{e9}+100%&x=1";
+        let encoded = percent_encode_path(path);
+        assert_eq!(encoded, "/tmp/a%20dir/caf%C3%A9%2B100%25%26x%3D1");
+        assert_eq!(percent_decode(&encoded), path);
     }
 
     #[test]

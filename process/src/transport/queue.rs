@@ -1,6 +1,6 @@
 //! The per-peer send queue: senders encode into it, the event loop swaps it out whole.
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use super::frame::FrameEncoder;
 #[cfg(test)]
@@ -61,21 +61,31 @@ impl PeerQueue {
         self.push_parts(envelope.parts(), config, may_block)
     }
 
-    pub(crate) fn push_parts(
+    /// The queue's state once it has room (with `may_block`, waits while it holds
+    /// `max_pending_bytes` or more); `None` when it is closed.
+    fn lock_with_room(
         &self,
-        envelope: Parts<'_>,
         config: &TransportConfig,
         may_block: bool,
-    ) -> Pushed {
+    ) -> Option<MutexGuard<'_, QueueState>> {
         let mut state = self.state.lock();
         while may_block && !state.closed && state.bytes.len() >= config.max_pending_bytes {
             state.blocked_senders += 1;
             self.drained.wait(&mut state);
             state.blocked_senders -= 1;
         }
-        if state.closed {
+        (!state.closed).then_some(state)
+    }
+
+    pub(crate) fn push_parts(
+        &self,
+        envelope: Parts<'_>,
+        config: &TransportConfig,
+        may_block: bool,
+    ) -> Pushed {
+        let Some(mut state) = self.lock_with_room(config, may_block) else {
             return Pushed::Dropped;
-        }
+        };
         let was_empty = state.bytes.is_empty();
         let QueueState { bytes, encoder, .. } = &mut *state;
         match encoder.encode_parts(envelope, config.max_frame_bytes, bytes) {
@@ -96,15 +106,9 @@ impl PeerQueue {
         config: &TransportConfig,
         may_block: bool,
     ) -> Pushed {
-        let mut state = self.state.lock();
-        while may_block && !state.closed && state.bytes.len() >= config.max_pending_bytes {
-            state.blocked_senders += 1;
-            self.drained.wait(&mut state);
-            state.blocked_senders -= 1;
-        }
-        if state.closed {
+        let Some(mut state) = self.lock_with_room(config, may_block) else {
             return Pushed::Dropped;
-        }
+        };
         let was_empty = state.bytes.is_empty();
         state.bytes.extend_from_slice(frames);
         if was_empty {

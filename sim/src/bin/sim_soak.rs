@@ -52,14 +52,7 @@ fn main() -> ExitCode {
         };
         eprintln!("{}", report.report());
     }
-    println!(
-        "seeds={} steps={} faults={} violations={} seconds={:.1}",
-        summary.seeds,
-        summary.steps,
-        summary.faults,
-        summary.failures.len(),
-        started.elapsed().as_secs_f64()
-    );
+    println!("{}", summary.summary_line(started.elapsed().as_secs_f64()));
     if summary.failures.is_empty() {
         ExitCode::SUCCESS
     } else {

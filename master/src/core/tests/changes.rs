@@ -95,16 +95,7 @@ fn every_change_is_recorded_in_order() {
 
 #[test]
 fn a_removed_agent_reports_its_tasks_then_itself() {
-    let mut h = Harness::new();
-    let fw = h.framework(SCHED, partition_aware());
-    let agent = h.agent(AGENT, "cpus:4;mem:1024");
-    let offers = h.allocate(SCHED);
-    h.launch(
-        SCHED,
-        &fw,
-        &[&offers[0]],
-        vec![command_task("t1", &agent, "cpus:1;mem:64")],
-    );
+    let (mut h, _fw, agent) = launched(partition_aware());
     h.core.observe_changes(true);
     h.core.unregister_agent(
         h.now,

@@ -233,8 +233,8 @@ pub(super) fn refusal(out: &[Output]) -> (TaskState, Reason, String) {
     (s.state, s.reason.unwrap(), s.message.clone().unwrap())
 }
 
-/// Registers an agent with a running task of `info`'s framework, then lets it miss its pings.
-pub(super) fn agent_removed(info: FrameworkInfo) -> (Harness, FrameworkId, AgentId, Vec<Output>) {
+/// A framework (`info`) that launched task `t1` (cpus:1;mem:64) on an agent (cpus:4;mem:1024).
+pub(super) fn launched(info: FrameworkInfo) -> (Harness, FrameworkId, AgentId) {
     let mut h = Harness::new();
     let fw = h.framework(SCHED, info);
     let agent = h.agent(AGENT, "cpus:4;mem:1024");
@@ -245,7 +245,20 @@ pub(super) fn agent_removed(info: FrameworkInfo) -> (Harness, FrameworkId, Agent
         &[&offers[0]],
         vec![command_task("t1", &agent, "cpus:1;mem:64")],
     );
+    (h, fw, agent)
+}
+
+/// As [`launched`], the agent then reporting `t1` RUNNING; outputs drained.
+pub(super) fn running(info: FrameworkInfo) -> (Harness, FrameworkId, AgentId) {
+    let (mut h, fw, agent) = launched(info);
     h.agent_update(AGENT, &fw, &agent, "t1", TaskState::Running, 1);
+    h.out();
+    (h, fw, agent)
+}
+
+/// Registers an agent with a running task of `info`'s framework, then lets it miss its pings.
+pub(super) fn agent_removed(info: FrameworkInfo) -> (Harness, FrameworkId, AgentId, Vec<Output>) {
+    let (mut h, fw, agent) = running(info);
     // Answered pings keep it.
     for _ in 0..10 {
         let out = h.advance(Duration::from_secs(15));
@@ -280,12 +293,35 @@ pub(super) fn reregister_with_resources(
     h: &mut Harness,
     fw: &FrameworkId,
     agent: &AgentId,
+    info: FrameworkInfo,
+    resources: &str,
+) -> Vec<Output> {
+    reregister_reporting_in(h, fw, agent, info, resources, TaskState::Running)
+}
+
+/// The agent (cpus:4;mem:1024) re-registers reporting `t1` in `state`.
+pub(super) fn reregister_reporting(
+    h: &mut Harness,
+    fw: &FrameworkId,
+    agent: &AgentId,
+    info: FrameworkInfo,
+    state: TaskState,
+) -> Vec<Output> {
+    reregister_reporting_in(h, fw, agent, info, "cpus:4;mem:1024", state)
+}
+
+/// The agent re-registers offering `resources` in total, reporting `t1` in `state`.
+pub(super) fn reregister_reporting_in(
+    h: &mut Harness,
+    fw: &FrameworkId,
+    agent: &AgentId,
     mut info: FrameworkInfo,
     resources: &str,
+    state: TaskState,
 ) -> Vec<Output> {
     info.id = Some(fw.clone());
     let mut task = Task::staging(&command_task("t1", agent, "cpus:1;mem:64"), fw, None);
-    task.state = TaskState::Running;
+    task.state = state;
     let mut agent_info = AgentInfo::new("node").with_resources(resources.parse().unwrap());
     agent_info.id = Some(agent.clone());
     h.core.reregister_agent(

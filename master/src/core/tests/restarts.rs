@@ -4,23 +4,6 @@
 
 use super::*;
 
-/// A framework (`info`) with a RUNNING task `t1` on an agent.
-fn running(info: FrameworkInfo) -> (Harness, FrameworkId, AgentId) {
-    let mut h = Harness::new();
-    let fw = h.framework(SCHED, info);
-    let agent = h.agent(AGENT, "cpus:4;mem:1024");
-    let offers = h.allocate(SCHED);
-    h.launch(
-        SCHED,
-        &fw,
-        &[&offers[0]],
-        vec![command_task("t1", &agent, "cpus:1;mem:64")],
-    );
-    h.agent_update(AGENT, &fw, &agent, "t1", TaskState::Running, 1);
-    h.out();
-    (h, fw, agent)
-}
-
 fn checkpointing() -> FrameworkInfo {
     fw_info("f").with_checkpoint(true)
 }

@@ -2,48 +2,24 @@
 
 use super::*;
 
-/// A framework (`info`) with a RUNNING task `t1` on an agent.
-fn running(info: FrameworkInfo) -> (Harness, FrameworkId, AgentId) {
-    let mut h = Harness::new();
-    let fw = h.framework(SCHED, info);
-    let agent = h.agent(AGENT, "cpus:4;mem:1024");
-    let offers = h.allocate(SCHED);
-    h.launch(
-        SCHED,
-        &fw,
-        &[&offers[0]],
-        vec![command_task("t1", &agent, "cpus:1;mem:64")],
-    );
-    h.agent_update(AGENT, &fw, &agent, "t1", TaskState::Running, 1);
-    h.out();
-    (h, fw, agent)
+/// A new leader that recovered the previous one's `registry`.
+fn new_leader(registry: Vec<RegisteredAgent>) -> Harness {
+    let mut next = Harness::new();
+    next.core.begin_recovery(next.now);
+    next.core.recover_agents(next.now, Some(registry));
+    next
 }
 
-/// The agent re-registers reporting `t1` in `state`.
-fn reregister(
-    h: &mut Harness,
-    fw: &FrameworkId,
-    agent: &AgentId,
-    mut info: FrameworkInfo,
-    state: TaskState,
-) -> Vec<Output> {
-    info.id = Some(fw.clone());
-    let mut task = Task::staging(&command_task("t1", agent, "cpus:1;mem:64"), fw, None);
-    task.state = state;
-    let mut agent_info = AgentInfo::new("node").with_resources("cpus:4;mem:1024".parse().unwrap());
-    agent_info.id = Some(agent.clone());
-    h.core.reregister_agent(
-        h.now,
-        &upid(AGENT),
-        ReregisterSlaveMessage {
-            agent: agent_info,
-            executors: vec![],
-            tasks: vec![task],
-            frameworks: vec![info],
-            version: "1".into(),
-        },
+/// The agent comes back reporting `t1` RUNNING; the master kills it.
+fn assert_t1_killed_on_return(h: &mut Harness, fw: &FrameworkId, agent: &AgentId) {
+    let out = reregister_reporting(h, fw, agent, fw_info("f"), TaskState::Running);
+    assert!(
+        sends(&out, AGENT).contains(&Outgoing::KillTasksOnReregistration(
+            KillTasksOnReregistrationMessage {
+                tasks: vec![(fw.clone(), TaskId::new("t1"))]
+            }
+        ))
     );
-    h.out()
 }
 
 /// A task reported LOST when its agent's connection broke may still run there: its resources are
@@ -54,7 +30,7 @@ fn a_task_lost_with_the_connection_holds_its_resources_until_it_ends() {
     let (mut h, fw, agent) = running(fw_info("f"));
     h.core.exited(h.now, &upid(AGENT));
     assert_eq!(updates(&h.out(), SCHED)[0].state, TaskState::Lost);
-    reregister(&mut h, &fw, &agent, fw_info("f"), TaskState::Running);
+    reregister_reporting(&mut h, &fw, &agent, fw_info("f"), TaskState::Running);
     // (past the 5 s refusal of the launch's unused resources)
     let offers = offers_in(&h.advance(Duration::from_secs(6)), SCHED);
     assert_eq!(offers[0].resources, "cpus:3;mem:960".parse().unwrap());
@@ -87,17 +63,8 @@ fn a_new_leader_keeps_the_tasks_lost_on_disconnect_lost() {
     h.out();
     let (_, registry) = h.core.registry();
     assert!(registry.iter().any(|a| a.id == agent && a.disconnected));
-    let mut next = Harness::new();
-    next.core.begin_recovery(next.now);
-    next.core.recover_agents(next.now, Some(registry));
-    let out = reregister(&mut next, &fw, &agent, fw_info("f"), TaskState::Running);
-    assert!(
-        sends(&out, AGENT).contains(&Outgoing::KillTasksOnReregistration(
-            KillTasksOnReregistrationMessage {
-                tasks: vec![(fw.clone(), TaskId::new("t1"))]
-            }
-        ))
-    );
+    let mut next = new_leader(registry);
+    assert_t1_killed_on_return(&mut next, &fw, &agent);
     assert!(!next.core.frameworks()[&fw]
         .tasks
         .contains_key(&TaskId::new("t1")));
@@ -109,17 +76,8 @@ fn a_new_leader_keeps_the_tasks_of_a_removed_agent_lost() {
     let (h, fw, agent, _) = agent_removed(fw_info("f"));
     let (_, registry) = h.core.registry();
     assert!(registry.iter().any(|a| a.id == agent && a.unreachable));
-    let mut next = Harness::new();
-    next.core.begin_recovery(next.now);
-    next.core.recover_agents(next.now, Some(registry));
-    let out = reregister(&mut next, &fw, &agent, fw_info("f"), TaskState::Running);
-    assert!(
-        sends(&out, AGENT).contains(&Outgoing::KillTasksOnReregistration(
-            KillTasksOnReregistrationMessage {
-                tasks: vec![(fw.clone(), TaskId::new("t1"))]
-            }
-        ))
-    );
+    let mut next = new_leader(registry);
+    assert_t1_killed_on_return(&mut next, &fw, &agent);
 }
 
 /// A partition-aware framework's task that ended while its agent was unreachable is no longer
@@ -130,7 +88,7 @@ fn an_unreachable_task_that_ended_is_not_unreachable_any_more() {
     assert!(h.core.frameworks()[&fw]
         .unreachable_tasks
         .contains_key(&TaskId::new("t1")));
-    reregister(&mut h, &fw, &agent, partition_aware(), TaskState::Finished);
+    reregister_reporting(&mut h, &fw, &agent, partition_aware(), TaskState::Finished);
     assert!(h.core.frameworks()[&fw].unreachable_tasks.is_empty());
     h.core.reconcile_tasks(
         h.now,
@@ -151,9 +109,7 @@ fn an_unreachable_task_that_ended_is_not_unreachable_any_more() {
 fn a_new_leader_does_not_declare_unknown_tasks_lost_while_agents_may_return() {
     let (h, fw, _) = running(fw_info("f"));
     let (_, registry) = h.core.registry();
-    let mut next = Harness::new();
-    next.core.begin_recovery(next.now);
-    next.core.recover_agents(next.now, Some(registry));
+    let mut next = new_leader(registry);
     let mut info = fw_info("f");
     info.id = Some(fw.clone());
     next.core.reregister_framework(
