@@ -57,6 +57,7 @@ fn a_tiny_recovery_bench_restarts_the_agent_and_prints_its_figures() {
     let mut command = Command::new(env!("CARGO_BIN_EXE_recovery-bench"));
     command
         .args(["--tasks", "3", "--runs", "2", "--updates", "8"])
+        .args(["--burst", "10", "--burst_runs", "1"])
         .arg("--work_dir")
         .arg(&work_dir);
     let output = command.output_within("recovery-bench --tasks 3", WATCHDOG);
@@ -64,7 +65,12 @@ fn a_tiny_recovery_bench_restarts_the_agent_and_prints_its_figures() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 1, "{stdout}");
+    // The restart line, then one line per burst size.
+    assert_eq!(lines.len(), 2, "{stdout}");
+    let burst = parse_pairs(lines[1]);
+    assert_eq!(burst.get("burst_tasks"), Some(&"10"), "{stdout}");
+    assert_eq!(burst.get("burst_updates"), Some(&"40"), "{stdout}");
+    assert!(number(&burst, "burst_us_per_update") > 0.0, "{stdout}");
     let pairs = parse_pairs(lines[0]);
     assert_eq!(pairs.get("tasks"), Some(&"3"), "{stdout}");
     assert_eq!(pairs.get("runs"), Some(&"2"), "{stdout}");
