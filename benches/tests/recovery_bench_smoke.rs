@@ -18,27 +18,11 @@ fn bin_dir() -> PathBuf {
     exe.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-/// Builds `mesos-agent` and `mesos-executor` into the same target directory and profile when one
-/// is missing (`cargo test -p mesos-benches` does not build another package's binaries;
-/// `scripts/test.sh` builds the whole workspace first).
-fn ensure_agent_binaries(dir: &Path) {
-    let binaries = ["mesos-agent", "mesos-executor"];
-    if binaries.iter().all(|name| dir.join(name).is_file()) {
-        return;
+/// `mesos-agent` and `mesos-executor` must sit beside the bench.
+fn ensure_agent_binaries() {
+    for bin in ["mesos-agent", "mesos-executor"] {
+        process::testing::ensure_binary("agent", bin);
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let mut build = Command::new(cargo);
-    build
-        .args(["build", "--quiet", "-p", "agent", "--bins"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
-    if dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    if let Some(target) = dir.parent() {
-        build.arg("--target-dir").arg(target);
-    }
-    let status = build.status_within("cargo build", process::testing::CARGO_BUILD_PATIENCE);
-    assert!(status.success(), "building the agent's binaries failed");
 }
 
 fn number(pairs: &std::collections::BTreeMap<&str, &str>, key: &str) -> f64 {
@@ -51,7 +35,7 @@ fn number(pairs: &std::collections::BTreeMap<&str, &str>, key: &str) -> f64 {
 #[test]
 fn a_tiny_recovery_bench_restarts_the_agent_and_prints_its_figures() {
     let dir = bin_dir();
-    ensure_agent_binaries(&dir);
+    ensure_agent_binaries();
     // On the target dir's disk (a real one), away from other runs.
     let work_dir = dir.join("recovery-bench-smoke");
     let mut command = Command::new(env!("CARGO_BIN_EXE_recovery-bench"));

@@ -8,38 +8,13 @@ use std::time::Duration;
 
 use mesos_examples::marathon::time::{iso8601, now_secs};
 use mesos_local::{LocalCluster, LocalConfig};
-use process::testing::{wait_until, BoundedCommand, ChildGuard, Lines};
+use process::testing::{wait_until, ChildGuard, Lines};
 use serde_json::{json, Value};
 
 const WAIT: Duration = Duration::from_secs(60);
 
 fn ensure_command_executor() {
-    let exe = std::env::current_exe().expect("exe");
-    let mut dir = exe.parent().expect("dir").to_path_buf();
-    if dir.file_name().is_some_and(|n| n == "deps") {
-        dir.pop();
-    }
-    if dir.join("mesos-executor").exists() {
-        return;
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .args([
-            "build",
-            "-p",
-            "agent",
-            "--bin",
-            "mesos-executor",
-            "--target-dir",
-        ])
-        .arg(dir.parent().expect("target dir"));
-    if dir.file_name().is_some_and(|n| n == "release") {
-        command.arg("--release");
-    }
-    assert!(command
-        .status_within("cargo build", process::testing::CARGO_BUILD_PATIENCE)
-        .success());
+    process::testing::ensure_binary("agent", "mesos-executor");
 }
 
 fn cluster() -> LocalCluster {

@@ -19,32 +19,7 @@ fn cluster() -> LocalCluster {
 
 /// Command tasks need the agent's `mesos-executor` next to the test binaries.
 fn ensure_command_executor() {
-    let exe = std::env::current_exe().expect("exe");
-    let mut dir = exe.parent().expect("dir").to_path_buf();
-    if dir.file_name().is_some_and(|n| n == "deps") {
-        dir.pop();
-    }
-    if dir.join("mesos-executor").exists() {
-        return;
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .args([
-            "build",
-            "-p",
-            "agent",
-            "--bin",
-            "mesos-executor",
-            "--target-dir",
-        ])
-        .arg(dir.parent().expect("target dir"));
-    if dir.file_name().is_some_and(|n| n == "release") {
-        command.arg("--release");
-    }
-    assert!(command
-        .status_within("cargo build", process::testing::CARGO_BUILD_PATIENCE)
-        .success());
+    process::testing::ensure_binary("agent", "mesos-executor");
 }
 
 #[test]

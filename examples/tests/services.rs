@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mesos_local::{LocalCluster, LocalConfig};
-use process::testing::{wait_for, wait_until, BoundedCommand, ChildGuard, Lines};
+use process::testing::{wait_for, wait_until, ChildGuard, Lines};
 use serde_json::{json, Value};
 use services_util::*;
 
@@ -41,32 +41,7 @@ http.server.HTTPServer(('127.0.0.1', int(os.environ['PORT0'])), Handler).serve_f
 "#;
 
 fn ensure_command_executor() {
-    let exe = std::env::current_exe().expect("exe");
-    let mut dir = exe.parent().expect("dir").to_path_buf();
-    if dir.file_name().is_some_and(|n| n == "deps") {
-        dir.pop();
-    }
-    if dir.join("mesos-executor").exists() {
-        return;
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .args([
-            "build",
-            "-p",
-            "agent",
-            "--bin",
-            "mesos-executor",
-            "--target-dir",
-        ])
-        .arg(dir.parent().expect("target dir"));
-    if dir.file_name().is_some_and(|n| n == "release") {
-        command.arg("--release");
-    }
-    assert!(command
-        .status_within("cargo build", process::testing::CARGO_BUILD_PATIENCE)
-        .success());
+    process::testing::ensure_binary("agent", "mesos-executor");
 }
 
 /// A cluster of `agents` agents, each with a port range of its own (they share one host).

@@ -25,6 +25,37 @@ use std::time::{Duration, Instant};
 /// compiles from scratch, yet finite.
 pub const CARGO_BUILD_PATIENCE: Duration = Duration::from_secs(20 * 60);
 
+/// The directory cargo puts this test's binaries in (`target/<profile>`, not its `deps`).
+pub fn profile_dir() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let mut dir = exe.parent().expect("exe dir").to_path_buf();
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir.pop();
+    }
+    dir
+}
+
+/// Builds `package`'s binary `bin` into this test's target directory and profile unless it is
+/// there (`cargo test -p <crate>` does not build other packages' binaries; the README's test
+/// command builds the whole workspace first), and returns its path.
+pub fn ensure_binary(package: &str, bin: &str) -> std::path::PathBuf {
+    let dir = profile_dir();
+    if !dir.join(bin).exists() {
+        let target = dir.parent().expect("target dir").to_path_buf();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut command = Command::new(cargo);
+        command
+            .args(["build", "-p", package, "--bin", bin, "--target-dir"])
+            .arg(&target);
+        if dir.file_name().is_some_and(|n| n == "release") {
+            command.arg("--release");
+        }
+        let status = command.status_within("cargo build", CARGO_BUILD_PATIENCE);
+        assert!(status.success(), "building {bin} failed");
+    }
+    dir.join(bin)
+}
+
 /// How often a condition is polled: short enough not to slow tests, long enough not to spin.
 const POLL: Duration = Duration::from_millis(5);
 

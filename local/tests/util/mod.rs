@@ -2,14 +2,12 @@
 //! and waits on its events.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use mesos::scheduler::{DriverHandle, DriverOptions, Scheduler, SchedulerDriver};
 use mesos::*;
 use mesos_local::{LocalCluster, LocalConfig};
-use process::testing::BoundedCommand;
 
 /// How long any single expected event may take (generous: CI machines are slow and shared).
 pub const WAIT: Duration = Duration::from_secs(20);
@@ -208,41 +206,20 @@ pub fn command_task(id: &str, offer: &Offer, command: &str, resources: &str) -> 
     .with_command(CommandInfo::shell(command))
 }
 
-/// The directory cargo put this test's binaries in (`target/<profile>`).
-pub fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    let mut dir = exe.parent().expect("exe dir").to_path_buf();
-    if dir.file_name().is_some_and(|n| n == "deps") {
-        dir.pop();
-    }
-    dir
-}
+#[allow(unused_imports)] // not every test binary needs it
+pub use process::testing::profile_dir;
 
 /// Command tasks need the agent's `mesos-executor` binary next to ours; `cargo test -p mesos-local`
 /// does not build other packages' binaries, so build it once if missing.
 pub fn ensure_command_executor() {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| ensure_binary("agent", "mesos-executor"));
+    ONCE.call_once(|| {
+        ensure_binary("agent", "mesos-executor");
+    });
 }
 
-/// Builds `package`'s binary `bin` into this test's target directory unless it is there.
-pub fn ensure_binary(package: &str, bin: &str) {
-    let dir = profile_dir();
-    if dir.join(bin).exists() {
-        return;
-    }
-    let target = dir.parent().expect("target dir").to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = std::process::Command::new(cargo);
-    command
-        .args(["build", "-p", package, "--bin", bin, "--target-dir"])
-        .arg(&target);
-    if dir.file_name().is_some_and(|n| n == "release") {
-        command.arg("--release");
-    }
-    let status = command.status_within("cargo build", process::testing::CARGO_BUILD_PATIENCE);
-    assert!(status.success(), "building {bin} failed");
-}
+#[allow(unused_imports)] // not every test binary needs it
+pub use process::testing::ensure_binary;
 
 /// Filters that refuse nothing: unused resources come straight back in the next allocation.
 pub fn no_filter() -> mesos::Filters {

@@ -3,48 +3,22 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use mesos::scheduler::{DriverHandle, Scheduler};
 use mesos::*;
-use process::testing::{BoundedChild, BoundedCommand, Lines};
+use process::testing::{BoundedChild, Lines};
 use serde_json::Value as Json;
 
 /// How long any single expected event may take.
 pub const WAIT: Duration = Duration::from_secs(20);
 
 /// The directory cargo put this test's binaries in (`target/<profile>`).
-pub fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    let mut dir = exe.parent().expect("exe dir").to_path_buf();
-    if dir.file_name().is_some_and(|n| n == "deps") {
-        dir.pop();
-    }
-    dir
-}
+pub use process::testing::profile_dir;
 
-/// Builds `package`'s binary `bin` into this test's target directory unless it is there
-/// (`cargo test -p mesos-zookeeper` does not build other packages' binaries).
-pub fn ensure_binary(package: &str, bin: &str) -> PathBuf {
-    let dir = profile_dir();
-    if !dir.join(bin).exists() {
-        let target = dir.parent().expect("target dir").to_path_buf();
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut command = Command::new(cargo);
-        command
-            .args(["build", "-p", package, "--bin", bin, "--target-dir"])
-            .arg(&target);
-        if dir.file_name().is_some_and(|n| n == "release") {
-            command.arg("--release");
-        }
-        let status = command.status_within("cargo build", process::testing::CARGO_BUILD_PATIENCE);
-        assert!(status.success(), "building {bin} failed");
-    }
-    dir.join(bin)
-}
+pub use process::testing::ensure_binary;
 
 /// A `mesos-master --zk=...` child process, SIGKILLed on drop.
 pub struct MasterChild {
