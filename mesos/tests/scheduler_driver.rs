@@ -305,7 +305,14 @@ fn explicit_acknowledgements_are_sent_only_when_asked() {
 fn stop_from_a_callback_ends_run() {
     let s = setup(true, None, DriverOptions::default());
     assert_eq!(s.driver.run(), DriverStatus::Stopped);
-    let seen: Vec<Seen> = s.seen.try_iter().collect();
+    // run() returns once the Unregister is sent; the fake master may still be reading it.
+    let mut seen = Vec::new();
+    while let Ok(next) = s.seen.recv_timeout(WAIT) {
+        seen.push(next);
+        if seen.contains(&Seen::Unregister) {
+            break;
+        }
+    }
     assert!(seen.contains(&Seen::Unregister), "{seen:?}");
     // Calls after stop are refused with the status.
     assert_eq!(s.driver.kill_task(TaskId::new("t1")), DriverStatus::Stopped);
