@@ -6,4 +6,5 @@ pub mod actors;
 pub mod allocator_grid;
 pub mod cli;
 pub mod emulated;
+pub mod heap;
 pub mod macro_bench;

@@ -1,6 +1,7 @@
 //! Actor-runtime workloads for `actor-bench` and the `actors` criterion suite: the same workload
 //! written for our runtime ([`ours`]), for actix ([`peer`]), across two runtimes over loopback TCP
-//! ([`remote`]) and as a plain TCP writer/reader of the same frames ([`raw_tcp`]).
+//! ([`remote`]), through our transport alone ([`transport`]) and as a plain TCP writer/reader of
+//! the same frames ([`raw_tcp`]).
 //!
 //! Every workload returns the wall time of its measured part only (set-up and tear-down excluded).
 
@@ -8,6 +9,7 @@ pub mod ours;
 pub mod peer;
 pub mod raw_tcp;
 pub mod remote;
+pub mod transport;
 
 /// The median of `samples` (0 for none).
 pub fn median(samples: &mut [f64]) -> f64 {

@@ -12,7 +12,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Duration;
 
 use clap::Parser;
-use mesos_benches::actors::{median, ours, peer, raw_tcp, remote};
+use mesos_benches::actors::{median, ours, peer, raw_tcp, remote, transport};
 use mesos_benches::cli;
 use process::{Config, Runtime};
 
@@ -236,8 +236,45 @@ fn run(flags: &Flags) -> Result<(), String> {
         );
         println!("{}", line(name, "raw", a, b));
     }
+    // The transport alone (event loops delivering to a handler, no runtime), against the same
+    // raw TCP baseline.
+    let mut transport_error = None;
+    let mut transport = |f: &dyn Fn() -> Result<Duration, transport::TransportBenchError>,
+                         ops: u64| match clock.time(f) {
+        Ok(elapsed) => rate(ops, elapsed),
+        Err(e) => {
+            transport_error.get_or_insert(e.to_string());
+            0.0
+        }
+    };
+    if flags.wants("transport_one_way") {
+        let n = sizes.one_way_messages;
+        let (a, b) = side_by_side(
+            runs,
+            || transport(&|| transport::one_way(n), n),
+            with_peer.then_some(|| raw(&|| raw_tcp::one_way(&one_way_frame, n), n)),
+        );
+        println!("{}", line("transport_one_way", "raw", a, b));
+    }
+    for (name, in_flight, n) in [
+        ("transport_rtt_1", 1, sizes.rtt_1_rounds),
+        ("transport_rtt_100", 100, sizes.rtt_100_rounds),
+    ] {
+        if !flags.wants(name) {
+            continue;
+        }
+        let (a, b) = side_by_side(
+            runs,
+            || transport(&|| transport::round_trips(in_flight, n), n),
+            with_peer.then_some(|| raw(&|| raw_tcp::round_trips(&ping_frame, in_flight, n), n)),
+        );
+        println!("{}", line(name, "raw", a, b));
+    }
     if let Some(error) = raw_error {
         return Err(format!("raw tcp baseline failed: {error}"));
+    }
+    if let Some(error) = transport_error {
+        return Err(format!("transport workload failed: {error}"));
     }
 
     other.shutdown();

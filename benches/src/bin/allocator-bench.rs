@@ -8,7 +8,7 @@
 //! `--runs N` (fresh allocators per cell; default 3), `--decline_cycles N` (timed steady-state
 //! cycles per run after warm-up; default 5); `--help` explains each. Build with `--release`.
 
-use mesos_benches::allocator_grid::{median_ms, rss_bytes, rss_mb, Grid, AGENT_RESOURCES};
+use mesos_benches::allocator_grid::{median_ms, rss_mb, Grid, AGENT_RESOURCES};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -58,18 +58,23 @@ impl Flags {
     }
 }
 
-/// Prints (to stderr) how much the setup grew the process per agent, and how much of that the
-/// agents' own resources (`total` and `available`) account for. Meaningful for the first cell of
-/// a process; later cells reuse memory freed by earlier ones.
-fn report_memory(agents: usize, frameworks: usize, before: u64) {
-    let after_setup = rss_bytes();
-    let grid = after_setup.saturating_sub(before) / agents as u64;
+/// Counts live heap bytes, so the bookkeeping figure is what the setup allocated and kept, not an
+/// RSS delta (which reads 0 once earlier cells freed memory that later ones reuse).
+#[global_allocator]
+static HEAP: mesos_benches::heap::Counting = mesos_benches::heap::Counting::system();
+
+/// Prints (to stderr) how many live heap bytes per agent the setup added, and how much of that the
+/// agents' own resources (`total` and `available`) account for.
+fn report_memory(agents: usize, frameworks: usize, before: usize) {
+    use mesos_benches::heap::live_bytes;
+    let after_setup = live_bytes();
+    let grid = after_setup.saturating_sub(before) / agents;
     let total: mesos::resources::Resources = AGENT_RESOURCES.parse().expect("valid resources");
     let copies: Vec<_> = (0..2 * agents).map(|_| total.clone()).collect();
-    let resources = rss_bytes().saturating_sub(after_setup) / agents as u64;
+    let resources = live_bytes().saturating_sub(after_setup) / agents;
     drop(copies);
     eprintln!(
-        "# agents={agents} frameworks={frameworks}: setup grew rss by {grid} B/agent, of which \
+        "# agents={agents} frameworks={frameworks}: setup added {grid} live heap B/agent, of which \
          the agent's resources (total + available) take {resources} B: {} B/agent of allocator \
          bookkeeping",
         grid.saturating_sub(resources)
@@ -86,7 +91,7 @@ fn main() -> ExitCode {
             let mut decline_cpu: Vec<Duration> = Vec::new();
             let mut rss = 0;
             for run in 0..o.runs {
-                let before = rss_bytes();
+                let before = mesos_benches::heap::live_bytes();
                 let (mut grid, took) = Grid::build(agents, frameworks);
                 add.push(took);
                 if run == 0 {

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 
@@ -486,70 +486,6 @@ fn malformed_http_gets_an_error_status_then_close_while_others_keep_working() {
     assert_eq!(read_response(&mut reader).0, 200);
 }
 
-/// Counts deliveries; signals when `target` is reached.
-struct Counter {
-    count: AtomicUsize,
-    target: usize,
-    done: Sender<()>,
-}
-
-impl TransportHandler for Counter {
-    fn deliver(&self, _: BorrowedEnvelope<'_>) {
-        if self.count.fetch_add(1, Ordering::Relaxed) + 1 == self.target {
-            let _ = self.done.send(());
-        }
-    }
-    fn http(&self, _: Request, _: Responder) {}
-    fn peer_lost(&self, _: SocketAddr) {}
-}
-
-/// Rough one-way throughput of 100-byte bodies over loopback (a figure to report, not a pass/fail
-/// check): `cargo test --release -- --ignored --nocapture one_way_throughput`.
-#[test]
-#[ignore]
-fn one_way_throughput() {
-    let count = 5_000_000;
-    let (done_tx, done) = crossbeam_channel::bounded(1);
-    let counter = Arc::new(Counter {
-        count: AtomicUsize::new(0),
-        target: count,
-        done: done_tx,
-    });
-    let config = TransportConfig {
-        max_pending_bytes: std::env::var("WIRE_PENDING")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(TransportConfig::default().max_pending_bytes),
-        ..TransportConfig::default()
-    };
-    let b = Transport::start(any_port(), config.clone(), counter).unwrap();
-    let a = node_at(any_port(), config);
-    let e = Envelope {
-        from: Upid::new("sender", a.transport.local_addr()).unwrap(),
-        to: Upid::new("receiver", b.local_addr()).unwrap(),
-        name: "bench".into(),
-        body: vec![1; 100],
-    };
-    let to = b.local_addr();
-    let start = Instant::now();
-    for _ in 0..count {
-        a.transport.send(to, &e);
-    }
-    let sent = start.elapsed();
-    done.recv_timeout(Duration::from_secs(120)).unwrap();
-    let elapsed = start.elapsed();
-    let frame = {
-        let mut v = Vec::new();
-        encode_frame(&e, usize::MAX, &mut v).unwrap();
-        v.len()
-    };
-    println!(
-        "one-way: {count} msgs of 100-byte bodies ({frame}-byte frames) in {elapsed:?}: {:.2} M msgs/s, {:.0} MB/s (senders done after {sent:?})",
-        count as f64 / elapsed.as_secs_f64() / 1e6,
-        (count * frame) as f64 / elapsed.as_secs_f64() / 1e6
-    );
-}
-
 /// Hands every HTTP responder to the test, so it decides when requests are answered.
 struct Parked {
     requests: Sender<(Request, Responder)>,
@@ -593,83 +529,4 @@ fn http_input_beyond_the_limits_pauses_reading_until_the_response() {
         assert_eq!(read_response(&mut reader).2, i.to_string());
     }
     crate::testing::join_within(writer, "the pipelining writer", GUARD).unwrap();
-}
-
-/// Sends every arriving envelope back to its sender until `stop_after` arrivals (`usize::MAX`: always),
-/// keeping `in_flight` messages outstanding; signals `done` at `stop_after`.
-struct Bouncer {
-    me: std::sync::OnceLock<Arc<Transport>>,
-    arrivals: AtomicUsize,
-    stop_after: usize,
-    in_flight: usize,
-    done: Sender<()>,
-}
-
-impl TransportHandler for Bouncer {
-    fn deliver(&self, e: BorrowedEnvelope<'_>) {
-        let e = e.to_owned();
-        let n = self.arrivals.fetch_add(1, Ordering::Relaxed) + 1;
-        if n == self.stop_after {
-            let _ = self.done.send(());
-        }
-        if n.saturating_add(self.in_flight) <= self.stop_after {
-            if let Some(t) = self.me.get() {
-                let back = Envelope {
-                    from: e.to,
-                    to: e.from,
-                    ..e
-                };
-                t.send(back.to.addr(), &back);
-            }
-        }
-    }
-    fn http(&self, _: Request, _: Responder) {}
-    fn peer_lost(&self, _: SocketAddr) {}
-}
-
-fn bouncer(stop_after: usize, in_flight: usize, done: Sender<()>) -> Arc<Transport> {
-    let handler = Arc::new(Bouncer {
-        me: std::sync::OnceLock::new(),
-        arrivals: AtomicUsize::new(0),
-        stop_after,
-        in_flight,
-        done,
-    });
-    let t = Arc::new(
-        Transport::start(any_port(), TransportConfig::default(), handler.clone()).unwrap(),
-    );
-    let _ = handler.me.set(Arc::clone(&t));
-    t
-}
-
-/// Rough round trips/s with 1 and 100 messages in flight, bounced by the event loops themselves:
-/// `cargo test --release -- --ignored --nocapture round_trips`.
-#[test]
-#[ignore]
-fn round_trips() {
-    for in_flight in [1usize, 100] {
-        let trips = 200_000;
-        let (done_tx, done) = crossbeam_channel::bounded(1);
-        let ponger = bouncer(usize::MAX, 0, crossbeam_channel::bounded(1).0);
-        let pinger = bouncer(trips, in_flight, done_tx);
-        let e = Envelope {
-            from: Upid::new("pinger", pinger.local_addr()).unwrap(),
-            to: Upid::new("ponger", ponger.local_addr()).unwrap(),
-            name: "ping".into(),
-            body: vec![1; 100],
-        };
-        let start = Instant::now();
-        for _ in 0..in_flight {
-            pinger.send(ponger.local_addr(), &e);
-        }
-        done.recv_timeout(Duration::from_secs(120)).unwrap();
-        let elapsed = start.elapsed();
-        println!(
-            "round trips, {in_flight} in flight: {:.0}/s",
-            trips as f64 / elapsed.as_secs_f64()
-        );
-        // The handlers hold their transports: break the cycle explicitly.
-        pinger.shutdown();
-        ponger.shutdown();
-    }
 }
