@@ -68,14 +68,9 @@ fn a_rust_executor_runs_tasks_and_exchanges_framework_messages_through_the_agent
     task.executor = Some(ExecutorInfo::new("rusty", CommandInfo::shell("sleep 1000")));
     cluster.run_task(task);
     // As a real executor would, start only once the agent has launched "its" process.
-    let deadline = std::time::Instant::now() + PATIENCE;
-    while cluster.agent.state().unwrap()["frameworks"][0]["executors"][0]["id"] != "rusty" {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the agent never launched the executor"
-        );
-        std::thread::yield_now();
-    }
+    process::testing::wait_until("the agent to launch the executor", PATIENCE, || {
+        cluster.agent.state().unwrap()["frameworks"][0]["executors"][0]["id"] == "rusty"
+    });
 
     let executor_runtime = runtime();
     let (seen_tx, seen) = mpsc::channel();

@@ -75,14 +75,9 @@ fn an_executor_that_never_registers_is_killed_after_the_registration_timeout() {
     cluster.expect_register();
     cluster.run_task(custom_task("t", "mute", CommandInfo::shell("sleep 1000")));
     // Wait until the process exists, then let the paused clock pass the timeout.
-    let deadline = std::time::Instant::now() + PATIENCE;
-    while session_of_executor("mute").is_none() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "executor never started"
-        );
-        std::thread::yield_now();
-    }
+    process::testing::wait_until("the executor to start", PATIENCE, || {
+        session_of_executor("mute").is_some()
+    });
     cluster
         .agent_runtime
         .clock()
@@ -112,19 +107,14 @@ fn shutting_a_framework_down_kills_its_executors_quietly() {
         framework_id: FrameworkId::new("fw-1"),
     });
     // The executor gets the shutdown, kills its task and exits; nothing goes to the master.
-    let deadline = std::time::Instant::now() + PATIENCE;
-    while session_of_executor("doomed").is_some() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "executor still running"
-        );
+    process::testing::wait_until("the executor to exit", PATIENCE, || {
         // The agent's SIGKILL after the grace period runs on its (paused) clock.
         cluster
             .agent_runtime
             .clock()
             .advance(Duration::from_secs(1));
-        std::thread::yield_now();
-    }
+        session_of_executor("doomed").is_none()
+    });
     assert!(
         cluster.none_within(Duration::from_millis(300), |g| matches!(
             g,
@@ -149,14 +139,9 @@ fn a_shutdown_message_kills_everything_and_the_agent_registers_anew() {
     });
     let register = cluster.expect_register();
     assert_eq!(register.agent.id, None);
-    let deadline = std::time::Instant::now() + PATIENCE;
-    while session_of_executor("gone").is_some() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "executor still running"
-        );
-        std::thread::yield_now();
-    }
+    process::testing::wait_until("the executor to exit", PATIENCE, || {
+        session_of_executor("gone").is_none()
+    });
 }
 
 #[test]

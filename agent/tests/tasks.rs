@@ -122,15 +122,10 @@ fn a_killed_executor_fails_its_task_and_the_master_hears_of_the_exit() {
     });
     assert_eq!(exited.status, 9);
     // Once acknowledged (auto), the task's resources are free again.
-    let deadline = std::time::Instant::now() + PATIENCE;
-    loop {
+    process::testing::wait_until("the task's resources freed", PATIENCE, || {
         let state = cluster.agent.state().unwrap();
-        if state["used_resources"]["cpus"] == 0.0 && state["used_resources"]["mem"] == 0.0 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{state:#}");
-        std::thread::yield_now();
-    }
+        state["used_resources"]["cpus"] == 0.0 && state["used_resources"]["mem"] == 0.0
+    });
     // The container is gone: no more statistics for it.
     assert!(cluster.agent.statistics().as_array().unwrap().is_empty());
 }

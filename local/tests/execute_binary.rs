@@ -65,3 +65,40 @@ fn bad_flags_exit_one_naming_the_flag() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--master"));
 }
+
+#[test]
+fn an_unreachable_master_is_reported_and_retried_visibly() {
+    // Nothing listens on port 1: the driver must say so on stderr (not hang silently) and keep
+    // trying, attempt after attempt, until it is stopped.
+    let mut child = process::testing::ChildGuard::new(
+        Command::new(env!("CARGO_BIN_EXE_mesos-execute"))
+            .args([
+                "--master",
+                "127.0.0.1:1",
+                "--name",
+                "x",
+                "--command",
+                "true",
+            ])
+            .env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("mesos-execute starts"),
+    );
+    let lines = process::testing::Lines::new(child.stderr.take().expect("piped stderr"));
+    let mut attempts = Vec::new();
+    while attempts.len() < 2 {
+        let line = lines.expect_within("a warning about the unreachable master", WAIT);
+        if line.contains("cannot be reached") {
+            assert!(line.contains("127.0.0.1:1"), "{line}");
+            attempts.push(line);
+        }
+    }
+    assert!(
+        attempts[1].contains("(attempt 3)"),
+        "each retry is reported with its number: {attempts:?}"
+    );
+    assert!(child.try_wait().expect("the child's status").is_none());
+}

@@ -59,17 +59,7 @@ fn failover_timeout_expiry_kills_the_tasks() {
             .parse::<u32>()
             .ok()
     };
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let task_pid = loop {
-        if let Some(pid) = read_pid() {
-            break pid;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the task never wrote its pid"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let task_pid = process::testing::wait_for("the task's pid", Duration::from_secs(10), read_pid);
     assert!(std::path::Path::new(&format!("/proc/{task_pid}")).exists());
     // Leave without tearing down: the master keeps the framework for 300 ms.
     driver.stop(true);
@@ -104,12 +94,9 @@ fn failover_timeout_expiry_kills_the_tasks() {
         "framework {id} should be gone: {active:?}"
     );
     // The task's process itself was killed, not just its resources released.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while std::path::Path::new(&format!("/proc/{task_pid}")).exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "task process {task_pid} still alive after the failover timeout"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    process::testing::wait_until(
+        &format!("task process {task_pid} to be killed after the failover timeout"),
+        Duration::from_secs(10),
+        || !std::path::Path::new(&format!("/proc/{task_pid}")).exists(),
+    );
 }

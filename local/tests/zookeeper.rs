@@ -2,7 +2,7 @@
 //! several and the local agents follow whichever master leads.
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use master::{Master, MasterConfig};
 use mesos_local::{LocalCluster, LocalConfig, LocalZk};
@@ -14,12 +14,8 @@ const SESSION: Duration = Duration::from_secs(2);
 /// The bound on every run of a binary.
 const WAIT: Duration = Duration::from_secs(60);
 
-fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done() {
-        assert!(Instant::now() < deadline, "no {what} within 20 s");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+fn eventually(what: &str, done: impl FnMut() -> bool) {
+    process::testing::wait_until(what, Duration::from_secs(20), done);
 }
 
 fn agents(state: &serde_json::Value) -> usize {

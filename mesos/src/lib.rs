@@ -80,6 +80,7 @@ pub mod agent;
 pub mod attributes;
 pub mod auth;
 pub mod command;
+pub mod driver;
 pub mod duration;
 mod encoding;
 pub mod executor;

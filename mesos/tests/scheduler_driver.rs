@@ -441,3 +441,71 @@ fn a_new_instance_with_the_framework_id_fails_over() {
         }
     }
 }
+
+/// Blocks in `registered` until released; tells when it entered and whether offers came.
+struct Blocking {
+    entered: Sender<()>,
+    release: Receiver<()>,
+    offered: Sender<()>,
+}
+
+impl Scheduler for Blocking {
+    fn registered(&mut self, _d: &DriverHandle, _id: &FrameworkId, _m: &MasterInfo) {
+        let _ = self.entered.send(());
+        let _ = self.release.recv_timeout(WAIT);
+    }
+    fn resource_offers(&mut self, _d: &DriverHandle, _offers: Vec<Offer>) {
+        let _ = self.offered.send(());
+    }
+    fn status_update(&mut self, _d: &DriverHandle, _status: &TaskStatus) {}
+}
+
+#[test]
+fn a_blocked_callback_does_not_block_the_driver_and_join_waits_for_it() {
+    let master_runtime = Runtime::new(Config {
+        workers: 1,
+        ..Config::default()
+    })
+    .unwrap();
+    let (seen_tx, seen) = channel();
+    master_runtime
+        .spawn(
+            "master",
+            FakeMaster {
+                seen: seen_tx,
+                error: None,
+            },
+        )
+        .unwrap();
+    let (entered_tx, entered) = channel();
+    let (release_tx, release) = channel();
+    let (offered_tx, offered) = channel();
+    let scheduler = Blocking {
+        entered: entered_tx,
+        release,
+        offered: offered_tx,
+    };
+    let driver = SchedulerDriver::with_options(
+        scheduler,
+        FrameworkInfo::new("tester", "blocking"),
+        &master_runtime.addr().to_string(),
+        DriverOptions::default()
+            .with_backoff_factor(Duration::from_millis(50))
+            .on_runtime(master_runtime.handle()),
+    )
+    .unwrap();
+    driver.start();
+    entered.recv_timeout(WAIT).expect("the registered callback");
+    // The callback blocks; the driver's process does not: stop is performed (the master hears
+    // the Deactivate) and returns.
+    assert_eq!(driver.stop(true), DriverStatus::Stopped);
+    process::testing::wait_for("the master to hear Deactivate", WAIT, || {
+        seen.try_iter().find(|s| *s == Seen::Deactivate)
+    });
+    // Stopped, but a callback still runs: join waits for it.
+    assert_eq!(driver.join_timeout(Duration::from_millis(100)), None);
+    release_tx.send(()).unwrap();
+    assert_eq!(driver.join_timeout(WAIT), Some(DriverStatus::Stopped));
+    // The master's offer, queued behind the blocked callback, is dropped after the stop.
+    assert!(offered.recv_timeout(Duration::from_millis(300)).is_err());
+}

@@ -1,19 +1,22 @@
 //! The [`Executor`] trait and the [`ExecutorDriver`] that runs it.
 
 use std::net::SocketAddr;
-use std::sync::mpsc::{self, Receiver};
+use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use process::{Config, Handle, Pid, Runtime};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
-use super::core::{DriverCore, DriverEvent};
+use super::core::DriverCore;
 use super::env::{EnvError, ExecutorEnv};
 use super::process::ExecutorProcess;
+use crate::driver::{callback_queue, Lifecycle};
 use crate::{AgentInfo, ExecutorInfo, FrameworkInfo, TaskId, TaskInfo, TaskState, TaskStatus};
 
-/// A framework's executor: the driver calls these on its driver thread, one at a time.
+/// A framework's executor: the driver calls these on its callback thread, one at a time, in the
+/// order the agent's messages arrived. A callback may block (the driver keeps talking to the
+/// agent; later callbacks wait), but never `join` there.
 ///
 /// Only `launch_task` and `kill_task` must be written; the others default to doing nothing
 /// (`shutdown` and `error` are where a real executor cleans up).
@@ -64,18 +67,7 @@ pub trait Executor: Send + 'static {
     }
 }
 
-/// The state of a driver, as Mesos's `Status` (returned by every driver call).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DriverStatus {
-    /// Created, `start` not called yet.
-    NotStarted,
-    /// Started and not stopped.
-    Running,
-    /// Aborted: by `abort`, an error, or losing the agent.
-    Aborted,
-    /// Stopped by `stop` or after a shutdown.
-    Stopped,
-}
+pub use crate::driver::DriverStatus;
 
 /// Why a driver could not be created or a call failed.
 #[derive(Debug, thiserror::Error)]
@@ -94,46 +86,10 @@ pub enum DriverError {
     Staging(TaskId),
 }
 
-/// State shared between the driver handles and the actor.
-pub(crate) struct SharedState {
-    state: Mutex<State>,
-    changed: Condvar,
-}
-
-struct State {
-    status: DriverStatus,
-    /// Updates the actor holds unacknowledged.
-    unacknowledged: usize,
-    /// Updates handed to the actor that it has not turned into messages yet (counted apart, so an
-    /// acknowledgement racing with a new update cannot make the total look like zero).
-    in_flight: usize,
-}
-
-impl SharedState {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The actor's count of unacknowledged updates changed.
-    pub(crate) fn set_unacknowledged(&self, n: usize) {
-        self.lock().unacknowledged = n;
-        self.changed.notify_all();
-    }
-
-    /// The actor took one in-flight update (sent or refused it) and now holds `n` unacknowledged.
-    pub(crate) fn update_taken(&self, n: usize) {
-        let mut state = self.lock();
-        state.in_flight = state.in_flight.saturating_sub(1);
-        state.unacknowledged = n;
-        drop(state);
-        self.changed.notify_all();
-    }
-}
-
 struct Inner {
     env: ExecutorEnv,
     handle: Handle,
-    shared: Arc<SharedState>,
+    shared: Arc<Lifecycle>,
     pid: Mutex<Option<Pid<ExecutorProcess>>>,
     executor: Mutex<Option<Box<dyn Executor>>>,
     /// The runtime the driver made for itself, if it did (kept alive as long as the driver).
@@ -144,8 +100,9 @@ struct Inner {
 ///
 /// The driver runs an actor (process id `executor`) on a runtime: its own one, listening on the agent's
 /// IP, when made with [`new`](ExecutorDriver::new) / [`with_env`](ExecutorDriver::with_env), or a
-/// given one with [`on_runtime`](ExecutorDriver::on_runtime). Callbacks run on a dedicated driver
-/// thread, so they may call the driver freely.
+/// given one with [`on_runtime`](ExecutorDriver::on_runtime). Callbacks run on the driver's
+/// callback thread, so they may call the driver freely, even the blocking calls. The shape is the
+/// scheduler driver's: see [`crate::driver`].
 #[derive(Clone)]
 pub struct ExecutorDriver {
     inner: Arc<Inner>,
@@ -208,14 +165,7 @@ impl ExecutorDriver {
             inner: Arc::new(Inner {
                 env,
                 handle,
-                shared: Arc::new(SharedState {
-                    state: Mutex::new(State {
-                        status: DriverStatus::NotStarted,
-                        unacknowledged: 0,
-                        in_flight: 0,
-                    }),
-                    changed: Condvar::new(),
-                }),
+                shared: Lifecycle::new(),
                 pid: Mutex::new(None),
                 executor: Mutex::new(Some(Box::new(executor))),
                 _runtime: runtime,
@@ -230,37 +180,23 @@ impl ExecutorDriver {
 
     /// The driver's current status.
     pub fn status(&self) -> DriverStatus {
-        self.inner
-            .shared
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .status
+        self.inner.shared.status()
     }
 
-    /// Starts the actor (which registers with the agent) and the driver thread. Returns `Running`, or
-    /// the current status if the driver was already started.
+    /// Starts the actor (which registers with the agent) and the callback thread. Returns
+    /// `Running`, or the current status if the driver was already started.
     pub fn start(&self) -> DriverStatus {
-        let mut state = self
-            .inner
-            .shared
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if state.status != DriverStatus::NotStarted {
-            return state.status;
-        }
-        let Some(executor) = self
+        // Held until started: a concurrent `start` waits, then finds the executor taken.
+        let mut slot = self
             .inner
             .executor
             .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        else {
-            return state.status;
+            .unwrap_or_else(PoisonError::into_inner);
+        let Some(executor) = slot.take() else {
+            return self.status();
         };
         let env = &self.inner.env;
-        let (events, receiver) = mpsc::channel();
+        let (callbacks, receiver) = callback_queue();
         let core = DriverCore::new(
             env.framework_id.clone(),
             env.executor_id.clone(),
@@ -270,7 +206,7 @@ impl ExecutorDriver {
         let actor = ExecutorProcess::new(
             core,
             env.agent_pid.clone(),
-            events,
+            callbacks,
             self.inner.shared.clone(),
             env.recovery_timeout,
         );
@@ -284,87 +220,27 @@ impl ExecutorDriver {
         } else {
             "executor".to_string()
         };
+        self.inner.shared.begin();
         let Ok(pid) = handle.spawn(&id, actor) else {
-            state.status = DriverStatus::Aborted;
-            return state.status;
+            return self.abort();
         };
-        self.finish_start(state, pid, receiver, executor)
-    }
-
-    fn finish_start(
-        &self,
-        mut state: MutexGuard<'_, State>,
-        pid: Pid<ExecutorProcess>,
-        receiver: Receiver<DriverEvent>,
-        executor: Box<dyn Executor>,
-    ) -> DriverStatus {
         *self
             .inner
             .pid
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(pid);
-        state.status = DriverStatus::Running;
-        drop(state);
-        let driver = self.clone();
-        let spawned = std::thread::Builder::new()
-            .name("executor-driver".into())
-            .spawn(move || driver.callback_loop(receiver, executor));
-        if spawned.is_err() {
-            return self.finish(DriverStatus::Aborted);
+        if super::callbacks::start(receiver, self.inner.shared.clone(), executor, self.clone())
+            .is_err()
+        {
+            return self.abort();
         }
         DriverStatus::Running
     }
 
-    /// The driver thread: one callback at a time, in the order the agent's messages arrived.
-    fn callback_loop(self, events: Receiver<DriverEvent>, mut executor: Box<dyn Executor>) {
-        while let Ok(event) = events.recv() {
-            if self.status() != DriverStatus::Running {
-                break;
-            }
-            match event {
-                DriverEvent::Registered {
-                    executor_info,
-                    framework_info,
-                    agent_info,
-                } => executor.registered(&self, &executor_info, &framework_info, &agent_info),
-                DriverEvent::Reregistered { agent_info } => {
-                    executor.reregistered(&self, &agent_info)
-                }
-                DriverEvent::Disconnected => executor.disconnected(&self),
-                DriverEvent::LaunchTask(task) => executor.launch_task(&self, task),
-                DriverEvent::KillTask(task_id) => executor.kill_task(&self, task_id),
-                DriverEvent::FrameworkMessage(data) => executor.framework_message(&self, data),
-                DriverEvent::Shutdown => {
-                    executor.shutdown(&self);
-                    self.wait_for_acknowledgements(self.inner.env.shutdown_grace_period);
-                    self.stop();
-                    break;
-                }
-                DriverEvent::Error(message) => {
-                    executor.error(&self, &message);
-                    self.abort();
-                    break;
-                }
-            }
-        }
-        // The actor is gone (runtime shut down) without stop/abort: that is an abort.
-        if self.status() == DriverStatus::Running {
-            self.abort();
-        }
-    }
-
     fn finish(&self, status: DriverStatus) -> DriverStatus {
-        let mut state = self
-            .inner
-            .shared
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        match state.status {
-            DriverStatus::Running | DriverStatus::NotStarted => state.status = status,
-            other => return other,
+        if let Err(ended) = self.inner.shared.end(status) {
+            return ended;
         }
-        drop(state);
         if let Some(pid) = self
             .inner
             .pid
@@ -376,7 +252,6 @@ impl ExecutorDriver {
             let handle = self.inner.handle.clone();
             drop(handle.dispatch(&pid, |_, ctx| ctx.terminate()));
         }
-        self.inner.shared.changed.notify_all();
         status
     }
 
@@ -390,38 +265,15 @@ impl ExecutorDriver {
         self.finish(DriverStatus::Aborted)
     }
 
-    /// Blocks until the driver is stopped or aborted (at once if it was never started).
+    /// Blocks until the driver is stopped or aborted and no callback is running (at once if it
+    /// was never started). Never call it from a callback.
     pub fn join(&self) -> DriverStatus {
-        loop {
-            if let Some(status) = self.join_timeout(Duration::from_secs(3600)) {
-                return status;
-            }
-        }
+        self.inner.shared.join()
     }
 
     /// As [`join`](Self::join), for at most `timeout`: `None` if the driver is still running then.
     pub fn join_timeout(&self, timeout: Duration) -> Option<DriverStatus> {
-        let deadline = std::time::Instant::now() + timeout;
-        let mut state = self
-            .inner
-            .shared
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        while state.status == DriverStatus::Running {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                return None;
-            }
-            state = self
-                .inner
-                .shared
-                .changed
-                .wait_timeout(state, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        Some(state.status)
+        self.inner.shared.join_timeout(timeout)
     }
 
     /// `start` then `join`.
@@ -442,16 +294,6 @@ impl ExecutorDriver {
             return Err(DriverError::Staging(status.task_id));
         }
         let pid = self.running_pid()?;
-        {
-            // Counted now so `wait_for_acknowledgements` right after this call waits for it.
-            let mut state = self
-                .inner
-                .shared
-                .state
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            state.in_flight += 1;
-        }
         drop(self.inner.handle.dispatch(&pid, move |actor, ctx| {
             actor.send_status_update(ctx, status)
         }));
@@ -471,30 +313,21 @@ impl ExecutorDriver {
     }
 
     /// Blocks until every status update sent so far is acknowledged by the agent, for at most
-    /// `timeout` of real time; true if they all were. Executors call this before exiting so their
-    /// last updates are not lost with the process.
+    /// `timeout` of real time; true if they all were (false once the driver ended: its process,
+    /// which held the updates, is gone). Executors call this before exiting so their last updates
+    /// are not lost with the process.
     pub fn wait_for_acknowledgements(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut state = self
-            .inner
-            .shared
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        while state.unacknowledged + state.in_flight > 0 {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            state = self
-                .inner
-                .shared
-                .changed
-                .wait_timeout(state, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        true
+        let Ok(pid) = self.running_pid() else {
+            return self.status() == DriverStatus::NotStarted;
+        };
+        // Queued behind every update sent so far (one mailbox, in order), so they all count.
+        let (done, acknowledged) = mpsc::channel();
+        drop(
+            self.inner
+                .handle
+                .dispatch(&pid, move |actor, _| actor.notify_when_acknowledged(done)),
+        );
+        acknowledged.recv_timeout(timeout).is_ok()
     }
 
     fn running_pid(&self) -> Result<Pid<ExecutorProcess>, DriverError> {

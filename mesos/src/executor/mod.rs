@@ -6,7 +6,9 @@
 //!
 //! The agent starts an executor as a child process with `MESOS_AGENT_PID`, `MESOS_FRAMEWORK_ID`,
 //! `MESOS_EXECUTOR_ID`, `MESOS_AGENT_ID` and `MESOS_DIRECTORY` set. [`ExecutorDriver::new`] reads them,
-//! registers with the agent and calls the [`Executor`] back on a driver thread:
+//! registers with the agent and calls the [`Executor`] back on its callback thread (the driver has
+//! the scheduler driver's shape: pure [`DriverCore`], actor, callback thread, handle; see
+//! [`crate::driver`]):
 //!
 //! ```no_run
 //! use mesos::executor::{Executor, ExecutorDriver};
@@ -34,6 +36,7 @@
 //! Status updates are reliable: the driver keeps each one until the agent acknowledges it and sends the
 //! unacknowledged ones again when it re-registers.
 
+mod callbacks;
 mod core;
 mod driver;
 mod env;

@@ -1,4 +1,5 @@
-//! The executor driver actor: talks to the agent and queues callbacks for the driver thread.
+//! The executor driver actor: talks to the agent and queues callbacks for the callback thread
+//! ([`super::callbacks`]).
 
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use process::{Context, Handlers, Process, Upid};
 
 use super::core::{DriverCore, DriverEvent};
-use super::driver::SharedState;
+use crate::driver::{CallbackQueue, DriverStatus, Lifecycle};
 use crate::protocol::{
     ExecutorRegisteredMessage, ExecutorReregisteredMessage, FrameworkToExecutorMessage,
     KillTaskMessage, ReconnectExecutorMessage, RunTaskMessage, ShutdownExecutorMessage,
@@ -23,8 +24,10 @@ const REREGISTER_INTERVAL: Duration = Duration::from_secs(1);
 pub(crate) struct ExecutorProcess {
     core: DriverCore,
     agent: Upid,
-    events: Sender<DriverEvent>,
-    shared: Arc<SharedState>,
+    events: CallbackQueue<DriverEvent>,
+    shared: Arc<Lifecycle>,
+    /// `wait_for_acknowledgements` callers, told once no update is unacknowledged.
+    ack_waiters: Vec<Sender<()>>,
     /// Set once a shutdown was queued: later agent messages are ignored.
     shutting_down: bool,
     /// How long a checkpointing executor waits for its agent to come back.
@@ -38,8 +41,8 @@ impl ExecutorProcess {
     pub(crate) fn new(
         core: DriverCore,
         agent: Upid,
-        events: Sender<DriverEvent>,
-        shared: Arc<SharedState>,
+        events: CallbackQueue<DriverEvent>,
+        shared: Arc<Lifecycle>,
         recovery_timeout: Duration,
     ) -> ExecutorProcess {
         ExecutorProcess {
@@ -47,6 +50,7 @@ impl ExecutorProcess {
             agent,
             events,
             shared,
+            ack_waiters: Vec::new(),
             shutting_down: false,
             recovery_timeout,
             waiting: None,
@@ -61,8 +65,7 @@ impl ExecutorProcess {
         if matches!(event, DriverEvent::Shutdown | DriverEvent::Error(_)) {
             self.shutting_down = true;
         }
-        // The driver thread is gone only when the driver stopped; nothing left to tell.
-        let _ = self.events.send(event);
+        self.events.push(event);
     }
 
     fn is_agent(&self, from: &Upid) -> bool {
@@ -70,9 +73,18 @@ impl ExecutorProcess {
         from == &self.agent
     }
 
-    fn sync_unacked(&self) {
-        self.shared
-            .set_unacknowledged(self.core.unacknowledged_updates().len());
+    /// Tells `done` once every update is acknowledged (at once if none is pending).
+    pub(crate) fn notify_when_acknowledged(&mut self, done: Sender<()>) {
+        self.ack_waiters.push(done);
+        self.release_ack_waiters();
+    }
+
+    fn release_ack_waiters(&mut self) {
+        if self.core.unacknowledged_updates().is_empty() {
+            for waiter in self.ack_waiters.drain(..) {
+                let _ = waiter.send(());
+            }
+        }
     }
 
     fn registered(&mut self, _: &mut Context<Self>, from: &Upid, m: ExecutorRegisteredMessage) {
@@ -140,7 +152,7 @@ impl ExecutorProcess {
     ) {
         if self.is_agent(from) {
             self.core.acknowledged(&m);
-            self.sync_unacked();
+            self.release_ack_waiters();
         }
     }
 
@@ -166,10 +178,7 @@ impl ExecutorProcess {
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
-        let result = self.core.status_update(status, timestamp, Uuid::random());
-        self.shared
-            .update_taken(self.core.unacknowledged_updates().len());
-        match result {
+        match self.core.status_update(status, timestamp, Uuid::random()) {
             Ok(message) => ctx.send(&self.agent, message),
             Err(err) => self.emit(DriverEvent::Error(err.to_string())),
         }
@@ -226,6 +235,11 @@ impl Process for ExecutorProcess {
         // Link first, so losing the agent is noticed even if it never answers.
         ctx.link(&self.agent);
         ctx.send(&self.agent, self.core.register_message());
+    }
+
+    fn finalize(&mut self, _: &mut Context<Self>) {
+        // Gone without stop or abort (its runtime shut down): whoever joins must not wait forever.
+        let _ = self.shared.end(DriverStatus::Aborted);
     }
 
     fn exited(&mut self, ctx: &mut Context<Self>, pid: &Upid) {

@@ -1,7 +1,7 @@
 //! The driver actor: a thin process that turns master messages, timers and driver calls into
-//! [`DriverCore`] calls, and performs the outputs (sends, links, timers, scheduler callbacks).
+//! [`DriverCore`] calls, and performs the outputs (sends, links, timers); callbacks go to the
+//! callback thread ([`super::callbacks`]).
 
-use std::cell::Cell;
 use std::sync::Arc;
 
 use process::{Context, Handlers, Process, Upid};
@@ -12,28 +12,17 @@ use crate::auth::{
 };
 use crate::protocol::*;
 
-use super::core::{Callback, DriverCore, Output, ToMaster};
-use super::driver::{DriverHandle, DriverShared};
-use super::{MasterDetector, Scheduler};
-
-thread_local! {
-    /// The driver whose callback this thread is running (0: none). Lets `stop`/`abort` called from a
-    /// callback return without waiting for their own process (which would deadlock).
-    static IN_CALLBACK_OF: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Whether the current thread is inside a callback of the driver `id`.
-pub(crate) fn in_callback_of(id: usize) -> bool {
-    IN_CALLBACK_OF.with(|c| c.get() == id)
-}
+use super::callbacks::CallbackJob;
+use super::core::{DriverCore, Output, ToMaster};
+use super::MasterDetector;
+use crate::driver::{CallbackQueue, Lifecycle};
 
 /// The driver's process (`scheduler-<uuid>`).
 pub struct SchedulerProcess {
     pub(crate) core: DriverCore,
-    scheduler: Box<dyn Scheduler>,
     pub(crate) detector: Arc<dyn MasterDetector>,
-    shared: Arc<DriverShared>,
-    handle: Option<DriverHandle>,
+    shared: Arc<Lifecycle>,
+    callbacks: CallbackQueue<CallbackJob>,
     /// Authentication with the master, when the driver has a credential: registrations wait for
     /// it.
     auth: Option<Authenticatee<ToMaster>>,
@@ -42,24 +31,25 @@ pub struct SchedulerProcess {
 impl SchedulerProcess {
     pub(crate) fn new(
         core: DriverCore,
-        scheduler: Box<dyn Scheduler>,
         detector: Arc<dyn MasterDetector>,
-        shared: Arc<DriverShared>,
+        shared: Arc<Lifecycle>,
+        callbacks: CallbackQueue<CallbackJob>,
         auth: Option<Authenticatee<ToMaster>>,
     ) -> SchedulerProcess {
         SchedulerProcess {
             core,
-            scheduler,
             detector,
             shared,
-            handle: None,
+            callbacks,
             auth,
         }
     }
 
-    /// Performs the core's outputs in order, then publishes the driver status.
+    /// Performs the core's outputs in order, then publishes the driver status. A callback goes to
+    /// the callback thread with the outputs after it, which come back here once it returned.
     pub(crate) fn perform(&mut self, ctx: &mut Context<'_, Self>, outputs: Vec<Output>) {
-        for output in outputs {
+        let mut outputs = outputs.into_iter();
+        while let Some(output) = outputs.next() {
             match output {
                 Output::Send(to, message) => self.send_gated(ctx, &to, message),
                 Output::Link(to) => ctx.link(&to),
@@ -69,7 +59,10 @@ impl SchedulerProcess {
                         this.perform(ctx, out);
                     });
                 }
-                Output::Callback(callback) => self.call(callback),
+                Output::Callback(callback) => {
+                    let then = outputs.by_ref().collect();
+                    self.callbacks.push(CallbackJob { callback, then });
+                }
             }
         }
         self.shared.publish(self.core.status());
@@ -150,31 +143,6 @@ impl SchedulerProcess {
         self.perform(ctx, out);
     }
 
-    fn call(&mut self, callback: Callback) {
-        let Some(driver) = self.handle.clone() else {
-            return;
-        };
-        let previous = IN_CALLBACK_OF.with(|c| c.replace(self.shared.id()));
-        let s = &mut self.scheduler;
-        match callback {
-            Callback::Registered(id, master) => s.registered(&driver, &id, &master),
-            Callback::Reregistered(master) => s.reregistered(&driver, &master),
-            Callback::Disconnected => s.disconnected(&driver),
-            Callback::ResourceOffers(offers) => s.resource_offers(&driver, offers),
-            Callback::OfferRescinded(id) => s.offer_rescinded(&driver, &id),
-            Callback::StatusUpdate(status) => s.status_update(&driver, &status),
-            Callback::FrameworkMessage(executor, agent, data) => {
-                s.framework_message(&driver, &executor, &agent, &data)
-            }
-            Callback::AgentLost(agent) => s.agent_lost(&driver, &agent),
-            Callback::ExecutorLost(executor, agent, status) => {
-                s.executor_lost(&driver, &executor, &agent, status)
-            }
-            Callback::Error(message) => s.error(&driver, &message),
-        }
-        IN_CALLBACK_OF.with(|c| c.set(previous));
-    }
-
     fn handle_with<M>(
         ctx: &mut Context<'_, Self>,
         this: &mut Self,
@@ -232,14 +200,6 @@ impl Process for SchedulerProcess {
             });
     }
 
-    fn initialize(&mut self, ctx: &mut Context<'_, Self>) {
-        self.handle = Some(DriverHandle::new(
-            ctx.pid(),
-            ctx.runtime().clone(),
-            self.shared.clone(),
-        ));
-    }
-
     fn exited(&mut self, ctx: &mut Context<'_, Self>, pid: &Upid) {
         if let Some(auth) = &mut self.auth {
             auth.reset(pid);
@@ -253,6 +213,5 @@ impl Process for SchedulerProcess {
         if self.core.status() == crate::scheduler::DriverStatus::Running {
             self.shared.publish(crate::scheduler::DriverStatus::Aborted);
         }
-        self.handle = None;
     }
 }

@@ -110,6 +110,10 @@ pub struct DriverCore {
     failover: bool,
     backoff: RegistrationBackoff,
     generation: u64,
+    /// (Re)registration attempts sent to the current master without an answer.
+    attempts: u32,
+    /// The link to the master broke since the last attempt (it cannot be reached).
+    link_lost: bool,
     /// Offers the scheduler may still use, with their agents.
     offers: HashMap<OfferId, AgentId>,
     suppressed_roles: Vec<String>,
@@ -136,6 +140,8 @@ impl DriverCore {
             failover,
             backoff,
             generation: 0,
+            attempts: 0,
+            link_lost: false,
             offers: HashMap::new(),
             suppressed_roles: Vec::new(),
         }
@@ -189,8 +195,12 @@ impl DriverCore {
         self.master = leader;
         self.backoff.reset();
         self.generation += 1;
+        self.attempts = 0;
+        self.link_lost = false;
         if self.master.is_some() {
             self.attempt_registration(&mut out);
+        } else {
+            tracing::warn!("no master is leading; waiting for one to be elected");
         }
         out
     }
@@ -212,6 +222,20 @@ impl DriverCore {
         let Some(master) = self.master.clone() else {
             return;
         };
+        self.attempts += 1;
+        if self.attempts > 1 {
+            // A wrong address or a master that is down must not look like a silent hang.
+            let why = if std::mem::take(&mut self.link_lost) {
+                "cannot connect to it"
+            } else {
+                "no answer yet"
+            };
+            tracing::warn!(
+                "the master {master} cannot be reached ({why}); still trying to register \
+                 (attempt {})",
+                self.attempts
+            );
+        }
         out.push(Output::Link(master.clone()));
         let message = match &self.framework.id {
             Some(_) => ToMaster::Reregister(ReregisterFrameworkMessage {
@@ -240,7 +264,9 @@ impl DriverCore {
         if self.connected {
             // The master (or our connection to it) is gone: offers die with it, and we keep trying
             // to re-register (a restarted master comes back on the same address).
+            tracing::warn!(master = %pid, "lost the connection to the master; re-registering");
             self.connected = false;
+            self.attempts = 0;
             self.offers.clear();
             out.push(Output::Callback(Callback::Disconnected));
             self.backoff.reset();
@@ -249,8 +275,10 @@ impl DriverCore {
                 after: self.backoff.next_delay(),
                 generation: self.generation,
             });
+        } else {
+            // Not connected: the running retry chain tries again (and re-links).
+            self.link_lost = true;
         }
-        // Not connected: the running retry chain tries again (and re-links).
         out
     }
 
@@ -290,6 +318,7 @@ impl DriverCore {
         self.framework.id = Some(id.clone());
         self.connected = true;
         self.failover = false;
+        self.attempts = 0;
         self.backoff.reset();
         self.generation += 1;
         // As Mesos: the master answers a failed-over scheduler with FrameworkRegisteredMessage and a

@@ -2,7 +2,7 @@
 //! cloneable handle callbacks get; every framework call lives there).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use process::{Config, Handle, Pid, Runtime};
@@ -10,12 +10,13 @@ use process::{Config, Handle, Pid, Runtime};
 use crate::auth::{Authenticatee, Credential, Peer};
 use crate::{AgentId, ExecutorId, Filters, FrameworkInfo, OfferId, TaskId, TaskInfo, TaskStatus};
 
-use super::actor::{in_callback_of, SchedulerProcess};
+use super::actor::SchedulerProcess;
 use super::core::{CoreOptions, DriverCore, Output};
 use super::{
     DriverStatus, MasterDetector, Scheduler, SchedulerError, StandaloneDetector,
     DEFAULT_BACKOFF_FACTOR,
 };
+use crate::driver::{callback_queue, Lifecycle};
 
 /// How a driver is built. `Default`: implicit acknowledgements, Mesos's 2 s backoff factor, a random
 /// seed, and a fresh runtime.
@@ -73,92 +74,25 @@ impl DriverOptions {
     }
 }
 
-/// The status shared between the driver process and its handles (`join` waits on it).
-pub(crate) struct DriverShared {
-    status: Mutex<DriverStatus>,
-    changed: Condvar,
-}
-
-impl DriverShared {
-    fn new() -> DriverShared {
-        DriverShared {
-            status: Mutex::new(DriverStatus::NotStarted),
-            changed: Condvar::new(),
-        }
-    }
-
-    /// An id for this driver, unique while it lives.
-    pub(crate) fn id(self: &Arc<Self>) -> usize {
-        Arc::as_ptr(self) as usize
-    }
-
-    pub(crate) fn status(&self) -> DriverStatus {
-        *self.status.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Publishes the core's status (a core that has not seen `start` yet does not undo it).
-    pub(crate) fn publish(&self, status: DriverStatus) {
-        if status == DriverStatus::NotStarted {
-            return;
-        }
-        let mut guard = self.status.lock().unwrap_or_else(|e| e.into_inner());
-        if *guard != status {
-            *guard = status;
-            self.changed.notify_all();
-        }
-    }
-
-    fn begin(&self) -> DriverStatus {
-        let mut guard = self.status.lock().unwrap_or_else(|e| e.into_inner());
-        let before = *guard;
-        if before == DriverStatus::NotStarted {
-            *guard = DriverStatus::Running;
-        }
-        before
-    }
-
-    fn join(&self) -> DriverStatus {
-        loop {
-            if let Some(status) = self.join_timeout(Duration::from_secs(3600)) {
-                return status;
-            }
-        }
-    }
-
-    fn join_timeout(&self, timeout: Duration) -> Option<DriverStatus> {
-        let deadline = std::time::Instant::now() + timeout;
-        let mut guard = self.status.lock().unwrap_or_else(|e| e.into_inner());
-        while *guard == DriverStatus::Running {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                return None;
-            }
-            guard = self
-                .changed
-                .wait_timeout(guard, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-        Some(*guard)
-    }
-}
-
 /// A handle to a running driver: cheap to clone, callable from any thread and from callbacks.
 ///
 /// Calls are asynchronous (the driver process performs them in order) and return the driver's
 /// status: [`DriverStatus::Running`] if the call was taken, else the status that refused it.
+/// `stop` and `abort` wait until the driver process performed them (the `Unregister` is on its
+/// way when `stop` returns), from a callback too: callbacks run on the driver's callback thread,
+/// not on its process.
 #[derive(Clone)]
 pub struct DriverHandle {
     pid: Pid<SchedulerProcess>,
     runtime: Handle,
-    shared: Arc<DriverShared>,
+    shared: Arc<Lifecycle>,
 }
 
 impl DriverHandle {
     pub(crate) fn new(
         pid: Pid<SchedulerProcess>,
         runtime: Handle,
-        shared: Arc<DriverShared>,
+        shared: Arc<Lifecycle>,
     ) -> DriverHandle {
         DriverHandle {
             pid,
@@ -180,6 +114,14 @@ impl DriverHandle {
     /// The runtime the driver runs on.
     pub fn runtime(&self) -> &Handle {
         &self.runtime
+    }
+
+    /// Has the driver process perform `outputs` (what followed a callback, once it returned).
+    pub(crate) fn perform(&self, outputs: Vec<Output>) {
+        drop(
+            self.runtime
+                .dispatch(&self.pid, move |this, ctx| this.perform(ctx, outputs)),
+        );
     }
 
     fn call(
@@ -233,10 +175,7 @@ impl DriverHandle {
             this.perform(ctx, out);
             this.core.status()
         });
-        if in_callback_of(self.shared.id()) {
-            // Called from our own callback: the process performs it right after the callback.
-            return expected;
-        }
+        // The process never runs framework code, so this cannot wait on the caller itself.
         reply.wait().unwrap_or(expected)
     }
 
@@ -251,20 +190,14 @@ impl DriverHandle {
         self.finish(DriverCore::abort, DriverStatus::Aborted)
     }
 
-    /// Blocks until the driver is stopped or aborted; returns that status. Never call it from a
-    /// callback.
+    /// Blocks until the driver is stopped or aborted and no callback is running; returns that
+    /// status (`NotStarted` at once if never started). Never call it from a callback.
     pub fn join(&self) -> DriverStatus {
-        if self.status() == DriverStatus::NotStarted {
-            return DriverStatus::NotStarted;
-        }
         self.shared.join()
     }
 
     /// As [`join`](Self::join), for at most `timeout`: `None` if the driver is still running then.
     pub fn join_timeout(&self, timeout: Duration) -> Option<DriverStatus> {
-        if self.status() == DriverStatus::NotStarted {
-            return Some(DriverStatus::NotStarted);
-        }
         self.shared.join_timeout(timeout)
     }
 
@@ -420,15 +353,18 @@ impl SchedulerDriver {
                 seed,
             },
         );
-        let shared = Arc::new(DriverShared::new());
-        let process =
-            SchedulerProcess::new(core, Box::new(scheduler), detector, shared.clone(), auth);
+        let shared = Lifecycle::new();
+        let (callbacks, receiver) = callback_queue();
+        let process = SchedulerProcess::new(core, detector, shared.clone(), callbacks, auth);
         let id = format!("scheduler-{}", crate::Uuid::random());
         let pid = handle.spawn(&id, process)?;
-        Ok(SchedulerDriver {
-            handle: DriverHandle::new(pid, handle, shared),
+        let driver = SchedulerDriver {
+            handle: DriverHandle::new(pid, handle, shared.clone()),
             runtime,
-        })
+        };
+        super::callbacks::start(receiver, shared, Box::new(scheduler), driver.handle())
+            .map_err(SchedulerError::CallbackThread)?;
+        Ok(driver)
     }
 
     /// A cloneable handle to this driver.

@@ -1,10 +1,11 @@
 //! The scheduler side of the framework API: the [`Scheduler`] callbacks a framework implements, and
 //! the [`SchedulerDriver`] that registers it with the master and carries its calls.
 //!
-//! The driver is an actor on a `process` runtime (its own, on `127.0.0.1:0` — or `LIBPROCESS_IP` —
-//! unless you give it one). Callbacks run on the driver's process, one at a time, and get a
-//! [`DriverHandle`] they can call, so `resource_offers` can launch tasks directly. The bookkeeping
-//! (registration with backoff, failover, offers, acknowledgements) lives in the pure [`DriverCore`].
+//! The driver has the shape both drivers share ([`crate::driver`]): the bookkeeping (registration
+//! with backoff, failover, offers, acknowledgements) lives in the pure [`DriverCore`]; an actor on
+//! a `process` runtime (its own, on `127.0.0.1:0` — or `LIBPROCESS_IP` — unless you give it one)
+//! feeds it and performs its outputs; callbacks run on the driver's callback thread, one at a
+//! time, and get a [`DriverHandle`] they can call, so `resource_offers` can launch tasks directly.
 //!
 //! ```no_run
 //! use mesos::scheduler::{DriverHandle, DriverStatus, Scheduler, SchedulerDriver};
@@ -40,6 +41,7 @@
 
 mod actor;
 mod backoff;
+mod callbacks;
 pub mod core;
 mod detector;
 mod driver;
@@ -54,29 +56,7 @@ pub use self::driver::{DriverHandle, DriverOptions, SchedulerDriver};
 
 use crate::{AgentId, ExecutorId, FrameworkId, MasterInfo, Offer, OfferId, TaskStatus};
 
-/// A driver's life cycle, as Mesos's `Status` (`DRIVER_RUNNING`, ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DriverStatus {
-    /// Created, `start` not called yet.
-    NotStarted,
-    /// Started (registered or trying to).
-    Running,
-    /// Aborted by `abort` or a master error; the framework stays for failover.
-    Aborted,
-    /// Stopped by `stop`.
-    Stopped,
-}
-
-impl std::fmt::Display for DriverStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            DriverStatus::NotStarted => "DRIVER_NOT_STARTED",
-            DriverStatus::Running => "DRIVER_RUNNING",
-            DriverStatus::Aborted => "DRIVER_ABORTED",
-            DriverStatus::Stopped => "DRIVER_STOPPED",
-        })
-    }
-}
+pub use crate::driver::DriverStatus;
 
 /// Why a driver could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -87,11 +67,15 @@ pub enum SchedulerError {
     /// The driver's runtime or process could not start.
     #[error("cannot start the driver: {0}")]
     Runtime(#[from] ::process::Error),
+    /// The driver's callback thread could not start.
+    #[error("cannot start the driver's callback thread: {0}")]
+    CallbackThread(#[source] std::io::Error),
 }
 
-/// A framework's scheduler: the callbacks the driver makes, all on the driver's process, one at a
-/// time. Each gets the [`DriverHandle`] to act with. Do not block in a callback (and never `join`
-/// there): the driver handles nothing else meanwhile.
+/// A framework's scheduler: the callbacks the driver makes, all on the driver's callback thread,
+/// one at a time, in the order the master's messages arrived. Each gets the [`DriverHandle`] to
+/// act with. A callback may block (the driver keeps talking to the master; later callbacks wait),
+/// but never `join` there.
 #[allow(unused_variables)]
 pub trait Scheduler: Send + 'static {
     /// The framework registered with a master for the first time (this instance's first
