@@ -29,6 +29,7 @@ fn registered(id: &str, pid: &str) -> RegisteredAgent {
         pid: Some(upid(pid)),
         disconnected: false,
         unreachable: false,
+        lost_tasks: Default::default(),
     }
 }
 
