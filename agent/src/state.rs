@@ -718,4 +718,3 @@ fn unknown_task_lost(task_id: &TaskId) -> TaskStatus {
 
 #[cfg(test)]
 mod tests;
-

@@ -394,11 +394,16 @@ mod tests {
         let t0 = Instant::now();
         let mut m = manager(t0);
         let (f, t) = (FrameworkId::new("f"), TaskId::new("t"));
-        assert!(m.update(t0, update("t", TaskState::Starting, 1, 1.0)).is_some());
+        assert!(m
+            .update(t0, update("t", TaskState::Starting, 1, 1.0))
+            .is_some());
         assert_eq!(m.update(t0, update("t", TaskState::Running, 2, 2.0)), None);
         assert_eq!(m.update(t0, update("t", TaskState::Killed, 3, 3.0)), None);
         let (retired, next) = m.retire_non_terminal(t0, &f, &t);
-        assert_eq!(retired, vec![Uuid::v4_from([1; 16]), Uuid::v4_from([2; 16])]);
+        assert_eq!(
+            retired,
+            vec![Uuid::v4_from([1; 16]), Uuid::v4_from([2; 16])]
+        );
         assert_eq!(next.unwrap().status.state, TaskState::Killed);
         // A retired update sent again by its executor is a duplicate, not a new one.
         assert!(m.is_duplicate(&update("t", TaskState::Running, 2, 2.0)));
@@ -408,9 +413,14 @@ mod tests {
         assert_eq!(due[0].status.state, TaskState::Killed);
         assert!(ack(&mut m, t0, "t", 3).terminal);
         // Nothing pending: nothing to retire.
-        assert!(m.update(t0, update("u", TaskState::Running, 4, 1.0)).is_some());
+        assert!(m
+            .update(t0, update("u", TaskState::Running, 4, 1.0))
+            .is_some());
         ack(&mut m, t0, "u", 4);
-        assert_eq!(m.retire_non_terminal(t0, &f, &TaskId::new("u")), (Vec::new(), None));
+        assert_eq!(
+            m.retire_non_terminal(t0, &f, &TaskId::new("u")),
+            (Vec::new(), None)
+        );
     }
 
     #[test]

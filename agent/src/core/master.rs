@@ -199,9 +199,9 @@ impl AgentCore {
     ) {
         if self.is_master(from, "KillTasksOnReregistrationMessage") {
             for (framework_id, task_id) in m.tasks {
-                let (retired, next) = self
-                    .updates
-                    .retire_non_terminal(now, &framework_id, &task_id);
+                let (retired, next) =
+                    self.updates
+                        .retire_non_terminal(now, &framework_id, &task_id);
                 for uuid in retired {
                     self.checkpoint_ack(&framework_id, &task_id, uuid);
                 }

@@ -242,9 +242,7 @@ impl MasterCore {
             .zombies
             .iter()
             .filter(|(key, zombie)| {
-                !zombie.launching
-                    && !lost_on_disconnect.contains(*key)
-                    && !on_agent.contains(*key)
+                !zombie.launching && !lost_on_disconnect.contains(*key) && !on_agent.contains(*key)
             })
             .map(|(key, zombie)| (key.clone(), zombie.clone()))
             .collect();

@@ -375,11 +375,13 @@ fn tasks_a_reregistering_agent_no_longer_has_are_lost() {
         Outgoing::SlaveReregistered(_)
     ));
     // Declared lost (its scheduler hears LOST): killed as such, its updates retired.
-    assert!(sends(&out, AGENT).contains(&Outgoing::KillTasksOnReregistration(
-        KillTasksOnReregistrationMessage {
-            tasks: vec![(fw.clone(), TaskId::new("staged"))],
-        }
-    )));
+    assert!(
+        sends(&out, AGENT).contains(&Outgoing::KillTasksOnReregistration(
+            KillTasksOnReregistrationMessage {
+                tasks: vec![(fw.clone(), TaskId::new("staged"))],
+            }
+        ))
+    );
     let mut lost: Vec<(String, TaskState, Option<Reason>)> = updates(&out, SCHED)
         .into_iter()
         .map(|s| (s.task_id.as_str().to_string(), s.state, s.reason))

@@ -21,11 +21,13 @@ fn a_non_checkpointing_framework_s_tasks_are_lost_as_soon_as_the_agent_disconnec
     // If the same agent process comes back with it (only its connection broke), it is killed and
     // what it says about the task never reaches the scheduler.
     let out = reregister_with_running_task(&mut h, &fw, &agent, fw_info("f"));
-    assert!(sends(&out, AGENT).contains(&Outgoing::KillTasksOnReregistration(
-        KillTasksOnReregistrationMessage {
-            tasks: vec![(fw.clone(), TaskId::new("t1"))],
-        }
-    )));
+    assert!(
+        sends(&out, AGENT).contains(&Outgoing::KillTasksOnReregistration(
+            KillTasksOnReregistrationMessage {
+                tasks: vec![(fw.clone(), TaskId::new("t1"))],
+            }
+        ))
+    );
     let out = h.agent_update(AGENT, &fw, &agent, "t1", TaskState::Killed, 2);
     assert!(updates(&out, SCHED).is_empty());
 }

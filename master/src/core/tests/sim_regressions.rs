@@ -243,8 +243,9 @@ fn an_expected_agent_replaced_at_its_address_is_gone() {
         &ep(SCHED),
         ReconcileTasksMessage {
             framework_id: fw.clone(),
-            statuses: vec![TaskStatus::new(TaskId::new("t1"), TaskState::Running)
-                .with_agent_id(agent.clone())],
+            statuses: vec![
+                TaskStatus::new(TaskId::new("t1"), TaskState::Running).with_agent_id(agent.clone())
+            ],
         },
     );
     let statuses = updates(&next.out(), SCHED);
