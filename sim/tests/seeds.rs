@@ -44,7 +44,6 @@ fn replay() {
 /// `sim-soak --seeds 1000 --no-shrink` after looking at every new failure.
 const KNOWN_OPEN: &[(u64, &str)] = &[
     (321, "drf_converges"),
-    (566, "every_task_reported"),
     (730, "drf_converges"),
     (832, "cluster_reassembles"),
 ];

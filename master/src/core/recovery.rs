@@ -185,7 +185,6 @@ impl MasterCore {
                     disconnected: agent.disconnected,
                     lost_tasks: agent.lost_tasks,
                     pid: agent.pid,
-                    ..RemovedAgent::default()
                 },
             );
             self.counters.slave_removals += 1;
