@@ -471,7 +471,9 @@ impl AgentBook {
     /// The master (or a scheduler) wants a task killed.
     pub fn kill_task(&mut self, framework_id: &FrameworkId, task_id: &TaskId) -> KillOutcome {
         let Some(framework) = self.frameworks.get_mut(framework_id) else {
-            return KillOutcome::Ignored;
+            // Never launched here (its launch was lost on the way, the first of its framework):
+            // the master waits for the task's end to free what it holds for it.
+            return KillOutcome::Report(unknown_task_lost(task_id));
         };
         for executor in framework.executors.values_mut() {
             if !executor.tasks.contains_key(task_id) {
@@ -501,12 +503,7 @@ impl AgentBook {
             // Already terminal; its update is on its way.
             return KillOutcome::Ignored;
         }
-        KillOutcome::Report(
-            TaskStatus::new(task_id.clone(), TaskState::Lost)
-                .with_source(Source::Agent)
-                .with_reason(Reason::TaskUnknown)
-                .with_message("the agent does not know this task"),
-        )
+        KillOutcome::Report(unknown_task_lost(task_id))
     }
 
     /// Marks an executor as shutting down; returns its endpoint if registered (None if unknown).
@@ -711,6 +708,14 @@ pub fn apply_status(task: &mut Task, update: &StatusUpdate) {
     if task.statuses.len() > MAX_STATUSES {
         task.statuses.remove(0);
     }
+}
+
+/// The answer to a kill of a task the agent does not know.
+fn unknown_task_lost(task_id: &TaskId) -> TaskStatus {
+    TaskStatus::new(task_id.clone(), TaskState::Lost)
+        .with_source(Source::Agent)
+        .with_reason(Reason::TaskUnknown)
+        .with_message("the agent does not know this task")
 }
 
 #[cfg(test)]

@@ -275,6 +275,43 @@ impl StatusUpdateManager {
         counts
     }
 
+    /// The master declared the task LOST (its scheduler was told and must never hear it run):
+    /// the non-terminal updates at the head of its stream are retired as if acknowledged, so no
+    /// later master (one that does not know the task was declared lost) forwards them. A
+    /// terminal update, and whatever follows it, stays: the task's end must still be reported.
+    /// Returns the retired uuids (to checkpoint as acknowledged, in order) and the new head to
+    /// send now, if any.
+    pub fn retire_non_terminal(
+        &mut self,
+        now: Instant,
+        framework_id: &FrameworkId,
+        task_id: &TaskId,
+    ) -> (Vec<Uuid>, Option<StatusUpdate>) {
+        let key = (framework_id.clone(), task_id.clone());
+        let Some(stream) = self.streams.get_mut(&key) else {
+            return (Vec::new(), None);
+        };
+        let mut retired = Vec::new();
+        while let Some(head) = stream.pending.front() {
+            if head.status.state.is_terminal() {
+                break;
+            }
+            retired.push(head.uuid);
+            stream.pending.pop_front();
+        }
+        if retired.is_empty() {
+            return (retired, None);
+        }
+        stream.backoff = self.retry_min;
+        stream.retry_at = None;
+        let mut next = None;
+        if !self.paused && !stream.pending.is_empty() {
+            stream.retry_at = Some(now + self.retry_min);
+            next = stream.pending.front().cloned();
+        }
+        (retired, next)
+    }
+
     /// Forgets every stream of a framework that was shut down (its scheduler will never acknowledge).
     pub fn remove_framework(&mut self, framework_id: &FrameworkId) {
         self.streams.retain(|(f, _), _| f != framework_id);
@@ -350,6 +387,40 @@ mod tests {
         assert!(a.terminal);
         assert_eq!(a.next, None);
         assert!(!m.has_pending(&FrameworkId::new("f"), &TaskId::new("t")));
+    }
+
+    #[test]
+    fn a_lost_task_s_non_terminal_updates_are_retired_and_its_end_still_goes_out() {
+        let t0 = Instant::now();
+        let mut m = manager(t0);
+        let (f, t) = (FrameworkId::new("f"), TaskId::new("t"));
+        assert!(m
+            .update(t0, update("t", TaskState::Starting, 1, 1.0))
+            .is_some());
+        assert_eq!(m.update(t0, update("t", TaskState::Running, 2, 2.0)), None);
+        assert_eq!(m.update(t0, update("t", TaskState::Killed, 3, 3.0)), None);
+        let (retired, next) = m.retire_non_terminal(t0, &f, &t);
+        assert_eq!(
+            retired,
+            vec![Uuid::v4_from([1; 16]), Uuid::v4_from([2; 16])]
+        );
+        assert_eq!(next.unwrap().status.state, TaskState::Killed);
+        // A retired update sent again by its executor is a duplicate, not a new one.
+        assert!(m.is_duplicate(&update("t", TaskState::Running, 2, 2.0)));
+        // Only the terminal update is retried now.
+        let due = m.due(t0 + Duration::from_secs(10));
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].status.state, TaskState::Killed);
+        assert!(ack(&mut m, t0, "t", 3).terminal);
+        // Nothing pending: nothing to retire.
+        assert!(m
+            .update(t0, update("u", TaskState::Running, 4, 1.0))
+            .is_some());
+        ack(&mut m, t0, "u", 4);
+        assert_eq!(
+            m.retire_non_terminal(t0, &f, &TaskId::new("u")),
+            (Vec::new(), None)
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use mesos::AgentId;
+use mesos::{AgentId, FrameworkId, TaskId};
 use mesos_zookeeper::{AgentRecord, ContenderEvent, MasterContender, ZkError, ZkUrl};
 
 use crate::{MasterHandle, RegisteredAgent};
@@ -124,6 +124,11 @@ fn apply(handle: &MasterHandle, event: ContenderEvent, on_lost_leadership: &impl
                             pid,
                             disconnected: a.disconnected,
                             unreachable: a.unreachable,
+                            lost_tasks: a
+                                .lost_tasks
+                                .into_iter()
+                                .map(|(f, t)| (FrameworkId::new(f), TaskId::new(t)))
+                                .collect(),
                         })
                     })
                     .collect()
@@ -158,6 +163,11 @@ fn publish_loop(contender: &MasterContender, master: &MasterHandle, stop: &Atomi
                             pid: a.pid.as_ref().map(ToString::to_string).unwrap_or_default(),
                             disconnected: a.disconnected,
                             unreachable: a.unreachable,
+                            lost_tasks: a
+                                .lost_tasks
+                                .iter()
+                                .map(|(f, t)| (f.to_string(), t.to_string()))
+                                .collect(),
                         })
                         .collect(),
                 );

@@ -80,6 +80,8 @@ pub struct Observer {
     stream_len: BTreeMap<(FrameworkId, TaskId), u64>,
     /// Updates whose acknowledgement an agent processed.
     pub(crate) acknowledged: HashSet<Uuid>,
+    /// When an agent first sent a task's terminal update.
+    ended: BTreeMap<(FrameworkId, TaskId), Duration>,
     /// Offers that launched tasks.
     used_offers: BTreeSet<OfferId>,
     /// RunTask messages the leader sent during the current input.
@@ -154,6 +156,9 @@ impl World {
         }
         if !self.observer.forwarded.contains_key(&update.uuid) {
             let key = (update.framework_id.clone(), update.status.task_id.clone());
+            if update.status.state.is_terminal() {
+                self.observer.ended.entry(key.clone()).or_insert(self.now);
+            }
             let position = self.observer.stream_len.entry(key.clone()).or_default();
             *position += 1;
             let position = *position;
@@ -416,7 +421,14 @@ impl World {
                     && self.agents.iter().any(|a| {
                         a.left && view.agent_id.as_ref().is_some_and(|id| a.ids.contains(id))
                     });
-                if !view.terminal && !unknown && !left && running.is_none() {
+                // A task that ended a moment ago: its update is on its way (or waits for the
+                // agent's retry), the cluster is not quiet about it yet.
+                let ending = self
+                    .observer
+                    .ended
+                    .get(&(framework_id.clone(), task_id.clone()))
+                    .is_some_and(|at| self.now.saturating_sub(*at) < REPORT_GRACE);
+                if !view.terminal && !unknown && !left && !ending && running.is_none() {
                     problems.push((
                         "every_task_reported",
                         format!(
@@ -513,6 +525,11 @@ impl World {
         }
     }
 }
+
+/// How long a task's end may take to reach its scheduler once its agent sent it, before
+/// `every_task_reported` holds it against the cluster: the agent's first retry (10 s) after a
+/// lost update, plus a re-registration.
+pub const REPORT_GRACE: Duration = Duration::from_secs(30);
 
 /// How far apart equal-weight frameworks' average dominant shares may be at least (or one task's
 /// share plus 5%, on a cluster so small that one task is more). Offers are whole agents and tasks

@@ -585,7 +585,13 @@ impl World {
                 eprintln!(
                     "{:>9.3}s {src:?} -> {dst:?} {}",
                     self.now.as_secs_f64(),
-                    &text[..text.len().min(400)]
+                    &text[..text
+                        .len()
+                        .min(if std::env::var_os("SIM_VERBOSE_FULL").is_some() {
+                            usize::MAX
+                        } else {
+                            400
+                        })]
                 );
             }
         }

@@ -43,31 +43,9 @@ fn replay() {
 /// fails the test. A change to a core changes the runs: regenerate the list from
 /// `sim-soak --seeds 1000 --no-shrink` after looking at every new failure.
 const KNOWN_OPEN: &[(u64, &str)] = &[
-    (58, "lost_never_runs_again"),
-    (62, "lost_never_runs_again"),
-    (105, "lost_never_runs_again"),
-    (152, "every_task_reported"),
-    (165, "terminal_is_final"),
-    (177, "lost_never_runs_again"),
-    (194, "lost_never_runs_again"),
-    (227, "lost_never_runs_again"),
     (321, "drf_converges"),
-    (378, "drf_converges"),
-    (408, "every_task_reported"),
-    (477, "lost_never_runs_again"),
-    (524, "every_task_reported"),
-    (528, "every_task_reported"),
-    (539, "drf_converges"),
-    (601, "terminal_is_final"),
-    (609, "every_task_reported"),
-    (612, "every_task_reported"),
-    (708, "no_overcommit"),
-    (712, "cluster_reassembles"),
-    (722, "lost_never_runs_again"),
+    (730, "drf_converges"),
     (832, "cluster_reassembles"),
-    (840, "every_task_reported"),
-    (920, "terminal_is_final"),
-    (992, "lost_never_runs_again"),
 ];
 
 #[test]

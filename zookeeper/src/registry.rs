@@ -7,7 +7,10 @@
 //!
 //! Layout under the election path (beside the `json.info_*` nodes, which the election ignores):
 //! `<path>/registry` holds `<generation> <chunks>`; its children `<generation>-<i>` hold the
-//! records, one `id\thostname\tpid` line each, in chunks well under ZooKeeper's 1 MB node limit
+//! records, one `id\thostname\tpid[\tmarks[\tlost tasks]]` line each (marks: `unreachable`,
+//! `disconnected`, both comma-separated, or empty; lost tasks: `framework/task` pairs,
+//! comma-separated, with `%`, tab, newline, `,` and `/` percent-escaped), in chunks well under
+//! ZooKeeper's 1 MB node limit
 //! (40,000 agents take a few). A write puts the new chunks first, then flips the header, then
 //! deletes the old chunks, so a reader always finds a complete generation.
 
@@ -28,6 +31,55 @@ pub struct AgentRecord {
     /// The leader removed it (fourth field `unreachable`): the next leader must keep the tasks
     /// it reported LOST lost if the agent comes back.
     pub unreachable: bool,
+    /// Tasks on it whose schedulers heard LOST (DROPPED, GONE) while they may still run there
+    /// (fifth field, `framework/task` pairs): the next leader kills them if the agent reports
+    /// them, and absorbs their updates.
+    pub lost_tasks: Vec<(String, String)>,
+}
+
+/// Escapes what separates the lost-task field's parts.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\t' => out.push_str("%09"),
+            '\n' => out.push_str("%0A"),
+            ',' => out.push_str("%2C"),
+            '/' => out.push_str("%2F"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Undoes [`escape`]; `None` for a malformed escape.
+fn unescape(text: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(text.len());
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn decode_lost_tasks(field: &str) -> Option<Vec<(String, String)>> {
+    field
+        .split(',')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (framework, task) = pair.split_once('/')?;
+            Some((unescape(framework)?, unescape(task)?))
+        })
+        .collect()
 }
 
 /// Largest chunk written (ZooKeeper's default node limit is 1 MB).
@@ -49,9 +101,20 @@ pub(crate) fn encode(records: &[AgentRecord]) -> Vec<Vec<u8>> {
             (true, true) => "\tunreachable,disconnected",
             (true, false) => "\tunreachable",
             (false, true) => "\tdisconnected",
-            (false, false) => "",
+            (false, false) if record.lost_tasks.is_empty() => "",
+            (false, false) => "\t",
         };
-        let line = format!("{}\t{}\t{}{mark}\n", record.id, record.hostname, record.pid);
+        let mut line = format!("{}\t{}\t{}{mark}", record.id, record.hostname, record.pid);
+        if !record.lost_tasks.is_empty() {
+            let tasks: Vec<String> = record
+                .lost_tasks
+                .iter()
+                .map(|(framework, task)| format!("{}/{}", escape(framework), escape(task)))
+                .collect();
+            line.push('\t');
+            line.push_str(&tasks.join(","));
+        }
+        line.push('\n');
         if !chunk.is_empty() && chunk.len() + line.len() > CHUNK_BYTES {
             chunks.push(std::mem::take(&mut chunk));
         }
@@ -68,15 +131,22 @@ pub(crate) fn decode(chunk: &[u8], into: &mut Vec<AgentRecord>) {
     for line in String::from_utf8_lossy(chunk).lines() {
         let mut fields = line.split('\t');
         let record = (fields.next(), fields.next(), fields.next(), fields.next());
-        let (disconnected, unreachable) = match (record.3, fields.next()) {
-            (None, None) => (false, false),
-            (Some("disconnected"), None) => (true, false),
-            (Some("unreachable"), None) => (false, true),
-            (Some("unreachable,disconnected"), None) => (true, true),
-            _ => {
-                tracing::warn!(%line, "skipping a malformed agent registry line");
-                continue;
-            }
+        let marks = match record.3 {
+            None | Some("") => Some((false, false)),
+            Some("disconnected") => Some((true, false)),
+            Some("unreachable") => Some((false, true)),
+            Some("unreachable,disconnected") => Some((true, true)),
+            _ => None,
+        };
+        let lost_tasks = match fields.next() {
+            None => Some(Vec::new()),
+            Some(field) => decode_lost_tasks(field),
+        };
+        let (Some((disconnected, unreachable)), Some(lost_tasks), None) =
+            (marks, lost_tasks, fields.next())
+        else {
+            tracing::warn!(%line, "skipping a malformed agent registry line");
+            continue;
         };
         match record {
             (Some(id), Some(hostname), Some(pid), _) if !id.is_empty() => into.push(AgentRecord {
@@ -85,6 +155,7 @@ pub(crate) fn decode(chunk: &[u8], into: &mut Vec<AgentRecord>) {
                 pid: pid.to_string(),
                 disconnected,
                 unreachable,
+                lost_tasks,
             }),
             _ => tracing::warn!(%line, "skipping a malformed agent registry line"),
         }
@@ -180,6 +251,14 @@ mod tests {
             pid: format!("slave(1)@10.0.{}.{}:5051", i / 256, i % 256),
             disconnected: i % 5 == 1,
             unreachable: i % 7 == 3,
+            lost_tasks: if i % 3 == 2 {
+                vec![
+                    (format!("fw-{i}"), "t,1/a%\tb".to_string()),
+                    ("fw".to_string(), format!("t{i}")),
+                ]
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -213,6 +292,24 @@ mod tests {
             marks,
             vec![(false, false), (false, false), (false, true), (true, false)]
         );
+    }
+
+    #[test]
+    fn lost_tasks_ride_in_a_fifth_field() {
+        let mut back = Vec::new();
+        decode(
+            b"a\th\tp\t\tf/t1,f/t%2C2\nb\th\tp\tunreachable\tf%2Fx/y\nc\th\tp\t\tf/%zz\nd\th\tp\t\tno-slash\ne\th\tp\t\tf/t\textra\n",
+            &mut back,
+        );
+        let ids: Vec<&str> = back.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, vec!["a", "b"]);
+        assert_eq!(
+            back[0].lost_tasks,
+            vec![("f".into(), "t1".into()), ("f".into(), "t,2".into())]
+        );
+        assert!(!back[0].unreachable && !back[0].disconnected);
+        assert_eq!(back[1].lost_tasks, vec![("f/x".into(), "y".into())]);
+        assert!(back[1].unreachable);
     }
 
     #[test]

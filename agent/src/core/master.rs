@@ -186,7 +186,11 @@ impl AgentCore {
         }
     }
 
-    /// `KillTasksOnReregistrationMessage`: tasks the master declared lost while we were away.
+    /// `KillTasksOnReregistrationMessage`: tasks the master declared lost (LOST, DROPPED or
+    /// GONE) while we were away. Their schedulers were told: the updates saying they run that
+    /// wait for an acknowledgement are retired (a later master, which does not know the tasks
+    /// were declared lost, would forward them), then the tasks are killed; their end is still
+    /// reported.
     pub fn kill_tasks_on_reregistration(
         &mut self,
         now: Instant,
@@ -195,6 +199,15 @@ impl AgentCore {
     ) {
         if self.is_master(from, "KillTasksOnReregistrationMessage") {
             for (framework_id, task_id) in m.tasks {
+                let (retired, next) =
+                    self.updates
+                        .retire_non_terminal(now, &framework_id, &task_id);
+                for uuid in retired {
+                    self.checkpoint_ack(&framework_id, &task_id, uuid);
+                }
+                if let Some(next) = next {
+                    self.forward_to_master(next);
+                }
                 self.kill(now, &framework_id, &task_id);
             }
         }

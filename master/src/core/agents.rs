@@ -80,6 +80,7 @@ impl MasterCore {
             return;
         }
         self.forget_unreachable_at(now, from);
+        self.expected_gone_at(now, from);
         let id = AgentId::new(format!(
             "{}-S{}",
             self.config.master_info.id, self.next_agent
@@ -232,11 +233,17 @@ impl MasterCore {
             .map(|t| (t.framework_id.clone(), t.task_id.clone()))
             .collect();
         // Zombies of an earlier re-registration that the agent no longer has are over (their
-        // kill reached the agent, or their launch never did): their resources are free.
+        // kill reached the agent): their resources are free. Not a launching one: the report
+        // may have left the agent before the launch arrived there (a stale or retried report
+        // overtakes nothing, but crosses the launch on the way); it is killed again below and
+        // is over when the agent reports its end (a kill of a task it never had is answered
+        // LOST).
         let over: Vec<((FrameworkId, TaskId), ZombieTask)> = agent
             .zombies
             .iter()
-            .filter(|(key, _)| !lost_on_disconnect.contains(*key) && !on_agent.contains(*key))
+            .filter(|(key, zombie)| {
+                !zombie.launching && !lost_on_disconnect.contains(*key) && !on_agent.contains(*key)
+            })
             .map(|(key, zombie)| (key.clone(), zombie.clone()))
             .collect();
         for (key, _) in &over {
@@ -261,21 +268,25 @@ impl MasterCore {
             .get(id)
             .map(|a| a.zombies.clone())
             .unwrap_or_default();
-        let mut kills: Vec<(FrameworkId, TaskId)> = zombies
-            .keys()
-            .filter(|key| {
-                message.tasks.iter().any(|t| {
-                    t.framework_id == key.0 && t.task_id == key.1 && !t.state.is_terminal()
-                })
+        // Their schedulers heard LOST (DROPPED, GONE): one message, which also tells the agent
+        // to retire their updates that still say they run.
+        let mut lost_kills: Vec<(FrameworkId, TaskId)> = zombies
+            .iter()
+            .filter(|(key, zombie)| {
+                zombie.launching && !on_agent.contains(*key)
+                    || message.tasks.iter().any(|t| {
+                        t.framework_id == key.0 && t.task_id == key.1 && !t.state.is_terminal()
+                    })
             })
-            .cloned()
+            .map(|(key, _)| key.clone())
             .collect();
+        let mut kills: Vec<(FrameworkId, TaskId)> = Vec::new();
         for key in lost_on_disconnect
             .iter()
             .filter(|key| !on_agent.contains(*key))
         {
             match zombies.get(key) {
-                Some(zombie) if zombie.launching => kills.push(key.clone()),
+                Some(zombie) if zombie.launching => lost_kills.push(key.clone()),
                 Some(zombie) => {
                     // It ran there and is gone: its resources are free.
                     if let Some(agent) = self.agents.get_mut(id) {
@@ -379,7 +390,7 @@ impl MasterCore {
                         },
                     );
                 }
-                kills.push(key.clone());
+                lost_kills.push(key.clone());
             } else {
                 self.recover(now, framework_id, &role, id, &resources, None);
             }
@@ -390,6 +401,9 @@ impl MasterCore {
         // Kills issued while the agent was away are carried out now.
         kills.sort();
         kills.dedup();
+        lost_kills.sort();
+        lost_kills.dedup();
+        kills.retain(|key| !lost_kills.contains(key));
         let mut follow_ups: Vec<Outgoing> = kills
             .into_iter()
             .map(|(framework_id, task_id)| {
@@ -400,6 +414,9 @@ impl MasterCore {
                 .into()
             })
             .collect();
+        if !lost_kills.is_empty() {
+            follow_ups.push(KillTasksOnReregistrationMessage { tasks: lost_kills }.into());
+        }
         follow_ups.extend(
             shutdown
                 .into_iter()
@@ -422,6 +439,7 @@ impl MasterCore {
     ) -> (Vec<Outgoing>, Vec<(FrameworkId, TaskStatus)>) {
         let mut removed = self.removed_agents.remove(id).unwrap_or_default();
         removed.disconnected |= self.was_disconnected(id);
+        removed.lost_tasks.extend(self.expected_lost_tasks(id));
         let mut info = message.agent;
         info.id = Some(id.clone());
         // Frameworks the agent runs that this master does not know yet: recovered until their

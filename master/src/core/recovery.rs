@@ -9,11 +9,11 @@
 //! agents and schedulers that re-register, as the paper's soft-state design has it.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Instant;
 
 use mesos::protocol::LostSlaveMessage;
-use mesos::AgentId;
+use mesos::{AgentId, FrameworkId, TaskId};
 use process::Upid;
 
 use super::{Deadline, MasterCore, RemovedAgent};
@@ -33,6 +33,10 @@ pub struct RegisteredAgent {
     /// The leader removed it (unreachable or unregistered): a new leader must keep its LOST
     /// tasks lost if it comes back, instead of taking its report at face value.
     pub unreachable: bool,
+    /// Tasks on it whose schedulers heard LOST (DROPPED, GONE) while they may still run there:
+    /// a new leader kills them if the agent reports them, and absorbs their updates (it would
+    /// otherwise take them back as running).
+    pub lost_tasks: BTreeSet<(FrameworkId, TaskId)>,
 }
 
 /// The recovery in progress after this master was elected.
@@ -96,6 +100,7 @@ impl MasterCore {
                     .or_insert_with(|| RemovedAgent {
                         recovered: true,
                         disconnected: agent.disconnected,
+                        lost_tasks: agent.lost_tasks,
                         // A new agent registering there later means this one is gone for good.
                         pid: agent.pid,
                         ..RemovedAgent::default()
@@ -147,6 +152,63 @@ impl MasterCore {
                 "every agent of the previous leader re-registered: offers resume"
             );
         }
+    }
+
+    /// A new agent registers at `pid`: an agent of the previous leader still expected there
+    /// will never re-register (its address is taken by an agent without its state). It is
+    /// gone: frameworks hear `agent_lost`, and its tasks reconcile GONE (LOST), not UNREACHABLE
+    /// forever.
+    pub(super) fn expected_gone_at(&mut self, now: Instant, pid: &Upid) {
+        let Some(recovery) = &mut self.recovery else {
+            return;
+        };
+        let gone: Vec<RegisteredAgent> = recovery
+            .expected
+            .values()
+            .filter(|a| a.pid.as_ref() == Some(pid))
+            .cloned()
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        for agent in &gone {
+            recovery.expected.remove(&agent.id);
+        }
+        let pids = self.connected_endpoints();
+        for agent in gone {
+            tracing::info!(agent = %agent.id, %pid, "a new agent registers where an expected agent was: it is gone");
+            self.removed_agents.insert(
+                agent.id.clone(),
+                RemovedAgent {
+                    recovered: true,
+                    gone: true,
+                    disconnected: agent.disconnected,
+                    lost_tasks: agent.lost_tasks,
+                    pid: agent.pid,
+                },
+            );
+            self.counters.slave_removals += 1;
+            for endpoint in &pids {
+                self.send_to(
+                    endpoint,
+                    LostSlaveMessage {
+                        agent_id: agent.id.clone(),
+                    },
+                );
+            }
+        }
+        self.registry_generation += 1;
+        self.check_recovery_complete(now);
+    }
+
+    /// The tasks on `id` that the previous leader had reported lost while they might still run
+    /// (see [`RegisteredAgent::lost_tasks`]), if it is still expected.
+    pub(super) fn expected_lost_tasks(&self, id: &AgentId) -> BTreeSet<(FrameworkId, TaskId)> {
+        self.recovery
+            .as_ref()
+            .and_then(|r| r.expected.get(id))
+            .map(|a| a.lost_tasks.clone())
+            .unwrap_or_default()
     }
 
     /// Whether the previous leader had `id` disconnected (see [`RegisteredAgent::disconnected`]).
@@ -210,6 +272,10 @@ impl MasterCore {
                 agent.id.clone(),
                 RemovedAgent {
                     recovered: true,
+                    disconnected: agent.disconnected,
+                    lost_tasks: agent.lost_tasks.clone(),
+                    // A new agent registering there later means this one is gone for good.
+                    pid: agent.pid.clone(),
                     ..RemovedAgent::default()
                 },
             );
@@ -241,6 +307,12 @@ impl MasterCore {
                 pid: Some(a.pid.clone()),
                 disconnected: !a.connected,
                 unreachable: false,
+                lost_tasks: a
+                    .zombies
+                    .keys()
+                    .chain(a.lost_on_disconnect.iter())
+                    .cloned()
+                    .collect(),
             })
             .collect();
         if let Some(recovery) = &self.recovery {
@@ -252,6 +324,7 @@ impl MasterCore {
             pid: r.pid.clone(),
             disconnected: r.disconnected,
             unreachable: true,
+            lost_tasks: r.lost_tasks.clone(),
         }));
         (self.registry_generation, agents)
     }

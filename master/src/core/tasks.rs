@@ -271,11 +271,11 @@ impl MasterCore {
                     None,
                 );
             } else {
+                // As at re-registration: the agent also retires its updates saying it runs.
                 self.send(
                     from,
-                    KillTaskMessage {
-                        framework_id,
-                        task_id,
+                    KillTasksOnReregistrationMessage {
+                        tasks: vec![(framework_id, task_id)],
                     },
                 );
             }

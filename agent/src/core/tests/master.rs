@@ -201,6 +201,54 @@ fn unacknowledged_updates_are_retried_with_backoff() {
     assert!(forwarded(&h.advance(3600 * SECS)).is_empty());
 }
 
+/// Found by the simulation (seed 58): a task the master declared LOST is killed with
+/// `KillTasksOnReregistrationMessage`; its RUNNING update, still waiting for an
+/// acknowledgement, is retired then, so a later master (which does not know the task was
+/// declared lost) never forwards it. Its end still goes out.
+#[test]
+fn a_task_killed_as_lost_retires_its_updates_that_say_it_runs() {
+    let mut h = Harness::new();
+    let spec = h.launch(command_task("t1"), 100);
+    h.register(&spec);
+    let (running, out) = h.executor_update("t1", "t1", TaskState::Running, 1);
+    assert_eq!(forwarded(&out), vec![running.clone()]);
+    let master = h.master.clone();
+    h.core.kill_tasks_on_reregistration(
+        h.now,
+        &master,
+        KillTasksOnReregistrationMessage {
+            tasks: vec![(framework_id(), TaskId::new("t1"))],
+        },
+    );
+    let out = h.drain();
+    assert_eq!(
+        to_executors(&out),
+        vec!["mesos.internal.KillTaskMessage"],
+        "{out:?}"
+    );
+    assert!(forwarded(&out).is_empty());
+    // Retried no more; the executor's KILLED goes out at once and is retried.
+    let (killed, out) = h.executor_update("t1", "t1", TaskState::Killed, 2);
+    assert_eq!(forwarded(&out), vec![killed.clone()]);
+    assert_eq!(forwarded(&h.advance(10 * SECS)), vec![killed.clone()]);
+    // A stale acknowledgement of the retired update changes nothing.
+    assert!(forwarded(&h.ack(&running)).is_empty());
+    h.ack(&killed);
+    assert!(forwarded(&h.advance(3600 * SECS)).is_empty());
+}
+
+/// A kill for a task of a framework the agent never heard of (its launch was lost on the way)
+/// is answered LOST: the master holds the task's resources until it hears the task's end.
+#[test]
+fn a_kill_of_a_task_of_an_unknown_framework_is_answered_lost() {
+    let mut h = Harness::new();
+    let out = h.kill("t9");
+    let updates = forwarded(&out);
+    assert_eq!(updates.len(), 1, "{out:?}");
+    assert_eq!(updates[0].status.state, TaskState::Lost);
+    assert_eq!(updates[0].status.reason, Some(Reason::TaskUnknown));
+}
+
 #[test]
 fn a_new_leading_master_gets_a_reregistration_and_the_old_one_is_ignored() {
     let mut h = Harness::new();

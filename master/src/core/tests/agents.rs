@@ -91,7 +91,13 @@ fn lost_stays_lost_when_the_agent_comes_back() {
     // A RUNNING update from the agent is not forwarded; the master acknowledges it and re-kills.
     let out = h.agent_update(AGENT, &fw, &agent, "t1", TaskState::Running, 9);
     assert!(sends(&out, SCHED).is_empty());
-    assert!(sends(&out, AGENT).contains(&Outgoing::KillTask(kill)));
+    assert!(
+        sends(&out, AGENT).contains(&Outgoing::KillTasksOnReregistration(
+            KillTasksOnReregistrationMessage {
+                tasks: vec![(kill.framework_id.clone(), kill.task_id.clone())]
+            }
+        ))
+    );
     // The KILLED update frees the resources without reaching the scheduler.
     let out = h.agent_update(AGENT, &fw, &agent, "t1", TaskState::Killed, 10);
     assert!(sends(&out, SCHED).is_empty());
@@ -368,11 +374,13 @@ fn tasks_a_reregistering_agent_no_longer_has_are_lost() {
         sends(&out, AGENT)[0],
         Outgoing::SlaveReregistered(_)
     ));
+    // Declared lost (its scheduler hears LOST): killed as such, its updates retired.
     assert!(
-        sends(&out, AGENT).contains(&Outgoing::KillTask(KillTaskMessage {
-            framework_id: fw.clone(),
-            task_id: TaskId::new("staged"),
-        }))
+        sends(&out, AGENT).contains(&Outgoing::KillTasksOnReregistration(
+            KillTasksOnReregistrationMessage {
+                tasks: vec![(fw.clone(), TaskId::new("staged"))],
+            }
+        ))
     );
     let mut lost: Vec<(String, TaskState, Option<Reason>)> = updates(&out, SCHED)
         .into_iter()

@@ -29,6 +29,7 @@ fn registered(id: &str, pid: &str) -> RegisteredAgent {
         pid: Some(upid(pid)),
         disconnected: false,
         unreachable: false,
+        lost_tasks: Default::default(),
     }
 }
 
@@ -143,10 +144,10 @@ fn agents_that_never_return_are_lost_after_the_reregister_timeout() {
         .collect();
     assert_eq!(lost, vec![AgentId::new("gone")]);
     assert!(h.core.removed_agents().contains_key(&AgentId::new("gone")));
-    // The lost agent stays in the registry as unreachable: a later leader keeps it lost.
+    // The lost agent stays in the registry as unreachable: a later leader keeps it lost (and,
+    // by its pid, knows it gone if a new agent registers there).
     let (_, registry) = h.core.registry();
     let mut gone = registered("gone", AGENT2);
-    gone.pid = None;
     gone.hostname = String::new();
     gone.unreachable = true;
     assert_eq!(registry, vec![registered("a1", AGENT), gone]);

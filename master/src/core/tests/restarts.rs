@@ -22,10 +22,11 @@ fn a_non_checkpointing_framework_s_tasks_are_lost_as_soon_as_the_agent_disconnec
     // what it says about the task never reaches the scheduler.
     let out = reregister_with_running_task(&mut h, &fw, &agent, fw_info("f"));
     assert!(
-        sends(&out, AGENT).contains(&Outgoing::KillTask(KillTaskMessage {
-            framework_id: fw.clone(),
-            task_id: TaskId::new("t1"),
-        }))
+        sends(&out, AGENT).contains(&Outgoing::KillTasksOnReregistration(
+            KillTasksOnReregistrationMessage {
+                tasks: vec![(fw.clone(), TaskId::new("t1"))],
+            }
+        ))
     );
     let out = h.agent_update(AGENT, &fw, &agent, "t1", TaskState::Killed, 2);
     assert!(updates(&out, SCHED).is_empty());

@@ -132,3 +132,123 @@ fn a_new_leader_does_not_declare_unknown_tasks_lost_while_agents_may_return() {
     );
     assert!(updates(&next.out(), SCHED).is_empty());
 }
+
+/// The agent re-registers reporting no task at all.
+fn reregister_empty(h: &mut Harness, fw: &FrameworkId, agent: &AgentId, mut info: FrameworkInfo) {
+    info.id = Some(fw.clone());
+    let mut agent_info = AgentInfo::new("node").with_resources("cpus:4;mem:1024".parse().unwrap());
+    agent_info.id = Some(agent.clone());
+    h.core.reregister_agent(
+        h.now,
+        &upid(AGENT),
+        ReregisterSlaveMessage {
+            agent: agent_info,
+            executors: vec![],
+            tasks: vec![],
+            frameworks: vec![info],
+            version: "1".into(),
+        },
+    );
+}
+
+fn kills_t1_as_lost(out: &[Output], fw: &FrameworkId) -> bool {
+    sends(out, AGENT).contains(&Outgoing::KillTasksOnReregistration(
+        KillTasksOnReregistrationMessage {
+            tasks: vec![(fw.clone(), TaskId::new("t1"))],
+        },
+    ))
+}
+
+fn reregister_scheduler(h: &mut Harness, fw: &FrameworkId, mut info: FrameworkInfo) {
+    info.id = Some(fw.clone());
+    h.core.reregister_framework(
+        h.now,
+        &upid(SCHED),
+        ReregisterFrameworkMessage {
+            framework: info,
+            failover: false,
+            suppressed_roles: vec![],
+        },
+    );
+    h.out();
+}
+
+/// Seed 165: a re-registration report that left the agent before the launch arrived there
+/// (and its retry, as stale) made `t1` DROPPED and then freed its zombie as "no longer on the
+/// agent"; the launch then ran `t1` and its RUNNING reached the scheduler after DROPPED. A
+/// launching zombie now stays until the agent reports its end, and is killed at each report.
+#[test]
+fn a_stale_report_does_not_free_a_launching_zombie() {
+    let (mut h, fw, agent) = launched(partition_aware());
+    h.out();
+    reregister_empty(&mut h, &fw, &agent, partition_aware());
+    let out = h.out();
+    assert_eq!(updates(&out, SCHED)[0].state, TaskState::Dropped);
+    assert!(kills_t1_as_lost(&out, &fw), "{out:?}");
+    reregister_empty(&mut h, &fw, &agent, partition_aware());
+    let out = h.out();
+    assert!(kills_t1_as_lost(&out, &fw), "{out:?}");
+    let key = (fw.clone(), TaskId::new("t1"));
+    assert!(h.core.agents()[&agent].zombies.contains_key(&key));
+    // The launch arrived after all: its RUNNING is absorbed, and the kill goes out again.
+    let out = h.agent_update(AGENT, &fw, &agent, "t1", TaskState::Running, 1);
+    assert!(updates(&out, SCHED).is_empty());
+    assert!(kills_t1_as_lost(&out, &fw), "{out:?}");
+    let out = h.agent_update(AGENT, &fw, &agent, "t1", TaskState::Killed, 2);
+    assert!(updates(&out, SCHED).is_empty());
+    assert!(!h.core.agents()[&agent].zombies.contains_key(&key));
+}
+
+/// Seeds 58 and 194: the tasks an agent's zombies stand for (reported LOST, here when its
+/// removed agent came back) were known to the leader alone: after a failover the next leader
+/// took the agent's report (and its retried RUNNING update) at face value and the scheduler
+/// heard RUNNING after LOST. The registry now carries them.
+#[test]
+fn a_new_leader_keeps_the_zombies_of_a_readmitted_agent_lost() {
+    let (mut h, fw, agent, _) = agent_removed(fw_info("f"));
+    let out = reregister_reporting(&mut h, &fw, &agent, fw_info("f"), TaskState::Running);
+    assert!(kills_t1_as_lost(&out, &fw), "{out:?}");
+    let (_, registry) = h.core.registry();
+    let entry = registry.iter().find(|a| a.id == agent).unwrap();
+    assert!(!entry.unreachable && !entry.disconnected);
+    assert!(entry.lost_tasks.contains(&(fw.clone(), TaskId::new("t1"))));
+    let mut next = new_leader(registry);
+    reregister_scheduler(&mut next, &fw, fw_info("f"));
+    assert_t1_killed_on_return(&mut next, &fw, &agent);
+    let out = next.agent_update(AGENT, &fw, &agent, "t1", TaskState::Running, 1);
+    assert!(updates(&out, SCHED).is_empty(), "{out:?}");
+}
+
+/// Seed 152: an agent of the previous leader rebooted without its state and registered anew
+/// at its old address while the new leader still expected it: its tasks reconciled
+/// UNREACHABLE forever. It is gone now.
+#[test]
+fn an_expected_agent_replaced_at_its_address_is_gone() {
+    let (h, fw, agent) = running(partition_aware());
+    let (_, registry) = h.core.registry();
+    // Another master id: its agents get other ids.
+    let mut next = Harness::with(CoreConfig {
+        master_info: MasterInfo::new("m2", Ipv4Addr::LOCALHOST, 5050, Some("h".into())),
+        ..config()
+    });
+    next.core.begin_recovery(next.now);
+    next.core.recover_agents(next.now, Some(registry));
+    reregister_scheduler(&mut next, &fw, partition_aware());
+    assert_eq!(next.core.agents_expected(), 1);
+    let new_id = next.agent(AGENT, "cpus:4;mem:1024");
+    assert_ne!(new_id, agent);
+    assert_eq!(next.core.agents_expected(), 0);
+    next.core.reconcile_tasks(
+        next.now,
+        &ep(SCHED),
+        ReconcileTasksMessage {
+            framework_id: fw.clone(),
+            statuses: vec![
+                TaskStatus::new(TaskId::new("t1"), TaskState::Running).with_agent_id(agent.clone())
+            ],
+        },
+    );
+    let statuses = updates(&next.out(), SCHED);
+    assert_eq!(statuses.len(), 1);
+    assert_eq!(statuses[0].state, TaskState::Gone);
+}
