@@ -299,7 +299,14 @@ impl LocalCluster {
 
     /// Where the master's state is served.
     pub fn state_url(&self) -> String {
-        format!("http://{}/master/state", self.master_addr)
+        format!("{}://{}/master/state", self.http_scheme(), self.master_addr)
+    }
+
+    /// `https` when the nodes run TLS (`LIBPROCESS_SSL_ENABLED`), else `http`.
+    pub fn http_scheme(&self) -> &'static str {
+        self.master
+            .as_ref()
+            .map_or("http", |node| node.runtime.http_scheme())
     }
 
     /// The master, while running.

@@ -26,6 +26,10 @@ pub enum Error {
     /// The runtime could not start worker or timer threads.
     #[error("cannot start runtime threads: {0}")]
     Threads(#[source] std::io::Error),
+    /// TLS is on and its settings or certificate files are unusable (the message names the
+    /// variable or file).
+    #[error("tls: {0}")]
+    Tls(#[from] crate::transport::tls::TlsError),
     /// The transport (the TCP/HTTP listener) could not start.
     #[error("cannot start the transport: {0}")]
     Transport(String),

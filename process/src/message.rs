@@ -72,6 +72,15 @@ pub(crate) fn decode<M: DeserializeOwned>(body: &[u8]) -> Result<M, String> {
     Ok(message)
 }
 
+/// The runtime's decoding of a remote message's body: what a handler for `M` is given, or why the
+/// message is dropped. Public for fuzz targets and tools that must decode exactly as a node does.
+///
+/// # Errors
+/// The bincode error, or trailing bytes after the message.
+pub fn decode_message<M: Message>(body: &[u8]) -> Result<M, String> {
+    decode(body)
+}
+
 /// Copies a message through its wire encoding: how a test filter hands out a message that is also
 /// delivered, without requiring `Clone`.
 pub(crate) fn copy_via_wire<M: Message>(message: &M) -> Result<M, String> {

@@ -12,7 +12,8 @@ use crate::http::{Request, Responder, Response};
 use crate::router::{self, HttpLetter};
 use crate::runtime::{Config, Outbound, Shared, EXITED_MESSAGE, LINK_MESSAGE};
 use crate::transport::{
-    BorrowedEnvelope, Parts, ReadEnvelopes, Transport, TransportConfig, TransportHandler,
+    BorrowedEnvelope, Parts, ReadEnvelopes, Transport, TransportConfig, TransportError,
+    TransportHandler,
 };
 use crate::upid::Upid;
 
@@ -82,6 +83,10 @@ impl Outbound for Remote {
     fn shutdown(&self) {
         self.transport.shutdown();
     }
+
+    fn tls_enabled(&self) -> bool {
+        self.transport.tls_enabled()
+    }
 }
 
 /// A started transport, not yet attached to its runtime.
@@ -100,10 +105,15 @@ pub(crate) fn start(config: &Config) -> Result<Started, Error> {
     });
     let transport_config = TransportConfig {
         max_frame_bytes: config.max_frame_bytes,
+        tls: config.tls.resolve()?,
         ..TransportConfig::default()
     };
-    let transport = Transport::start(config.listen, transport_config, inbound.clone())
-        .map_err(|e| Error::Transport(e.to_string()))?;
+    let transport = Transport::start(config.listen, transport_config, inbound.clone()).map_err(
+        |e| match e {
+            TransportError::Tls(e) => Error::Tls(e),
+            e => Error::Transport(e.to_string()),
+        },
+    )?;
     let addr = transport.local_addr();
     Ok(Started {
         addr,

@@ -16,6 +16,8 @@
 //! });
 //! ```
 
+pub mod certs;
+
 use std::io::Read;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::thread::JoinHandle;

@@ -31,6 +31,10 @@ fn main() {
         ..Config::default()
     }) {
         Ok(runtime) => runtime,
+        Err(err @ process::Error::Tls(_)) => {
+            eprintln!("mesos-agent: {err}");
+            std::process::exit(1);
+        }
         Err(err) => {
             eprintln!(
                 "mesos-agent: cannot listen on --ip {} --port {}: {err}",
@@ -69,9 +73,10 @@ fn main() {
                 let mut out = std::io::stdout();
                 let _ = writeln!(
                     out,
-                    "mesos-agent {} running as {}; state at http://{}/slave(1)/state",
+                    "mesos-agent {} running as {}; state at {}://{}/slave(1)/state",
                     mesos::VERSION,
                     agent.pid(),
+                    runtime.http_scheme(),
                     runtime.addr()
                 );
                 let _ = out.flush();

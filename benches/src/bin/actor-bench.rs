@@ -1,6 +1,7 @@
 //! `actor-bench`: our actor runtime against actix (local) and against plain TCP (remote), measured
 //! side by side in one run, interleaved, several runs each; prints one line per workload with the
-//! medians, then the memory an idle process costs.
+//! medians, then the memory an idle process costs. `remote_one_way_tls` is `remote_one_way`
+//! between two mutually verified TLS runtimes, against the plaintext pair (ratio = TLS / plaintext).
 //!
 //! `cargo run --release -p mesos-benches --bin actor-bench -- [--quick] [--runs N] [--only WORKLOAD]
 //! [--ours_only]` (`--help` explains each flag).
@@ -14,7 +15,8 @@ use std::time::Duration;
 use clap::Parser;
 use mesos_benches::actors::{median, ours, peer, raw_tcp, remote, transport};
 use mesos_benches::cli;
-use process::{Config, Runtime};
+use process::testing::certs::TestCa;
+use process::{Config, Runtime, TlsMode};
 
 /// Workload sizes.
 struct Sizes {
@@ -221,6 +223,27 @@ fn run(flags: &Flags) -> Result<(), String> {
         );
     }
 
+    if flags.wants("remote_one_way_tls") {
+        // The same workload between two TLS runtimes (mutually verified, as a secured cluster
+        // runs), against the plaintext pair above, interleaved.
+        let n = sizes.one_way_messages;
+        let dir = std::env::temp_dir().join(format!("actor-bench-tls-{}", std::process::id()));
+        let (tls_a, tls_b) = tls_pair(&dir)?;
+        let (a, b) = side_by_side(
+            runs,
+            || clock.rate(n, || remote::one_way(&tls_a, &tls_b, n)),
+            Some(|| clock.rate(n, || remote::one_way(&runtime, &other, n))),
+        );
+        println!(
+            "{} ours_mb_s={:.1}",
+            line("remote_one_way_tls", "plaintext", a, b),
+            a * remote::MESSAGE_BYTES as f64 / 1e6,
+        );
+        tls_b.shutdown();
+        tls_a.shutdown();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     let ping_frame = raw_tcp::frame("bench.RemotePing", blob_body());
     for (name, in_flight, n) in [
         ("remote_rtt_1", 1, sizes.rtt_1_rounds),
@@ -280,6 +303,28 @@ fn run(flags: &Flags) -> Result<(), String> {
     other.shutdown();
     runtime.shutdown();
     Ok(())
+}
+
+/// Two runtimes on TLS with certificates of a CA generated in `dir`, each verifying the other.
+fn tls_pair(dir: &std::path::Path) -> Result<(Runtime, Runtime), String> {
+    let ca = TestCa::new(dir).map_err(|e| format!("test CA: {e}"))?;
+    let mut nodes = Vec::new();
+    for name in ["a", "b"] {
+        let files = ca
+            .issue(name, &["127.0.0.1"])
+            .map_err(|e| format!("certificate: {e}"))?;
+        let mut tls = files.tls_config(Some(ca.ca_file()));
+        tls.require_cert = true;
+        let runtime = Runtime::new(Config {
+            tls: TlsMode::On(tls),
+            ..Config::default()
+        })
+        .map_err(|e| format!("tls runtime: {e}"))?;
+        nodes.push(runtime);
+    }
+    let b = nodes.pop().ok_or("no runtime")?;
+    let a = nodes.pop().ok_or("no runtime")?;
+    Ok((a, b))
 }
 
 /// The 100-byte body of every remote message, as bincode encodes `remote::Blob`.

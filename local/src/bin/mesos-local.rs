@@ -125,7 +125,11 @@ fn main() {
         cluster.master_pid()
     );
     println!("  state: {}", cluster.state_url());
-    println!("  web UI: http://{}/", cluster.master_address());
+    println!(
+        "  web UI: {}://{}/",
+        cluster.http_scheme(),
+        cluster.master_address()
+    );
     for index in 0..cluster.agent_count() {
         if let Some(agent) = cluster.agent(index) {
             println!("Agent {index} running at {}", agent.pid());

@@ -49,6 +49,10 @@ fn main() -> ExitCode {
         ..Config::default()
     }) {
         Ok(runtime) => runtime,
+        Err(error @ process::Error::Tls(_)) => {
+            eprintln!("mesos-master: {error}");
+            return ExitCode::from(1);
+        }
         Err(error) => {
             eprintln!(
                 "mesos-master: cannot listen on {}:{}: {error}",
@@ -87,9 +91,10 @@ fn main() -> ExitCode {
     // Output errors (a closed pipe) must not panic the master: they are ignored.
     let _ = writeln!(
         std::io::stdout(),
-        "mesos-master {} running as {}; state at http://{}/master/state",
+        "mesos-master {} running as {}; state at {}://{}/master/state",
         mesos::VERSION,
         master.pid(),
+        runtime.http_scheme(),
         runtime.addr()
     );
     let _ = std::io::stdout().flush();

@@ -45,6 +45,36 @@ pub struct Config {
     pub workers: usize,
     /// The largest accepted frame; longer ones close the connection. Default 16 MiB.
     pub max_frame_bytes: usize,
+    /// TLS on every connection. Default [`TlsMode::FromEnv`]: libprocess's `LIBPROCESS_SSL_*`
+    /// environment variables decide, so every binary built on the runtime honours them.
+    pub tls: TlsMode,
+}
+
+/// Whether a runtime's connections are TLS (see [`crate::transport::tls`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum TlsMode {
+    /// As the `LIBPROCESS_SSL_*` environment variables of this process say (read by
+    /// [`Runtime::new`]).
+    #[default]
+    FromEnv,
+    /// Plaintext, whatever the environment says.
+    Off,
+    /// TLS with these settings.
+    On(crate::transport::tls::TlsConfig),
+}
+
+impl TlsMode {
+    /// The settings this mode stands for: `None` for plaintext.
+    ///
+    /// # Errors
+    /// A malformed `LIBPROCESS_SSL_*` variable (for [`TlsMode::FromEnv`]).
+    pub fn resolve(&self) -> Result<Option<crate::transport::tls::TlsConfig>, Error> {
+        match self {
+            TlsMode::FromEnv => Ok(crate::transport::tls::TlsConfig::from_env()?),
+            TlsMode::Off => Ok(None),
+            TlsMode::On(config) => Ok(Some(config.clone())),
+        }
+    }
 }
 
 impl Default for Config {
@@ -53,6 +83,7 @@ impl Default for Config {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             max_frame_bytes: 16 * 1024 * 1024,
+            tls: TlsMode::FromEnv,
         }
     }
 }
@@ -63,6 +94,8 @@ pub(crate) trait Outbound: Send + Sync {
     /// Makes sure a connection to `peer` exists, so its loss is noticed (for links).
     fn connect(&self, peer: SocketAddr);
     fn shutdown(&self);
+    /// Whether every connection is TLS.
+    fn tls_enabled(&self) -> bool;
 }
 
 /// Message names the runtimes use between themselves for remote links.
@@ -343,6 +376,15 @@ impl Handle {
     /// The address this runtime listens on; every local [`Upid`] carries it.
     pub fn addr(&self) -> SocketAddr {
         self.shared.addr
+    }
+
+    /// `"https"` when this runtime's connections are TLS, else `"http"`: how HTTP clients reach
+    /// [`Handle::addr`].
+    pub fn http_scheme(&self) -> &'static str {
+        match &self.shared.outbound {
+            Some(outbound) if outbound.tls_enabled() => "https",
+            _ => "http",
+        }
     }
 
     /// Starts `process` under `id` (`id@addr`). Its [`Process::initialize`] runs first, on a worker.

@@ -8,6 +8,7 @@ use mio::net::TcpStream;
 
 use super::frame::FrameDecoder;
 use super::queue::PeerQueue;
+use super::tls::{TlsContext, TlsSession, HANDSHAKE_RECORD};
 use super::{event_loop::Command, Shared, TransportHandler};
 use crate::http::{ParseOutcome, RequestParser, Responder, StreamShared, Taken};
 
@@ -29,6 +30,15 @@ pub(crate) enum Protocol {
     Undecided,
     Frames(FrameDecoder),
     Http(HttpState),
+}
+
+/// Whether this connection is TLS.
+pub(crate) enum Tls {
+    /// Plaintext.
+    Off,
+    /// An accepted connection on a TLS port: its first byte decides.
+    Pending,
+    On(Box<TlsSession>),
 }
 
 /// An HTTP connection between requests.
@@ -76,6 +86,7 @@ pub(crate) struct Connection {
     pub(crate) role: Role,
     pub(crate) protocol: Protocol,
     pub(crate) closing: Closing,
+    pub(crate) tls: Tls,
     out: Vec<u8>,
     written: usize,
 }
@@ -87,6 +98,7 @@ pub(crate) struct Context<'a> {
     pub(crate) token: usize,
     pub(crate) max_frame_bytes: usize,
     pub(crate) parser: RequestParser,
+    pub(crate) tls: Option<&'a TlsContext>,
 }
 
 /// Result of handing bytes or a response to a connection.
@@ -112,13 +124,14 @@ pub(crate) enum Flushed {
 }
 
 impl Connection {
-    pub(crate) fn new(stream: TcpStream, generation: u64, role: Role) -> Connection {
+    pub(crate) fn new(stream: TcpStream, generation: u64, role: Role, tls: Tls) -> Connection {
         Connection {
             stream,
             generation,
             role,
             protocol: Protocol::Undecided,
             closing: Closing::Open,
+            tls,
             out: Vec::new(),
             written: 0,
         }
@@ -136,7 +149,78 @@ impl Connection {
             || !matches!(&self.protocol, Protocol::Http(h) if h.read_paused)
     }
 
-    /// Handles bytes just read.
+    /// Handles bytes just read from the socket: decrypted first if this connection is TLS.
+    #[inline]
+    pub(crate) fn on_read(&mut self, data: &[u8], cx: &Context<'_>) -> Outcome {
+        match &mut self.tls {
+            Tls::Off => self.on_input(data, cx),
+            Tls::Pending => self.start_tls(data, cx),
+            Tls::On(_) => self.on_ciphertext(data, cx),
+        }
+    }
+
+    /// The first bytes of an accepted connection on a TLS port: a handshake, or (if downgrade is
+    /// allowed) plaintext.
+    #[cold]
+    fn start_tls(&mut self, data: &[u8], cx: &Context<'_>) -> Outcome {
+        let Some(context) = cx.tls else {
+            self.tls = Tls::Off;
+            return self.on_input(data, cx);
+        };
+        if data.first() == Some(&HANDSHAKE_RECORD) {
+            match context.accept() {
+                Ok(session) => self.tls = Tls::On(Box::new(TlsSession::new(session))),
+                Err(e) => {
+                    return Outcome::Close {
+                        reason: format!("tls: cannot start a session: {e}"),
+                    }
+                }
+            }
+            self.on_ciphertext(data, cx)
+        } else if context.downgrade {
+            tracing::debug!(peer = ?self.stream.peer_addr().ok(), "plaintext connection accepted (LIBPROCESS_SSL_SUPPORT_DOWNGRADE)");
+            self.tls = Tls::Off;
+            self.on_input(data, cx)
+        } else {
+            Outcome::Close {
+                reason: "plaintext connection refused: this runtime requires TLS                          (LIBPROCESS_SSL_SUPPORT_DOWNGRADE is off)"
+                    .into(),
+            }
+        }
+    }
+
+    fn on_ciphertext(&mut self, data: &[u8], cx: &Context<'_>) -> Outcome {
+        let Tls::On(session) = &mut self.tls else {
+            return Outcome::Keep;
+        };
+        let received = match session.receive(data) {
+            Ok(received) => received,
+            Err(reason) => {
+                // Best effort: tell the peer why (rustls queued an alert).
+                let _ = session.send(&mut self.stream);
+                return Outcome::Close { reason };
+            }
+        };
+        let plain = std::mem::take(&mut session.plain);
+        let outcome = if plain.is_empty() {
+            Outcome::Keep
+        } else {
+            self.on_input(&plain, cx)
+        };
+        if let Tls::On(session) = &mut self.tls {
+            // The buffer is reused by the next read.
+            session.plain = plain;
+            session.plain.clear();
+        }
+        match outcome {
+            Outcome::Keep if received.peer_closed => Outcome::Close {
+                reason: "tls: closed by the other side".into(),
+            },
+            outcome => outcome,
+        }
+    }
+
+    /// Handles plaintext bytes just read.
     pub(crate) fn on_input(&mut self, data: &[u8], cx: &Context<'_>) -> Outcome {
         if let Closing::Draining { discarded } = &mut self.closing {
             *discarded += data.len();
@@ -152,6 +236,14 @@ impl Connection {
             // Caller never passes an empty slice (a zero-byte read is end of stream). Our own outgoing
             // connections only ever carry frames.
             let incoming = matches!(self.role, Role::Incoming { .. });
+            if incoming && looks_like_tls(data, cx.max_frame_bytes) && matches!(self.tls, Tls::Off)
+            {
+                return Outcome::Close {
+                    reason:
+                        "a TLS handshake on a plaintext port (LIBPROCESS_SSL_ENABLED is off here)"
+                            .into(),
+                };
+            }
             self.protocol = if incoming && data.first().is_some_and(u8::is_ascii_uppercase) {
                 Protocol::Http(HttpState::default())
             } else {
@@ -310,35 +402,13 @@ impl Connection {
         {
             return Flushed::Blocked;
         }
+        if !matches!(self.tls, Tls::Off) {
+            return self.flush_tls();
+        }
         for _ in 0..WRITE_BUDGET {
             if self.written == self.out.len() {
-                self.out.clear();
-                self.written = 0;
-                let refilled = match (&self.role, &self.protocol) {
-                    (Role::Outgoing { queue, .. }, _) => queue.take_into(&mut self.out),
-                    (
-                        Role::Incoming { .. },
-                        Protocol::Http(HttpState {
-                            stream: Some(stream),
-                            ..
-                        }),
-                    ) if self.closing == Closing::Open => match stream.take_into(&mut self.out) {
-                        Taken::Bytes => true,
-                        Taken::Idle => false,
-                        Taken::Finished => {
-                            self.closing = Closing::AfterFlush;
-                            false
-                        }
-                        Taken::Overflowed => {
-                            return Flushed::Failed(io::Error::other(
-                                "the event stream's reader is too slow",
-                            ))
-                        }
-                    },
-                    (Role::Incoming { .. }, _) => false,
-                };
-                if !refilled {
-                    return self.finish_if_closing();
+                if let Some(flushed) = self.refill() {
+                    return flushed;
                 }
             }
             match self.stream.write(&self.out[self.written..]) {
@@ -352,8 +422,79 @@ impl Connection {
         Flushed::Yielded
     }
 
+    /// [`Connection::flush`] through TLS: plaintext is encrypted into the session, whose records
+    /// are written to the socket.
+    fn flush_tls(&mut self) -> Flushed {
+        for _ in 0..WRITE_BUDGET {
+            let Tls::On(session) = &mut self.tls else {
+                // Pending: nothing is written before the first bytes are read.
+                return Flushed::Done;
+            };
+            match session.send(&mut self.stream) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Flushed::Blocked,
+                Err(e) => return Flushed::Failed(e),
+            }
+            if self.written == self.out.len() {
+                if let Some(flushed) = self.refill() {
+                    return flushed;
+                }
+            }
+            let Tls::On(session) = &mut self.tls else {
+                return Flushed::Done;
+            };
+            match session.encrypt(&self.out[self.written..]) {
+                // The handshake is not done and its buffer is full: reading will make progress.
+                Ok(0) => return Flushed::Blocked,
+                Ok(n) => self.written += n,
+                Err(e) => return Flushed::Failed(e),
+            }
+        }
+        Flushed::Yielded
+    }
+
+    /// Refills `out` once it is all written: `None` if there is more to write, else what `flush`
+    /// returns.
+    #[inline]
+    fn refill(&mut self) -> Option<Flushed> {
+        self.out.clear();
+        self.written = 0;
+        let refilled = match (&self.role, &self.protocol) {
+            (Role::Outgoing { queue, .. }, _) => queue.take_into(&mut self.out),
+            (
+                Role::Incoming { .. },
+                Protocol::Http(HttpState {
+                    stream: Some(stream),
+                    ..
+                }),
+            ) if self.closing == Closing::Open => match stream.take_into(&mut self.out) {
+                Taken::Bytes => true,
+                Taken::Idle => false,
+                Taken::Finished => {
+                    self.closing = Closing::AfterFlush;
+                    false
+                }
+                Taken::Overflowed => {
+                    return Some(Flushed::Failed(io::Error::other(
+                        "the event stream's reader is too slow",
+                    )))
+                }
+            },
+            (Role::Incoming { .. }, _) => false,
+        };
+        if !refilled {
+            return Some(self.finish_if_closing());
+        }
+        None
+    }
+
     fn finish_if_closing(&mut self) -> Flushed {
         if self.closing == Closing::AfterFlush {
+            if let Tls::On(session) = &mut self.tls {
+                // Best effort: the peer learns the close was deliberate.
+                session.close();
+                let _ = session.send(&mut self.stream);
+            }
             if self.stream.shutdown(Shutdown::Write).is_err() {
                 return Flushed::Finished;
             }
@@ -400,4 +541,11 @@ impl Connection {
             }
         )
     }
+}
+
+/// A TLS ClientHello (record type 0x16) on a plaintext port: unless frames that long are allowed,
+/// no frame can start with that byte.
+fn looks_like_tls(data: &[u8], max_frame_bytes: usize) -> bool {
+    data.first() == Some(&HANDSHAKE_RECORD)
+        && (usize::from(HANDSHAKE_RECORD) << 24) > max_frame_bytes
 }

@@ -20,6 +20,9 @@ pub enum TransportError {
     /// A [`TransportConfig`](super::TransportConfig) value is out of range.
     #[error("invalid transport config: {0}")]
     InvalidConfig(String),
+    /// TLS is on and its settings or files are unusable.
+    #[error("tls: {0}")]
+    Tls(#[from] super::tls::TlsError),
     /// A frame was rejected by the codec.
     #[error(transparent)]
     Frame(#[from] FrameError),

@@ -10,8 +10,9 @@ use crossbeam_channel::Receiver;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 
-use super::connection::{Connection, Context, Flushed, Outcome, Role};
+use super::connection::{Connection, Context, Flushed, Outcome, Role, Tls};
 use super::frame::encode_frame;
+use super::tls::TlsSession;
 use super::{Envelope, PeerMap, Shared, TransportHandler};
 use crate::http::{RequestParser, Response};
 use crate::upid::Upid;
@@ -56,6 +57,9 @@ pub(crate) struct EventLoop {
     next_generation: u64,
     /// Peer listen address to its live outgoing connection.
     outgoing: PeerMap<usize>,
+    /// Runtimes that reached this TLS runtime in plaintext (LIBPROCESS_SSL_SUPPORT_DOWNGRADE):
+    /// messages to them go in plaintext too, as they cannot accept TLS.
+    plaintext_peers: PeerMap<()>,
     read_buffer: Vec<u8>,
     /// Connections that used up their read or write budget: served again before the next blocking poll.
     again: Vec<(usize, u64)>,
@@ -79,6 +83,7 @@ impl EventLoop {
             free: Vec::new(),
             next_generation: 0,
             outgoing: PeerMap::default(),
+            plaintext_peers: PeerMap::default(),
             read_buffer: vec![0; READ_BUFFER_BYTES],
             again: Vec::new(),
         }
@@ -157,7 +162,12 @@ impl EventLoop {
                     if let Err(e) = stream.set_nodelay(true) {
                         tracing::debug!(%from, "cannot set TCP_NODELAY: {e}");
                     }
-                    if let Err(e) = self.insert(stream, Role::Incoming { peer: None }) {
+                    let tls = if self.shared.tls.is_some() {
+                        Tls::Pending
+                    } else {
+                        Tls::Off
+                    };
+                    if let Err(e) = self.insert(stream, Role::Incoming { peer: None }, tls) {
                         tracing::warn!(%from, "cannot register accepted connection: {e}");
                     }
                 }
@@ -172,7 +182,7 @@ impl EventLoop {
         }
     }
 
-    fn insert(&mut self, mut stream: TcpStream, role: Role) -> io::Result<usize> {
+    fn insert(&mut self, mut stream: TcpStream, role: Role, tls: Tls) -> io::Result<usize> {
         let index = self.free.pop().unwrap_or(self.connections.len());
         self.poll.registry().register(
             &mut stream,
@@ -180,7 +190,7 @@ impl EventLoop {
             Interest::READABLE | Interest::WRITABLE,
         )?;
         self.next_generation += 1;
-        let connection = Connection::new(stream, self.next_generation, role);
+        let connection = Connection::new(stream, self.next_generation, role, tls);
         if index == self.connections.len() {
             self.connections.push(Some(connection));
         } else {
@@ -195,13 +205,22 @@ impl EventLoop {
             return Some(index);
         }
         let queue = self.shared.queue_for(peer);
-        let opened = TcpStream::connect(peer).and_then(|stream| {
+        let tls = match &self.shared.tls {
+            None => Ok(Tls::Off),
+            Some(_) if self.plaintext_peers.contains_key(&peer) => Ok(Tls::Off),
+            Some(context) => context
+                .connect(peer)
+                .map(|session| Tls::On(Box::new(TlsSession::new(session))))
+                .map_err(io::Error::other),
+        };
+        let opened = tls.and_then(|tls| {
+            let stream = TcpStream::connect(peer)?;
             let role = Role::Outgoing {
                 peer,
                 queue: Arc::clone(&queue),
                 connecting: true,
             };
-            self.insert(stream, role)
+            self.insert(stream, role, tls)
         });
         match opened {
             Ok(index) => {
@@ -286,12 +305,20 @@ impl EventLoop {
                         token: index,
                         max_frame_bytes: self.shared.config.max_frame_bytes,
                         parser: parser(&self.shared),
+                        tls: self.shared.tls.as_ref(),
                     };
                     if let Outcome::Close { reason } =
-                        connection.on_input(&self.read_buffer[..n], &cx)
+                        connection.on_read(&self.read_buffer[..n], &cx)
                     {
                         self.close(index, &reason, true);
                         return;
+                    }
+                    if self.shared.tls.is_some() {
+                        if let (Tls::Off, Role::Incoming { peer: Some(peer) }) =
+                            (&connection.tls, &connection.role)
+                        {
+                            self.plaintext_peers.insert(*peer, ());
+                        }
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
@@ -328,6 +355,7 @@ impl EventLoop {
                 token: index,
                 max_frame_bytes: self.shared.config.max_frame_bytes,
                 parser: parser(&self.shared),
+                tls: self.shared.tls.as_ref(),
             };
             if let Outcome::Close { reason } = connection.on_response(response, &cx) {
                 self.close(index, &reason, true);

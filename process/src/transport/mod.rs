@@ -38,6 +38,7 @@ mod event_loop;
 pub mod frame;
 mod queue;
 mod send_buffer;
+pub mod tls;
 
 #[cfg(test)]
 mod tests;
@@ -183,6 +184,8 @@ pub struct TransportConfig {
     pub max_http_header_bytes: usize,
     /// Limit on an HTTP request body (default 16 MiB).
     pub max_http_body_bytes: usize,
+    /// TLS on every connection (default `None`: plaintext). See [`tls`].
+    pub tls: Option<tls::TlsConfig>,
 }
 
 impl Default for TransportConfig {
@@ -192,6 +195,7 @@ impl Default for TransportConfig {
             max_pending_bytes: 4 << 20,
             max_http_header_bytes: 64 << 10,
             max_http_body_bytes: 16 << 20,
+            tls: None,
         }
     }
 }
@@ -266,6 +270,8 @@ pub(crate) struct Shared {
     queues: RwLock<PeerMap<Arc<PeerQueue>>>,
     shut_down: AtomicBool,
     id: u64,
+    /// Set when every connection is TLS.
+    tls: Option<tls::TlsContext>,
 }
 
 impl Shared {
@@ -337,6 +343,7 @@ impl Transport {
                 "max_frame_bytes and max_pending_bytes must be positive".into(),
             ));
         }
+        let tls = config.tls.as_ref().map(tls::TlsContext::new).transpose()?;
         let poll = Poll::new().map_err(TransportError::EventLoop)?;
         let mut listener = TcpListener::bind(listen).map_err(|source| TransportError::Bind {
             addr: listen,
@@ -362,6 +369,7 @@ impl Transport {
             queues: RwLock::new(PeerMap::default()),
             shut_down: AtomicBool::new(false),
             id: NEXT_TRANSPORT_ID.fetch_add(1, Ordering::Relaxed),
+            tls,
         });
         let event_loop = EventLoop::new(poll, listener, Arc::clone(&shared), handler, command_rx);
         let thread = thread::Builder::new()
@@ -378,6 +386,11 @@ impl Transport {
     /// The bound listening address (with the real port when started on port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.shared.local_addr
+    }
+
+    /// Whether every connection is TLS (`https://` for HTTP clients).
+    pub fn tls_enabled(&self) -> bool {
+        self.shared.tls.is_some()
     }
 
     /// The limits this transport runs with.
