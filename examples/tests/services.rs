@@ -11,7 +11,7 @@ mod long_running_util;
 mod services_util;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use long_running_util::{call_json, client, quick_config, start_scheduler, WAIT};
 use mesos_local::LocalCluster;

@@ -445,7 +445,7 @@ pub fn task_info(job: &Job, task_id: TaskId, offer: &Offer) -> TaskInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mesos::{AgentId, Attributes};
+    use mesos::{AgentId, Attributes, OfferId};
 
     fn offer() -> Offer {
         Offer {
