@@ -13,6 +13,7 @@
 //! - `shell-framework`: runs N shell commands as command tasks.
 //! - [`marathon`]: `service-framework`, a Marathon-like scheduler for long-running services.
 //! - [`chronos`]: `cron-framework`, a Chronos-like scheduler for jobs on ISO 8601 schedules.
+//! - [`long_running`]: what those two share (state in a file or ZooKeeper, driver side, flags).
 //! - [`wordcount`], [`gang`], [`spark`]: the paper's Hadoop-like, MPI-like and Spark-like
 //!   frameworks; [`logreg`]: the iterative job the Spark-like one and its Hadoop-like baseline
 //!   (`hadoop-lr-framework`) both run.
@@ -21,6 +22,7 @@
 pub mod chronos;
 pub mod gang;
 pub mod logreg;
+pub mod long_running;
 pub mod marathon;
 pub mod spark;
 pub mod wordcount;

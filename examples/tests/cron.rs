@@ -3,77 +3,29 @@
 //! after each; a scheduler down longer than a job's epsilon skips the missed instances instead of
 //! stacking them, and never runs an instance twice across its restart.
 
-use std::process::{Command, Stdio};
+mod long_running_util;
+
 use std::time::Duration;
 
+use long_running_util::{call_text, quick_config, WAIT};
 use mesos_examples::marathon::time::{iso8601, now_secs};
-use mesos_local::{LocalCluster, LocalConfig};
-use process::testing::{wait_until, ChildGuard, Lines};
+use mesos_local::LocalCluster;
+use process::testing::{wait_until, ChildGuard};
 use serde_json::{json, Value};
 
-const WAIT: Duration = Duration::from_secs(60);
-
-fn ensure_command_executor() {
-    process::testing::ensure_binary("agent", "mesos-executor");
-}
-
 fn cluster() -> LocalCluster {
-    ensure_command_executor();
-    let mut config = LocalConfig::new(2);
+    let mut config = quick_config(2);
     config.agent_resources = Some("cpus:2;mem:2048;disk:4096".into());
-    config.master.allocation_interval = Duration::from_millis(50);
-    config.agent.status_update_retry_interval_min = Duration::from_millis(200);
-    config.agent.registration_backoff_factor = Duration::from_millis(50);
     LocalCluster::start(config).expect("cluster starts")
 }
 
 fn start_scheduler(master: &str, state_file: &std::path::Path) -> (ChildGuard, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cron-framework"))
-        .args([
-            "--master",
-            master,
-            "--http_port",
-            "0",
-            "--failover_timeout",
-            "120",
-        ])
-        .arg("--state_file")
-        .arg(state_file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("cron-framework starts");
-    let lines = Lines::new(child.stdout.take().expect("stdout"));
-    let line = lines.expect_within("the API's address", WAIT);
-    let url = line
-        .rsplit(' ')
-        .next()
-        .expect("an address")
-        .trim()
-        .to_string();
-    (ChildGuard::new(child), url)
+    let args = ["--state_file".into(), state_file.into()];
+    long_running_util::start_scheduler(env!("CARGO_BIN_EXE_cron-framework"), master, &args)
 }
 
 fn call(method: &str, url: &str, body: Option<&Value>) -> (u16, String) {
-    let agent = ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(5))
-        .build();
-    let request = agent.request(method, url);
-    let result = match body {
-        Some(body) => request
-            .set("Content-Type", "application/json")
-            .send_string(&body.to_string()),
-        None => request.call(),
-    };
-    let response = match result {
-        Ok(response) => response,
-        Err(ureq::Error::Status(_, response)) => response,
-        Err(err) => panic!("{method} {url}: {err}"),
-    };
-    (
-        response.status(),
-        response.into_string().unwrap_or_default(),
-    )
+    call_text(method, url, body)
 }
 
 fn lines(path: &std::path::Path) -> Vec<String> {

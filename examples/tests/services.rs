@@ -6,18 +6,18 @@
 //! answering (polled throughout). The scheduler killed mid-deploy and restarted adopts its tasks:
 //! no duplicates.
 
+mod long_running_util;
 #[path = "../../local/tests/services_util/mod.rs"]
 mod services_util;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Instant;
 
-use mesos_local::{LocalCluster, LocalConfig};
-use process::testing::{wait_for, wait_until, ChildGuard, Lines};
+use long_running_util::{call_json, client, quick_config, start_scheduler, WAIT};
+use mesos_local::LocalCluster;
+use process::testing::{wait_for, wait_until, ChildGuard};
 use serde_json::{json, Value};
 use services_util::*;
-
-const WAIT: Duration = Duration::from_secs(60);
 
 /// Each instance: answers `GET /` with its version, `GET /health` with 200 unless a file
 /// `unhealthy` is in its sandbox; writes its task id and pid there.
@@ -40,21 +40,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 http.server.HTTPServer(('127.0.0.1', int(os.environ['PORT0'])), Handler).serve_forever()
 "#;
 
-fn ensure_command_executor() {
-    process::testing::ensure_binary("agent", "mesos-executor");
-}
-
 /// A cluster of `agents` agents, each with a port range of its own (they share one host).
 fn cluster(agents: usize) -> LocalCluster {
-    ensure_command_executor();
-    let mut config = LocalConfig::new(0);
-    config.master.allocation_interval = Duration::from_millis(50);
-    config.master.agent_ping_timeout = Duration::from_millis(200);
-    config.master.max_agent_ping_timeouts = 3;
-    config.agent.status_update_retry_interval_min = Duration::from_millis(200);
-    config.agent.registration_backoff_factor = Duration::from_millis(50);
-    config.agent.executor_shutdown_grace_period = Duration::from_millis(500);
-    let mut cluster = LocalCluster::start(config).expect("cluster starts");
+    let mut cluster = LocalCluster::start(quick_config(0)).expect("cluster starts");
     let base = 20_000 + (std::process::id() % 200) as u16 * 100;
     for i in 0..agents {
         let low = base + i as u16 * 20;
@@ -65,59 +53,17 @@ fn cluster(agents: usize) -> LocalCluster {
     cluster
 }
 
-/// The scheduler as a child process; returns it and its API's base URL.
-fn start_scheduler(master: &str, state_file: &std::path::Path) -> (ChildGuard, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_service-framework"))
-        .args([
-            "--master",
-            master,
-            "--http_port",
-            "0",
-            "--failover_timeout",
-            "120",
-        ])
-        .arg("--state_file")
-        .arg(state_file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("service-framework starts");
-    let lines = Lines::new(child.stdout.take().expect("stdout"));
-    let line = lines.expect_within("the API's address", WAIT);
-    let url = line
-        .rsplit(' ')
-        .next()
-        .expect("an address")
-        .trim()
-        .to_string();
-    (ChildGuard::new(child), url)
+fn start(master: &str, state_file: &std::path::Path) -> (ChildGuard, String) {
+    let args = ["--state_file".into(), state_file.into()];
+    start_scheduler(env!("CARGO_BIN_EXE_service-framework"), master, &args)
 }
 
 fn agent() -> ureq::Agent {
-    ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(5))
-        .build()
+    client()
 }
 
 fn call(method: &str, url: &str, body: Option<&Value>) -> (u16, Value) {
-    let request = agent().request(method, url);
-    let result = match body {
-        Some(body) => request
-            .set("Content-Type", "application/json")
-            .send_string(&body.to_string()),
-        None => request.call(),
-    };
-    let response = match result {
-        Ok(response) => response,
-        Err(ureq::Error::Status(_, response)) => response,
-        Err(err) => panic!("{method} {url}: {err}"),
-    };
-    let status = response.status();
-    let text = response.into_string().unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    call_json(method, url, body)
 }
 
 fn app(version: &str, tarball: &str) -> Value {
@@ -196,7 +142,7 @@ fn a_service_stays_at_three_healthy_instances_through_failures_deploys_and_resta
     let tarball = files.url("/web.tgz");
     let mut cluster = cluster(4);
     let state = cluster.work_dir().join("service-framework.json");
-    let (scheduler, api) = start_scheduler(&cluster.master_address(), &state);
+    let (scheduler, api) = start(&cluster.master_address(), &state);
     assert_eq!(call("GET", &format!("{api}/ping"), None).1, "pong");
 
     // Create: 201 with the app; a second create is a conflict; a missing app is a 404.
@@ -315,7 +261,7 @@ fn a_service_stays_at_three_healthy_instances_through_failures_deploys_and_resta
         answering(&api).iter().any(|v| v == "v3")
     });
     drop(scheduler);
-    let (_scheduler, api) = start_scheduler(&cluster.master_address(), &state);
+    let (_scheduler, api) = start(&cluster.master_address(), &state);
     let done = three_healthy(&api, "v3");
     let ids: std::collections::BTreeSet<&str> =
         done.iter().filter_map(|t| t["id"].as_str()).collect();

@@ -37,6 +37,7 @@
 mod contender;
 mod detector;
 mod election;
+mod node_store;
 mod registry;
 pub mod testing;
 mod url;
@@ -45,6 +46,7 @@ mod watch;
 pub use crate::contender::{ContenderEvent, MasterContender};
 pub use crate::detector::ZooKeeperDetector;
 pub use crate::election::{leader_node, parse_info, sequence_of, INFO_PREFIX};
+pub use crate::node_store::{NodeStore, MAX_NODE_BYTES};
 pub use crate::registry::AgentRecord;
 pub use crate::url::{ZkUrl, ZkUrlError};
 
@@ -92,6 +94,14 @@ pub enum ZkError {
     /// ZooKeeper refused an operation or the connection failed.
     #[error("zookeeper: {0}")]
     ZooKeeper(#[from] zookeeper_client::Error),
+    /// Data too large for one node.
+    #[error("{bytes} bytes do not fit in one zookeeper node (at most {limit})")]
+    TooLarge {
+        /// The data's size.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 /// Reads the agent registry the leading master published under `url`'s path (empty for a new

@@ -1,7 +1,7 @@
 //! Chronos's REST API over the [`CronCore`], under both `/scheduler/...` (Chronos 2) and
 //! `/v1/scheduler/...` (Chronos 3).
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Mutex;
 
 use serde_json::Value;
 
@@ -16,10 +16,7 @@ pub struct Shared {
     pub core: CronCore,
 }
 
-/// Locks the shared state.
-pub fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
-    shared.lock().unwrap_or_else(PoisonError::into_inner)
-}
+pub use crate::long_running::lock;
 
 fn no_content() -> Response {
     Response {
@@ -52,7 +49,7 @@ fn jobs_json<'a>(jobs: impl Iterator<Item = &'a Job>) -> Value {
 }
 
 /// Answers one request.
-pub fn handle(shared: &Arc<Mutex<Shared>>, request: Request) -> Response {
+pub fn handle(shared: &Mutex<Shared>, request: Request) -> Response {
     let wall = now_secs();
     let path = request.path.trim_end_matches('/');
     let path = path.strip_prefix("/v1").unwrap_or(path);
@@ -103,6 +100,7 @@ pub fn handle(shared: &Arc<Mutex<Shared>>, request: Request) -> Response {
 mod tests {
     use super::*;
     use crate::chronos::core::Snapshot;
+    use std::sync::Arc;
 
     fn request(method: &str, path: &str, body: &str) -> Request {
         let (path, query) = path.split_once('?').unwrap_or((path, ""));

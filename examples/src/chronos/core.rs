@@ -9,9 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use mesos::{
-    CommandInfo, CommandUri, FrameworkId, Offer, OfferId, TaskId, TaskInfo, TaskState, TaskStatus,
-};
+use mesos::{CommandInfo, CommandUri, FrameworkId, Offer, TaskId, TaskInfo, TaskState, TaskStatus};
 use serde::{Deserialize, Serialize};
 
 use super::job::Job;
@@ -21,27 +19,7 @@ use crate::marathon::time::iso8601;
 /// How long after registering the scheduler waits for its runs' statuses before launching.
 pub const RECONCILIATION_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// What the scheduler does for the core.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Output {
-    /// Launch `tasks` on `offer_id`.
-    Launch {
-        /// The offer.
-        offer_id: OfferId,
-        /// The tasks.
-        tasks: Vec<TaskInfo>,
-    },
-    /// Decline an offer.
-    Decline(OfferId),
-    /// Kill a task.
-    Kill(TaskId),
-    /// Ask for offers (runs are waiting).
-    Revive,
-    /// Reconcile these tasks.
-    Reconcile(Vec<TaskStatus>),
-    /// Save [`CronCore::snapshot`].
-    Persist,
-}
+pub use crate::long_running::Output;
 
 /// One run of a job: a scheduled instance (its due time), a dependent or manual run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -467,7 +445,7 @@ pub fn task_info(job: &Job, task_id: TaskId, offer: &Offer) -> TaskInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mesos::{AgentId, Attributes};
+    use mesos::{AgentId, Attributes, OfferId};
 
     fn offer() -> Offer {
         Offer {

@@ -1,7 +1,7 @@
 //! Marathon's REST API (v2) over the [`ServiceCore`]: the subset its clients and deploy tools
 //! use, with Marathon's JSON shapes and status codes.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use serde_json::{json, Value};
@@ -19,12 +19,11 @@ pub struct Shared {
     pub master: String,
     /// The API's own address (for `/v2/info`).
     pub http: String,
+    /// The ZooKeeper node the state is kept in, with `--zk` (for `/v2/info`).
+    pub zk: Option<String>,
 }
 
-/// Locks the shared state.
-pub fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
-    shared.lock().unwrap_or_else(PoisonError::into_inner)
-}
+pub use crate::long_running::lock;
 
 fn error(status: u16, message: &str) -> Response {
     Response::json(status, &json!({ "message": message }))
@@ -113,8 +112,29 @@ fn parse_app(body: &[u8]) -> Result<AppDefinition, Response> {
     })
 }
 
+/// Marathon's partial update (`PUT /v2/apps/{id}` with some fields, as clients scale with
+/// `{"instances": n}`): the body's keys over the app's current definition.
+fn partial_update(current: Option<&AppDefinition>, body: &[u8]) -> Result<Vec<u8>, Response> {
+    let Some(current) = current else {
+        return Ok(body.to_vec());
+    };
+    let invalid =
+        |message: String| Response::json(400, &json!({ "message": message, "details": [] }));
+    let update: Value =
+        serde_json::from_slice(body).map_err(|e| invalid(format!("Invalid JSON: {e}")))?;
+    let Value::Object(update) = update else {
+        return Err(invalid("an app update must be a JSON object".into()));
+    };
+    let mut merged = serde_json::to_value(current).map_err(|e| invalid(e.to_string()))?;
+    if let Value::Object(fields) = &mut merged {
+        fields.remove("version");
+        fields.extend(update);
+    }
+    Ok(merged.to_string().into_bytes())
+}
+
 /// Answers one request.
-pub fn handle(shared: &Arc<Mutex<Shared>>, request: Request) -> Response {
+pub fn handle(shared: &Mutex<Shared>, request: Request) -> Response {
     let now = Instant::now();
     let wall = now_secs();
     let path = request.path.trim_end_matches('/');
@@ -137,8 +157,18 @@ pub fn handle(shared: &Arc<Mutex<Shared>>, request: Request) -> Response {
                     "frameworkId": core.framework_id().map(|f| f.as_str().to_string()),
                     "leader": state.http,
                     "elected": true,
-                    "marathon_config": { "master": state.master },
-                    "http_config": { "http_port": state.http.rsplit(':').next() },
+                    "marathon_config": {
+                        "master": state.master,
+                        "framework_name": "marathon",
+                        "checkpoint": true,
+                    },
+                    "http_config": {
+                        "http_port": state.http.rsplit(':').next().and_then(|p| p.parse::<u16>().ok()),
+                    },
+                    "zookeeper_config": match &state.zk {
+                        Some(zk) => json!({ "zk": zk }),
+                        None => json!({}),
+                    },
                 }),
             )
         }
@@ -203,7 +233,10 @@ pub fn handle(shared: &Arc<Mutex<Shared>>, request: Request) -> Response {
         if method != "DELETE" {
             return error(405, "use DELETE");
         }
-        let scale = request.param("scale") == Some("true");
+        // Python clients send `True`.
+        let scale = request
+            .param("scale")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         return match core.kill_app_task(now, wall, app_id, task_id, scale) {
             Ok((_, Some(change_made))) => change(200, &change_made),
             Ok((task, None)) => Response::json(
@@ -240,7 +273,11 @@ pub fn handle(shared: &Arc<Mutex<Shared>>, request: Request) -> Response {
             None => api_error(&ApiError::NoApp(format!("/{}", rest.trim_matches('/')))),
         },
         "PUT" => {
-            let mut def = match parse_app(&request.body) {
+            let body = match partial_update(core.app(rest), &request.body) {
+                Ok(body) => body,
+                Err(response) => return response,
+            };
+            let mut def = match parse_app(&body) {
                 Ok(def) => def,
                 Err(response) => return response,
             };

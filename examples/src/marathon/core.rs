@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use mesos::{
     AgentId, CommandInfo, CommandUri, FrameworkId, HealthCheck, HealthCheckType, HttpCheckInfo,
-    Offer, OfferId, TaskId, TaskInfo, TaskState, TaskStatus, TcpCheckInfo,
+    Offer, TaskId, TaskInfo, TaskState, TaskStatus, TcpCheckInfo,
 };
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -22,27 +22,7 @@ pub const RECONCILIATION_TIMEOUT: Duration = Duration::from_secs(5);
 /// Revive offers at most this often while an app needs tasks.
 const REVIVE_INTERVAL: Duration = Duration::from_secs(1);
 
-/// What the scheduler does for the core.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Output {
-    /// Launch `tasks` on `offer_id`.
-    Launch {
-        /// The offer.
-        offer_id: OfferId,
-        /// The tasks.
-        tasks: Vec<TaskInfo>,
-    },
-    /// Decline an offer nothing needs.
-    Decline(OfferId),
-    /// Kill a task.
-    Kill(TaskId),
-    /// Ask for offers again (an app needs tasks).
-    Revive,
-    /// Reconcile these tasks (empty: every task of the framework).
-    Reconcile(Vec<TaskStatus>),
-    /// The state changed: save [`ServiceCore::snapshot`].
-    Persist,
-}
+pub use crate::long_running::Output;
 
 /// A task's health as Marathon reports it (`healthCheckResults[]`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

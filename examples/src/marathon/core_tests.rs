@@ -1,7 +1,7 @@
 //! The service scheduler's core, driven synchronously with exact expectations.
 
 use super::*;
-use mesos::Attributes;
+use mesos::{Attributes, OfferId};
 
 struct Harness {
     core: ServiceCore,

@@ -4,7 +4,8 @@
 //! `instances` tasks of each running, replaces those that end with Marathon's backoff, places
 //! them under constraints, rolls new versions out honouring `upgradeStrategy` and the tasks'
 //! health (checked by the agents' command executors), and survives its own restart: the apps,
-//! the known tasks and the framework id are saved to `--state_file`; a restarted scheduler
+//! the known tasks and the framework id are saved to `--state_file` (or the ZooKeeper node of
+//! `--zk`); a restarted scheduler
 //! re-registers with the same id, reconciles, and adopts the tasks still running.
 //!
 //! ```text
@@ -20,7 +21,7 @@
 //! ```
 //!
 //! - [`app`]: the app definition (Marathon's JSON), [`constraints`]: placement.
-//! - [`core`]: the pure decisions; [`scheduler`]: the driver side; [`api`] and [`http`]: the
+//! - [`core`]: the pure decisions; [`scheduler`]: its plug into [`crate::long_running`]; [`api`] and [`http`]: the
 //!   REST API; [`time`]: Marathon's timestamps.
 
 pub mod api;
@@ -31,118 +32,26 @@ pub mod http;
 pub mod scheduler;
 pub mod time;
 
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use crate::long_running::{self, Config, Running, StartError};
 
-use mesos::scheduler::SchedulerDriver;
-use mesos::FrameworkInfo;
+pub use api::Shared;
 
-use api::Shared;
-use scheduler::{perform, start_ticker, ServiceScheduler, Store};
-
-/// How the service scheduler runs.
-#[derive(Debug, Clone)]
-pub struct ServiceConfig {
-    /// The master (`host:port` or `zk://...`).
-    pub master: String,
-    /// Where the REST API listens.
-    pub http_address: String,
-    /// Where the state is saved.
-    pub state_file: PathBuf,
-    /// The framework's name.
-    pub name: String,
-    /// The framework's role.
-    pub role: String,
-    /// How long the master keeps the tasks of a disconnected scheduler (seconds).
-    pub failover_timeout: f64,
-}
-
-/// Why the service scheduler could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
-    /// The state file cannot be read.
-    #[error("--state_file: {0}")]
-    State(String),
-    /// The API's port cannot be bound.
-    #[error("--http_port: cannot listen on {address}: {source}")]
-    Listen {
-        /// The address.
-        address: String,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The driver cannot start.
-    #[error(transparent)]
-    Driver(#[from] crate::DriverSetupError),
-}
-
-/// A running service scheduler.
-pub struct Service {
-    /// The driver.
-    pub driver: SchedulerDriver,
-    /// Where the REST API listens.
-    pub http: std::net::SocketAddr,
-}
-
-/// Starts the scheduler: loads its state, serves its API, registers (with the saved framework
-/// id, if any).
+/// Starts the scheduler: loads its state (from the file or ZooKeeper), serves its API,
+/// registers (with the saved framework id, if any).
 ///
 /// # Errors
-/// [`ServiceError`] naming the flag at fault.
-pub fn start(config: &ServiceConfig) -> Result<Service, ServiceError> {
-    let store = Store::new(config.state_file.clone());
-    let snapshot = store.load().map_err(ServiceError::State)?;
-    let framework_id = snapshot.framework_id.clone();
+/// [`StartError`] naming the flag at fault.
+pub fn start(config: &Config) -> Result<Running<Shared>, StartError> {
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
-    let listener =
-        TcpListener::bind(&config.http_address).map_err(|source| ServiceError::Listen {
-            address: config.http_address.clone(),
-            source,
-        })?;
-    let http = listener
-        .local_addr()
-        .map_err(|source| ServiceError::Listen {
-            address: config.http_address.clone(),
-            source,
-        })?;
-    let shared = Arc::new(Mutex::new(Shared {
+    long_running::start(config, |snapshot, http| Shared {
         core: core::ServiceCore::restore(seed, snapshot),
         master: config.master.clone(),
         http: http.to_string(),
-    }));
-    let scheduler = ServiceScheduler::new(shared.clone(), store.clone());
-    let handle = scheduler.handle_slot();
-    let mut framework = FrameworkInfo::new("", &config.name).with_role(&config.role);
-    framework.id = framework_id;
-    framework.failover_timeout = config.failover_timeout;
-    framework.checkpoint = true;
-    framework.webui_url = Some(format!("http://{http}"));
-    let driver = crate::scheduler_driver(scheduler, framework, &config.master)?;
-    let api_shared = shared.clone();
-    let api_handle = handle.clone();
-    let api_store = store.clone();
-    http::serve(
-        listener,
-        Arc::new(move |request| {
-            let response = api::handle(&api_shared, request);
-            let driver = api_handle
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clone();
-            if let Some(driver) = driver {
-                perform(&api_shared, &driver, &api_store);
-            }
-            response
-        }),
-    )
-    .map_err(|source| ServiceError::Listen {
-        address: config.http_address.clone(),
-        source,
-    })?;
-    start_ticker(shared, handle, store);
-    driver.start();
-    Ok(Service { driver, http })
+        zk: match &config.store {
+            long_running::Store::ZooKeeper(node) => Some(node.url().to_string()),
+            long_running::Store::File(_) => None,
+        },
+    })
 }
