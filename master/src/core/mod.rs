@@ -153,6 +153,8 @@ pub struct MasterCore {
     next_uuid: u64,
     recovery: Option<recovery::Recovery>,
     registry_generation: u64,
+    /// `--acls`: `run_tasks` is checked for every task launched (see [`crate::acl`]).
+    acls: std::sync::Arc<mesos::acl::Acls>,
 }
 
 impl std::fmt::Debug for MasterCore {
@@ -200,7 +202,18 @@ impl MasterCore {
             // Distinct per core (a new one per election), so a publisher comparing generations
             // never mistakes a new leader's registry for the old one's.
             registry_generation: ((config_start_ms) as u64) << 20,
+            acls: Default::default(),
         }
+    }
+
+    /// The ACLs tasks are authorized against (`run_tasks`; default: everything allowed).
+    pub fn acls(&self) -> &std::sync::Arc<mesos::acl::Acls> {
+        &self.acls
+    }
+
+    /// Sets the ACLs tasks are authorized against.
+    pub fn set_acls(&mut self, acls: std::sync::Arc<mesos::acl::Acls>) {
+        self.acls = acls;
     }
 
     /// This master's description.
