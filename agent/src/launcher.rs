@@ -13,6 +13,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid as OsPid;
 
 use crate::checkpoint::layout::runtime_container;
+use crate::spawn::{self, Spawned};
 use crate::state::LaunchSpec;
 
 /// Why an executor could not be started.
@@ -132,6 +133,8 @@ pub fn command_argv(command: &CommandInfo) -> Option<(String, Option<String>, Ve
 /// before exec, new pid and mount namespaces, capabilities dropped and the task's user, which then
 /// owns the sandbox). When it exits, a reaper thread kills what is left of its session and runs
 /// `on_exit`.
+/// Without isolation work between fork and exec the process is started with `posix_spawn`
+/// (see [`crate::spawn`]), else by `Command` with a `pre_exec` hook.
 /// The process is recorded under `<work_dir>/containers/<container_id>` so a restarted agent finds
 /// it. Returns the OS pid (also the session id; with a pid namespace, the pid of the stand-in
 /// process that exits as the executor does).
@@ -188,15 +191,10 @@ pub fn launch(
     let (program, arg0, args) = command_argv(&spec.executor.command)
         .ok_or_else(|| LaunchError::EmptyCommand(spec.executor.executor_id.clone()))?;
     let mut command = Command::new(program);
-    if let Some(arg0) = arg0 {
+    if let Some(arg0) = &arg0 {
         command.arg0(arg0);
     }
-    command
-        .args(args)
-        .current_dir(&spec.directory)
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr);
+    command.args(args).current_dir(&spec.directory);
     if let Some(user) = &switch {
         user.environment(&mut command);
     }
@@ -204,19 +202,26 @@ pub fn launch(
         command.env(&var.name, &var.value);
     }
     executor_env(&mut command, spec, env);
-    // SAFETY: setsid is async-signal-safe and touches no memory of the parent; `enter` only makes
-    // system calls on data prepared before the fork.
-    unsafe {
-        command.pre_exec(move || {
-            nix::unistd::setsid().map_err(std::io::Error::from)?;
-            setup.enter()?;
-            match &switch {
-                Some(user) => user.apply(),
-                None => Ok(()),
-            }
-        });
-    }
-    let mut child = command.spawn().map_err(|source| LaunchError::Spawn {
+    let spawned = if setup.is_noop() && switch.is_none() && spawn::can_spawn(&command) {
+        // Nothing to run between fork and exec: posix_spawn, without copying the agent.
+        spawn::spawn_in_session(&command, arg0.as_deref(), &stdout, &stderr).map(Spawned::Spawned)
+    } else {
+        command.stdin(Stdio::null()).stdout(stdout).stderr(stderr);
+        // SAFETY: setsid is async-signal-safe and touches no memory of the parent; `enter` and
+        // the user switch only make system calls on data prepared before the fork.
+        unsafe {
+            command.pre_exec(move || {
+                nix::unistd::setsid().map_err(std::io::Error::from)?;
+                setup.enter()?;
+                match &switch {
+                    Some(user) => user.apply(),
+                    None => Ok(()),
+                }
+            });
+        }
+        command.spawn().map(Spawned::Forked)
+    };
+    let child = spawned.map_err(|source| LaunchError::Spawn {
         executor_id: spec.executor.executor_id.clone(),
         source,
     })?;

@@ -56,6 +56,7 @@ mod monitor;
 mod operator_api;
 mod process;
 pub mod sandboxes;
+pub mod spawn;
 pub mod state;
 pub mod status_update_manager;
 

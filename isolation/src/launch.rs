@@ -135,6 +135,15 @@ impl ChildSetup {
         self.user
     }
 
+    /// Whether [`ChildSetup::enter`] has nothing to do (no cgroup, namespace, capability or
+    /// user): the executor can then be started without running code between fork and exec.
+    pub fn is_noop(&self) -> bool {
+        self.cgroup_procs.is_empty()
+            && !self.pid_namespace
+            && !self.drop_capabilities
+            && self.user.is_none()
+    }
+
     /// Runs in the forked child, after `setsid` and before `exec`: joins the cgroups, enters new
     /// pid and mount namespaces (forking once more so the executor is pid 1 there), drops
     /// capabilities and switches user.
@@ -281,5 +290,12 @@ mod tests {
         assert!(err.to_string().contains("no-such-user-xyz"), "{err}");
         let setup = info.child_setup(Some("root")).unwrap();
         assert_eq!(setup.user().map(|u| u.uid), Some(Uid::from_raw(0)));
+        assert!(!setup.is_noop());
+        assert!(info.child_setup(None).unwrap().is_noop());
+        let caps = LaunchInfo {
+            drop_capabilities: true,
+            ..LaunchInfo::default()
+        };
+        assert!(!caps.child_setup(None).unwrap().is_noop());
     }
 }
