@@ -181,6 +181,11 @@ impl ViewFilter {
             let user = self.framework_user(map.get("framework_id"));
             return self.allows(Action::ViewTasks, user);
         }
+        if has("framework_id") && has("status") {
+            // A task's update (the operator stream's TASK_UPDATED).
+            let user = self.framework_user(map.get("framework_id"));
+            return self.allows(Action::ViewTasks, user);
+        }
         if has("framework_id") && has("executor_id") {
             // A legacy executor.
             let user = self.framework_user(map.get("framework_id"));
@@ -283,6 +288,11 @@ mod tests {
             {"task_id": {"value": "t2"}, "framework_id": {"value": "fb"}, "state": "TASK_STAGING"}}});
         assert!(!filter("alice").event_visible(&event));
         assert!(filter("ops").event_visible(&event));
+        let update = json!({"type": "TASK_UPDATED", "task_updated": {
+            "framework_id": {"value": "fb"}, "state": "TASK_RUNNING",
+            "status": {"task_id": {"value": "t2"}, "state": "TASK_RUNNING"}}});
+        assert!(!filter("alice").event_visible(&update));
+        assert!(filter("ops").event_visible(&update));
         // An unknown framework's task: only ANY rules allow it.
         let mut tasks =
             json!({"tasks": [{"id": "t9", "framework_id": "gone", "state": "TASK_LOST"}]});
