@@ -55,6 +55,7 @@ pub mod metrics;
 mod monitor;
 mod operator_api;
 mod process;
+pub mod sandbox_acl;
 pub mod sandboxes;
 pub mod spawn;
 pub mod state;
@@ -179,6 +180,7 @@ impl Agent {
             }
         }
         let config_http_auth = config.http_auth.clone();
+        let acls = config.acls.clone();
         let agent = AgentProcess::new(
             config,
             core,
@@ -187,16 +189,24 @@ impl Agent {
             metrics.clone(),
             files.clone(),
         );
+        let sandbox_owners = agent.sandbox_owners();
         let pid = runtime.spawn(AGENT_PROCESS_ID, agent)?;
         // As on a Mesos agent, paths naming no process (`/api/v1/executor`, `/api/v1`,
         // `/flags`) are the agent's, unless a master shares this runtime and serves them.
         if runtime.http_delegate().is_none() {
             runtime.set_http_delegate(Some(AGENT_PROCESS_ID));
         }
-        if config_http_auth.enabled() {
-            runtime.set_http_guard(Some(
-                config_http_auth.guard("mesos-agent", crate::auth::agent_realm),
-            ));
+        let authentication = config_http_auth.enabled().then(|| {
+            config_http_auth
+                .clone()
+                .guard("mesos-agent", crate::auth::agent_realm)
+        });
+        // `get_endpoints` and `access_sandboxes` in `--acls`, after authentication.
+        let sandboxes = crate::sandbox_acl::check(acls.clone(), files.clone(), sandbox_owners);
+        if let Some(guard) =
+            mesos::acl::http::guard(authentication, config_http_auth, acls, sandboxes)
+        {
+            runtime.set_http_guard(Some(guard));
         }
         if let Err(err) = files.spawn(runtime) {
             tracing::warn!(%err, "cannot start the files process");

@@ -20,6 +20,8 @@ pub(crate) struct Sandboxes {
     files: Files,
     /// Attached sandbox directories and the virtual paths naming them.
     attached: HashMap<PathBuf, Vec<String>>,
+    /// Each attached sandbox's user, for `access_sandboxes` (see [`crate::sandbox_acl`]).
+    owners: crate::sandbox_acl::SandboxOwners,
 }
 
 impl Sandboxes {
@@ -27,7 +29,13 @@ impl Sandboxes {
         Sandboxes {
             files,
             attached: HashMap::new(),
+            owners: Default::default(),
         }
+    }
+
+    /// The sandboxes' users, shared with the HTTP guard.
+    pub(crate) fn owners(&self) -> crate::sandbox_acl::SandboxOwners {
+        self.owners.clone()
     }
 
     /// Attaches the sandbox of every executor not attached yet (cheap when none is new).
@@ -49,11 +57,30 @@ impl Sandboxes {
                 }
             }
             self.attached.insert(dir.clone(), names);
+            let user = executor
+                .info
+                .command
+                .user
+                .clone()
+                .filter(|u| !u.is_empty())
+                .or_else(|| {
+                    book.framework(&executor.framework_id)
+                        .map(|f| f.info.user.clone())
+                })
+                .unwrap_or_default();
+            self.owners
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(dir.clone(), user);
         }
     }
 
     /// A directory was removed (garbage collection): detach every sandbox inside it.
     pub(crate) fn removed(&mut self, path: &Path) {
+        self.owners
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|dir, _| !dir.starts_with(path));
         self.attached.retain(|dir, names| {
             if !dir.starts_with(path) {
                 return true;

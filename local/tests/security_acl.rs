@@ -191,3 +191,220 @@ fn master_refuses_to_start_with_a_bad_acl_file() {
         "{stderr}"
     );
 }
+
+/// `fw` sees what runs as `nobody`, `ops` sees everything, anyone else nothing.
+const VIEW_ACLS: &str = r#"{
+  "view_frameworks": [
+    {"principals": {"values": ["ops"]}, "users": {"type": "ANY"}},
+    {"principals": {"values": ["fw"]}, "users": {"values": ["nobody"]}},
+    {"principals": {"type": "NONE"}, "users": {"type": "ANY"}}
+  ],
+  "view_tasks": [
+    {"principals": {"values": ["ops"]}, "users": {"type": "ANY"}},
+    {"principals": {"values": ["fw"]}, "users": {"values": ["nobody"]}},
+    {"principals": {"type": "NONE"}, "users": {"type": "ANY"}}
+  ],
+  "view_executors": [
+    {"principals": {"values": ["ops"]}, "users": {"type": "ANY"}},
+    {"principals": {"type": "NONE"}, "users": {"type": "ANY"}}
+  ],
+  "get_endpoints": [
+    {"principals": {"values": ["ops"]}, "paths": {"values": ["/flags"]}},
+    {"principals": {"type": "NONE"}, "paths": {"values": ["/flags"]}}
+  ],
+  "access_sandboxes": [
+    {"principals": {"values": ["ops"]}, "users": {"type": "ANY"}},
+    {"principals": {"type": "NONE"}, "users": {"type": "ANY"}}
+  ]
+}"#;
+
+fn framework_ids(state: &serde_json::Value, key: &str) -> Vec<String> {
+    state[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("no {key} in {state}"))
+        .iter()
+        .map(|f| f["id"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// State endpoints show each principal the frameworks and tasks of the users it may view;
+/// `get_endpoints` guards `/flags`; `access_sandboxes` guards the agent's files API.
+#[test]
+fn acls_filter_state_and_guard_endpoints_and_sandboxes() {
+    let files = Scratch::new("acl-view");
+    let credentials = files.write("credentials.json", CREDENTIALS);
+    let acls = files.write("acls.json", VIEW_ACLS);
+    let (_master, addr) = start_master(&[
+        format!("--credentials={}", credentials.display()),
+        format!("--http_credentials={}", credentials.display()),
+        format!("--acls={}", acls.display()),
+    ]);
+    let agent = start_agent(
+        &addr,
+        &files.path("agent"),
+        &[
+            format!("--http_credentials={}", credentials.display()),
+            format!("--acls={}", acls.display()),
+        ],
+    );
+    wait_until("the agent registers", WAIT, || {
+        metric(&addr, "master/slaves_active") == 1.0
+    });
+    let long = |name: &str, principal: &str, user: &str| {
+        let (child, lines) = execute_in_background(
+            &addr,
+            &[
+                &format!("--name={name}"),
+                "--command=echo sandbox-content; sleep 60",
+                &format!("--principal={principal}"),
+                &format!("--secret={principal}-secret"),
+                &format!("--user={user}"),
+            ],
+        );
+        let id = lines.expect_within("the framework id", WAIT);
+        let id = id.trim().rsplit(' ').next().unwrap().to_string();
+        wait_until("the task runs", WAIT, || {
+            lines
+                .next_within("a status", WAIT)
+                .is_some_and(|l| l.contains("TASK_RUNNING"))
+        });
+        (child, id)
+    };
+    let (_nobody, nobody_id) = long("as-nobody", "fw", "nobody");
+    let (_root, root_id) = long("as-root", "other", "root");
+
+    let ops = Some(("ops", "ops-secret"));
+    let fw = Some(("fw", "fw-secret"));
+    let dev = Some(("dev", "dev-secret"));
+    let mut everyone = vec![nobody_id.clone(), root_id.clone()];
+    everyone.sort();
+
+    // /master/state and /state.
+    for path in ["/master/state", "/state"] {
+        let mut all = framework_ids(&get_json(&addr, path, ops), "frameworks");
+        all.sort();
+        assert_eq!(all, everyone, "{path}");
+        let state = get_json(&addr, path, fw);
+        assert_eq!(
+            framework_ids(&state, "frameworks"),
+            vec![nobody_id.clone()],
+            "{path}"
+        );
+        assert_eq!(state["frameworks"][0]["tasks"].as_array().unwrap().len(), 1);
+        // fw may not view executors.
+        assert!(state["frameworks"][0]["executors"]
+            .as_array()
+            .unwrap()
+            .is_empty());
+        assert!(framework_ids(&get_json(&addr, path, None), "frameworks").is_empty());
+        assert!(framework_ids(&get_json(&addr, path, dev), "frameworks").is_empty());
+        // Agents are not filtered.
+        assert_eq!(
+            get_json(&addr, path, dev)["slaves"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+    // /master/frameworks, /master/tasks, /master/state-summary.
+    let frameworks = get_json(&addr, "/master/frameworks", fw);
+    assert_eq!(
+        framework_ids(&frameworks, "frameworks"),
+        vec![nobody_id.clone()]
+    );
+    let tasks = get_json(&addr, "/master/tasks", fw);
+    let tasks = tasks["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert_eq!(tasks[0]["framework_id"], nobody_id.as_str());
+    assert_eq!(
+        get_json(&addr, "/master/tasks", ops)["tasks"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let summary = get_json(&addr, "/master/state-summary", fw);
+    assert_eq!(
+        framework_ids(&summary, "frameworks"),
+        vec![nobody_id.clone()]
+    );
+    // The operator API.
+    let call = |kind: &str, who| {
+        let (status, body) = http(
+            &addr,
+            "POST",
+            "/api/v1",
+            who,
+            &format!(r#"{{"type":"{kind}"}}"#),
+        );
+        assert_eq!(status, 200, "{kind}: {body}");
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()
+    };
+    let state = call("GET_STATE", fw);
+    let tasks = state
+        .pointer("/get_state/get_tasks/tasks")
+        .unwrap()
+        .as_array()
+        .unwrap();
+    assert_eq!(tasks.len(), 1, "{state}");
+    assert_eq!(tasks[0]["framework_id"]["value"], nobody_id.as_str());
+    let frameworks = call("GET_FRAMEWORKS", fw);
+    let frameworks = frameworks
+        .pointer("/get_frameworks/frameworks")
+        .unwrap()
+        .as_array()
+        .unwrap();
+    assert_eq!(frameworks.len(), 1);
+    let tasks = call("GET_TASKS", ops);
+    assert_eq!(
+        tasks
+            .pointer("/get_tasks/tasks")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let executors = call("GET_EXECUTORS", fw);
+    assert!(executors
+        .pointer("/get_executors/executors")
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // get_endpoints: /master/flags for ops only; other endpoints are not covered.
+    assert_eq!(http(&addr, "GET", "/master/flags", ops, "").0, 200);
+    let (status, body) = http(&addr, "GET", "/master/flags", dev, "");
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("'/flags'") && body.contains("'dev'"),
+        "{body}"
+    );
+    assert_eq!(http(&addr, "GET", "/master/flags", None, "").0, 403);
+    assert_eq!(http(&addr, "GET", "/metrics/snapshot", dev, "").0, 200);
+
+    // access_sandboxes on the agent's files API: ops only.
+    let state = get_json(&addr, "/master/state", ops);
+    let agent_addr = state["slaves"][0]["pid"]
+        .as_str()
+        .unwrap()
+        .split('@')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let sandbox = format!("/frameworks/{nobody_id}/executors/as-nobody/runs/latest/stdout");
+    let read = format!("/files/read?path={sandbox}&offset=0");
+    let (status, body) = http(&agent_addr, "GET", &read, ops, "");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("sandbox-content"), "{body}");
+    let (status, body) = http(&agent_addr, "GET", &read, fw, "");
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("user 'nobody'"), "{body}");
+    assert_eq!(http(&agent_addr, "GET", &read, None, "").0, 403);
+    let download = format!("/files/download?path={sandbox}");
+    assert_eq!(http(&agent_addr, "GET", &download, dev, "").0, 403);
+    assert_eq!(http(&agent_addr, "GET", "/flags", fw, "").0, 403);
+    drop(agent);
+}

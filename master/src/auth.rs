@@ -107,11 +107,17 @@ pub(crate) struct MasterAuth {
     authenticator: Option<Authenticator>,
     authenticated: HashMap<Upid, Authenticated>,
     pub(crate) metrics: Arc<AuthMetrics>,
+    /// Who may see what in the state endpoints (`view_*` in `--acls`).
+    pub(crate) viewer: crate::acl_view::Viewer,
 }
 
 impl MasterAuth {
     pub(crate) fn new(config: AuthConfig, metrics: Arc<AuthMetrics>) -> MasterAuth {
         MasterAuth {
+            viewer: crate::acl_view::Viewer {
+                acls: config.acls.clone(),
+                http: config.http.clone(),
+            },
             authenticator: config.credentials.clone().map(Authenticator::new),
             config,
             authenticated: HashMap::new(),

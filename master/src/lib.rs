@@ -41,6 +41,7 @@
 #![deny(missing_docs)]
 
 pub mod acl;
+pub mod acl_view;
 pub mod api;
 pub mod auth;
 mod config;

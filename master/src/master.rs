@@ -112,9 +112,24 @@ impl Master {
         // Paths naming no process (`/api/v1/scheduler`, `/api/v1`, `/tasks`, ...) are the
         // master's, as libprocess delegates them.
         runtime.set_http_delegate(Some("master"));
-        if config.auth.http.enabled() {
-            let http = config.auth.http.clone();
-            runtime.set_http_guard(Some(http.guard("mesos-master", crate::auth::master_realm)));
+        let authentication = config.auth.http.enabled().then(|| {
+            config
+                .auth
+                .http
+                .clone()
+                .guard("mesos-master", crate::auth::master_realm)
+        });
+        if !config.auth.acls.unenforced.is_empty() {
+            tracing::warn!(acls = ?config.auth.acls.unenforced, "--acls: these Mesos ACLs are accepted but not enforced by this master");
+        }
+        // `get_endpoints` in `--acls`, checked after authentication.
+        if let Some(guard) = mesos::acl::http::guard(
+            authentication,
+            config.auth.http.clone(),
+            config.auth.acls.clone(),
+            None,
+        ) {
+            runtime.set_http_guard(Some(guard));
         }
         let mut others = Vec::new();
         let metrics = runtime
@@ -145,6 +160,10 @@ impl Master {
                 flags: flags.clone(),
                 leadership: leadership.clone(),
                 kind,
+                viewer: crate::acl_view::Viewer {
+                    acls: config.auth.acls.clone(),
+                    http: config.auth.http.clone(),
+                },
             };
             match runtime.spawn(id, view) {
                 Ok(pid) => others.push(pid.upid().clone()),

@@ -16,6 +16,7 @@ use process::http::{Request, Responder, Response};
 use process::{Context, Handlers, Process, Timer, Upid};
 use serde_json::Value as Json;
 
+use crate::acl_view::ViewFilter;
 use crate::api::events::Subscribers;
 use crate::api::{StreamWrite, Streams};
 use crate::auth::{AuthMetrics, AuthReply, MasterAuth};
@@ -96,18 +97,18 @@ impl MasterProcess {
             // Stream events are rendered here, with the core at hand (offers name their roles).
             let heartbeat = self.streams.heartbeat.as_secs_f64();
             let (outputs, writes) = crate::api::scheduler::render(&core, outputs, heartbeat);
-            let events: Vec<Vec<u8>> = core
+            let events: Vec<Json> = core
                 .drain_changes()
                 .into_iter()
                 .filter_map(|change| crate::api::events::render(&core, change))
-                .map(|event| crate::api::record(&event))
                 .collect();
             (result, outputs, writes, events, core.next_deadline(now))
         };
         perform(ctx, outputs);
         self.write_streams(ctx, writes);
         if !events.is_empty() {
-            self.subscribers.broadcast(&events);
+            let records: Vec<Vec<u8>> = events.iter().map(crate::api::record).collect();
+            self.subscribers.broadcast(&events, &records);
             self.stop_observing_if_idle();
         }
         self.rearm(ctx, now, deadline);
@@ -413,13 +414,22 @@ impl Process for MasterProcess {
             this.message(ctx, from, |core, now, from| core.pong(now, from))
         });
         for path in ["/state", "/state.json"] {
-            h.route_deferred(path, |this: &mut MasterProcess, _, _, responder| {
-                state_off_actor(&this.core, &this.flags, &this.leadership, responder)
+            h.route_deferred(path, |this: &mut MasterProcess, _, request, responder| {
+                let filter = this.auth.viewer.filter(&request, &this.core.lock());
+                state_off_actor(&this.core, &this.flags, &this.leadership, filter, responder)
             });
         }
-        h.route("/frameworks", |this: &mut MasterProcess, _, _: &Request| {
-            this.render(http::frameworks_json)
-        });
+        h.route(
+            "/frameworks",
+            |this: &mut MasterProcess, _, request: &Request| {
+                let core = this.core.lock();
+                let mut frameworks = http::frameworks_json(&core);
+                if let Some(filter) = this.auth.viewer.filter(request, &core) {
+                    filter.apply(&mut frameworks);
+                }
+                Response::ok_json(&frameworks)
+            },
+        );
         h.route("/slaves", |this: &mut MasterProcess, _, _: &Request| {
             this.render(http::slaves_json)
         });
@@ -444,18 +454,32 @@ impl Process for MasterProcess {
                     Ok(query) => query,
                     Err(message) => return responder.respond(Response::bad_request(&message)),
                 };
-                let snapshot = Snapshot::take(&this.core.lock());
+                let (snapshot, filter) = {
+                    let core = this.core.lock();
+                    (
+                        Snapshot::take(&core),
+                        this.auth.viewer.filter(&request, &core),
+                    )
+                };
                 answer_off_actor(responder, move || {
-                    json_response(crate::api::legacy::tasks(&snapshot, &query))
+                    let body = crate::api::legacy::tasks(&snapshot, &query);
+                    json_response(filtered(filter.as_ref(), body))
                 });
             },
         );
         h.route_deferred(
             "/state-summary",
-            |this: &mut MasterProcess, _, _, responder| {
-                let snapshot = Snapshot::take(&this.core.lock());
+            |this: &mut MasterProcess, _, request, responder| {
+                let (snapshot, filter) = {
+                    let core = this.core.lock();
+                    (
+                        Snapshot::take(&core),
+                        this.auth.viewer.filter(&request, &core),
+                    )
+                };
                 answer_off_actor(responder, move || {
-                    json_response(crate::snapshot::legacy::state_summary(&snapshot))
+                    let body = crate::snapshot::legacy::state_summary(&snapshot);
+                    json_response(filtered(filter.as_ref(), body))
                 });
             },
         );
@@ -493,17 +517,23 @@ fn state_off_actor(
     core: &Mutex<MasterCore>,
     flags: &Arc<Json>,
     leadership: &Arc<Leadership>,
+    filter: Option<ViewFilter>,
     responder: Responder,
 ) {
     let snapshot = Snapshot::take(&core.lock());
     let (flags, leadership) = (flags.clone(), leadership.clone());
     answer_off_actor(responder, move || {
-        json_response(crate::snapshot::legacy::state(
-            &snapshot,
-            &flags,
-            &leadership,
-        ))
+        let body = crate::snapshot::legacy::state(&snapshot, &flags, &leadership);
+        json_response(filtered(filter.as_ref(), body))
     });
+}
+
+/// `body` with what `filter`'s principal may not see removed (`--acls` `view_*`).
+pub(crate) fn filtered(filter: Option<&ViewFilter>, body: Vec<u8>) -> Vec<u8> {
+    match filter {
+        Some(filter) => filter.apply_bytes(body),
+        None => body,
+    }
 }
 
 /// `/master/state` with the election's view of the leader.
@@ -544,21 +574,25 @@ pub(crate) struct RootView {
     pub(crate) flags: Arc<Json>,
     pub(crate) leadership: Arc<Leadership>,
     pub(crate) kind: RootKind,
+    /// Who may see what (`--acls` `view_*`).
+    pub(crate) viewer: crate::acl_view::Viewer,
 }
 
 impl Process for RootView {
     fn handlers(h: &mut Handlers<Self>) {
-        h.route_deferred("/", |this: &mut RootView, _, _, responder| {
-            match this.kind {
+        h.route_deferred(
+            "/",
+            |this: &mut RootView, _, request, responder| match this.kind {
                 RootKind::State => {
-                    state_off_actor(&this.core, &this.flags, &this.leadership, responder)
+                    let filter = this.viewer.filter(&request, &this.core.lock());
+                    state_off_actor(&this.core, &this.flags, &this.leadership, filter, responder)
                 }
                 RootKind::Health => responder.respond(Response::text(200, "")),
                 RootKind::Version => {
                     responder.respond(Response::ok_json(&crate::api::operator::version_info()))
                 }
-            }
-        });
+            },
+        );
     }
 }
 

@@ -65,6 +65,11 @@ pub(crate) fn wall_clock() -> f64 {
 }
 
 impl AgentProcess {
+    /// The sandboxes' users (`access_sandboxes` in `--acls`).
+    pub(crate) fn sandbox_owners(&self) -> crate::sandbox_acl::SandboxOwners {
+        self.sandboxes.owners()
+    }
+
     pub(crate) fn new(
         config: AgentConfig,
         core: AgentCore,

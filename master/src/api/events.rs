@@ -26,6 +26,8 @@ use crate::snapshot::Snapshot;
 #[derive(Debug, Default)]
 pub(crate) struct Subscribers {
     open: BTreeMap<u64, HttpStream>,
+    /// What each subscriber may see, for those the ACLs restrict (`view_*`).
+    filters: BTreeMap<u64, crate::acl_view::ViewFilter>,
     /// Subscribers whose SUBSCRIBED is being rendered, with the events since their snapshot.
     pending: BTreeMap<u64, (HttpStream, Vec<Vec<u8>>)>,
     next: u64,
@@ -37,13 +39,32 @@ impl Subscribers {
         self.open.is_empty() && self.pending.is_empty()
     }
 
-    /// Sends `records` to every subscriber, dropping those whose stream is gone or overflowed.
-    pub(crate) fn broadcast(&mut self, records: &[Vec<u8>]) {
-        for (_, buffered) in self.pending.values_mut() {
-            buffered.extend_from_slice(records);
+    /// Sends `records` (the `events` rendered) to every subscriber that may see them, dropping
+    /// those whose stream is gone or overflowed.
+    pub(crate) fn broadcast(&mut self, events: &[Json], records: &[Vec<u8>]) {
+        for (id, (_, buffered)) in self.pending.iter_mut() {
+            match self.filters.get_mut(id) {
+                None => buffered.extend_from_slice(records),
+                Some(filter) => {
+                    for (event, record) in events.iter().zip(records) {
+                        filter.learn(event);
+                        if filter.event_visible(event) {
+                            buffered.push(record.clone());
+                        }
+                    }
+                }
+            }
         }
+        let filters = &mut self.filters;
         self.open.retain(|id, stream| {
-            for record in records {
+            let mut filter = filters.get_mut(id);
+            for (event, record) in events.iter().zip(records) {
+                if let Some(filter) = filter.as_deref_mut() {
+                    filter.learn(event);
+                    if !filter.event_visible(event) {
+                        continue;
+                    }
+                }
                 if let Err(error) = stream.send(record) {
                     tracing::info!(subscriber = id, %error, "operator event stream closed");
                     return false;
@@ -68,6 +89,7 @@ impl Subscribers {
 
     /// Ends every stream (this master stops or starts leading: its state starts over).
     pub(crate) fn close_all(&mut self) {
+        self.filters.clear();
         for (_, stream) in std::mem::take(&mut self.open) {
             stream.close();
         }
@@ -143,7 +165,11 @@ impl MasterProcess {
     ///
     /// SUBSCRIBED is rendered from a snapshot on another thread (see [`crate::snapshot`]); the
     /// changes made meanwhile wait with the subscriber and follow it, in order.
-    pub(crate) fn subscribe_operator(&mut self, ctx: &mut Context<'_, Self>) -> Response {
+    pub(crate) fn subscribe_operator(
+        &mut self,
+        ctx: &mut Context<'_, Self>,
+        filter: Option<crate::acl_view::ViewFilter>,
+    ) -> Response {
         let (response, stream) =
             Response::chunked(200, "application/json", self.streams.max_queued_bytes);
         let heartbeat = self.streams.heartbeat.as_secs_f64();
@@ -159,18 +185,26 @@ impl MasterProcess {
             drop(runtime.dispatch(&pid, move |this: &mut MasterProcess, _| {
                 this.subscribers.open.remove(&id);
                 this.subscribers.pending.remove(&id);
+                this.subscribers.filters.remove(&id);
                 this.stop_observing_if_idle();
             }));
         });
         self.subscribers
             .pending
             .insert(id, (stream.clone(), Vec::new()));
+        if let Some(filter) = &filter {
+            self.subscribers.filters.insert(id, filter.clone());
+        }
         let (runtime, pid) = (ctx.runtime().clone(), ctx.pid());
         let spawned = std::thread::Builder::new()
             .name("state-render".into())
             .spawn(move || {
                 // Written from here: tens of megabytes are not copied on the master actor.
                 let subscribed = crate::snapshot::v1::subscribed(&snapshot, heartbeat);
+                let subscribed = match &filter {
+                    Some(filter) => filter.apply_record(subscribed),
+                    None => subscribed,
+                };
                 let sent = stream.send(&subscribed).is_ok()
                     && stream.send(&record(&event::heartbeat())).is_ok();
                 drop(

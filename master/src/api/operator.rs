@@ -234,9 +234,16 @@ impl MasterProcess {
                     if self.admit_call(ctx, request, true).is_ok()
                         && accepts_json(request.header("accept"), request.header("message-accept"))
                     {
-                        let snapshot = Snapshot::take(&self.core.lock());
+                        let (snapshot, filter) = {
+                            let core = self.core.lock();
+                            (
+                                Snapshot::take(&core),
+                                self.auth.viewer.filter(request, &core),
+                            )
+                        };
                         return answer_off_actor(responder, move || {
-                            json_response(render(&snapshot))
+                            let body = render(&snapshot);
+                            json_response(crate::process::filtered(filter.as_ref(), body))
                         });
                     }
                 }
@@ -261,12 +268,21 @@ impl MasterProcess {
             Err(error) => return text(400, error.to_string()),
         };
         if call.kind == "SUBSCRIBE" {
-            return self.subscribe_operator(ctx);
+            let filter = self.auth.viewer.filter(request, &self.core.lock());
+            return self.subscribe_operator(ctx, filter);
         }
         let now = ctx.now();
-        let answer = |kind: &str, payload: Json| Response::ok_json(&envelope(kind, Some(payload)));
         let core = self.core.clone();
         let core = core.lock();
+        // What this principal may not see is left out (`--acls` `view_*`).
+        let filter = self.auth.viewer.filter(request, &core);
+        let answer = |kind: &str, payload: Json| {
+            let mut answer = envelope(kind, Some(payload));
+            if let Some(filter) = &filter {
+                filter.apply(&mut answer);
+            }
+            Response::ok_json(&answer)
+        };
         match call.kind.as_str() {
             "GET_HEALTH" => answer("GET_HEALTH", json!({"healthy": true})),
             "GET_FLAGS" => answer("GET_FLAGS", flag_list(&self.flags)),

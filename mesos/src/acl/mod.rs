@@ -37,6 +37,7 @@ use std::str::FromStr;
 
 use serde_json::Value as Json;
 
+pub mod http;
 #[cfg(test)]
 mod tests;
 
