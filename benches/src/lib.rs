@@ -7,3 +7,4 @@ pub mod allocator_grid;
 pub mod cli;
 pub mod emulated;
 pub mod macro_bench;
+pub mod scale;
