@@ -129,6 +129,11 @@ pub struct AgentConfig {
     pub credential: Option<mesos::auth::Credential>,
     /// `--authenticate_http_readonly`, `--authenticate_http_readwrite`, `--http_credentials`.
     pub http_auth: mesos::auth::http::HttpAuth,
+    /// `--switch_user` (default true, as Mesos): executors run as `CommandInfo.user`, else
+    /// `FrameworkInfo.user` (needs root; an empty user runs as the agent's).
+    pub switch_user: bool,
+    /// `--acls`: `access_sandboxes` and `get_endpoints` on this agent's files API and endpoints.
+    pub acls: std::sync::Arc<mesos::acl::Acls>,
 }
 
 impl Default for AgentConfig {
@@ -158,6 +163,8 @@ impl Default for AgentConfig {
             fetcher_cache_size: crate::fetcher::DEFAULT_CACHE_SIZE,
             credential: None,
             http_auth: Default::default(),
+            switch_user: true,
+            acls: Default::default(),
         }
     }
 }

@@ -146,6 +146,22 @@ pub struct Flags {
     /// Operator calls (/api/v1) need HTTP authentication.
     #[arg(long, env = "MESOS_AUTHENTICATE_HTTP_READWRITE", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, requires = "http_credentials")]
     pub authenticate_http_readwrite: bool,
+    /// Run each executor and its tasks as CommandInfo.user, else FrameworkInfo.user, with that
+    /// user's groups and HOME, its sandbox owned by it (the agent must be root); false: as the
+    /// agent's user.
+    #[arg(long, env = "MESOS_SWITCH_USER", default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub switch_user: bool,
+    /// Access control lists in Mesos's JSON form, inline or a file path (access_sandboxes,
+    /// get_endpoints).
+    #[arg(long, env = "MESOS_ACLS", value_parser = acls)]
+    pub acls: Option<std::sync::Arc<mesos::acl::Acls>>,
+}
+
+/// `--acls`: Mesos's ACL JSON, inline or in a file (a path or `file:///path`).
+fn acls(text: &str) -> Result<std::sync::Arc<mesos::acl::Acls>, String> {
+    mesos::acl::Acls::load(text)
+        .map(std::sync::Arc::new)
+        .map_err(|e| e.to_string())
 }
 
 /// Parses a byte count in Mesos's form: `1024`, `512B`, `64KB`, `512MB`, `2GB`, `1TB`.
@@ -230,6 +246,8 @@ impl Flags {
                 readwrite: self.authenticate_http_readwrite,
                 frameworks: false,
             },
+            switch_user: self.switch_user,
+            acls: self.acls.clone().unwrap_or_default(),
             ..AgentConfig::default()
         }
     }

@@ -53,6 +53,14 @@ pub enum LaunchError {
         /// The OS error.
         source: nix::Error,
     },
+    /// The task's user cannot be switched to (`--switch_user`).
+    #[error("cannot run executor {executor_id} as its user: {source}")]
+    User {
+        /// The executor.
+        executor_id: ExecutorId,
+        /// Why.
+        source: crate::launcher_user::UserError,
+    },
     /// The reaper thread could not be started.
     #[error("cannot start the reaper thread: {0}")]
     Reaper(std::io::Error),
@@ -72,6 +80,8 @@ pub struct ExecutorEnvironment {
     /// How long a recovered executor has to re-register (`--executor_reregistration_timeout`):
     /// an HTTP executor's subscription backoff stays below it.
     pub reregistration_timeout: Duration,
+    /// `--switch_user`: run the executor as its command's user, else the framework's.
+    pub switch_user: bool,
 }
 
 /// How an executor process ended.
@@ -142,6 +152,20 @@ pub fn launch(
             executor_id: spec.executor.executor_id.clone(),
             source,
         })?;
+    // With capabilities dropped the isolator switches user itself (see `child_setup`).
+    let switch = if launch.drop_capabilities {
+        None
+    } else {
+        crate::launcher_user::SwitchUser::prepare(
+            env.switch_user,
+            spec.executor.command.user.as_deref(),
+            &spec.framework.user,
+        )
+        .map_err(|source| LaunchError::User {
+            executor_id: spec.executor.executor_id.clone(),
+            source,
+        })?
+    };
     let sandbox_error = |source| LaunchError::Sandbox {
         path: spec.directory.clone(),
         source,
@@ -158,6 +182,9 @@ pub fn launch(
         // The task writes its sandbox as its own user, with what the fetcher put there.
         chown_tree(&spec.directory, user.uid, user.gid)?;
     }
+    if let Some(user) = &switch {
+        chown_tree(&spec.directory, user.uid, user.gid)?;
+    }
     let (program, arg0, args) = command_argv(&spec.executor.command)
         .ok_or_else(|| LaunchError::EmptyCommand(spec.executor.executor_id.clone()))?;
     let mut command = Command::new(program);
@@ -170,6 +197,9 @@ pub fn launch(
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr);
+    if let Some(user) = &switch {
+        user.environment(&mut command);
+    }
     for var in &spec.executor.command.environment.variables {
         command.env(&var.name, &var.value);
     }
@@ -179,7 +209,11 @@ pub fn launch(
     unsafe {
         command.pre_exec(move || {
             nix::unistd::setsid().map_err(std::io::Error::from)?;
-            setup.enter()
+            setup.enter()?;
+            match &switch {
+                Some(user) => user.apply(),
+                None => Ok(()),
+            }
         });
     }
     let mut child = command.spawn().map_err(|source| LaunchError::Spawn {

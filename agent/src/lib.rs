@@ -49,6 +49,7 @@ pub mod health_check;
 pub mod http;
 pub mod isolator;
 pub mod launcher;
+pub mod launcher_user;
 pub mod master_link;
 pub mod metrics;
 mod monitor;

@@ -279,6 +279,8 @@ impl AgentBook {
         // As Mesos: the task's URIs are fetched into the command executor's sandbox.
         if let Some(command) = &task.command {
             info.command.uris = command.uris.clone();
+            // ... and it runs as the task's user (`--switch_user`).
+            info.command.user = command.user.clone();
         }
         info.name = Some(format!("Command Executor (Task: {})", task.task_id));
         info.source = Some(task.task_id.to_string());

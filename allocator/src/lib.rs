@@ -1,8 +1,9 @@
 //! The allocation module: who is offered what, decided by hierarchical weighted DRF.
 //!
 //! This crate is a pure core in the style of raft-rs: no sockets, no threads, no clock reads and
-//! no unseeded randomness. The master's allocator actor feeds it events and the current time and
-//! turns the returned [`OfferGrant`]s into offers.
+//! no unseeded randomness. It has no actor of its own: the master's pure core (`MasterCore`) owns
+//! it, feeds it events and the current time, and turns the returned [`OfferGrant`]s into offers;
+//! the master's actor only runs that core.
 //!
 //! # Walkthrough
 //!
@@ -44,16 +45,18 @@
 //! # }
 //! ```
 //!
-//! # Driving it from an actor
+//! # Driving it
 //!
 //! Mesos allocates in a batch every `allocation_interval` (1 s) over all agents, and additionally
 //! right after events that bring new supply or demand: a new agent (that agent only), a new or
 //! reactivated framework, or a revive (all agents). Triggers are coalesced: a burst of events
-//! costs one run. With this crate the actor stays thin:
+//! costs one run. Whoever owns the allocator (the master's core; a test; a benchmark) does:
 //!
-//! 1. call the event methods as messages arrive (they only record triggers);
-//! 2. after draining the mailbox, call [`Allocator::poll`]`(now)` and send the grants as offers;
-//! 3. arm one timer for [`Allocator::poll_timeout`]`(now)` and call `poll` again when it fires.
+//! 1. call the event methods as they happen (they only record triggers);
+//! 2. once the current inputs are handled, call [`Allocator::poll`]`(now)` and turn the grants
+//!    into offers;
+//! 3. come back at [`Allocator::poll_timeout`]`(now)` (the master's core folds it into its
+//!    `next_deadline`, which its actor arms one timer for) and call `poll` again.
 //!
 //! [`Allocator::allocate`] (full batch) and [`Allocator::allocate_triggered`] (only the pending
 //! triggered agents) are there for callers that schedule the two kinds of run themselves.

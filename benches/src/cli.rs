@@ -28,9 +28,22 @@ pub fn positive(value: &str) -> Result<usize, String> {
     }
 }
 
+/// A duration in Mesos's notation (`--session 2secs`, `500ms`).
+pub fn duration(value: &str) -> Result<std::time::Duration, String> {
+    mesos::duration::parse_duration(value).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::positive;
+    use super::{duration, positive};
+    use std::time::Duration;
+
+    #[test]
+    fn durations_in_mesos_notation() {
+        assert_eq!(duration("2secs"), Ok(Duration::from_secs(2)));
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert!(duration("soon").unwrap_err().contains("soon"));
+    }
 
     #[test]
     fn positive_integers_only() {

@@ -33,6 +33,8 @@ pub struct AuthConfig {
     /// HTTP Basic authentication of the endpoints (`--authenticate_http_*`,
     /// `--http_credentials`).
     pub http: mesos::auth::http::HttpAuth,
+    /// `--acls`: authorization of registrations, tasks, teardowns and views (see [`crate::acl`]).
+    pub acls: Arc<mesos::acl::Acls>,
 }
 
 /// Counters shown by `/metrics/snapshot`.
@@ -92,6 +94,8 @@ pub(crate) enum RegistrationRefusal {
         declared: String,
         authenticated: String,
     },
+    #[error("{0}")]
+    RoleNotAuthorized(String),
     #[error("agent at {0} is not authenticated: this master requires authentication (--authenticate_agents); start the agent with --credential")]
     AgentNotAuthenticated(Upid),
 }
@@ -179,6 +183,19 @@ impl MasterAuth {
         }
     }
 
+    /// The ACLs (`--acls`).
+    pub(crate) fn acls(&self) -> &Arc<mesos::acl::Acls> {
+        &self.config.acls
+    }
+
+    /// The principal an HTTP request authenticated as (`None`: no valid credentials).
+    pub(crate) fn http_principal(&self, request: &process::http::Request) -> Option<String> {
+        match self.config.http.principal(request) {
+            mesos::auth::http::HttpPrincipal::Authenticated(principal) => Some(principal),
+            _ => None,
+        }
+    }
+
     /// Whether a framework registration from `from` may reach the core.
     pub(crate) fn check_framework(
         &self,
@@ -189,9 +206,9 @@ impl MasterAuth {
             None if self.config.authenticate_frameworks => {
                 RegistrationRefusal::FrameworkNotAuthenticated(from.clone())
             }
-            None => return Ok(()),
+            None => return self.check_roles(framework),
             Some(who) if framework.principal.as_deref() == Some(who.principal.as_str()) => {
-                return Ok(())
+                return self.check_roles(framework)
             }
             Some(who) => RegistrationRefusal::PrincipalMismatch {
                 declared: framework.principal.clone().unwrap_or_default(),
@@ -200,6 +217,12 @@ impl MasterAuth {
         };
         self.metrics.frameworks_refused.fetch_add(1, Relaxed);
         Err(refusal)
+    }
+
+    /// `register_frameworks`: whether the framework's principal may register with its roles.
+    fn check_roles(&self, framework: &FrameworkInfo) -> Result<(), RegistrationRefusal> {
+        crate::acl::authorize_registration(&self.config.acls, framework)
+            .map_err(RegistrationRefusal::RoleNotAuthorized)
     }
 
     /// Whether a v1 HTTP scheduler may subscribe `framework`: with `--authenticate_http_frameworks`
@@ -212,13 +235,13 @@ impl MasterAuth {
     ) -> Result<(), RegistrationRefusal> {
         use mesos::auth::http::HttpPrincipal;
         if !self.config.http.frameworks {
-            return Ok(());
+            return self.check_roles(framework);
         }
         let HttpPrincipal::Authenticated(principal) = self.config.http.principal(request) else {
-            return Ok(());
+            return self.check_roles(framework);
         };
         if framework.principal.as_deref() == Some(principal.as_str()) {
-            return Ok(());
+            return self.check_roles(framework);
         }
         self.metrics.frameworks_refused.fetch_add(1, Relaxed);
         Err(RegistrationRefusal::PrincipalMismatch {

@@ -46,6 +46,13 @@ fn credentials(text: &str) -> Result<mesos::auth::Credentials, String> {
     mesos::auth::Credentials::load(std::path::Path::new(text)).map_err(|e| e.to_string())
 }
 
+/// `--acls`: Mesos's ACL JSON, inline or in a file (a path or `file:///path`).
+fn acls(text: &str) -> Result<std::sync::Arc<mesos::acl::Acls>, String> {
+    mesos::acl::Acls::load(text)
+        .map(std::sync::Arc::new)
+        .map_err(|e| e.to_string())
+}
+
 fn reregister_timeout(text: &str) -> Result<Duration, String> {
     let d = duration(text)?;
     if d < Duration::from_secs(600) {
@@ -135,6 +142,11 @@ pub struct Flags {
     /// The v1 scheduler API (/api/v1/scheduler) needs HTTP authentication.
     #[arg(long = "authenticate_http_frameworks", env = "MESOS_AUTHENTICATE_HTTP_FRAMEWORKS", default_value_t = false, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set, requires = "http_credentials")]
     pub authenticate_http_frameworks: bool,
+    /// Access control lists in Mesos's JSON form, inline or a file path: register_frameworks,
+    /// run_tasks, teardown_frameworks, view_frameworks, view_tasks, view_executors,
+    /// access_sandboxes, get_endpoints; "permissive" (default true) decides what no rule matches.
+    #[arg(long = "acls", env = "MESOS_ACLS", value_parser = acls)]
+    pub acls: Option<std::sync::Arc<mesos::acl::Acls>>,
 }
 
 impl Flags {
@@ -165,6 +177,7 @@ impl Flags {
                     readwrite: self.authenticate_http_readwrite,
                     frameworks: self.authenticate_http_frameworks,
                 },
+                acls: self.acls.clone().unwrap_or_default(),
             },
             ..MasterConfig::default()
         }

@@ -40,6 +40,7 @@
 //!   forgets it and answers TASK_LOST / TASK_GONE).
 #![deny(missing_docs)]
 
+pub mod acl;
 pub mod allocation_runs;
 pub mod api;
 pub mod auth;

@@ -74,7 +74,7 @@ impl Master {
             .duration_since(UNIX_EPOCH)
             .unwrap_or(Duration::ZERO)
             .as_secs_f64();
-        let core = MasterCore::new(
+        let mut core = MasterCore::new(
             CoreConfig {
                 master_info: info.clone(),
                 allocation_interval: config.allocation_interval,
@@ -88,6 +88,7 @@ impl Master {
             },
             runtime.clock().now(),
         );
+        core.set_acls(config.auth.acls.clone());
         let core = Arc::new(Mutex::new(core));
         let flags = Arc::new(config.flags_json());
         let leadership = Arc::new(Leadership::new(!config.standby, &info));

@@ -273,7 +273,9 @@ impl MasterProcess {
                 let mut core = self.core.lock();
                 let mut config = core.config().clone();
                 config.start_wall_secs = core.wall(now);
+                let acls = core.acls().clone();
                 *core = MasterCore::new(config, now);
+                core.set_acls(acls);
                 core.begin_recovery(now);
             }
             tracing::info!(pid = %ctx.pid().upid(), "elected: acting as the leading master");

@@ -76,6 +76,7 @@
 #[macro_use]
 mod macros;
 
+pub mod acl;
 pub mod agent;
 pub mod attributes;
 pub mod auth;

@@ -80,6 +80,7 @@ impl AgentProcess {
             shutdown_grace_period: self.config.executor_shutdown_grace_period,
             recovery_timeout: self.config.recovery_timeout,
             reregistration_timeout: self.config.executor_reregistration_timeout,
+            switch_user: self.config.switch_user,
         };
         let agent = ctx.pid();
         let handle = ctx.runtime().clone();

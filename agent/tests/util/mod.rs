@@ -149,7 +149,7 @@ pub struct Cluster {
 }
 
 pub fn framework() -> FrameworkInfo {
-    let mut info = FrameworkInfo::new("tester", "agent-tests");
+    let mut info = FrameworkInfo::new("", "agent-tests");
     info.id = Some(FrameworkId::new("fw-1"));
     info
 }

@@ -5,8 +5,8 @@
 //! shared machine disturbs much less than the wall time).
 //!
 //! Flags: `--quick` (a small subset for CI), `--agents 1000,10000`, `--frameworks 10,100`,
-//! `--runs N` (fresh allocators per cell; default 3), `--decline-cycles N` (timed steady-state
-//! cycles per run after warm-up; default 5). Build with `--release`.
+//! `--runs N` (fresh allocators per cell; default 3), `--decline_cycles N` (timed steady-state
+//! cycles per run after warm-up; default 5); `--help` explains each. Build with `--release`.
 
 use mesos_benches::allocator_grid::{median_ms, rss_bytes, rss_mb, Grid, AGENT_RESOURCES};
 use std::process::ExitCode;
@@ -16,66 +16,46 @@ use std::time::Duration;
 /// (refuse 5 s at one cycle per second).
 const WARMUP_DECLINE_CYCLES: usize = 6;
 
-struct Options {
+/// Flags of `allocator-bench`.
+#[derive(Debug, clap::Parser)]
+#[command(
+    rename_all = "snake_case",
+    name = "allocator-bench",
+    about = "The allocator's throughput grid: one line per (agents, frameworks) cell with the \
+             medians of adding the agents, the first allocation cycle and steady decline cycles."
+)]
+struct Flags {
+    /// A small subset for CI: 1000 agents, 10 and 100 frameworks, 1 run, 2 decline cycles
+    /// (overrides the other flags).
+    #[arg(long)]
+    quick: bool,
+    /// Agent counts of the grid, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000,50000", value_parser = mesos_benches::cli::positive)]
     agents: Vec<usize>,
+    /// Framework counts of the grid, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "10,100,1000", value_parser = mesos_benches::cli::positive)]
     frameworks: Vec<usize>,
+    /// Fresh allocators per cell.
+    #[arg(long, default_value_t = 3, value_parser = mesos_benches::cli::positive)]
     runs: usize,
+    /// Timed steady-state decline cycles per run, after warm-up.
+    #[arg(long, alias = "decline-cycles", default_value_t = 5, value_parser = mesos_benches::cli::positive)]
     decline_cycles: usize,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
 }
 
-fn parse_list(flag: &str, value: Option<String>) -> Result<Vec<usize>, String> {
-    let value = value.ok_or_else(|| format!("{flag} needs a value like 1000,10000"))?;
-    value
-        .split(',')
-        .map(|s| {
-            s.trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| {
-                    format!("{flag}: '{s}' is not a positive integer (expected e.g. 1000,10000)")
-                })
-        })
-        .collect()
-}
-
-fn parse_count(flag: &str, value: Option<String>) -> Result<usize, String> {
-    let list = parse_list(flag, value)?;
-    match list.as_slice() {
-        [n] => Ok(*n),
-        _ => Err(format!("{flag} takes one positive integer")),
-    }
-}
-
-fn parse_args() -> Result<Options, String> {
-    let mut o = Options {
-        agents: vec![1_000, 10_000, 50_000],
-        frameworks: vec![10, 100, 1_000],
-        runs: 3,
-        decline_cycles: 5,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--quick" => {
-                o.agents = vec![1_000];
-                o.frameworks = vec![10, 100];
-                o.runs = 1;
-                o.decline_cycles = 2;
-            }
-            "--agents" => o.agents = parse_list("--agents", args.next())?,
-            "--frameworks" => o.frameworks = parse_list("--frameworks", args.next())?,
-            "--runs" => o.runs = parse_count("--runs", args.next())?,
-            "--decline-cycles" => o.decline_cycles = parse_count("--decline-cycles", args.next())?,
-            "--bench" => {} // passed by `cargo bench`; harmless
-            other => {
-                return Err(format!(
-                    "unknown flag '{other}' (accepted: --quick, --agents N,.., --frameworks N,.., --runs N, --decline-cycles N)"
-                ))
-            }
+impl Flags {
+    fn effective(mut self) -> Flags {
+        if self.quick {
+            self.agents = vec![1_000];
+            self.frameworks = vec![10, 100];
+            self.runs = 1;
+            self.decline_cycles = 2;
         }
+        self
     }
-    Ok(o)
 }
 
 /// Prints (to stderr) how much the setup grew the process per agent, and how much of that the
@@ -97,13 +77,7 @@ fn report_memory(agents: usize, frameworks: usize, before: u64) {
 }
 
 fn main() -> ExitCode {
-    let o = match parse_args() {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("allocator-bench: {e}");
-            return ExitCode::from(1);
-        }
-    };
+    let o = mesos_benches::cli::parse::<Flags>().effective();
     for &agents in &o.agents {
         for &frameworks in &o.frameworks {
             let mut add = Vec::new();

@@ -38,87 +38,73 @@ use mesos_local::{LocalCluster, LocalConfig};
 use process::{Config, Context, Handlers, Process, Runtime};
 use serde_json::{json, Value as Json};
 
+/// Flags of `api-bench`.
+#[derive(Debug, clap::Parser)]
+#[command(
+    rename_all = "snake_case",
+    name = "api-bench",
+    about = "The v1 HTTP APIs against our Rust driver, measured in one run: task launch through \
+             the driver and through POST /api/v1/scheduler, then the master's heavy state readers."
+)]
 struct Flags {
+    /// Tasks launched per run and API.
+    #[arg(long, default_value_t = 1000, value_parser = mesos_benches::cli::positive)]
     tasks: usize,
+    /// Launch runs per API (driver and HTTP alternate).
+    #[arg(long, default_value_t = 1, value_parser = mesos_benches::cli::positive)]
     runs: usize,
+    /// Emulated agents of the state experiment.
+    #[arg(long, default_value_t = 10_000, value_parser = mesos_benches::cli::positive)]
     agents: usize,
+    /// Running tasks each emulated agent re-registers with.
+    #[arg(long, default_value_t = 10)]
     tasks_per_agent: usize,
+    /// Skip the state experiment.
+    #[arg(long)]
     skip_state: bool,
+    /// Skip the launch experiment.
+    #[arg(long)]
     skip_launch: bool,
+    /// Fetches of every state endpoint (in turn); the line gives the medians and every run.
+    #[arg(long, default_value_t = 1, value_parser = mesos_benches::cli::positive)]
     state_runs: usize,
-    state_endpoints: Vec<String>,
+    /// The state readers to time, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "state,get_state")]
+    state_endpoints: Vec<StateEndpoint>,
 }
 
 /// The heavy readers `--state_endpoints` names.
-const STATE_ENDPOINTS: [&str; 7] = [
-    "state",
-    "get_state",
-    "tasks",
-    "state_summary",
-    "get_tasks",
-    "webui_summary",
-    "subscribe",
-];
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+enum StateEndpoint {
+    /// `/master/state`
+    State,
+    /// the operator's GET_STATE
+    GetState,
+    /// `/master/tasks?limit=-1`
+    Tasks,
+    /// `/master/state-summary`
+    StateSummary,
+    /// the operator's GET_TASKS
+    GetTasks,
+    /// `/webui/summary`
+    WebuiSummary,
+    /// operator SUBSCRIBE, timed to the SUBSCRIBED event, parsed
+    Subscribe,
+}
 
-fn parse_flags() -> Result<Flags, String> {
-    let mut flags = Flags {
-        tasks: 1000,
-        runs: 1,
-        agents: 10_000,
-        tasks_per_agent: 10,
-        skip_state: false,
-        skip_launch: false,
-        state_runs: 1,
-        state_endpoints: vec!["state".into(), "get_state".into()],
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--skip_state" {
-            flags.skip_state = true;
-            continue;
-        }
-        if arg == "--skip_launch" {
-            flags.skip_launch = true;
-            continue;
-        }
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) => (n.to_string(), Some(v.to_string())),
-            None => (arg.clone(), None),
-        };
-        let value = inline
-            .or_else(|| args.next())
-            .ok_or_else(|| format!("missing value for '{name}'"))?;
-        if name == "--state_endpoints" {
-            flags.state_endpoints = value.split(',').map(str::to_string).collect();
-            if let Some(bad) = flags
-                .state_endpoints
-                .iter()
-                .find(|e| !STATE_ENDPOINTS.contains(&e.as_str()))
-            {
-                return Err(format!(
-                    "unknown endpoint '{bad}' in --state_endpoints (known: {})",
-                    STATE_ENDPOINTS.join(",")
-                ));
-            }
-            continue;
-        }
-        let count = value
-            .parse::<usize>()
-            .map_err(|_| format!("invalid value for '{name}': expected a count"));
-        match name.as_str() {
-            "--tasks" => flags.tasks = count?,
-            "--runs" => flags.runs = count?.max(1),
-            "--agents" => flags.agents = count?,
-            "--tasks_per_agent" => flags.tasks_per_agent = count?,
-            "--state_runs" => flags.state_runs = count?.max(1),
-            other => {
-                return Err(format!(
-                    "unknown flag '{other}' (flags: --tasks, --runs, --agents, --tasks_per_agent, --skip_state, --skip_launch, --state_runs, --state_endpoints)"
-                ))
-            }
+impl StateEndpoint {
+    fn name(self) -> &'static str {
+        match self {
+            StateEndpoint::State => "state",
+            StateEndpoint::GetState => "get_state",
+            StateEndpoint::Tasks => "tasks",
+            StateEndpoint::StateSummary => "state_summary",
+            StateEndpoint::GetTasks => "get_tasks",
+            StateEndpoint::WebuiSummary => "webui_summary",
+            StateEndpoint::Subscribe => "subscribe",
         }
     }
-    Ok(flags)
 }
 
 const TASK: &str = "cpus:0.1;mem:32";
@@ -403,7 +389,7 @@ fn state_runs(flags: &Flags) -> Result<Vec<String>, String> {
             std::thread::sleep(Duration::from_millis(200));
             worst_us.store(0, Ordering::Relaxed);
             let at = Instant::now();
-            let bytes = fetch(&mut client, addr, endpoint)?;
+            let bytes = fetch(&mut client, addr, *endpoint)?;
             let ms = at.elapsed().as_secs_f64() * 1000.0;
             std::thread::sleep(Duration::from_millis(50));
             measured[i].push((
@@ -435,7 +421,7 @@ fn state_runs(flags: &Flags) -> Result<Vec<String>, String> {
             median(ms.clone()),
             runs[0].1,
             median(stall.clone()),
-            endpoint_name(endpoint),
+            endpoint_name(*endpoint),
         );
         if runs.len() > 1 {
             line.push_str(&format!(
@@ -454,59 +440,57 @@ fn state_runs(flags: &Flags) -> Result<Vec<String>, String> {
 }
 
 /// How an endpoint is named on its output line.
-fn endpoint_name(endpoint: &str) -> &'static str {
+fn endpoint_name(endpoint: StateEndpoint) -> &'static str {
     match endpoint {
-        "state" => "/master/state",
-        "get_state" => "/api/v1:GET_STATE",
-        "tasks" => "/master/tasks?limit=-1",
-        "state_summary" => "/master/state-summary",
-        "get_tasks" => "/api/v1:GET_TASKS",
-        "webui_summary" => "/webui/summary",
-        _ => "/api/v1:SUBSCRIBE",
+        StateEndpoint::State => "/master/state",
+        StateEndpoint::GetState => "/api/v1:GET_STATE",
+        StateEndpoint::Tasks => "/master/tasks?limit=-1",
+        StateEndpoint::StateSummary => "/master/state-summary",
+        StateEndpoint::GetTasks => "/api/v1:GET_TASKS",
+        StateEndpoint::WebuiSummary => "/webui/summary",
+        StateEndpoint::Subscribe => "/api/v1:SUBSCRIBE",
     }
 }
 
 /// Fetches one heavy reader; returns the size of its answer (for `subscribe`: of the SUBSCRIBED
 /// event, re-encoded).
-fn fetch(client: &mut Client, addr: SocketAddr, endpoint: &str) -> Result<usize, String> {
+fn fetch(client: &mut Client, addr: SocketAddr, endpoint: StateEndpoint) -> Result<usize, String> {
     let reply = match endpoint {
-        "state" => client.request("GET", "/master/state", &[], b""),
-        "tasks" => client.request("GET", "/master/tasks?limit=-1", &[], b""),
-        "state_summary" => client.request("GET", "/master/state-summary", &[], b""),
-        "webui_summary" => client.request("GET", "/webui/summary", &[], b""),
-        "get_state" => client.post("/api/v1", &[], &json!({"type": "GET_STATE"})),
-        "get_tasks" => client.post("/api/v1", &[], &json!({"type": "GET_TASKS"})),
-        _ => {
+        StateEndpoint::State => client.request("GET", "/master/state", &[], b""),
+        StateEndpoint::Tasks => client.request("GET", "/master/tasks?limit=-1", &[], b""),
+        StateEndpoint::StateSummary => client.request("GET", "/master/state-summary", &[], b""),
+        StateEndpoint::WebuiSummary => client.request("GET", "/webui/summary", &[], b""),
+        StateEndpoint::GetState => client.post("/api/v1", &[], &json!({"type": "GET_STATE"})),
+        StateEndpoint::GetTasks => client.post("/api/v1", &[], &json!({"type": "GET_TASKS"})),
+        StateEndpoint::Subscribe => {
             let call = json!({"type": "SUBSCRIBE"});
             let mut stream = subscribe(addr, "/api/v1", &[], &call, Duration::from_secs(120))
                 .map_err(|e| e.to_string())?
-                .map_err(|r| format!("{endpoint}: {}", r.status))?;
+                .map_err(|r| format!("{}: {}", endpoint.name(), r.status))?;
             let event = stream
                 .next_event()
                 .map_err(|e| e.to_string())?
                 .ok_or("the operator stream ended")?;
             stream.close();
             if event["type"] != "SUBSCRIBED" {
-                return Err(format!("{endpoint}: first event {}", event["type"]));
+                return Err(format!(
+                    "{}: first event {}",
+                    endpoint.name(),
+                    event["type"]
+                ));
             }
             return Ok(serde_json::to_vec(&event).map_or(0, |b| b.len()));
         }
     }
     .map_err(|e| e.to_string())?;
     if reply.status != 200 {
-        return Err(format!("{endpoint}: {}", reply.status));
+        return Err(format!("{}: {}", endpoint.name(), reply.status));
     }
     Ok(reply.body.len())
 }
 
 fn main() {
-    let flags = match parse_flags() {
-        Ok(flags) => flags,
-        Err(message) => {
-            eprintln!("api-bench: {message}");
-            std::process::exit(1);
-        }
-    };
+    let flags: Flags = mesos_benches::cli::parse();
     for _ in 0..if flags.skip_launch { 0 } else { flags.runs } {
         for (api, run) in [("driver", run_driver as fn(usize) -> _), ("http", run_http)] {
             match run(flags.tasks) {

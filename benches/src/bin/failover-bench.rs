@@ -31,56 +31,30 @@ use mesos_zookeeper::testing::ZooKeeperServer;
 use mesos_zookeeper::ZooKeeperDetector;
 use process::{Config, Context, Handlers, Process, Runtime, Upid};
 
+/// Flags of `failover-bench`.
+#[derive(Debug, clap::Parser)]
+#[command(
+    rename_all = "snake_case",
+    name = "failover-bench",
+    about = "Master failover time against a real ZooKeeper: SIGKILL of the leading master, then \
+             the time until a standby leads and every agent and framework has re-registered."
+)]
 struct Flags {
+    /// Emulated agents following the leader.
+    #[arg(long, default_value_t = 1000, value_parser = mesos_benches::cli::positive)]
     agents: usize,
+    /// Running tasks each emulated agent re-registers with.
+    #[arg(long, default_value_t = 0)]
     tasks_per_agent: usize,
+    /// Scheduler drivers following the leader.
+    #[arg(long, default_value_t = 10, value_parser = mesos_benches::cli::positive)]
     frameworks: usize,
+    /// The masters' ZooKeeper session timeout (e.g. `2secs`, `500ms`).
+    #[arg(long, default_value = "2secs", value_parser = mesos_benches::cli::duration)]
     session: Duration,
+    /// The drivers' registration backoff factor (e.g. `2secs`).
+    #[arg(long, default_value = "2secs", value_parser = mesos_benches::cli::duration)]
     framework_backoff: Duration,
-}
-
-fn parse_flags() -> Result<Flags, String> {
-    let mut flags = Flags {
-        agents: 1000,
-        tasks_per_agent: 0,
-        frameworks: 10,
-        session: Duration::from_secs(2),
-        framework_backoff: mesos::scheduler::DEFAULT_BACKOFF_FACTOR,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) => (n.to_string(), Some(v.to_string())),
-            None => (arg.clone(), None),
-        };
-        let value = inline
-            .or_else(|| args.next())
-            .ok_or_else(|| format!("missing value for '{name}'"))?;
-        let count = || {
-            value
-                .parse::<usize>()
-                .map_err(|_| format!("invalid value for '{name}': expected a count"))
-        };
-        match name.as_str() {
-            "--agents" => flags.agents = count()?,
-            "--tasks_per_agent" => flags.tasks_per_agent = count()?,
-            "--frameworks" => flags.frameworks = count()?,
-            "--session" => {
-                flags.session = mesos::duration::parse_duration(&value)
-                    .map_err(|e| format!("invalid value for '--session': {e}"))?
-            }
-            "--framework_backoff" => {
-                flags.framework_backoff = mesos::duration::parse_duration(&value)
-                    .map_err(|e| format!("invalid value for '--framework_backoff': {e}"))?
-            }
-            other => {
-                return Err(format!(
-                    "unknown flag '{other}' (flags: --agents, --tasks_per_agent, --frameworks, --session, --framework_backoff)"
-                ))
-            }
-        }
-    }
-    Ok(flags)
 }
 
 /// Counters shared by the emulated agents and frameworks.
@@ -469,13 +443,7 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .try_init();
-    let flags = match parse_flags() {
-        Ok(flags) => flags,
-        Err(error) => {
-            eprintln!("failover-bench: {error}");
-            std::process::exit(1);
-        }
-    };
+    let flags: Flags = mesos_benches::cli::parse();
     match run(&flags) {
         Ok(line) => println!("{line}"),
         Err(error) => {

@@ -16,49 +16,27 @@ use mesos::{
 };
 use mesos_local::{LocalCluster, LocalConfig};
 
+/// Flags of `launch-bench`.
+#[derive(Debug, clap::Parser)]
+#[command(
+    rename_all = "snake_case",
+    name = "launch-bench",
+    about = "Task launch throughput and latency against an in-process cluster with one agent: a \
+             framework launches short command tasks (`true`) as fast as offers allow."
+)]
 struct Flags {
+    /// Tasks to launch.
+    #[arg(long, default_value_t = 1000, value_parser = mesos_benches::cli::positive)]
     tasks: usize,
+    /// The agent's resources.
+    #[arg(long, default_value = "cpus:16;mem:65536;disk:10000")]
     agent_resources: String,
+    /// Each task's resources.
+    #[arg(long, default_value = "cpus:0.1;mem:32")]
     task_resources: String,
+    /// The framework's role.
+    #[arg(long, default_value = "*")]
     role: String,
-}
-
-fn parse_flags() -> Result<Flags, String> {
-    let mut flags = Flags {
-        tasks: 1000,
-        agent_resources: "cpus:16;mem:65536;disk:10000".into(),
-        task_resources: "cpus:0.1;mem:32".into(),
-        role: "*".into(),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) => (n.to_string(), Some(v.to_string())),
-            None => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or_else(|| format!("missing value for '{name}'"))
-        };
-        match name.as_str() {
-            "--tasks" => {
-                flags.tasks = value()?
-                    .parse()
-                    .map_err(|_| "invalid value for '--tasks': expected a count".to_string())?
-            }
-            "--agent_resources" => flags.agent_resources = value()?,
-            "--task_resources" => flags.task_resources = value()?,
-            "--role" => flags.role = value()?,
-            other => {
-                return Err(format!(
-                    "unknown flag '{other}' (flags: --tasks, --agent_resources, --task_resources, --role)"
-                ))
-            }
-        }
-    }
-    Ok(flags)
 }
 
 #[derive(Default)]
@@ -157,13 +135,7 @@ fn rss_mb() -> f64 {
 }
 
 fn main() {
-    let flags = match parse_flags() {
-        Ok(flags) => flags,
-        Err(message) => {
-            eprintln!("error: {message}");
-            std::process::exit(1);
-        }
-    };
+    let flags: Flags = mesos_benches::cli::parse();
     let resources: Resources = match flags.task_resources.parse() {
         Ok(r) => r,
         Err(e) => {

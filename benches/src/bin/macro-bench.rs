@@ -19,14 +19,13 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use clap::Parser;
 use mesos_benches::macro_bench::plot::draw_utilization;
 use mesos_benches::macro_bench::{
     iterative, locality, overhead, sharing, MacroBenchError, Scale, Toolbox,
 };
 
 /// Flags of `macro-bench`.
-#[derive(Debug, Parser)]
+#[derive(Debug, clap::Parser)]
 #[command(
     rename_all = "snake_case",
     name = "macro-bench",
@@ -106,7 +105,7 @@ fn run(flags: &Flags) -> Result<(), MacroBenchError> {
 
 fn main() {
     mesos_local::flags::init_logging();
-    let flags = Flags::parse();
+    let flags: Flags = mesos_benches::cli::parse();
     if let Err(error) = run(&flags) {
         eprintln!("macro-bench: {error}");
         std::process::exit(1);

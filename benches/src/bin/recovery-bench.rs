@@ -570,7 +570,7 @@ fn measure(flags: &Flags, bin_dir: &Path, tasks: usize, root: &Path) -> Result<S
         resources: "cpus:0.01;mem:4".parse().unwrap_or_default(),
         seen: seen.clone(),
     };
-    let info = FrameworkInfo::new("bench", "recovery-bench").with_checkpoint(true);
+    let info = FrameworkInfo::new("", "recovery-bench").with_checkpoint(true);
     let master = cluster.master_address();
     let driver = SchedulerDriver::new(launcher, info, &master)
         .map_err(|e| BenchError::Master(e.to_string()))?;

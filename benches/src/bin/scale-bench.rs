@@ -46,13 +46,13 @@ struct Flags {
     #[arg(long, value_parser = cli::positive, default_value = "5")]
     tasks_per_framework: usize,
     /// Mean task duration (the paper's 30 s, scaled down).
-    #[arg(long, value_parser = duration, default_value = "3secs")]
+    #[arg(long, value_parser = cli::duration, default_value = "3secs")]
     task_duration: Duration,
     /// Launching before the measured window.
-    #[arg(long, value_parser = duration, default_value = "5secs")]
+    #[arg(long, value_parser = cli::duration, default_value = "5secs")]
     warmup: Duration,
     /// The measured window.
-    #[arg(long, value_parser = duration, default_value = "20secs")]
+    #[arg(long, value_parser = cli::duration, default_value = "20secs")]
     window: Duration,
     /// Every agent's resources.
     #[arg(long, value_parser = resources, default_value = "cpus:8;mem:16384")]
@@ -63,10 +63,6 @@ struct Flags {
     /// Where `mesos-master` is (default: next to this binary).
     #[arg(long)]
     master_binary: Option<PathBuf>,
-}
-
-fn duration(text: &str) -> Result<Duration, String> {
-    mesos::duration::parse_duration(text).map_err(|e| e.to_string())
 }
 
 fn resources(text: &str) -> Result<Resources, String> {

@@ -31,43 +31,24 @@ use mesos::{
 use mesos_benches::emulated::{self, decline_for_an_hour, running_task};
 use process::{Config, Context, Handlers, Process, Runtime, Upid};
 
+/// Flags of `ui-bench`.
+#[derive(Debug, clap::Parser)]
+#[command(
+    rename_all = "snake_case",
+    name = "ui-bench",
+    about = "The web UI at scale: emulated agents re-register with their tasks, headless Chromium \
+             loads the dashboard and the tasks page, and one more agent registers while it is open."
+)]
 struct Flags {
+    /// Emulated agents.
+    #[arg(long, default_value_t = 10_000, value_parser = mesos_benches::cli::positive)]
     agents: usize,
+    /// Running tasks, spread over the agents.
+    #[arg(long, default_value_t = 100_000)]
     tasks: usize,
+    /// Scheduler drivers owning the tasks.
+    #[arg(long, default_value_t = 10, value_parser = mesos_benches::cli::positive)]
     frameworks: usize,
-}
-
-fn parse_flags() -> Result<Flags, String> {
-    let mut flags = Flags {
-        agents: 10_000,
-        tasks: 100_000,
-        frameworks: 10,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) => (n.to_string(), Some(v.to_string())),
-            None => (arg.clone(), None),
-        };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .ok_or(format!("{name} needs a value"))
-                .and_then(|v| v.parse::<usize>().map_err(|e| format!("{name}={v}: {e}")))
-        };
-        match name.as_str() {
-            "--agents" => flags.agents = value()?.max(1),
-            "--tasks" => flags.tasks = value()?,
-            "--frameworks" => flags.frameworks = value()?.max(1),
-            other => {
-                return Err(format!(
-                    "unknown flag '{other}' (flags: --agents, --tasks, --frameworks)"
-                ))
-            }
-        }
-    }
-    Ok(flags)
 }
 
 /// An emulated agent: re-registers with its tasks, answers pings.
@@ -329,13 +310,7 @@ fn run(flags: &Flags) -> Result<String, String> {
 }
 
 fn main() {
-    let flags = match parse_flags() {
-        Ok(flags) => flags,
-        Err(error) => {
-            eprintln!("ui-bench: {error}");
-            std::process::exit(1);
-        }
-    };
+    let flags: Flags = mesos_benches::cli::parse();
     match run(&flags) {
         Ok(line) => println!("{line}"),
         Err(error) => {

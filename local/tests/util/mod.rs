@@ -9,6 +9,8 @@ use mesos::scheduler::{DriverHandle, DriverOptions, Scheduler, SchedulerDriver};
 use mesos::*;
 use mesos_local::{LocalCluster, LocalConfig};
 
+pub mod bins;
+
 /// How long any single expected event may take (generous: CI machines are slow and shared).
 pub const WAIT: Duration = Duration::from_secs(20);
 

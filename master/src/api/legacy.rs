@@ -219,7 +219,7 @@ impl MasterProcess {
             (percent_decode(k) == "frameworkId").then(|| percent_decode(v))
         });
         match id {
-            Some(id) if !id.is_empty() => self.teardown(ctx, &FrameworkId::new(id)),
+            Some(id) if !id.is_empty() => self.teardown(ctx, request, &FrameworkId::new(id)),
             _ => Response::text(
                 400,
                 "Missing 'frameworkId' query parameter in the request body",

@@ -304,7 +304,7 @@ impl MasterProcess {
                     Err(error) => return text(400, error.to_string()),
                 };
                 drop(core);
-                self.teardown(ctx, &framework_id)
+                self.teardown(ctx, request, &framework_id)
             }
             other => text(
                 501,
@@ -317,8 +317,27 @@ impl MasterProcess {
     pub(crate) fn teardown(
         &mut self,
         ctx: &mut Context<'_, Self>,
+        request: &Request,
         framework_id: &FrameworkId,
     ) -> Response {
+        // `teardown_frameworks`: the operator's principal against the framework's.
+        let framework_principal = self
+            .core
+            .lock()
+            .frameworks()
+            .get(framework_id)
+            .map(|f| f.info.principal.clone());
+        if let Some(framework_principal) = framework_principal {
+            let principal = self.auth.http_principal(request);
+            if let Err(refusal) = crate::acl::authorize_teardown(
+                self.auth.acls(),
+                principal.as_deref(),
+                framework_principal.as_deref(),
+            ) {
+                tracing::warn!(%framework_id, %refusal, "teardown refused");
+                return text(403, refusal);
+            }
+        }
         let found = self.input(ctx, |core, now| core.teardown(now, framework_id));
         match found {
             Some(true) => Response::new(200, Vec::new(), Vec::new()),

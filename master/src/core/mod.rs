@@ -146,6 +146,8 @@ pub struct MasterCore {
     /// Allocator runs started (a batch run the allocator skipped as unchanged counts too).
     allocation_runs_started: u64,
     allocation_run_times: crate::allocation_runs::AllocationRunTimes,
+    /// `--acls`: `run_tasks` is checked for every task launched (see [`crate::acl`]).
+    acls: std::sync::Arc<mesos::acl::Acls>,
 }
 
 impl std::fmt::Debug for MasterCore {
@@ -194,7 +196,18 @@ impl MasterCore {
             registry_generation: ((config_start_ms) as u64) << 20,
             allocation_runs_started: 0,
             allocation_run_times: Default::default(),
+            acls: Default::default(),
         }
+    }
+
+    /// The ACLs tasks are authorized against (`run_tasks`; default: everything allowed).
+    pub fn acls(&self) -> &std::sync::Arc<mesos::acl::Acls> {
+        &self.acls
+    }
+
+    /// Sets the ACLs tasks are authorized against.
+    pub fn set_acls(&mut self, acls: std::sync::Arc<mesos::acl::Acls>) {
+        self.acls = acls;
     }
 
     /// This master's description.

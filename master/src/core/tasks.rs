@@ -107,8 +107,13 @@ impl MasterCore {
                     batch_executors: &batch_executors,
                     pools: &pools,
                 };
-                match validate_task(&task, &cx) {
-                    Err(error) => errors.push((task.task_id.clone(), error)),
+                let checked = crate::acl::authorize_task(&self.acls, &framework.info, &task)
+                    .map_err(|error| (error, Reason::TaskUnauthorized))
+                    .and_then(|()| {
+                        validate_task(&task, &cx).map_err(|error| (error, Reason::TaskInvalid))
+                    });
+                match checked {
+                    Err((error, reason)) => errors.push((task.task_id.clone(), error, reason)),
                     Ok(accepted) => {
                         pools[accepted.pool].1 -= &accepted.resources;
                         batch_task_ids.insert(task.task_id.clone());
@@ -120,7 +125,7 @@ impl MasterCore {
                 }
             }
         }
-        for (task_id, error) in errors {
+        for (task_id, error, reason) in errors {
             tracing::info!(framework = %framework_id, task = %task_id, %error, "task refused");
             self.counters.invalid_tasks += 1;
             self.count_terminal(TaskState::Error);
@@ -128,7 +133,7 @@ impl MasterCore {
                 now,
                 &task_id,
                 TaskState::Error,
-                Reason::TaskInvalid,
+                reason,
                 error,
                 Some(&agent_id),
                 None,
