@@ -8,3 +8,4 @@ pub mod cli;
 pub mod emulated;
 pub mod heap;
 pub mod macro_bench;
+pub mod scale;

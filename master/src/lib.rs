@@ -42,6 +42,7 @@
 
 pub mod acl;
 pub mod acl_view;
+pub mod allocation_runs;
 pub mod api;
 pub mod auth;
 mod config;

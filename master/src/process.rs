@@ -194,7 +194,17 @@ impl MasterProcess {
     }
 
     fn tick(&mut self, ctx: &mut Context<'_, Self>) {
-        self.input(ctx, |core, now| core.tick(now));
+        self.input(ctx, |core, now| {
+            let runs = core.allocation_runs_started();
+            // A metric (`allocator/mesos/allocation_run_ms`), not logic: real time, whatever
+            // the runtime clock says.
+            #[allow(clippy::disallowed_methods)]
+            let started = std::time::Instant::now();
+            core.tick(now);
+            if core.allocation_runs_started() != runs {
+                core.record_allocation_run(started.elapsed());
+            }
+        });
     }
 
     /// Makes sure `tick` runs by `deadline`: queued at once when due (behind the messages
@@ -551,6 +561,9 @@ pub(crate) fn metrics_with_leader(
     auth: &AuthMetrics,
 ) -> Json {
     let mut metrics = http::metrics_json(core, now);
+    if let Some(metrics) = metrics.as_object_mut() {
+        core.allocation_run_times().apply_to(metrics);
+    }
     leadership.apply_to_metrics(&mut metrics);
     auth.apply_to(&mut metrics);
     metrics

@@ -80,6 +80,7 @@ impl MasterContender {
         let thread = std::thread::Builder::new()
             .name("zk-contender".into())
             .spawn(move || {
+                crate::watch::favour_session_thread();
                 runtime.block_on(async move {
                     let joined = join(&url, &data, session_timeout).await;
                     let (client, node) = match joined {

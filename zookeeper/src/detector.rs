@@ -76,6 +76,7 @@ impl ZooKeeperDetector {
         std::thread::Builder::new()
             .name("zk-detector".into())
             .spawn(move || {
+                crate::watch::favour_session_thread();
                 runtime.block_on(detect(url, session_timeout, thread_shared, stop_rx));
             })?;
         Ok(ZooKeeperDetector {

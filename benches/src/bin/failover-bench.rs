@@ -11,8 +11,10 @@
 //! it prints `agents=<n> tasks=<n> frameworks=<m> session_timeout_ms=<t> elect_ms=<x>
 //! reregister_ms=<y>`: `elect_ms` from the kill until the standby is told it leads (bounded by the
 //! session timeout), `reregister_ms` from then until every agent and framework has re-registered
-//! (and the new leader has admitted them all). Each emulated agent re-registers with
-//! `--tasks_per_agent` running tasks of the frameworks (round robin), as a real agent would.
+//! (and the new leader has admitted them all), `reregister_cpu_ms` the CPU time this process (the
+//! new leader, the agents, the drivers) used meanwhile. Each emulated agent re-registers with
+//! `--tasks_per_agent` running tasks of the frameworks (round robin), as a real agent would; it
+//! builds that report before the kill (a real agent has its state at hand, on its own machine).
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,6 +26,7 @@ use mesos::protocol::*;
 use mesos::scheduler::{DriverHandle, MasterDetector, Scheduler, SchedulerDriver};
 use mesos::{AgentId, AgentInfo, FrameworkId, FrameworkInfo, MasterInfo, Offer, TaskStatus};
 use mesos_benches::emulated::{self, decline_for_an_hour, running_task};
+use mesos_benches::scale::master::cpu_time_of;
 use mesos_zookeeper::testing::ZooKeeperServer;
 use mesos_zookeeper::ZooKeeperDetector;
 use process::{Config, Context, Handlers, Process, Runtime, Upid};
@@ -61,6 +64,7 @@ struct Counts {
     reregistered: AtomicUsize,
     frameworks_registered: AtomicUsize,
     frameworks_reregistered: AtomicUsize,
+    prepared: AtomicUsize,
 }
 
 /// An emulated agent: registers, answers pings, re-registers with a new leader.
@@ -70,11 +74,19 @@ struct EmulatedAgent {
     info: AgentInfo,
     tasks_per_agent: usize,
     counts: Arc<Counts>,
+    /// Its re-registration, built before the failover: a real agent has its state at hand (and
+    /// runs on its own machine), so building it must not compete with the new leader.
+    prepared: Option<ReregisterSlaveMessage>,
 }
 
 impl EmulatedAgent {
-    /// Re-registers with `master`, reporting `tasks_per_agent` running command tasks of
-    /// `frameworks` (round robin), each with its executor, as a real agent does.
+    /// Builds the re-registration (see [`EmulatedAgent::prepared`]).
+    fn prepare(&mut self, frameworks: &[FrameworkInfo]) {
+        self.prepared = Some(self.report(frameworks));
+        self.counts.prepared.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Re-registers with `master` (see [`EmulatedAgent::report`]).
     fn reregister(
         &mut self,
         ctx: &mut Context<'_, Self>,
@@ -83,6 +95,16 @@ impl EmulatedAgent {
     ) {
         self.master = master;
         ctx.link(&self.master);
+        let message = match self.prepared.take() {
+            Some(message) => message,
+            None => self.report(frameworks),
+        };
+        ctx.send(&self.master, message);
+    }
+
+    /// Its re-registration: `tasks_per_agent` running command tasks of `frameworks` (round
+    /// robin), each with its executor, as a real agent reports them.
+    fn report(&self, frameworks: &[FrameworkInfo]) -> ReregisterSlaveMessage {
         let agent_id = self.info.id.clone().unwrap_or_else(|| AgentId::new(""));
         let mut tasks = Vec::with_capacity(self.tasks_per_agent);
         let mut executors = Vec::with_capacity(self.tasks_per_agent);
@@ -102,16 +124,13 @@ impl EmulatedAgent {
             executors.push(executor);
         }
         let frameworks = used.into_iter().map(|i| frameworks[i].clone()).collect();
-        ctx.send(
-            &self.master,
-            ReregisterSlaveMessage {
-                agent: self.info.clone(),
-                executors,
-                tasks,
-                frameworks,
-                version: mesos::VERSION.to_string(),
-            },
-        );
+        ReregisterSlaveMessage {
+            agent: self.info.clone(),
+            executors,
+            tasks,
+            frameworks,
+            version: mesos::VERSION.to_string(),
+        }
     }
 }
 
@@ -252,6 +271,7 @@ fn run(flags: &Flags) -> Result<String, String> {
                     info,
                     tasks_per_agent: flags.tasks_per_agent,
                     counts: counts.clone(),
+                    prepared: None,
                 },
             )
             .map_err(|e| e.to_string())?;
@@ -293,6 +313,19 @@ fn run(flags: &Flags) -> Result<String, String> {
             })
             .collect(),
     );
+    for pid in &agents {
+        let frameworks = frameworks.clone();
+        drop(
+            agents_rt
+                .handle()
+                .dispatch(pid, move |agent, _| agent.prepare(&frameworks)),
+        );
+    }
+    wait_for(
+        "the agents' re-registrations",
+        Duration::from_secs(300),
+        || counts.prepared.load(Ordering::Relaxed) == flags.agents,
+    )?;
     {
         let agents = agents.clone();
         let rt = agents_rt.handle();
@@ -322,6 +355,7 @@ fn run(flags: &Flags) -> Result<String, String> {
         flags.agents
     );
     let killed = Instant::now();
+    let bench_pid = std::process::id();
     let _ = leader.kill();
     let _ = leader.wait();
     // Polled every 2 ms: the election is timed to within that.
@@ -331,6 +365,7 @@ fn run(flags: &Flags) -> Result<String, String> {
         || standby.is_elected(),
     )?;
     let elected = Instant::now();
+    let cpu_at_election = cpu_time_of(bench_pid)?;
     eprintln!(
         "failover-bench: standby elected after {} ms",
         elected.duration_since(killed).as_millis()
@@ -375,18 +410,23 @@ fn run(flags: &Flags) -> Result<String, String> {
         std::thread::sleep(Duration::from_millis(2));
     }
     let done = agents_at.max(frameworks_at).unwrap_or_else(Instant::now);
+    // What the new leader, the agents and the drivers used (all in this process; the old leader
+    // is dead): the CPU cost of the re-registration, which a loaded machine disturbs far less
+    // than the wall time.
+    let reregister_cpu = cpu_time_of(bench_pid)?.saturating_sub(cpu_at_election);
     let since = |at: Option<Instant>| at.map_or(0, |at| at.duration_since(elected).as_millis());
     for driver in &drivers {
         driver.stop(false);
     }
     Ok(format!(
-        "agents={} tasks={} frameworks={} session_timeout_ms={} elect_ms={} reregister_ms={} agents_back_ms={} frameworks_back_ms={} offers_resumed_ms={} framework_backoff_ms={}",
+        "agents={} tasks={} frameworks={} session_timeout_ms={} elect_ms={} reregister_ms={} reregister_cpu_ms={} agents_back_ms={} frameworks_back_ms={} offers_resumed_ms={} framework_backoff_ms={}",
         flags.agents,
         flags.agents * flags.tasks_per_agent,
         flags.frameworks,
         flags.session.as_millis(),
         elected.duration_since(killed).as_millis(),
         done.duration_since(elected).as_millis(),
+        reregister_cpu.as_millis(),
         since(agents_at),
         since(frameworks_at),
         since(offers_at),

@@ -495,22 +495,32 @@ impl MasterCore {
 
         let mut agent = self.new_agent(now, id.clone(), info, from, message.version);
         agent.reregistered_time = Some(agent.registered_time);
-        let mut used: BTreeMap<(FrameworkId, String), Resources> = BTreeMap::new();
+        // Batch work: an agent reports thousands of tasks after a failover, so each task costs
+        // its own records only (its ids as keys, its role, its shared entry): the task moves into
+        // its entry, the used resources sum per framework and role in a short list, and the set
+        // of reported tasks is built only when some framework has unreachable tasks to compare.
+        let mut used = UsedByRole::default();
         let mut kill: Vec<(FrameworkId, TaskId)> = Vec::new();
         let mut shutdown: BTreeSet<FrameworkId> = BTreeSet::new();
         let mut back: Vec<(FrameworkId, TaskStatus)> = Vec::new();
-        let on_agent: BTreeSet<(FrameworkId, TaskId)> = message
-            .tasks
-            .iter()
-            .map(|t| (t.framework_id.clone(), t.task_id.clone()))
-            .collect();
+        let on_agent: Option<BTreeSet<(FrameworkId, TaskId)>> = self
+            .frameworks
+            .values()
+            .any(|f| !f.unreachable_tasks.is_empty())
+            .then(|| {
+                message
+                    .tasks
+                    .iter()
+                    .map(|t| (t.framework_id.clone(), t.task_id.clone()))
+                    .collect()
+            });
         for task in message.tasks {
-            let key = (task.framework_id.clone(), task.task_id.clone());
             if task.state.is_terminal() {
                 // Its resources are free on the agent; the agent still sends its final update.
                 let Some(framework) = self.frameworks.get_mut(&task.framework_id) else {
                     continue;
                 };
+                let key = (task.framework_id.clone(), task.task_id.clone());
                 if removed.lost(&key, framework.partition_aware(), framework.info.checkpoint) {
                     // Its scheduler heard LOST: the final update is absorbed.
                     agent.zombies.insert(
@@ -528,16 +538,15 @@ impl MasterCore {
                 }
                 continue;
             }
+            let key = (task.framework_id.clone(), task.task_id.clone());
             let Some(framework) = self.frameworks.get_mut(&task.framework_id) else {
                 // A removed (or never described) framework: shut it down on the agent.
                 shutdown.insert(task.framework_id.clone());
-                *used
-                    .entry((task.framework_id.clone(), "*".to_string()))
-                    .or_default() += &task.resources;
+                used.add(&task.framework_id, "*", &task.resources);
                 agent.zombies.insert(
                     key,
                     ZombieTask {
-                        resources: task.resources.clone(),
+                        resources: task.resources,
                         role: "*".to_string(),
                         launching: false,
                     },
@@ -547,13 +556,11 @@ impl MasterCore {
             if removed.lost(&key, framework.partition_aware(), framework.info.checkpoint) {
                 // LOST means lost: the scheduler was told; the task must not run again.
                 let role = framework.default_role();
-                *used
-                    .entry((task.framework_id.clone(), role.clone()))
-                    .or_default() += &task.resources;
+                used.add(&task.framework_id, &role, &task.resources);
                 agent.zombies.insert(
                     key.clone(),
                     ZombieTask {
-                        resources: task.resources.clone(),
+                        resources: task.resources,
                         role,
                         launching: false,
                     },
@@ -589,28 +596,29 @@ impl MasterCore {
                     self.changes.record(|| Change::TaskAdded(task.clone()));
                     TaskEntry {
                         role: framework.default_role(),
-                        task: task.clone(),
+                        task,
                     }
                 }
             };
-            *used
-                .entry((task.framework_id.clone(), entry.role.clone()))
-                .or_default() += &entry.task.resources;
+            used.add(&key.0, &entry.role, &entry.task.resources);
+            framework.tasks.insert(key.1.clone(), entry);
             agent.tasks.insert(key);
-            framework.tasks.insert(task.task_id.clone(), entry);
         }
         for executor in message.executors {
-            let Some(framework_id) = executor.framework_id.clone() else {
-                continue;
-            };
-            let Some(framework) = self.frameworks.get_mut(&framework_id) else {
+            let Some(framework) = executor
+                .framework_id
+                .as_ref()
+                .and_then(|f| self.frameworks.get_mut(f))
+            else {
                 continue;
             };
             let role = framework.default_role();
-            *used
-                .entry((framework_id.clone(), role.clone()))
-                .or_default() += &executor.resources;
-            framework.executors.entry(id.clone()).or_default().insert(
+            used.add(&framework.id, &role, &executor.resources);
+            let executors = match framework.executors.get_mut(id) {
+                Some(executors) => executors,
+                None => framework.executors.entry(id.clone()).or_default(),
+            };
+            executors.insert(
                 executor.executor_id.clone(),
                 ExecutorEntry {
                     info: executor,
@@ -619,27 +627,23 @@ impl MasterCore {
             );
         }
         // Unreachable tasks the agent no longer has are gone.
-        let time = self.wall(now);
-        let message = format!("Task is no longer on agent {id}, which re-registered without it");
-        for (framework_id, framework) in self.frameworks.iter_mut() {
-            let gone = unreachable_tasks_gone(
-                framework,
-                id,
-                time,
-                Reason::AgentReregistered,
-                &message,
-                |task_id| !on_agent.contains(&(framework_id.clone(), task_id.clone())),
-            );
-            back.extend(gone.into_iter().map(|s| (framework_id.clone(), s)));
+        if let Some(on_agent) = on_agent {
+            let time = self.wall(now);
+            let message =
+                format!("Task is no longer on agent {id}, which re-registered without it");
+            for (framework_id, framework) in self.frameworks.iter_mut() {
+                let gone = unreachable_tasks_gone(
+                    framework,
+                    id,
+                    time,
+                    Reason::AgentReregistered,
+                    &message,
+                    |task_id| !on_agent.contains(&(framework_id.clone(), task_id.clone())),
+                );
+                back.extend(gone.into_iter().map(|s| (framework_id.clone(), s)));
+            }
         }
-        let used: Vec<UsedResources> = used
-            .into_iter()
-            .map(|((framework, role), resources)| UsedResources {
-                framework: framework.into_string(),
-                role,
-                resources,
-            })
-            .collect();
+        let used = used.into_sorted();
         let total = agent.info.resources.clone();
         if let Err(error) = self
             .allocator
@@ -1029,4 +1033,34 @@ fn unreachable_tasks_gone(
         statuses.push(status);
     }
     statuses
+}
+
+/// Resources in use on a re-registering agent, summed per framework and role: an agent runs a
+/// handful of frameworks, so a short list searched by name beats a map keyed by owned strings
+/// (no key is allocated per task).
+#[derive(Debug, Default)]
+struct UsedByRole(Vec<UsedResources>);
+
+impl UsedByRole {
+    fn add(&mut self, framework: &FrameworkId, role: &str, resources: &Resources) {
+        match self
+            .0
+            .iter_mut()
+            .find(|u| u.framework == framework.as_str() && u.role == role)
+        {
+            Some(used) => used.resources += resources,
+            None => self.0.push(UsedResources {
+                framework: framework.as_str().to_string(),
+                role: role.to_string(),
+                resources: resources.clone(),
+            }),
+        }
+    }
+
+    /// By framework, then role (the order a map would give).
+    fn into_sorted(mut self) -> Vec<UsedResources> {
+        self.0
+            .sort_by(|a, b| (&a.framework, &a.role).cmp(&(&b.framework, &b.role)));
+        self.0
+    }
 }

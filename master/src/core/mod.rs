@@ -153,6 +153,9 @@ pub struct MasterCore {
     next_uuid: u64,
     recovery: Option<recovery::Recovery>,
     registry_generation: u64,
+    /// Allocator runs started (a batch run the allocator skipped as unchanged counts too).
+    allocation_runs_started: u64,
+    allocation_run_times: crate::allocation_runs::AllocationRunTimes,
     /// `--acls`: `run_tasks` is checked for every task launched (see [`crate::acl`]).
     acls: std::sync::Arc<mesos::acl::Acls>,
 }
@@ -202,6 +205,8 @@ impl MasterCore {
             // Distinct per core (a new one per election), so a publisher comparing generations
             // never mistakes a new leader's registry for the old one's.
             registry_generation: ((config_start_ms) as u64) << 20,
+            allocation_runs_started: 0,
+            allocation_run_times: Default::default(),
             acls: Default::default(),
         }
     }
@@ -228,7 +233,11 @@ impl MasterCore {
 
     /// Takes the outputs produced so far, in order.
     pub fn drain_outputs(&mut self) -> Vec<Output> {
-        std::mem::take(&mut self.outbox)
+        // The outbox keeps its capacity: it is not grown again from empty for every input (a
+        // failover's thousands of re-registrations each produce a handful of outputs).
+        let mut outputs = Vec::with_capacity(self.outbox.len());
+        outputs.append(&mut self.outbox);
+        outputs
     }
 
     /// Registered and recovered frameworks.
@@ -274,6 +283,22 @@ impl MasterCore {
     /// Wall time (Unix seconds) at `now`.
     pub fn wall(&self, now: Instant) -> f64 {
         self.config.start_wall_secs + now.saturating_duration_since(self.start).as_secs_f64()
+    }
+
+    /// How many allocation runs [`MasterCore::tick`] has started: the driver compares it before
+    /// and after a tick to know whether to time it as an allocation run.
+    pub fn allocation_runs_started(&self) -> u64 {
+        self.allocation_runs_started
+    }
+
+    /// Records how long a tick that ran the allocator took (measured by the driver).
+    pub fn record_allocation_run(&mut self, took: Duration) {
+        self.allocation_run_times.record(took);
+    }
+
+    /// The allocation runs measured so far.
+    pub fn allocation_run_times(&self) -> &crate::allocation_runs::AllocationRunTimes {
+        &self.allocation_run_times
     }
 
     /// Counts one received message (for `master/messages_received`).
@@ -345,6 +370,7 @@ impl MasterCore {
         if self.holding_offers(now) || !self.allocator.poll_timeout(now).is_zero() {
             return;
         }
+        self.allocation_runs_started += 1;
         let grants = self.allocator.poll(now);
         if grants.is_empty() {
             return;

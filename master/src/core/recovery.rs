@@ -134,9 +134,24 @@ impl MasterCore {
 
     /// An agent with a registry id is admitted again.
     pub(super) fn agent_returned(&mut self, now: Instant, id: &AgentId) {
-        self.registry_generation += 1;
-        if let Some(recovery) = &mut self.recovery {
-            recovery.expected.remove(id);
+        let expected = self
+            .recovery
+            .as_mut()
+            .and_then(|recovery| recovery.expected.remove(id));
+        // The registry lists an expected agent as the previous leader had it: one back at the same
+        // address and connected leaves the published registry as it was, so a failover's tens of
+        // thousands of re-registrations do not rewrite it to ZooKeeper over and over.
+        let unchanged = match (&expected, self.agents.get(id)) {
+            (Some(was), Some(now)) => {
+                !was.disconnected
+                    && was.pid.as_ref() == Some(&now.pid)
+                    && was.hostname == now.info.hostname
+                    && now.connected
+            }
+            _ => false,
+        };
+        if !unchanged {
+            self.registry_generation += 1;
         }
         self.check_recovery_complete(now);
     }
