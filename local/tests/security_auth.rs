@@ -4,15 +4,16 @@
 
 mod util;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 
 use mesos::auth::{
     AuthenticateMessage, AuthenticationChallengeMessage, AuthenticationCompletedMessage,
     AuthenticationFailedMessage, AuthenticationResponseMessage, Credential, Peer,
 };
 use mesos::{Filters, TaskState};
-use process::testing::{wait_for, wait_until, BoundedCommand, ChildGuard, Lines};
+use process::testing::{wait_for, wait_until, BoundedCommand};
+use util::bins::{get_json, start_agent, start_master, text};
 use util::*;
 
 /// A scratch directory holding the credential files.
@@ -46,84 +47,8 @@ impl Drop for Files {
     }
 }
 
-/// Builds `bin` of `package` (a no-op when up to date: a stale binary would test old code).
-fn build(package: &str, bin: &str) -> PathBuf {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = profile_dir();
-    let target = dir.parent().expect("target dir").to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .args(["build", "-q", "-p", package, "--bin", bin, "--target-dir"])
-        .arg(&target);
-    if dir.file_name().is_some_and(|n| n == "release") {
-        command.arg("--release");
-    }
-    let status = command.status_within("cargo build", process::testing::CARGO_BUILD_PATIENCE);
-    assert!(status.success(), "building {bin} failed");
-    dir.join(bin)
-}
-
-/// A `mesos-master` on a free port with `flags`; returns it and its `ip:port`.
-fn start_master(flags: &[String]) -> (ChildGuard, String) {
-    let bin = build("master", "mesos-master");
-    let mut child = Command::new(bin)
-        .args(["--ip=127.0.0.1", "--port=0", "--allocation_interval=50ms"])
-        .args(flags)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("mesos-master starts");
-    let lines = Lines::new(child.stdout.take().unwrap());
-    let banner = lines.expect_within("the master's banner", WAIT);
-    // "mesos-master X running as master@127.0.0.1:PORT; ..."
-    let addr = banner
-        .split("master@")
-        .nth(1)
-        .and_then(|rest| rest.split(';').next())
-        .unwrap_or_else(|| panic!("no address in {banner:?}"))
-        .to_string();
-    (ChildGuard::new(child), addr)
-}
-
-/// A `mesos-agent` registering with `master`, with extra `flags`; its stderr is collected.
-fn start_agent(master: &str, work_dir: &Path, flags: &[String]) -> ChildGuard {
-    let bin = build("agent", "mesos-agent");
-    ensure_command_executor();
-    let child = Command::new(bin)
-        .arg(format!("--master={master}"))
-        .args([
-            "--port=0",
-            "--resources=cpus:2;mem:1024",
-            "--registration_backoff_factor=50ms",
-        ])
-        .arg(format!("--work_dir={}", work_dir.display()))
-        .args(flags)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("mesos-agent starts");
-    ChildGuard::collecting(child)
-}
-
-fn get_json(addr: &str, path: &str) -> serde_json::Value {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(WAIT)).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("{path}: {e}: {response}"))
-}
-
 fn metric(addr: &str, name: &str) -> f64 {
-    get_json(addr, "/metrics/snapshot")[name]
+    get_json(addr, "/metrics/snapshot", None)[name]
         .as_f64()
         .unwrap_or(-1.0)
 }
@@ -147,10 +72,6 @@ fn execute(master: &str, args: &[&str], envs: &[(&str, &str)]) -> std::process::
         command.env(k, v);
     }
     command.output_within("mesos-execute", WAIT * 2)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// The binaries with Mesos's flags: an authenticated agent registers, `mesos-execute --principal
@@ -240,7 +161,7 @@ fn binaries_authenticate_and_refuse_with_mesos_flags() {
     assert!(metric(&addr, "master/agents_unauthenticated_refused") >= 1.0);
 
     // Only the two good frameworks ever registered; the good agent is still there.
-    let state = get_json(&addr, "/master/state");
+    let state = get_json(&addr, "/master/state", None);
     let completed = state["completed_frameworks"].as_array().map_or(0, Vec::len);
     let active = state["frameworks"].as_array().map_or(0, Vec::len);
     assert_eq!(completed + active, 2, "{state}");
@@ -252,7 +173,7 @@ fn binaries_authenticate_and_refuse_with_mesos_flags() {
 /// master at once naming the flag.
 #[test]
 fn master_refuses_to_start_with_bad_authentication_flags() {
-    let bin = build("master", "mesos-master");
+    let bin = ensure_binary("master", "mesos-master");
     let out = Command::new(&bin)
         .args(["--port=0", "--authenticate_frameworks"])
         .output_within("mesos-master", WAIT);
