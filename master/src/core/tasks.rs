@@ -325,6 +325,7 @@ impl MasterCore {
                 &entry.task.resources,
                 None,
             );
+            self.resources_freed(now, &agent_id);
             self.count_terminal(state);
             if let Some(framework) = self.frameworks.get_mut(&framework_id) {
                 framework.add_completed(entry.task);
@@ -619,6 +620,7 @@ impl MasterCore {
                 &executor.info.resources,
                 None,
             );
+            self.resources_freed(now, &message.agent_id);
         }
         if let Some(endpoint) = self.connected_endpoint(&message.framework_id) {
             self.send_to(&endpoint, message);
