@@ -86,6 +86,8 @@ pub struct HierarchicalAllocator<S: Sorter = DrfSorter> {
     /// skipped. A run only offers what no eligible framework was given in the last run, and only
     /// an event or an expiring filter can make one eligible.
     unchanged_until: Option<Instant>,
+    /// How many grants the last run made (sizes the next run's grant vector).
+    last_grant_count: usize,
 }
 
 /// Scalar quantities of `resources` (all reservations summed per name).
@@ -147,6 +149,7 @@ impl<S: Sorter> HierarchicalAllocator<S> {
             scratch_agents: Vec::new(),
             scratch_roles: Vec::new(),
             unchanged_until: None,
+            last_grant_count: 0,
         }
     }
 
@@ -620,7 +623,7 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
         }
         let mut candidates = std::mem::take(&mut self.scratch_agents);
         candidates.clear();
-        candidates.extend(self.agents.iter().map(|(i, _)| i));
+        self.agents.live_indices_into(&mut candidates);
         let (grants, next_expiry) = self.run(now, &mut candidates);
         self.scratch_agents = candidates;
         // No filter at all: nothing changes until an event (~136 years stands for never).
@@ -634,7 +637,7 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
             self.pending_all = false;
             let mut candidates = std::mem::take(&mut self.scratch_agents);
             candidates.clear();
-            candidates.extend(self.agents.iter().map(|(i, _)| i));
+            self.agents.live_indices_into(&mut candidates);
             let (grants, _) = self.run(now, &mut candidates);
             self.scratch_agents = candidates;
             return grants;

@@ -67,6 +67,9 @@ pub(crate) type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 #[derive(Debug)]
 pub(crate) struct Registry<T> {
     slots: Vec<Option<T>>,
+    /// Whether each slot is live, kept beside `slots` so that listing the live indices reads one
+    /// byte per slot instead of every record (at 100,000 agents, a pass over ~35 MB of records).
+    live: Vec<bool>,
     free: Vec<u32>,
     index: FxHashMap<Arc<str>, u32>,
 }
@@ -75,6 +78,7 @@ impl<T> Default for Registry<T> {
     fn default() -> Self {
         Self {
             slots: Vec::new(),
+            live: Vec::new(),
             free: Vec::new(),
             index: FxHashMap::default(),
         }
@@ -90,10 +94,12 @@ impl<T> Registry<T> {
         let i = match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize] = Some(value);
+                self.live[i as usize] = true;
                 i
             }
             None => {
                 self.slots.push(Some(value));
+                self.live.push(true);
                 u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 entries")
             }
         };
@@ -104,6 +110,7 @@ impl<T> Registry<T> {
     pub(crate) fn remove(&mut self, id: &str) -> Option<(u32, T)> {
         let i = self.index.remove(id)?;
         let value = self.slots[i as usize].take()?;
+        self.live[i as usize] = false;
         self.free.push(i);
         Some((i, value))
     }
@@ -141,11 +148,18 @@ impl<T> Registry<T> {
         self.index.len()
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.as_ref().map(|v| (i as u32, v)))
+    /// Appends the live indices in slot order, without reading the records.
+    pub(crate) fn live_indices_into(&self, out: &mut Vec<u32>) {
+        if self.free.is_empty() {
+            out.extend(0..self.live.len() as u32);
+        } else {
+            out.extend(
+                self.live
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, &live)| live.then_some(i as u32)),
+            );
+        }
     }
 
     pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (u32, &mut T)> {
