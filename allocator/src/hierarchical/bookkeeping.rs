@@ -164,12 +164,8 @@ impl<S: Sorter> HierarchicalAllocator<S> {
             if a.filters.is_empty() {
                 continue;
             }
-            let before = a.filters.len();
             a.filters
                 .retain(|f| f.framework != fw || roles.is_some_and(|rs| !rs.contains(&f.role)));
-            if a.filters.len() != before {
-                a.recount_whole_filters();
-            }
         }
     }
 

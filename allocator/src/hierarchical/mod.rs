@@ -381,7 +381,6 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
                 active: true,
                 allocations: Vec::new(),
                 filters: Vec::new(),
-                whole_filtered: Vec::new(),
                 next_expiry: None,
             },
         );
@@ -439,7 +438,6 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
         for f in a.filters.iter_mut().filter(|f| f.refused.is_none()) {
             f.refused = Some(Box::new((a.total.clone(), a.total_q.clone())));
         }
-        a.recount_whole_filters();
         a.has_reservations = total.iter().any(|r| r.reservation.is_some());
         a.total = total;
         a.total_q = new_q.clone();

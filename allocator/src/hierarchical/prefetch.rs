@@ -47,7 +47,7 @@ pub(super) fn record<T>(value: &T) {
 }
 
 /// Prefetches the heap blocks the run reads or writes through `agent`: the id (a grant clones its
-/// reference count), the filters and their per-role counts, the allocation entries, and (only
+/// reference count), the filters, the allocation entries, and (only
 /// with reservations, where offers are computed from them) the available resources: without
 /// reservations the run moves `available` out without reading its heap block.
 #[inline(always)]
@@ -59,7 +59,6 @@ pub(super) fn agent_heap(agent: &Agent) {
             .wrapping_sub(16),
     );
     line(agent.filters.as_ptr());
-    line(agent.whole_filtered.as_ptr());
     line(agent.allocations.as_ptr());
     if agent.has_reservations {
         line(agent.available.iter().as_slice().as_ptr());
