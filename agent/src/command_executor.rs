@@ -19,15 +19,14 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+pub use mesos::executor::health::port_environment;
 use mesos::executor::{DriverStatus, Executor, ExecutorDriver};
-use mesos::{
-    Environment, EnvironmentVariable, HealthCheck, Reason, TaskId, TaskInfo, TaskState, TaskStatus,
-};
+use mesos::{Environment, HealthCheck, Reason, TaskId, TaskInfo, TaskState, TaskStatus};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid as OsPid;
 
-use crate::health_check::{probe::probe, HealthAction, HealthChecker};
 use crate::launcher::command_argv;
+use mesos::executor::health::{HealthWatch, Watching};
 
 /// Mesos's default kill grace period for command tasks.
 pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(3);
@@ -98,77 +97,6 @@ fn kill_running(running: &Mutex<Option<Running>>) {
             }
             Ok(()) | Err(RecvTimeoutError::Disconnected) => {}
         });
-}
-
-/// The task's ports as Marathon and Mesos frameworks expect them: `PORT0..PORTn`, `PORT` (the
-/// first) and `PORTS` (all, comma-separated), lowest first.
-pub fn port_environment(task: &TaskInfo) -> Vec<EnvironmentVariable> {
-    let ports: Vec<u64> = task
-        .resources
-        .ports()
-        .map(|ranges| ranges.values().collect())
-        .unwrap_or_default();
-    let var = |name: String, value: String| EnvironmentVariable { name, value };
-    let mut env: Vec<EnvironmentVariable> = ports
-        .iter()
-        .enumerate()
-        .map(|(i, port)| var(format!("PORT{i}"), port.to_string()))
-        .collect();
-    if let Some(first) = ports.first() {
-        env.push(var("PORT".into(), first.to_string()));
-        let all: Vec<String> = ports.iter().map(u64::to_string).collect();
-        env.push(var("PORTS".into(), all.join(",")));
-    }
-    env
-}
-
-/// Checks the task's health until it ends (`stop`'s sender dropped), reporting changes and
-/// killing it after too many failures in a row.
-struct HealthWatch {
-    check: HealthCheck,
-    task_id: TaskId,
-    sandbox: Option<std::path::PathBuf>,
-    env: Environment,
-    running: Arc<Mutex<Option<Running>>>,
-    killed: Arc<AtomicBool>,
-    unhealthy: Arc<AtomicBool>,
-    stop: mpsc::Receiver<()>,
-}
-
-impl HealthWatch {
-    fn run(self, driver: &ExecutorDriver) {
-        let mut checker = HealthChecker::new(&self.check, std::time::Instant::now());
-        while let Some(at) = checker.next_check() {
-            let wait = at.saturating_duration_since(std::time::Instant::now());
-            match self.stop.recv_timeout(wait) {
-                Err(RecvTimeoutError::Timeout) => {}
-                Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
-            }
-            let started = std::time::Instant::now();
-            let result = probe(&self.check, self.sandbox.as_deref(), &self.env);
-            if self.killed.load(Ordering::SeqCst) {
-                return;
-            }
-            for action in checker.checked(started, std::time::Instant::now(), result) {
-                match action {
-                    HealthAction::Report { healthy, message } => {
-                        let mut status = TaskStatus::new(self.task_id.clone(), TaskState::Running)
-                            .with_reason(Reason::TaskHealthCheckStatusUpdated)
-                            .with_healthy(healthy);
-                        if let Some(message) = message {
-                            status = status.with_message(message);
-                        }
-                        let _ = driver.send_status_update(status);
-                    }
-                    HealthAction::Kill { failures } => {
-                        tracing::warn!(task_id = %self.task_id, failures, "killing an unhealthy task");
-                        self.unhealthy.store(true, Ordering::SeqCst);
-                        kill_running(&self.running);
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// Waits for the last updates to be acknowledged, then stops the driver (the process exits).
@@ -284,35 +212,28 @@ impl Executor for CommandExecutor {
         let (reported_tx, reported_rx) = mpsc::channel::<()>();
         self.reported = Some(reported_rx);
         let _ = driver.send_status_update(TaskStatus::new(task_id.clone(), TaskState::Running));
-        let unhealthy = Arc::new(AtomicBool::new(false));
         // Dropped when the task ends: stops the health checks.
-        let (health_stop_tx, health_stop_rx) = mpsc::channel::<()>();
-        if let Some(check) = task.health_check.clone() {
-            let watch = HealthWatch {
-                check,
-                task_id: task_id.clone(),
-                sandbox: driver.env().directory.clone(),
-                env: env.clone(),
-                running: self.running.clone(),
-                killed: killed.clone(),
-                unhealthy: unhealthy.clone(),
-                stop: health_stop_rx,
-            };
-            let driver = driver.clone();
-            let spawned = std::thread::Builder::new()
-                .name("health-checker".into())
-                .spawn(move || watch.run(&driver));
-            if let Err(err) = spawned {
-                tracing::error!(%err, "cannot start the health checker thread");
-            }
-        }
+        let health: Option<Watching> = task.health_check.clone().and_then(|check| {
+            let (reporter, running) = (driver.clone(), self.running.clone());
+            HealthWatch::new(task_id.clone(), check)
+                .in_sandbox(driver.env().directory.clone())
+                .with_env(env.clone())
+                .paused_by(killed.clone())
+                .start(
+                    move |status| drop(reporter.send_status_update(status)),
+                    move |_| kill_running(&running),
+                )
+                .map_err(|err| tracing::error!(%err, "cannot start the health checker thread"))
+                .ok()
+        });
         let driver = driver.clone();
         let spawned = std::thread::Builder::new()
             .name("command-waiter".into())
             .spawn(move || {
                 let status = child.wait();
                 drop(done_tx);
-                drop(health_stop_tx);
+                let unhealthy = health.as_ref().is_some_and(Watching::killed_unhealthy);
+                drop(health);
                 let status = match status {
                     Ok(status) => terminal_status(task_id, status, killed.load(Ordering::SeqCst)),
                     Err(err) => TaskStatus::new(task_id, TaskState::Failed)
@@ -320,7 +241,7 @@ impl Executor for CommandExecutor {
                         .with_message(format!("cannot wait for the command: {err}")),
                 };
                 // As Mesos: a task killed for failing its health checks ends unhealthy.
-                let status = if unhealthy.load(Ordering::SeqCst) {
+                let status = if unhealthy {
                     status.with_healthy(false)
                 } else {
                     status

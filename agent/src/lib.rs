@@ -45,7 +45,8 @@ pub mod error;
 mod executor_api;
 pub mod fetcher;
 pub mod flags;
-pub mod health_check;
+/// Health checks live in the mesos crate, shared with the executor driver.
+pub use mesos::executor::health as health_check;
 pub mod http;
 pub mod isolator;
 pub mod launcher;

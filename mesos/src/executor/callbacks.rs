@@ -43,8 +43,8 @@ fn deliver(executor: &mut dyn Executor, driver: &ExecutorDriver, event: DriverEv
         } => executor.registered(driver, &executor_info, &framework_info, &agent_info),
         DriverEvent::Reregistered { agent_info } => executor.reregistered(driver, &agent_info),
         DriverEvent::Disconnected => executor.disconnected(driver),
-        DriverEvent::LaunchTask(task) => executor.launch_task(driver, task),
-        DriverEvent::KillTask(task_id) => executor.kill_task(driver, task_id),
+        DriverEvent::LaunchTask(task) => driver.launch(executor, task),
+        DriverEvent::KillTask(task_id) => driver.kill(executor, task_id),
         DriverEvent::FrameworkMessage(data) => executor.framework_message(driver, data),
         DriverEvent::Shutdown => {
             executor.shutdown(driver);

@@ -92,6 +92,8 @@ struct Inner {
     shared: Arc<Lifecycle>,
     pid: Mutex<Option<Pid<ExecutorProcess>>>,
     executor: Mutex<Option<Box<dyn Executor>>>,
+    /// Health checks of the executor's tasks, when asked for.
+    health: super::health::DriverHealth,
     /// The runtime the driver made for itself, if it did (kept alive as long as the driver).
     _runtime: Option<Runtime>,
 }
@@ -168,8 +170,58 @@ impl ExecutorDriver {
                 shared: Lifecycle::new(),
                 pid: Mutex::new(None),
                 executor: Mutex::new(Some(Box::new(executor))),
+                health: Default::default(),
                 _runtime: runtime,
             }),
+        }
+    }
+
+    /// Makes the driver run the `health_check` of every task the executor launches, as Mesos's
+    /// command executor does (see [`super::health`]): after `launch_task` returns, checks start
+    /// in the task's sandbox with its `PORT*` variables; each change of health is sent as a
+    /// `TASK_RUNNING` update with `healthy` and `REASON_TASK_HEALTH_CHECK_STATUS_UPDATED`; after
+    /// `consecutive_failures` failures in a row the driver calls the executor's `kill_task` (and
+    /// the task's terminal update gets `healthy: false` unless the executor sets it). Checks stop
+    /// when the task is being killed or its terminal update is sent. A task whose check is
+    /// invalid is not launched: it fails with `REASON_TASK_INVALID`. Call before `start`.
+    pub fn with_health_checks(self) -> ExecutorDriver {
+        self.inner.health.enable();
+        self
+    }
+
+    /// Launches `task` on `executor` (the callback thread's `launch_task`), with its health
+    /// checks when the driver runs them.
+    pub(crate) fn launch(&self, executor: &mut dyn Executor, task: TaskInfo) {
+        match self.inner.health.check_of(&task) {
+            None => executor.launch_task(self, task),
+            Some(Err(why)) => {
+                let failed = TaskStatus::new(task.task_id, TaskState::Failed)
+                    .with_reason(crate::Reason::TaskInvalid)
+                    .with_message(why);
+                let _ = self.send_status_update(failed);
+            }
+            Some(Ok(check)) => {
+                let watched = task.clone();
+                executor.launch_task(self, task);
+                self.inner.health.watch(self, &watched, check);
+            }
+        }
+    }
+
+    /// Kills `task_id` on `executor` (the callback thread's `kill_task`), its checks paused.
+    pub(crate) fn kill(&self, executor: &mut dyn Executor, task_id: TaskId) {
+        self.inner.health.pause(&task_id);
+        executor.kill_task(self, task_id);
+    }
+
+    /// Queues a `kill_task` callback for a task that failed its health checks.
+    pub(crate) fn kill_unhealthy_task(&self, task_id: TaskId) {
+        if let Ok(pid) = self.running_pid() {
+            drop(
+                self.inner
+                    .handle
+                    .dispatch(&pid, move |actor, _| actor.kill_unhealthy_task(task_id)),
+            );
         }
     }
 
@@ -241,6 +293,7 @@ impl ExecutorDriver {
         if let Err(ended) = self.inner.shared.end(status) {
             return ended;
         }
+        self.inner.health.clear();
         if let Some(pid) = self
             .inner
             .pid
@@ -294,6 +347,7 @@ impl ExecutorDriver {
             return Err(DriverError::Staging(status.task_id));
         }
         let pid = self.running_pid()?;
+        let status = self.inner.health.on_update(status);
         drop(self.inner.handle.dispatch(&pid, move |actor, ctx| {
             actor.send_status_update(ctx, status)
         }));

@@ -40,6 +40,7 @@ mod callbacks;
 mod core;
 mod driver;
 mod env;
+pub mod health;
 mod process;
 
 pub use self::core::{DriverCore, DriverEvent, UpdateError};

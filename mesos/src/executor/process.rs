@@ -58,6 +58,12 @@ impl ExecutorProcess {
         }
     }
 
+    /// Queues a kill of `task_id` for the executor, as if the agent asked (its health checks
+    /// failed too often).
+    pub(crate) fn kill_unhealthy_task(&mut self, task_id: crate::TaskId) {
+        self.emit(DriverEvent::KillTask(task_id));
+    }
+
     fn emit(&mut self, event: DriverEvent) {
         if self.shutting_down {
             return;

@@ -6,13 +6,44 @@
 //! failure is reported (`healthy: false`); a success is reported when it changes something (the
 //! first one, or the first after failures). After `consecutive_failures` failures in a row the
 //! task is to be killed (0: never). [`probe`] runs one check (a command, an HTTP GET, a TCP
-//! connect) with its timeout; the executor's checker thread joins the two.
+//! connect) with its timeout; a [`HealthWatch`] thread joins the two for one task. The command
+//! executor runs one per task; the [`ExecutorDriver`](super::ExecutorDriver) runs them for a
+//! custom executor's tasks when asked to
+//! ([`with_health_checks`](super::ExecutorDriver::with_health_checks)).
 
+mod driven;
 pub mod probe;
+mod watch;
+
+pub(crate) use driven::DriverHealth;
+
+pub use watch::{HealthWatch, Watching};
 
 use std::time::{Duration, Instant};
 
-use mesos::HealthCheck;
+use crate::{EnvironmentVariable, HealthCheck, TaskInfo};
+
+/// The task's ports as Marathon and Mesos frameworks expect them: `PORT0..PORTn`, `PORT` (the
+/// first) and `PORTS` (all, comma-separated), lowest first.
+pub fn port_environment(task: &TaskInfo) -> Vec<EnvironmentVariable> {
+    let ports: Vec<u64> = task
+        .resources
+        .ports()
+        .map(|ranges| ranges.values().collect())
+        .unwrap_or_default();
+    let var = |name: String, value: String| EnvironmentVariable { name, value };
+    let mut env: Vec<EnvironmentVariable> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, port)| var(format!("PORT{i}"), port.to_string()))
+        .collect();
+    if let Some(first) = ports.first() {
+        env.push(var("PORT".into(), first.to_string()));
+        let all: Vec<String> = ports.iter().map(u64::to_string).collect();
+        env.push(var("PORTS".into(), all.join(",")));
+    }
+    env
+}
 
 /// What the executor does after a check.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +153,7 @@ impl HealthChecker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mesos::{HealthCheckType, TcpCheckInfo};
+    use crate::{HealthCheckType, TcpCheckInfo};
 
     fn check(delay: f64, interval: f64, grace: f64, failures: u32) -> HealthCheck {
         HealthCheck {

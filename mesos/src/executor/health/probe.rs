@@ -1,5 +1,6 @@
-//! Running one health check: a command in the task's sandbox (healthy on exit 0), an HTTP GET to
-//! `127.0.0.1:port` (healthy on a status in 200..=399, redirects not followed), a TCP connect to
+//! Running one health check: a command in the task's sandbox (healthy on exit 0), an HTTP(S) GET
+//! to `127.0.0.1:port` (healthy on a status in 200..=399, redirects not followed; an `https`
+//! server's certificate is not verified, as Mesos's `curl -k`), a TCP connect to
 //! `127.0.0.1:port`; each within the check's timeout.
 
 use std::io::{Read, Write};
@@ -7,13 +8,17 @@ use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mesos::{Environment, HealthCheck, HealthCheckType};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid as OsPid;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{ring, CryptoProvider};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
 
-use crate::launcher::command_argv;
+use crate::{CommandInfo, Environment, HealthCheck, HealthCheckType};
 
 /// How long a check may take when its timeout is 0 ("none"): still bounded.
 const NO_TIMEOUT: Duration = Duration::from_secs(3600);
@@ -57,8 +62,24 @@ fn address(port: u32) -> Result<SocketAddr, String> {
     Ok(SocketAddr::from(([127, 0, 0, 1], port)))
 }
 
+/// The argv of `command`: `sh -c value` for shell commands, else `value` run with `arguments`
+/// (whose first element is `argv[0]`).
+pub fn command_argv(command: &CommandInfo) -> Option<(String, Option<String>, Vec<String>)> {
+    let value = command.value.clone().filter(|v| !v.is_empty())?;
+    if command.shell {
+        return Some(("sh".into(), None, vec!["-c".into(), value]));
+    }
+    let mut args = command.arguments.clone();
+    let arg0 = if args.is_empty() {
+        None
+    } else {
+        Some(args.remove(0))
+    };
+    Some((value, arg0, args))
+}
+
 fn run_command(
-    command: &mesos::CommandInfo,
+    command: &CommandInfo,
     sandbox: Option<&Path>,
     env: &Environment,
     timeout: Duration,
@@ -100,58 +121,28 @@ fn run_command(
     }
 }
 
-/// A plain HTTP/1.1 GET with its own deadline for connect, write and read.
+/// A plain HTTP/1.1 GET (over TLS for `https`) with one deadline for connect, handshake, write
+/// and read.
 fn http_get(scheme: &str, port: u32, path: &str, timeout: Duration) -> Result<(), String> {
     let addr = address(port)?;
     let url = format!("{scheme}://{addr}{path}");
-    if scheme.eq_ignore_ascii_case("https") {
-        let agent = ureq::AgentBuilder::new()
-            .timeout(timeout)
-            .redirects(0)
-            .build();
-        return match agent.get(&url).call() {
-            Ok(response) if (200..400).contains(&response.status()) => Ok(()),
-            Ok(response) => Err(format!("GET {url} returned {}", response.status())),
-            Err(ureq::Error::Status(code, _)) => Err(format!("GET {url} returned {code}")),
-            Err(err) => Err(format!("GET {url} failed: {err}")),
-        };
-    }
+    let failed = |err: &dyn std::fmt::Display| format!("GET {url} failed: {err}");
     let deadline = Instant::now() + timeout;
-    let left = || {
-        deadline
-            .saturating_duration_since(Instant::now())
-            .max(Duration::from_millis(1))
-    };
-    let mut stream = TcpStream::connect_timeout(&addr, timeout)
-        .map_err(|err| format!("GET {url} failed: {err}"))?;
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: mesos-health-check\r\nConnection: close\r\n\r\n"
-    );
-    stream
-        .set_write_timeout(Some(left()))
-        .and_then(|()| stream.write_all(request.as_bytes()))
-        .map_err(|err| format!("GET {url} failed: {err}"))?;
-    let mut head = Vec::new();
-    let mut buf = [0u8; 512];
-    while !head.windows(2).any(|w| w == b"\r\n") {
-        stream
-            .set_read_timeout(Some(left()))
-            .map_err(|err| format!("GET {url} failed: {err}"))?;
-        match stream.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => head.extend_from_slice(&buf[..n]),
-            Err(err) => return Err(format!("GET {url} failed: {err}")),
-        }
-        if head.len() > 8192 {
-            break;
-        }
+    let stream = TcpStream::connect_timeout(&addr, timeout).map_err(|err| failed(&err))?;
+    let status = if scheme.eq_ignore_ascii_case("https") {
+        let conn = insecure_client()
+            .and_then(|config| {
+                ClientConnection::new(config, ServerName::IpAddress(addr.ip().into()))
+            })
+            .map_err(|err| failed(&err))?;
+        let mut tls = rustls::StreamOwned::new(conn, stream);
+        exchange(&mut tls, |s| &s.sock, addr, path, deadline)
+    } else {
+        let mut plain = stream;
+        exchange(&mut plain, |s| s, addr, path, deadline)
     }
-    let line = String::from_utf8_lossy(&head);
-    let status: u16 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| format!("GET {url}: not an HTTP response"))?;
+    .map_err(|err| failed(&err))?
+    .ok_or_else(|| format!("GET {url}: not an HTTP response"))?;
     if (200..400).contains(&status) {
         Ok(())
     } else {
@@ -159,10 +150,108 @@ fn http_get(scheme: &str, port: u32, path: &str, timeout: Duration) -> Result<()
     }
 }
 
+/// Sends the request and reads the status line's code (None if the answer is not HTTP); `socket`
+/// reaches the TCP stream under `stream` to keep every read and write within `deadline`.
+fn exchange<S: Read + Write>(
+    stream: &mut S,
+    socket: impl Fn(&S) -> &TcpStream,
+    addr: SocketAddr,
+    path: &str,
+    deadline: Instant,
+) -> std::io::Result<Option<u16>> {
+    let left = || {
+        deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(1))
+    };
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: mesos-health-check\r\nConnection: close\r\n\r\n"
+    );
+    socket(stream).set_write_timeout(Some(left()))?;
+    socket(stream).set_read_timeout(Some(left()))?;
+    stream.write_all(request.as_bytes())?;
+    stream.flush()?;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 512];
+    while !head.windows(2).any(|w| w == b"\r\n") && head.len() <= 8192 {
+        socket(stream).set_read_timeout(Some(left()))?;
+        match stream.read(&mut buf)? {
+            0 => break,
+            n => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let line = String::from_utf8_lossy(&head);
+    Ok(line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok()))
+}
+
+/// A TLS client that accepts any server certificate (Mesos's HTTP checks run `curl -k`: the
+/// check asks whether the task answers, not who it is).
+fn insecure_client() -> Result<Arc<ClientConfig>, rustls::Error> {
+    let provider = Arc::new(ring::default_provider());
+    let verifier = Arc::new(AnyServerCertificate(Arc::clone(&provider)));
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+#[derive(Debug)]
+struct AnyServerCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AnyServerCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mesos::{CommandInfo, HttpCheckInfo, TcpCheckInfo};
+    use crate::{HttpCheckInfo, TcpCheckInfo};
     use std::net::TcpListener;
 
     fn serve_status(status: u16) -> u16 {
@@ -222,7 +311,7 @@ mod tests {
             ..HealthCheck::default()
         };
         let with_env = Environment {
-            variables: vec![mesos::EnvironmentVariable {
+            variables: vec![crate::EnvironmentVariable {
                 name: "EXPECTED".into(),
                 value: "yes".into(),
             }],
