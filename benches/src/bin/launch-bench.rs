@@ -1,10 +1,12 @@
 //! `launch-bench [--tasks 1000] [--agent_resources R] [--task_resources R] [--role R]`: against an in-process
 //! LocalCluster with one agent (POSIX isolation), a framework launches short command tasks (`true`)
 //! as fast as offers allow. Prints
-//! `tasks=<n> seconds=<s> tasks_per_s=<x> launch_p50_ms=<x> launch_p99_ms=<x> master_rss_mb=<x>`;
+//! `tasks=<n> seconds=<s> tasks_per_s=<x> launch_p50_ms=<x> launch_p99_ms=<x> master_rss_mb=<x> cpu_s=<x>`;
 //! launch latency is from the scheduler's launch call to TASK_RUNNING. The master shares this
 //! process with the agent and the scheduler, so `master_rss_mb` is the whole process's RSS (an
-//! upper bound).
+//! upper bound). `cpu_s` is the CPU time (user + system) the run cost: this process and the
+//! executors (with their tasks) reaped by the time the last task finished. On a shared machine it
+//! moves much less than `seconds` with the load.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -134,6 +136,30 @@ fn rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// User + system CPU seconds of this process and its reaped children (`/proc/self/stat` fields
+/// 14-17, in clock ticks).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    let Some((_, fields)) = stat.rsplit_once(')') else {
+        return f64::NAN;
+    };
+    // After the comm: state is field 3, utime 14 ... cstime 17.
+    let ticks: u64 = fields
+        .split_ascii_whitespace()
+        .skip(11)
+        .take(4)
+        .filter_map(|f| f.parse::<u64>().ok())
+        .sum();
+    // SAFETY: sysconf takes a constant and has no preconditions.
+    let hz = unsafe { nix::libc::sysconf(nix::libc::_SC_CLK_TCK) };
+    if hz <= 0 {
+        return f64::NAN;
+    }
+    ticks as f64 / hz as f64
+}
+
 fn main() {
     let flags: Flags = mesos_benches::cli::parse();
     let resources: Resources = match flags.task_resources.parse() {
@@ -170,6 +196,7 @@ fn main() {
     let start = Instant::now();
     let status = driver.run();
     let seconds = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds();
     let rss = rss_mb();
     drop(driver);
     drop(cluster);
@@ -177,13 +204,14 @@ fn main() {
     let mut latencies = stats.latencies.clone();
     latencies.sort();
     println!(
-        "tasks={} seconds={:.3} tasks_per_s={:.1} launch_p50_ms={:.2} launch_p99_ms={:.2} master_rss_mb={:.1}",
+        "tasks={} seconds={:.3} tasks_per_s={:.1} launch_p50_ms={:.2} launch_p99_ms={:.2} master_rss_mb={:.1} cpu_s={:.2}",
         stats.finished,
         seconds,
         stats.finished as f64 / seconds,
         percentile(&latencies, 0.50),
         percentile(&latencies, 0.99),
-        rss
+        rss,
+        cpu
     );
     if status != DriverStatus::Stopped || stats.failed > 0 {
         eprintln!("driver {status}, {} tasks failed", stats.failed);
