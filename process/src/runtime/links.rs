@@ -92,7 +92,10 @@ mod tests {
         assert_eq!(links.add(b.clone(), me.clone()), Some(FirstAtPeer(false)));
         assert_eq!(links.add(c.clone(), me.clone()), Some(FirstAtPeer(true)));
         let other: Upid = "other@127.0.0.1:9".parse().unwrap();
-        assert_eq!(links.add(a.clone(), other.clone()), Some(FirstAtPeer(false)));
+        assert_eq!(
+            links.add(a.clone(), other.clone()),
+            Some(FirstAtPeer(false))
+        );
         assert!(links.take_link(&a, &me));
         assert!(!links.take_link(&a, &me));
         assert!(
