@@ -178,7 +178,7 @@ fn each_operator_stream_shows_only_what_its_principal_may_view() {
 
     // Without credentials, or with a wrong secret: 401.
     for who in [None, Some(("fw", "wrong"))] {
-        let (status, body) = open(&addr, who).err().expect("refused");
+        let (status, body) = open(&addr, who).expect_err("refused");
         assert_eq!(status, 401, "{who:?}: {body}");
     }
     let mut streams: Vec<(&str, Subscription)> = [("ops", OPS), ("fw", FW), ("dev", DEV)]

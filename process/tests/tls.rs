@@ -364,7 +364,7 @@ fn a_ca_directory_is_trusted_like_a_ca_file() {
     let mut config = TlsConfig::new(&good.cert, &good.key);
     config.ca_dir = Some(empty.clone());
     config.verify_cert = true;
-    let error = runtime_with(TlsMode::On(config)).err().expect("refused");
+    let error = runtime_with(TlsMode::On(config)).expect_err("refused");
     assert!(
         error.to_string().contains(&empty.display().to_string()),
         "{error}"
