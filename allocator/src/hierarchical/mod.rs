@@ -455,6 +455,13 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
         Ok(())
     }
 
+    fn trigger_allocation(&mut self, agent: &str) {
+        if let Ok(agent) = self.agent_index(agent) {
+            self.unchanged_until = None;
+            self.trigger_agent(agent);
+        }
+    }
+
     fn deactivate_agent(&mut self, id: &str) -> Result<(), AllocatorError> {
         self.unchanged_until = None;
         let agent = self.agent_index(id)?;
