@@ -308,3 +308,52 @@ fn an_executor_exit_that_crosses_a_launch_on_it_keeps_the_new_instance_s_resourc
     let offers = revive(&mut h);
     assert_eq!(offers[0].resources, "cpus:4;mem:1024".parse().unwrap());
 }
+
+/// Seed 1201: an agent rebooted without its state and registered anew at its old address with
+/// one leader; the next leader recovered the old agent as removed (unreachable) and the new one
+/// as admitted, at the same pid. When the new one re-registered, the old one's tasks still
+/// reconciled UNREACHABLE forever. Another agent re-registering at its address makes it gone.
+#[test]
+fn a_removed_agent_whose_address_another_agent_reregisters_from_is_gone() {
+    let (h, fw, agent) = running(partition_aware());
+    let (_, mut registry) = h.core.registry();
+    registry[0].unreachable = true;
+    let new_id = AgentId::new("m9-S0");
+    registry.push(RegisteredAgent {
+        id: new_id.clone(),
+        hostname: "node".into(),
+        pid: Some(upid(AGENT)),
+        disconnected: false,
+        unreachable: false,
+        lost_tasks: Default::default(),
+    });
+    let mut next = new_leader(registry);
+    reregister_scheduler(&mut next, &fw, partition_aware());
+    let mut agent_info = AgentInfo::new("node").with_resources("cpus:4;mem:1024".parse().unwrap());
+    agent_info.id = Some(new_id);
+    next.core.reregister_agent(
+        next.now,
+        &upid(AGENT),
+        ReregisterSlaveMessage {
+            agent: agent_info,
+            executors: vec![],
+            tasks: vec![],
+            frameworks: vec![],
+            version: "1".into(),
+        },
+    );
+    next.out();
+    next.core.reconcile_tasks(
+        next.now,
+        &ep(SCHED),
+        ReconcileTasksMessage {
+            framework_id: fw.clone(),
+            statuses: vec![
+                TaskStatus::new(TaskId::new("t1"), TaskState::Running).with_agent_id(agent.clone())
+            ],
+        },
+    );
+    let statuses = updates(&next.out(), SCHED);
+    assert_eq!(statuses.len(), 1);
+    assert_eq!(statuses[0].state, TaskState::Gone);
+}
