@@ -125,6 +125,10 @@ pub struct AgentConfig {
     pub fetcher_cache_dir: Option<PathBuf>,
     /// `--fetcher_cache_size`: bytes the fetcher cache may hold.
     pub fetcher_cache_size: u64,
+    /// Extra CA files the fetcher trusts for `https://` URIs, besides the system bundle (the
+    /// agent binary reads them from `SSL_CERT_FILE` and `LIBPROCESS_SSL_CA_FILE`; see
+    /// [`crate::fetcher::trust`]).
+    pub fetcher_ca_files: Vec<PathBuf>,
     /// `--credential`: the principal and secret to authenticate with the master as.
     pub credential: Option<mesos::auth::Credential>,
     /// `--authenticate_http_readonly`, `--authenticate_http_readwrite`, `--http_credentials`.
@@ -161,6 +165,7 @@ impl Default for AgentConfig {
             log_dir: None,
             fetcher_cache_dir: None,
             fetcher_cache_size: crate::fetcher::DEFAULT_CACHE_SIZE,
+            fetcher_ca_files: Vec::new(),
             credential: None,
             http_auth: Default::default(),
             switch_user: true,

@@ -239,6 +239,7 @@ impl Flags {
             log_dir: self.log_dir.clone(),
             fetcher_cache_dir: self.fetcher_cache_dir.clone(),
             fetcher_cache_size: self.fetcher_cache_size,
+            fetcher_ca_files: crate::fetcher::trust::ca_files_from(|name| std::env::var(name).ok()),
             credential: self.credential.clone(),
             http_auth: mesos::auth::http::HttpAuth {
                 credentials: self.http_credentials.clone(),

@@ -291,3 +291,61 @@ fn archives_that_would_escape_the_sandbox_are_refused() {
     assert!(find_files(cluster.work_dir(), "zip-escaped.txt").is_empty());
     let _ = std::fs::remove_dir_all(&outside);
 }
+
+#[test]
+fn https_uris_are_fetched_from_servers_a_trusted_ca_signed_and_refused_otherwise() {
+    let dir = std::env::temp_dir().join(format!("fetcher-https-{}", std::process::id()));
+    let ca = process::testing::certs::TestCa::new(&dir).expect("test CA");
+    let trusted = FileServer::start_tls(&ca.issue("files", &["127.0.0.1"]).expect("certificate"));
+    trusted.put("/secret.txt", b"over tls".to_vec());
+    trusted.put(
+        "/app.tgz",
+        gzip(&tar_of(&[("app/run.sh", b"echo tgz", 0o755)])),
+    );
+    let stranger =
+        process::testing::certs::self_signed(&dir.join("other"), "other", &["127.0.0.1"])
+            .expect("self-signed certificate");
+    let untrusted = FileServer::start_tls(&stranger);
+    untrusted.put("/secret.txt", b"should not arrive".to_vec());
+
+    // The operator trusts the test CA (the agent binary reads SSL_CERT_FILE or
+    // LIBPROCESS_SSL_CA_FILE into this list).
+    let mut config = fast_config(1, "cpus:2;mem:1024");
+    config.agent.fetcher_ca_files = vec![ca.ca_file().to_path_buf()];
+    let cluster = mesos_local::LocalCluster::start(config).expect("cluster starts");
+    let (driver, mut events) = driver(&cluster, framework("fetch-https"), options());
+    events.registered();
+    let offer = events.offers().remove(0);
+    let good_uri = trusted.url("/secret.txt");
+    assert!(good_uri.starts_with("https://"), "{good_uri}");
+    let mut archive = uri(trusted.url("/app.tgz"));
+    archive.extract = true;
+    let good = task_with(
+        "good",
+        &offer,
+        r#"test "$(cat secret.txt)" = "over tls" && test -x app/run.sh"#,
+        vec![uri(good_uri), archive],
+    );
+    let bad_uri = untrusted.url("/secret.txt");
+    let bad = task_with("bad", &offer, "true", vec![uri(bad_uri.clone())]);
+    driver.launch_tasks(vec![offer.id], vec![good, bad], no_filter());
+    let mut ends = terminals(&mut events, &["good".into(), "bad".into()]);
+    let good = ends.remove("good").unwrap();
+    assert_eq!(good.state, TaskState::Finished, "{:?}", good.message);
+    assert_eq!(trusted.hits("/secret.txt"), 1);
+    let bad = ends.remove("bad").unwrap();
+    assert_eq!(bad.state, TaskState::Failed);
+    assert_eq!(bad.reason, Some(Reason::ContainerLaunchFailed));
+    let message = bad.message.unwrap_or_default();
+    assert!(message.contains(&bad_uri), "names the URI: {message}");
+    assert!(
+        message.contains("certificate") && message.contains("SSL_CERT_FILE"),
+        "says why and how to trust a CA: {message}"
+    );
+    assert_eq!(
+        untrusted.hits("/secret.txt"),
+        0,
+        "nothing sent before trust"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

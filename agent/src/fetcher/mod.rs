@@ -10,11 +10,16 @@
 //! sandbox's `stderr`. The first URI that fails stops the fetch with a [`FetchError`] naming it;
 //! the agent then fails the task with `REASON_CONTAINER_LAUNCH_FAILED`.
 //!
+//! `https://` servers must present a certificate signed by a CA the fetcher trusts: the system
+//! bundle, Mozilla's roots, or a CA file the operator names in `SSL_CERT_FILE` or
+//! `LIBPROCESS_SSL_CA_FILE` (see [`trust`]).
+//!
 //! Fetching is blocking I/O: the agent runs it on a thread of its own per container, never on
 //! its actor.
 
 pub mod cache;
 pub mod extract;
+pub mod trust;
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -152,12 +157,28 @@ impl FetchLog {
 
 impl Fetcher {
     /// A fetcher; with `cache` (`--fetcher_cache_dir`, size), URIs asking for it are cached.
+    /// `https://` servers are checked against the system's and Mozilla's roots.
     pub fn new(cache: Option<FetcherCache>) -> Fetcher {
-        let http = ureq::AgentBuilder::new()
+        Fetcher::trusting(cache, &[])
+    }
+
+    /// As [`Fetcher::new`], also trusting the CAs in `ca_files` for `https://` URIs. A file that
+    /// cannot be used is logged (naming it) and left out; the other roots still apply.
+    pub fn trusting(cache: Option<FetcherCache>, ca_files: &[PathBuf]) -> Fetcher {
+        let tls = trust::client_config(ca_files).or_else(|err| {
+            tracing::error!(%err, "https:// URIs are checked against the system CAs only");
+            trust::client_config(&[])
+        });
+        let mut http = ureq::AgentBuilder::new()
             .timeout_connect(CONNECT_TIMEOUT)
-            .timeout_read(READ_TIMEOUT)
-            .build();
-        Fetcher { cache, http }
+            .timeout_read(READ_TIMEOUT);
+        if let Ok(tls) = tls {
+            http = http.tls_config(tls);
+        }
+        Fetcher {
+            cache,
+            http: http.build(),
+        }
     }
 
     /// The cache, if the agent has one.
@@ -249,7 +270,7 @@ impl Fetcher {
             Source::Http(url) => {
                 let response = self.http.get(url).call().map_err(|err| match err {
                     ureq::Error::Status(code, _) => FetchErrorKind::HttpStatus(code),
-                    ureq::Error::Transport(t) => FetchErrorKind::Http(t.to_string()),
+                    ureq::Error::Transport(t) => FetchErrorKind::Http(transport_error(&t)),
                 })?;
                 let mut reader = response.into_reader();
                 let mut file = File::create(dest)?;
@@ -258,6 +279,20 @@ impl Fetcher {
                 Ok(size)
             }
         }
+    }
+}
+
+/// A transport error in words; a certificate no trusted CA signed says how to trust one.
+fn transport_error(error: &ureq::Transport) -> String {
+    let text = error.to_string();
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("certificate") || lower.contains("unknownissuer") {
+        format!(
+            "{text} (the fetcher trusts the system CAs and the CA files named by {})",
+            trust::CA_FILE_VARS.join(" and ")
+        )
+    } else {
+        text
     }
 }
 

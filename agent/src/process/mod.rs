@@ -91,7 +91,10 @@ impl AgentProcess {
             held: VecDeque::new(),
             submitted: 0,
             durable: 0,
-            fetcher: Arc::new(crate::fetcher::Fetcher::new(cache)),
+            fetcher: Arc::new(crate::fetcher::Fetcher::trusting(
+                cache,
+                &config.fetcher_ca_files,
+            )),
             core,
             containers,
             start_time: wall_clock(),

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,6 +13,7 @@ use std::time::Duration;
 /// An HTTP/1.1 server on loopback serving fixed files by path; every other path is a 404.
 pub struct FileServer {
     port: u16,
+    scheme: &'static str,
     files: Arc<Mutex<HashMap<String, Vec<u8>>>>,
     hits: Arc<Mutex<HashMap<String, usize>>>,
     stop: Arc<AtomicBool>,
@@ -21,24 +22,59 @@ pub struct FileServer {
 impl FileServer {
     /// Starts serving (on a thread of its own, until dropped).
     pub fn start() -> FileServer {
+        FileServer::serving(None)
+    }
+
+    /// Starts serving HTTPS with `cert` (its URLs are `https://127.0.0.1:port/...`).
+    pub fn start_tls(cert: &process::testing::certs::CertFiles) -> FileServer {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let chain = CertificateDer::pem_file_iter(&cert.cert)
+            .expect("certificate")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("certificate");
+        let key = PrivateKeyDer::from_pem_file(&cert.key).expect("key");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("protocols")
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .expect("server certificate");
+        FileServer::serving(Some(Arc::new(config)))
+    }
+
+    fn serving(tls: Option<Arc<rustls::ServerConfig>>) -> FileServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let files: Arc<Mutex<HashMap<String, Vec<u8>>>> = Arc::default();
         let hits: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let (f, h, s) = (files.clone(), hits.clone(), stop.clone());
+        let scheme = if tls.is_some() { "https" } else { "http" };
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
                     return;
                 }
                 let Ok(stream) = stream else { continue };
-                let (f, h) = (f.clone(), h.clone());
-                std::thread::spawn(move || serve(stream, &f, &h));
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+                let (f, h, tls) = (f.clone(), h.clone(), tls.clone());
+                std::thread::spawn(move || match tls {
+                    None => serve(stream, &f, &h),
+                    Some(config) => {
+                        // A client that refuses the certificate ends the handshake: nothing served.
+                        let Ok(conn) = rustls::ServerConnection::new(config) else {
+                            return;
+                        };
+                        serve(rustls::StreamOwned::new(conn, stream), &f, &h);
+                    }
+                });
             }
         });
         FileServer {
             port,
+            scheme,
             files,
             hits,
             stop,
@@ -52,7 +88,7 @@ impl FileServer {
 
     /// The URL of `path`.
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("{}://127.0.0.1:{}{path}", self.scheme, self.port)
     }
 
     /// How many GETs `path` had.
@@ -70,12 +106,11 @@ impl Drop for FileServer {
 }
 
 fn serve(
-    stream: TcpStream,
+    mut stream: impl Read + Write,
     files: &Mutex<HashMap<String, Vec<u8>>>,
     hits: &Mutex<HashMap<String, usize>>,
 ) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    let mut reader = BufReader::new(&mut stream);
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).is_err() {
         return;
@@ -89,6 +124,7 @@ fn serve(
             Ok(_) => {}
         }
     }
+    drop(reader);
     let path = request_line
         .split_whitespace()
         .nth(1)
@@ -96,7 +132,6 @@ fn serve(
         .to_string();
     *hits.lock().unwrap().entry(path.clone()).or_default() += 1;
     let body = files.lock().unwrap().get(&path).cloned();
-    let mut stream = stream;
     let _ = match body {
         Some(body) => {
             let head = format!(
@@ -106,10 +141,12 @@ fn serve(
             stream
                 .write_all(head.as_bytes())
                 .and_then(|()| stream.write_all(&body))
+                .and_then(|()| stream.flush())
         }
         None => stream.write_all(
             b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found",
-        ),
+        )
+        .and_then(|()| stream.flush()),
     };
 }
 
