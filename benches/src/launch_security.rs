@@ -263,8 +263,7 @@ pub fn args_without_mode(args: &[String]) -> Vec<String> {
     kept
 }
 
-/// Which numbers of a round are summarized (medians) and compared (`cpu_s`: the round's user +
-/// system CPU time, its executors included, as the round itself prints it).
+/// Which numbers of a round are summarized (medians) and compared; `cpu_s` is measured here.
 const MEASURED: [&str; 5] = [
     "seconds",
     "tasks_per_s",
@@ -272,6 +271,26 @@ const MEASURED: [&str; 5] = [
     "launch_p99_ms",
     "cpu_s",
 ];
+
+/// User + system CPU seconds of this process's reaped children (and theirs, reaped by them):
+/// `cutime` + `cstime` of `/proc/self/stat`, in clock ticks (100 per second on Linux).
+fn children_cpu_seconds() -> f64 {
+    const TICKS_PER_SECOND: f64 = 100.0;
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // The command name (field 2) may hold spaces; fields are counted after its ')'.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return f64::NAN;
+    };
+    // `rest` starts at field 3 (state); cutime and cstime are fields 16 and 17.
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    match (ticks(16 - 3), ticks(17 - 3)) {
+        (Some(user), Some(system)) => (user + system) / TICKS_PER_SECOND,
+        _ => f64::NAN,
+    }
+}
 
 /// `--security both`: `rounds` rounds of `off` and `on` (ABBA order), each a fresh run of this
 /// binary with `args` (the command line without the program, `--security` and `--rounds`);
@@ -305,6 +324,7 @@ pub fn alternate(rounds: usize, args: &[String]) -> Result<(), SecurityError> {
             for var in vars::ALL {
                 command.env_remove(var);
             }
+            let cpu_before = children_cpu_seconds();
             let output = command
                 .args(args)
                 .args(["--security", mode.as_str()])
@@ -312,19 +332,30 @@ pub fn alternate(rounds: usize, args: &[String]) -> Result<(), SecurityError> {
                 .stderr(Stdio::inherit())
                 .output()
                 .map_err(|e| fail(format!("cannot start {}: {e}", exe.display())))?;
+            // The run's CPU time, executors included (the agent reaps them): less swayed by
+            // other load on the machine than wall time.
+            let cpu = children_cpu_seconds() - cpu_before;
             let stdout = String::from_utf8_lossy(&output.stdout);
             if !output.status.success() {
                 return Err(fail(format!("exited with {}: {stdout}", output.status)));
             }
             // Every line's pairs (a later line's value wins).
             let pairs = crate::macro_bench::report::parse_pairs(&stdout);
-            let value = |key: &str| pairs.get(key).and_then(|v| v.parse::<f64>().ok());
+            let value = |key: &str| match key {
+                "cpu_s" => Some(cpu), // not the child's own figure (see below)
+                _ => pairs.get(key).and_then(|v| v.parse::<f64>().ok()),
+            };
             let numbers: Vec<f64> = MEASURED
                 .iter()
                 .map(|key| value(key).ok_or_else(|| fail(format!("no {key}= in {stdout:?}"))))
                 .collect::<Result<_, _>>()?;
-            let line: Vec<&str> = stdout.lines().map(str::trim).collect();
-            println!("round={round} {}", line.join(" "));
+            // The round's own `cpu_s` (this process's view of the whole child) replaces the
+            // child's, which a tiny run rounds to zero.
+            let line: Vec<&str> = stdout
+                .split_whitespace()
+                .filter(|pair| !pair.starts_with("cpu_s="))
+                .collect();
+            println!("round={round} {} cpu_s={cpu:.3}", line.join(" "));
             samples[usize::from(mode == Security::On)].push(numbers);
         }
     }
@@ -362,7 +393,20 @@ pub fn alternate(rounds: usize, args: &[String]) -> Result<(), SecurityError> {
 
 #[cfg(test)]
 mod tests {
-    use super::args_without_mode;
+    use super::{args_without_mode, children_cpu_seconds};
+    use process::testing::BoundedCommand;
+
+    #[test]
+    fn a_reaped_child_s_cpu_time_is_counted() {
+        let before = children_cpu_seconds();
+        assert!(before.is_finite() && before >= 0.0, "{before}");
+        let status = std::process::Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"])
+            .status_within("a busy shell", std::time::Duration::from_secs(120));
+        assert!(status.success());
+        let after = children_cpu_seconds();
+        assert!(after > before, "{before} -> {after}");
+    }
 
     #[test]
     fn the_mode_flags_are_left_out_of_a_rounds_command_line() {
