@@ -9,8 +9,7 @@ use std::time::Duration;
 use isolation::launch::SetupError;
 use isolation::LaunchInfo;
 use mesos::{AgentId, CommandInfo, ContainerId, ExecutorId};
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid as OsPid;
+use nix::sys::signal::Signal;
 
 use crate::checkpoint::layout::runtime_container;
 use crate::spawn::{self, Spawned};
@@ -242,8 +241,9 @@ pub fn launch(
                 },
             };
             // The container ends with its executor: take down whatever it left running. Done here,
-            // off the agent's thread, since it scans /proc.
-            signal_session(pid, Signal::SIGKILL);
+            // off the agent's thread, since it scans /proc (one scan for the executors that end
+            // together).
+            crate::sessions::sweep(pid);
             on_exit(info);
         })
         .map_err(LaunchError::Reaper)?;
@@ -334,21 +334,7 @@ fn executor_env(command: &mut Command, spec: &LaunchSpec, env: &ExecutorEnvironm
 /// Sends `signal` to every process in session `session` (an executor and everything it started).
 /// Returns how many processes were signalled.
 pub fn signal_session(session: u32, signal: Signal) -> usize {
-    let Ok(processes) = procfs::process::all_processes() else {
-        // Without /proc, at least the executor itself.
-        return usize::from(signal_pid(session, signal));
-    };
-    let mut count = 0;
-    for process in processes.flatten() {
-        if let Ok(stat) = process.stat() {
-            if u32::try_from(stat.session).ok() == Some(session)
-                && signal_pid(stat.pid as u32, signal)
-            {
-                count += 1;
-            }
-        }
-    }
-    count
+    crate::sessions::signal_sessions(&[session], signal)
 }
 
 /// Records container `container_id`'s process (`<work_dir>/containers/<id>/pid`: pid and start
@@ -425,7 +411,7 @@ pub fn watch(pid: u32, on_exit: impl FnOnce(ExitInfo) + Send + 'static) -> Resul
         .name(format!("watch-{pid}"))
         .spawn(move || {
             wait_for_exit(pid);
-            signal_session(pid, Signal::SIGKILL);
+            crate::sessions::sweep(pid);
             on_exit(ExitInfo {
                 // Not our child: its exit status is not ours to read.
                 wait_status: -1,
@@ -482,13 +468,6 @@ pub fn process_start_ticks(pid: u32) -> Option<u64> {
         .and_then(|p| p.stat())
         .ok()
         .map(|stat| stat.starttime)
-}
-
-fn signal_pid(pid: u32, signal: Signal) -> bool {
-    i32::try_from(pid)
-        .ok()
-        .filter(|&p| p > 0)
-        .is_some_and(|p| kill(OsPid::from_raw(p), signal).is_ok())
 }
 
 #[cfg(test)]

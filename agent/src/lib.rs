@@ -58,6 +58,7 @@ mod operator_api;
 mod process;
 pub mod sandbox_acl;
 pub mod sandboxes;
+pub mod sessions;
 pub mod spawn;
 pub mod state;
 pub mod status_update_manager;

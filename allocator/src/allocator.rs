@@ -274,6 +274,11 @@ pub trait Allocator {
         now: Instant,
     ) -> Result<(), AllocatorError>;
 
+    /// Asks for an event-triggered run on this agent (served by the next [`Allocator::poll`]).
+    /// The master calls it a moment after a finished task's resources came back, so a framework
+    /// waiting for them need not wait for the next batch. Does nothing for a removed agent.
+    fn trigger_allocation(&mut self, agent: &str);
+
     /// Stops offers to the framework in `roles` (all its roles when empty). It keeps its
     /// allocations and filters. Does not trigger an allocation.
     ///

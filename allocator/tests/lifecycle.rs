@@ -288,3 +288,30 @@ fn default_role_frameworks_get_unreserved_resources_only() {
     // "*" is a framework role, not a role that can hold a weight.
     assert!(h.allocator.update_weights(&[("*", 2.0)]).is_err());
 }
+
+#[test]
+fn recovered_resources_wait_for_the_batch_unless_a_run_is_triggered_on_their_agent() {
+    let mut h = Harness::<DrfSorter>::new();
+    h.add_framework("f1", "r");
+    h.add_agent("a1", "cpus:1;mem:1024");
+    h.add_agent("a2", "cpus:1;mem:1024");
+    let g = h.allocator.poll(h.now);
+    assert_eq!(g.len(), 2);
+
+    // A finished task's resources come back on both agents: no run until the batch...
+    h.advance(Duration::from_millis(100));
+    for grant in &g {
+        h.decline(grant, None);
+    }
+    assert_eq!(h.allocator.poll_timeout(h.now), Duration::from_millis(900));
+    // ...unless the caller triggers one on an agent: then that agent alone is offered at once.
+    h.allocator.trigger_allocation("a2");
+    h.allocator.trigger_allocation("no-such-agent");
+    assert_eq!(h.allocator.poll_timeout(h.now), Duration::ZERO);
+    let g = h.allocator.poll(h.now);
+    assert_eq!(pairs(&g), [p("f1", "a2")]);
+    assert_eq!(h.allocator.poll_timeout(h.now), Duration::from_millis(900));
+    // An unknown agent triggers nothing.
+    h.allocator.trigger_allocation("no-such-agent");
+    assert!(!h.allocator.has_pending_trigger());
+}

@@ -7,5 +7,6 @@ pub mod allocator_grid;
 pub mod cli;
 pub mod emulated;
 pub mod heap;
+pub mod launch_security;
 pub mod macro_bench;
 pub mod scale;

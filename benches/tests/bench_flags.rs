@@ -122,6 +122,12 @@ fn a_bad_value_exits_one_naming_the_flag_and_the_value() {
             "--tasks",
         ),
         (
+            "launch-bench",
+            env!("CARGO_BIN_EXE_launch-bench"),
+            &["--security", "maybe"][..],
+            "--security",
+        ),
+        (
             "api-bench",
             env!("CARGO_BIN_EXE_api-bench"),
             &["--state_endpoints", "state,nope"][..],

@@ -306,7 +306,23 @@ fn acls_filter_state_and_guard_endpoints_and_sandboxes() {
                 .len(),
             1
         );
+        // As in Mesos (its SlaveWriter), an agent's resource totals are not filtered: every
+        // principal sees the resources used by every task, its own or not (offered resources
+        // likewise; they change with each allocation, so they are not compared here).
+        let used = |who| get_json(&addr, path, who)["slaves"][0]["used_resources"].clone();
+        let all = used(ops);
+        assert!(
+            all["cpus"].as_f64().unwrap_or(0.0) >= 0.2 - 1e-9,
+            "two tasks of 0.1 cpus: {all}"
+        );
+        for who in [fw, dev, None] {
+            assert_eq!(used(who), all, "{path} {who:?}");
+        }
     }
+    // The same on /master/slaves.
+    let slaves =
+        |who| get_json(&addr, "/master/slaves", who)["slaves"][0]["used_resources"].clone();
+    assert_eq!(slaves(fw), slaves(ops));
     // /master/frameworks, /master/tasks, /master/state-summary.
     let frameworks = get_json(&addr, "/master/frameworks", fw);
     assert_eq!(

@@ -306,7 +306,7 @@ impl<P: Process> Cell<P> {
                 }
             }
             // The rest of the batch being worked through first.
-            if let Some(Batch { from, bodies }) = slot.batch.as_deref_mut() {
+            if let Some(Batch { from, bodies, .. }) = slot.batch.as_deref_mut() {
                 if bodies.peek().is_some() {
                     let run = MessageRun::batch(bodies, BUDGET - handled, &self.has_control);
                     let (flow, taken) = self.handle_run(&mut slot.process, from, run, &mut last);
@@ -320,8 +320,9 @@ impl<P: Process> Cell<P> {
             }
             // SAFETY: we run the cell, which makes us the mailbox's only consumer.
             match unsafe { self.mailbox.pop() } {
-                Some(Letter::Batch(batch)) => {
+                Some(Letter::Batch(mut batch)) => {
                     retakes = 0;
+                    batch.decode(&self.upid);
                     slot.batch = Some(batch);
                 }
                 Some(letter) => {
@@ -376,7 +377,8 @@ impl<P: Process> Cell<P> {
             Letter::Batch(mut batch) => {
                 // Batches are unpacked by `turn`; handle one that got here anyway in order.
                 let no_control = AtomicBool::new(false);
-                let Batch { from, bodies } = &mut *batch;
+                batch.decode(&self.upid);
+                let Batch { from, bodies, .. } = &mut *batch;
                 while bodies.peek().is_some() {
                     let run = MessageRun::batch(bodies, usize::MAX, &no_control);
                     if let (Flow::Terminate, _) = self.handle_run(process, from, run, last) {
@@ -523,10 +525,13 @@ impl<P: Process> AnyCell for Cell<P> {
     }
 
     fn deliver_encoded(&self, from: &Upid, name: &str, body: &[u8]) {
-        // Decoded here, on the delivering (transport) thread: the process gets a typed letter like a
-        // local one, the wire buffers are freed on the thread that allocated them, and decoding
-        // overlaps with the process's handling of earlier letters.
+        // On a delivery (transport) thread the body is only copied into the thread's open batch
+        // for this process and decoded by the worker that handles it (`Batch::decode`): the
+        // message's memory then lives and dies on that worker, and the event loop, which every
+        // message of the connection goes through, does the least per message. Elsewhere it is
+        // decoded here.
         match self.handlers.by_name(name) {
+            Some(entry) if outbox::buffer_encoded(self, from, entry.decode, entry.name, body) => {}
             Some(entry) => match (entry.decode)(body) {
                 Ok(message) => self.deliver_buffered(SenderRef::Upid(from), message),
                 Err(error) => {

@@ -65,6 +65,82 @@ impl<'a> SenderRef<'a> {
 pub(crate) struct Batch {
     pub(crate) from: Sender,
     pub(crate) bodies: Bodies,
+    /// Remote messages still in their wire form, decoded by the worker that takes the batch (see
+    /// [`Encoded`]); `None` for batches of local sends.
+    pub(crate) encoded: Option<Encoded>,
+}
+
+impl Batch {
+    /// Decodes the batch's remote messages into `bodies`, in order, on the calling thread (the
+    /// worker about to handle them); an undecodable one is dropped with a warning.
+    pub(crate) fn decode(&mut self, process: &Upid) {
+        let Some(encoded) = self.encoded.take() else {
+            return;
+        };
+        self.bodies.bodies.reserve(encoded.items.len());
+        let mut start = 0;
+        for item in &encoded.items {
+            let end = item.end as usize;
+            match encoded.bytes.get(start..end).map(item.decode) {
+                Some(Ok(body)) => self.bodies.push(body),
+                Some(Err(error)) => tracing::warn!(%process, from = %self.from.upid(),
+                    message = %item.name, %error, "undecodable remote message: dropped"),
+                None => {}
+            }
+            start = end;
+        }
+    }
+}
+
+/// Decodes one message body into its payload (a handler entry's decoder).
+pub(crate) type DecodeFn = fn(&[u8]) -> Result<Payload, String>;
+
+/// Remote messages as they came off the wire: their bodies copied back to back into one buffer,
+/// with the decoder of each. The delivery (transport) thread only copies bytes; the worker that runs
+/// the receiver decodes them, so each message's memory is allocated and freed on that one thread
+/// (no cross-thread free per message), and the event loop's work per message is a copy.
+pub(crate) struct Encoded {
+    bytes: Vec<u8>,
+    items: Vec<EncodedItem>,
+}
+
+struct EncodedItem {
+    decode: DecodeFn,
+    name: &'static str,
+    /// Where the body ends in `bytes` (it starts where the previous one ended).
+    end: u32,
+}
+
+impl Encoded {
+    /// Bytes a buffer starts with (grown as needed).
+    const INITIAL_BYTES: usize = 4096;
+
+    pub(crate) fn new() -> Encoded {
+        Encoded {
+            bytes: Vec::with_capacity(Self::INITIAL_BYTES),
+            items: Vec::with_capacity(crate::runtime::outbox::OUTBOX_BATCH),
+        }
+    }
+
+    /// Appends a body; false (and nothing appended) if the buffer would pass 4 GiB.
+    pub(crate) fn push(&mut self, decode: DecodeFn, name: &'static str, body: &[u8]) -> bool {
+        let Ok(end) = u32::try_from(self.bytes.len() + body.len()) else {
+            return false;
+        };
+        self.bytes.extend_from_slice(body);
+        self.items.push(EncodedItem { decode, name, end });
+        true
+    }
+
+    /// How many messages it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// How many body bytes it holds.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes.len()
+    }
 }
 
 /// Messages taken from the front, one at a time.

@@ -156,7 +156,7 @@ impl<'a> MessageRun<'a> {
         self.taken
     }
 }
-type DecodeFn = fn(&[u8]) -> Result<Payload, String>;
+use crate::letter::DecodeFn;
 
 /// One installed message handler.
 pub(crate) struct MessageEntry<P: Process> {

@@ -317,6 +317,61 @@ fn mutual_tls_refuses_clients_without_a_trusted_certificate() {
     round_trips(&member, &client, &events, 50);
 }
 
+/// `LIBPROCESS_SSL_CA_DIR`: every PEM certificate in the directory is trusted (other files are
+/// skipped), on both sides: a mutual-TLS server trusting only a CA directory admits a client
+/// the CA signed and refuses a stranger; a client runtime verifying with it reaches that server.
+#[test]
+fn a_ca_directory_is_trusted_like_a_ca_file() {
+    let dir = temp_dir("cadir");
+    let ca = TestCa::new(&dir).unwrap();
+    let cas = dir.join("cas");
+    std::fs::create_dir_all(&cas).unwrap();
+    std::fs::copy(ca.ca_file(), cas.join("mesos-ca.pem")).unwrap();
+    std::fs::write(cas.join("README"), "not a certificate\n").unwrap();
+    let with_ca_dir = |files: &CertFiles| {
+        let mut config = TlsConfig::new(&files.cert, &files.key);
+        config.ca_dir = Some(cas.clone());
+        config.verify_cert = true;
+        config
+    };
+    let mut config = with_ca_dir(&ca.issue("server", &["127.0.0.1"]).unwrap());
+    config.require_cert = true;
+    let node = tls_runtime(config);
+
+    let good = ca.issue("good", &["127.0.0.1"]).unwrap();
+    let get = |identity: &CertFiles| {
+        https_get(
+            node.addr(),
+            client_config(Some(ca.ca_file()), Some(identity)),
+        )
+    };
+    assert_eq!(get(&good).unwrap(), "HTTP/1.1 200 OK");
+    let stranger = certs::self_signed(&dir, "stranger", &["127.0.0.1"]).unwrap();
+    let refused = get(&stranger).unwrap_err();
+    assert!(
+        refused.contains("UnknownCA") || refused.contains("alert"),
+        "{refused}"
+    );
+
+    let server = node.spawn("server", Server).unwrap();
+    let member = tls_runtime(with_ca_dir(&good));
+    let (client, events) = client_of(&member, server.upid());
+    round_trips(&member, &client, &events, 20);
+
+    // A directory without any certificate stops the runtime, naming the directory.
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let mut config = TlsConfig::new(&good.cert, &good.key);
+    config.ca_dir = Some(empty.clone());
+    config.verify_cert = true;
+    let error = runtime_with(TlsMode::On(config)).expect_err("refused");
+    assert!(
+        error.to_string().contains(&empty.display().to_string()),
+        "{error}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_verifying_runtime_refuses_untrusted_and_expired_servers() {
     let dir = temp_dir("verify");

@@ -200,7 +200,11 @@ impl World {
             *heard = position;
         }
         let s = &mut self.schedulers[i];
-        if !status.state.is_terminal() && view.terminal && !view.abandoned {
+        // TASK_UNKNOWN says the master has no knowledge of the task (never had, or forgot it
+        // after its end, as Mesos does: a kill or reconciliation of a task that ended answers
+        // UNKNOWN), not that it runs: it does not contradict a terminal state.
+        let claims_alive = !status.state.is_terminal() && status.state != mesos::TaskState::Unknown;
+        if claims_alive && view.terminal && !view.abandoned {
             let invariant = if s.lost.contains(task_id) {
                 "lost_never_runs_again"
             } else {
@@ -428,7 +432,11 @@ impl World {
                     .ended
                     .get(&(framework_id.clone(), task_id.clone()))
                     .is_some_and(|at| self.now.saturating_sub(*at) < REPORT_GRACE);
-                if !view.terminal && !unknown && !left && !ending && running.is_none() {
+                // A task launched a moment ago, not heard of yet: its launch is on its way.
+                let launching =
+                    view.last.is_none() && self.now.saturating_sub(view.launched_at) < REPORT_GRACE;
+                if !view.terminal && !unknown && !left && !ending && !launching && running.is_none()
+                {
                     problems.push((
                         "every_task_reported",
                         format!(
@@ -526,9 +534,9 @@ impl World {
     }
 }
 
-/// How long a task's end may take to reach its scheduler once its agent sent it, before
-/// `every_task_reported` holds it against the cluster: the agent's first retry (10 s) after a
-/// lost update, plus a re-registration.
+/// How long a task's end may take to reach its scheduler once its agent sent it (or a launch its
+/// first word, once its scheduler sent it), before `every_task_reported` holds it against the
+/// cluster: the agent's first retry (10 s) after a lost update, plus a re-registration.
 pub const REPORT_GRACE: Duration = Duration::from_secs(30);
 
 /// How far apart equal-weight frameworks' average dominant shares may be at least (or one task's

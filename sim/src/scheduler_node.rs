@@ -62,6 +62,8 @@ pub struct TaskView {
     pub abandoned: bool,
     /// Where it was launched (reconciliation names it, as Mesos asks frameworks to).
     pub agent_id: Option<mesos::AgentId>,
+    /// When the scheduler launched it (simulated time).
+    pub launched_at: std::time::Duration,
 }
 
 /// One framework and its scheduler process.
@@ -381,6 +383,7 @@ impl World {
                 task_id.clone(),
                 TaskView {
                     agent_id: Some(offer.agent_id.clone()),
+                    launched_at: self.now,
                     ..TaskView::default()
                 },
             );

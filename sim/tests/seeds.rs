@@ -42,11 +42,12 @@ fn replay() {
 /// `many_seeds` prints the ones that pass now so this list can shrink. Any other failing seed
 /// fails the test. A change to a core changes the runs: regenerate the list from
 /// `sim-soak --seeds 1000 --no-shrink` after looking at every new failure.
-const KNOWN_OPEN: &[(u64, &str)] = &[
-    (321, "drf_converges"),
-    (730, "drf_converges"),
-    (832, "cluster_reassembles"),
-];
+const KNOWN_OPEN: &[(u64, &str)] = &[];
+
+/// A seed beyond the 1,000 `many_seeds` runs that still fails (the `sim-soak --first 1000` soak
+/// finds it), for `a_known_open_seed_fails_as_listed` while `KNOWN_OPEN` is empty. When it passes,
+/// pick another failing seed from that soak.
+const WITNESS: (u64, &str) = (1045, "lost_never_runs_again");
 
 #[test]
 fn many_seeds() {
@@ -74,12 +75,12 @@ fn many_seeds() {
     }
 }
 
-/// The invariants do catch what they are about: a known-open seed fails, with its invariant,
-/// and replays the same way.
+/// The invariants do catch what they are about: a known-open seed (or the witness) fails, with
+/// its invariant, and replays the same way.
 #[test]
 fn a_known_open_seed_fails_as_listed() {
     let config = SimConfig::default();
-    let (seed, invariant) = KNOWN_OPEN[0];
+    let (seed, invariant) = KNOWN_OPEN.first().copied().unwrap_or(WITNESS);
     let result = sim::run_seed(seed, &config);
     let violation = result.violation.as_ref().map(|v| v.invariant);
     assert_eq!(violation, Some(invariant), "{}", result.report());

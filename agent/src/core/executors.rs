@@ -273,16 +273,21 @@ impl AgentCore {
             self.refuse_executor(&from, m.framework_id, m.executor_id);
             return;
         };
-        let framework = framework.clone();
+        // Only what the messages need: the whole record holds every executor of the framework
+        // (cloning it made each registration of a 1,000-task burst cost O(executors)).
+        let (framework_info, framework_pid) = (framework.info.clone(), framework.pid.clone());
+        let executor = framework
+            .executors
+            .get(&m.executor_id)
+            .map(|executor| (executor.info.clone(), !executor.tasks.is_empty()));
         self.checkpoint_executor_pid(&m.framework_id, &m.executor_id, &from);
-        let Some(executor) = framework.executors.get(&m.executor_id) else {
+        let Some((executor_info, has_work)) = executor else {
             return;
         };
-        let has_work = !executor.tasks.is_empty();
         let mut messages: Vec<super::ToExecutor> = vec![ExecutorRegisteredMessage {
-            executor_info: executor.info.clone(),
+            executor_info,
             framework_id: m.framework_id.clone(),
-            framework_info: framework.info.clone(),
+            framework_info: framework_info.clone(),
             agent_id,
             agent_info,
         }
@@ -292,8 +297,8 @@ impl AgentCore {
             messages.push(
                 RunTaskMessage {
                     framework_id: m.framework_id.clone(),
-                    framework: framework.info.clone(),
-                    pid: framework.pid.clone(),
+                    framework: framework_info.clone(),
+                    pid: framework_pid.clone(),
                     task,
                 }
                 .into(),

@@ -5,7 +5,7 @@ use super::state::{AgentAllocation, FrameworkRole, Role};
 use super::HierarchicalAllocator;
 use crate::allocator::AllocatorError;
 use crate::quantities::ScalarQuantities;
-use crate::sorter::Sorter;
+use crate::sorter::{ClientId, Sorter};
 use std::sync::Arc;
 
 impl<S: Sorter> HierarchicalAllocator<S> {
@@ -117,6 +117,19 @@ impl<S: Sorter> HierarchicalAllocator<S> {
             .role(role)
             .expect("charged framework holds the role")
             .client;
+        self.charge_client(fw, role, client, agent, q);
+    }
+
+    /// [`Self::charge`] when the framework's client in the role sorter is known (the run has it
+    /// from the sorter walk, which saves reading the framework's record).
+    pub(super) fn charge_client(
+        &mut self,
+        fw: u32,
+        role: u32,
+        client: ClientId,
+        agent: u32,
+        q: &ScalarQuantities,
+    ) {
         let r = self.roles.at_mut(role);
         r.sorter.allocated(client, q);
         self.role_sorter.allocated(r.client, q);
@@ -151,12 +164,8 @@ impl<S: Sorter> HierarchicalAllocator<S> {
             if a.filters.is_empty() {
                 continue;
             }
-            let before = a.filters.len();
             a.filters
                 .retain(|f| f.framework != fw || roles.is_some_and(|rs| !rs.contains(&f.role)));
-            if a.filters.len() != before {
-                a.recount_whole_filters();
-            }
         }
     }
 

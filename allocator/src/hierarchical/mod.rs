@@ -86,6 +86,8 @@ pub struct HierarchicalAllocator<S: Sorter = DrfSorter> {
     /// skipped. A run only offers what no eligible framework was given in the last run, and only
     /// an event or an expiring filter can make one eligible.
     unchanged_until: Option<Instant>,
+    /// How many grants the last run made (sizes the next run's grant vector).
+    last_grant_count: usize,
 }
 
 /// Scalar quantities of `resources` (all reservations summed per name).
@@ -147,6 +149,7 @@ impl<S: Sorter> HierarchicalAllocator<S> {
             scratch_agents: Vec::new(),
             scratch_roles: Vec::new(),
             unchanged_until: None,
+            last_grant_count: 0,
         }
     }
 
@@ -378,7 +381,6 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
                 active: true,
                 allocations: Vec::new(),
                 filters: Vec::new(),
-                whole_filtered: Vec::new(),
                 next_expiry: None,
             },
         );
@@ -436,7 +438,6 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
         for f in a.filters.iter_mut().filter(|f| f.refused.is_none()) {
             f.refused = Some(Box::new((a.total.clone(), a.total_q.clone())));
         }
-        a.recount_whole_filters();
         a.has_reservations = total.iter().any(|r| r.reservation.is_some());
         a.total = total;
         a.total_q = new_q.clone();
@@ -453,6 +454,13 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
         let agent = self.agent_index(id)?;
         self.agents.at_mut(agent).active = true;
         Ok(())
+    }
+
+    fn trigger_allocation(&mut self, agent: &str) {
+        if let Ok(agent) = self.agent_index(agent) {
+            self.unchanged_until = None;
+            self.trigger_agent(agent);
+        }
     }
 
     fn deactivate_agent(&mut self, id: &str) -> Result<(), AllocatorError> {
@@ -620,7 +628,7 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
         }
         let mut candidates = std::mem::take(&mut self.scratch_agents);
         candidates.clear();
-        candidates.extend(self.agents.iter().map(|(i, _)| i));
+        self.agents.live_indices_into(&mut candidates);
         let (grants, next_expiry) = self.run(now, &mut candidates);
         self.scratch_agents = candidates;
         // No filter at all: nothing changes until an event (~136 years stands for never).
@@ -634,7 +642,7 @@ impl<S: Sorter> Allocator for HierarchicalAllocator<S> {
             self.pending_all = false;
             let mut candidates = std::mem::take(&mut self.scratch_agents);
             candidates.clear();
-            candidates.extend(self.agents.iter().map(|(i, _)| i));
+            self.agents.live_indices_into(&mut candidates);
             let (grants, _) = self.run(now, &mut candidates);
             self.scratch_agents = candidates;
             return grants;

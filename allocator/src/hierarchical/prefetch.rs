@@ -47,7 +47,9 @@ pub(super) fn record<T>(value: &T) {
 }
 
 /// Prefetches the heap blocks the run reads or writes through `agent`: the id (a grant clones its
-/// reference count), the filters, the allocation entries and the available resources.
+/// reference count), the filters, the allocation entries, and (only
+/// with reservations, where offers are computed from them) the available resources: without
+/// reservations the run moves `available` out without reading its heap block.
 #[inline(always)]
 pub(super) fn agent_heap(agent: &Agent) {
     // The reference counts sit just before the string in the same allocation.
@@ -58,5 +60,7 @@ pub(super) fn agent_heap(agent: &Agent) {
     );
     line(agent.filters.as_ptr());
     line(agent.allocations.as_ptr());
-    line(agent.available.iter().as_slice().as_ptr());
+    if agent.has_reservations {
+        line(agent.available.iter().as_slice().as_ptr());
+    }
 }

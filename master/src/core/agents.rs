@@ -79,7 +79,7 @@ impl MasterCore {
             );
             return;
         }
-        self.forget_unreachable_at(now, from);
+        self.forget_unreachable_at(now, from, None);
         self.expected_gone_at(now, from);
         let id = AgentId::new(format!(
             "{}-S{}",
@@ -132,6 +132,8 @@ impl MasterCore {
             return;
         };
         self.counters.slave_reregistrations += 1;
+        // Another agent (a new one, since) at a removed agent's address: that one is gone.
+        self.forget_unreachable_at(now, from, Some(&id));
         let readmitted = !self.agents.contains_key(&id);
         let (follow_ups, back) = if readmitted {
             self.readmit_agent(now, from, &id, message)
@@ -671,14 +673,15 @@ impl MasterCore {
         (follow_ups, back)
     }
 
-    /// A new agent registers at `pid`: an unreachable agent that was there will never come
-    /// back (its address is taken by an agent without its state), so its tasks that partition-
-    /// aware frameworks still see as UNREACHABLE are GONE.
-    fn forget_unreachable_at(&mut self, now: Instant, pid: &Upid) {
+    /// A new agent registers (or an agent other than `except` re-registers) at `pid`: an
+    /// unreachable agent that was there will never come back (its address is taken by an agent
+    /// without its state), so its tasks that partition-aware frameworks still see as
+    /// UNREACHABLE are GONE.
+    fn forget_unreachable_at(&mut self, now: Instant, pid: &Upid, except: Option<&AgentId>) {
         let old: Vec<AgentId> = self
             .removed_agents
             .iter()
-            .filter(|(_, r)| !r.gone && r.pid.as_ref() == Some(pid))
+            .filter(|(id, r)| !r.gone && r.pid.as_ref() == Some(pid) && Some(*id) != except)
             .map(|(id, _)| id.clone())
             .collect();
         for id in old {

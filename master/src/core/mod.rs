@@ -118,7 +118,14 @@ enum Deadline {
     OfferTimeout(OfferId),
     Failover(FrameworkId),
     ReregisterTimeout,
+    /// Runs the allocator on the agents in `MasterCore::freed_agents`.
+    FreedResources,
 }
+
+/// How long resources that finished tasks freed wait before their agents get an allocation run of
+/// their own (at most `allocation_interval`): a burst of task ends costs one run, and a framework
+/// waiting for the resources does not wait for the next batch.
+pub const FREED_RESOURCES_DELAY: Duration = Duration::from_millis(5);
 
 /// The master's state machine; see the [module docs](self).
 pub struct MasterCore {
@@ -134,6 +141,9 @@ pub struct MasterCore {
     removed_agents: BTreeMap<AgentId, RemovedAgent>,
     offers: SharedMap<OfferId, OfferEntry>,
     deadlines: BinaryHeap<Reverse<(Instant, Deadline)>>,
+    /// Agents where finished tasks or executors freed resources since the last
+    /// `Deadline::FreedResources` (armed while this is not empty).
+    freed_agents: std::collections::BTreeSet<AgentId>,
     outbox: Vec<Output>,
     changes: changes::ChangeLog,
     counters: Counters,
@@ -183,6 +193,7 @@ impl MasterCore {
             removed_agents: BTreeMap::new(),
             offers: SharedMap::new(),
             deadlines: BinaryHeap::new(),
+            freed_agents: std::collections::BTreeSet::new(),
             outbox: Vec::new(),
             changes: changes::ChangeLog::default(),
             counters: Counters::default(),
@@ -333,9 +344,26 @@ impl MasterCore {
                 }
                 Deadline::Failover(framework) => self.failover_due(now, at, &framework),
                 Deadline::ReregisterTimeout => self.reregister_timeout_due(now),
+                Deadline::FreedResources => {
+                    for agent in std::mem::take(&mut self.freed_agents) {
+                        self.allocator.trigger_allocation(agent.as_str());
+                    }
+                }
             }
         }
         self.allocate(now);
+    }
+
+    /// A finished task or executor gave `agent`'s resources back: its agent gets an allocation
+    /// run of its own after [`FREED_RESOURCES_DELAY`] (coalescing the ends that follow), rather
+    /// than at the next batch.
+    fn resources_freed(&mut self, now: Instant, agent: &AgentId) {
+        if self.freed_agents.is_empty() {
+            let delay = FREED_RESOURCES_DELAY.min(self.config.allocation_interval);
+            self.deadlines
+                .push(Reverse((now + delay, Deadline::FreedResources)));
+        }
+        self.freed_agents.insert(agent.clone());
     }
 
     fn allocate(&mut self, now: Instant) {

@@ -325,6 +325,7 @@ impl MasterCore {
                 &entry.task.resources,
                 None,
             );
+            self.resources_freed(now, &agent_id);
             self.count_terminal(state);
             if let Some(framework) = self.frameworks.get_mut(&framework_id) {
                 framework.add_completed(entry.task);
@@ -596,6 +597,12 @@ impl MasterCore {
 
     /// `ExitedExecutorMessage` from an agent: the executor's resources go back and the scheduler
     /// is told.
+    ///
+    /// Unless a task launched on that executor is still `TASK_STAGING` here: the agent sends the
+    /// terminal updates of an exited executor's tasks before the exit, on the same connection, so
+    /// a task it has not reported at all reached it after the exit, and runs in a new instance of
+    /// the executor (same id) that the agent started for it. That instance keeps the executor's
+    /// resources; freeing them would over-commit the agent.
     pub fn exited_executor(&mut self, now: Instant, from: &Upid, message: ExitedExecutorMessage) {
         if self.agent_by_pid.get(from) != Some(&message.agent_id) {
             tracing::warn!(
@@ -605,9 +612,24 @@ impl MasterCore {
             self.counters.dropped_messages += 1;
             return;
         }
+        let relaunched = self.frameworks.get(&message.framework_id).is_some_and(|f| {
+            f.tasks.values().any(|entry| {
+                entry.task.agent_id == message.agent_id
+                    && entry.task.executor_id.as_ref() == Some(&message.executor_id)
+                    && entry.task.state == TaskState::Staging
+            })
+        });
+        if relaunched {
+            tracing::info!(
+                framework_id = %message.framework_id,
+                executor_id = %message.executor_id,
+                "executor exited before a task launched on it arrived: its new instance keeps the resources"
+            );
+        }
         let removed = self
             .frameworks
             .get_mut(&message.framework_id)
+            .filter(|_| !relaunched)
             .and_then(|f| f.executors.get_mut(&message.agent_id))
             .and_then(|e| e.remove(&message.executor_id));
         if let Some(executor) = removed {
@@ -619,6 +641,7 @@ impl MasterCore {
                 &executor.info.resources,
                 None,
             );
+            self.resources_freed(now, &message.agent_id);
         }
         if let Some(endpoint) = self.connected_endpoint(&message.framework_id) {
             self.send_to(&endpoint, message);

@@ -54,11 +54,20 @@ struct ResourceJson {
 }
 
 /// The binary shape: every field always present.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct ResourceCompact {
     name: String,
     value: Value,
     reservation: Option<String>,
+}
+
+/// [`ResourceCompact`] borrowed, to encode without copying (the same bytes: a `&str` encodes as
+/// a `String` does).
+#[derive(Serialize)]
+struct ResourceCompactRef<'a> {
+    name: &'a str,
+    value: &'a Value,
+    reservation: &'a Option<String>,
 }
 
 impl ResourceJson {
@@ -95,16 +104,8 @@ impl ResourceJson {
 
     fn into_resource(self) -> Result<Resource, String> {
         let name = self.name;
-        if !is_valid_name(&name) {
-            return Err(format!("bad resource name '{name}'"));
-        }
         let value = match (self.kind.as_deref(), self.scalar, self.ranges, self.set) {
-            (Some("SCALAR") | None, Some(s), None, None) => {
-                if s.value < Scalar::ZERO {
-                    return Err(format!("negative scalar value for resource '{name}'"));
-                }
-                Value::Scalar(s.value)
-            }
+            (Some("SCALAR") | None, Some(s), None, None) => Value::Scalar(s.value),
             (Some("RANGES") | None, None, Some(r), None) => Value::Ranges(r),
             (Some("SET") | None, None, None, Some(s)) => {
                 Value::Set(s.item.into_iter().collect::<BTreeSet<_>>())
@@ -122,19 +123,31 @@ impl ResourceJson {
             Some(res) => res.role.clone(),
             None => self.role,
         };
-        let reservation = match role {
-            Some(role) if role == "*" => None,
-            Some(role) if is_valid_role(&role) => Some(role),
-            Some(role) => return Err(format!("bad role '{role}' for resource '{name}'")),
-            None => None,
-        };
-        check_kind(&name, &value, &name).map_err(|e| e.to_string())?;
-        Ok(Resource {
-            name,
-            value,
-            reservation,
-        })
+        checked(name, value, role)
     }
+}
+
+/// The checks every decoded resource passes (JSON or binary): a valid name, no negative scalar,
+/// a valid role (`*` is unreserved), a value of the kind its name needs.
+fn checked(name: String, value: Value, role: Option<String>) -> Result<Resource, String> {
+    if !is_valid_name(&name) {
+        return Err(format!("bad resource name '{name}'"));
+    }
+    if matches!(value, Value::Scalar(s) if s < Scalar::ZERO) {
+        return Err(format!("negative scalar value for resource '{name}'"));
+    }
+    let reservation = match role {
+        Some(role) if role == "*" => None,
+        Some(role) if is_valid_role(&role) => Some(role),
+        Some(role) => return Err(format!("bad role '{role}' for resource '{name}'")),
+        None => None,
+    };
+    check_kind(&name, &value, &name).map_err(|e| e.to_string())?;
+    Ok(Resource {
+        name,
+        value,
+        reservation,
+    })
 }
 
 impl Serialize for Resource {
@@ -142,10 +155,10 @@ impl Serialize for Resource {
         if s.is_human_readable() {
             ResourceJson::from_resource(self).serialize(s)
         } else {
-            ResourceCompact {
-                name: self.name.clone(),
-                value: self.value.clone(),
-                reservation: self.reservation.clone(),
+            ResourceCompactRef {
+                name: &self.name,
+                value: &self.value,
+                reservation: &self.reservation,
             }
             .serialize(s)
         }
@@ -159,14 +172,10 @@ impl<'de> Deserialize<'de> for Resource {
                 .into_resource()
                 .map_err(D::Error::custom)
         } else {
+            // Same checks as JSON input, on the decoded fields themselves (a failover decodes
+            // hundreds of thousands of resources: no detour through the JSON shape's copies).
             let c = ResourceCompact::deserialize(d)?;
-            let validated = ResourceJson::from_resource(&Resource {
-                name: c.name,
-                value: c.value,
-                reservation: c.reservation,
-            });
-            // Same validation as JSON input.
-            validated.into_resource().map_err(D::Error::custom)
+            checked(c.name, c.value, c.reservation).map_err(D::Error::custom)
         }
     }
 }
@@ -265,5 +274,44 @@ mod tests {
         let bytes = bincode::serde::encode_to_vec(&r, cfg).unwrap();
         let (back, _): (Resources, usize) = bincode::serde::decode_from_slice(&bytes, cfg).unwrap();
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn bincode_input_is_checked_like_json() {
+        let cfg = bincode::config::standard();
+        let decode = |r: Resource| {
+            let bytes = bincode::serde::encode_to_vec(vec![r], cfg).unwrap();
+            bincode::serde::decode_from_slice::<Resources, _>(&bytes, cfg)
+                .map(|(r, _)| r)
+                .map_err(|e| e.to_string())
+        };
+        let bad = [
+            (Resource::scalar("c pus", 1.0), "bad resource name 'c pus'"),
+            (
+                Resource::scalar("cpus", -1.0),
+                "negative scalar value for resource 'cpus'",
+            ),
+            (
+                Resource {
+                    reservation: Some("a b".into()),
+                    ..Resource::scalar("mem", 1.0)
+                },
+                "bad role 'a b' for resource 'mem'",
+            ),
+            (Resource::set("cpus", ["a"]), "cpus"),
+        ];
+        for (resource, needle) in bad {
+            let err = decode(resource.clone()).unwrap_err();
+            assert!(err.contains(needle), "{resource:?}: {err}");
+        }
+        // `*` is unreserved.
+        let starred = Resource {
+            reservation: Some("*".into()),
+            ..Resource::scalar("mem", 1.0)
+        };
+        assert_eq!(
+            decode(starred).unwrap(),
+            Resources::from_iter([Resource::scalar("mem", 1.0)])
+        );
     }
 }

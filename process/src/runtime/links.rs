@@ -8,6 +8,10 @@ use parking_lot::Mutex;
 
 use crate::upid::Upid;
 
+/// Whether a new link is the first one to a process at its target's runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FirstAtPeer(pub(crate) bool);
+
 /// Linkers by target, by the target's runtime address. Maps, not lists: one peer may host tens
 /// of thousands of linked processes (agents linked to a master).
 #[derive(Default)]
@@ -16,15 +20,19 @@ pub(crate) struct RemoteLinks {
 }
 
 impl RemoteLinks {
-    /// Records that local `linker` watches remote `target`; false if it already did.
-    pub(crate) fn add(&self, target: Upid, linker: Upid) -> bool {
+    /// Records that local `linker` watches remote `target`: `None` if it already did, else
+    /// whether it is the first link to a process at the target's runtime. Only the first needs a
+    /// connection opened: while any link to a peer is held, its connection was asked for and has
+    /// not been reported lost (a loss takes every link to the peer, see [`RemoteLinks::take_peer`]).
+    pub(crate) fn add(&self, target: Upid, linker: Upid) -> Option<FirstAtPeer> {
         let mut by_peer = self.by_peer.lock();
-        by_peer
-            .entry(target.addr())
-            .or_default()
+        let links = by_peer.entry(target.addr()).or_default();
+        let first = links.is_empty();
+        links
             .entry(target)
             .or_default()
             .insert(linker)
+            .then_some(FirstAtPeer(first))
     }
 
     /// Removes and returns every link to a process at `peer` (its connection broke).
@@ -79,12 +87,15 @@ mod tests {
         let b: Upid = "b@127.0.0.1:1".parse().unwrap();
         let c: Upid = "c@127.0.0.1:2".parse().unwrap();
         let me: Upid = "me@127.0.0.1:9".parse().unwrap();
-        assert!(links.add(a.clone(), me.clone()));
-        assert!(!links.add(a.clone(), me.clone()));
-        assert!(links.add(b.clone(), me.clone()));
-        assert!(links.add(c.clone(), me.clone()));
+        assert_eq!(links.add(a.clone(), me.clone()), Some(FirstAtPeer(true)));
+        assert_eq!(links.add(a.clone(), me.clone()), None);
+        assert_eq!(links.add(b.clone(), me.clone()), Some(FirstAtPeer(false)));
+        assert_eq!(links.add(c.clone(), me.clone()), Some(FirstAtPeer(true)));
         let other: Upid = "other@127.0.0.1:9".parse().unwrap();
-        assert!(links.add(a.clone(), other.clone()));
+        assert_eq!(
+            links.add(a.clone(), other.clone()),
+            Some(FirstAtPeer(false))
+        );
         assert!(links.take_link(&a, &me));
         assert!(!links.take_link(&a, &me));
         assert!(
@@ -94,5 +105,8 @@ mod tests {
         assert_eq!(links.take_peer(b.addr()), vec![(b, me.clone())]);
         assert_eq!(links.len(), 1);
         assert!(!links.take_link(&a, &other));
+        // Once the peer's links are all gone (its connection broke), the next link connects.
+        assert_eq!(links.take_peer(c.addr()).len(), 1);
+        assert_eq!(links.add(c, me), Some(FirstAtPeer(true)));
     }
 }

@@ -294,8 +294,12 @@ impl Shared {
             self.notify_exited(&linker, target);
             return;
         };
-        if self.links.add(target.clone(), linker.clone()) {
-            outbound.connect(target.addr());
+        if let Some(first_at_peer) = self.links.add(target.clone(), linker.clone()) {
+            // One connect per peer, not per link: a master links to each of 40,000 agents of one
+            // runtime, and every connect wakes the event loop (a syscall and a context switch).
+            if first_at_peer.0 {
+                outbound.connect(target.addr());
+            }
             outbound.send(&linker, target, LINK_MESSAGE, &[]);
         }
     }

@@ -15,13 +15,14 @@ use std::ptr;
 use std::sync::Arc;
 
 use crate::cell::{AnyCell, Batch, Cell, Letter, SenderRef};
-use crate::letter::Bodies;
+use crate::letter::{Bodies, DecodeFn, Encoded};
 use crate::mailbox::Mailbox;
 use crate::message::Message;
 use crate::payload::Payload;
 use crate::process::Process;
 use crate::runtime::workers::{current, Task};
 use crate::runtime::Shared;
+use crate::upid::Upid;
 
 /// The most messages a batch holds before it is published.
 pub(crate) const OUTBOX_BATCH: usize = 64;
@@ -98,7 +99,9 @@ pub(crate) fn append<M: Message>(
             if ptr::addr_eq(open_batch.cell_id, cell as *const dyn AnyCell)
                 && ptr::eq(open_batch.shared, shared as *const Shared)
                 // SAFETY: the batch belongs to the unpublished node the outbox owns.
-                && from.is(unsafe { &(*open_batch.batch).from }) =>
+                && from.is(unsafe { &(*open_batch.batch).from })
+                // SAFETY: as above. (Typed messages never join remote ones still encoded.)
+                && unsafe { (*open_batch.batch).encoded.is_none() } =>
         {
             // SAFETY: as above.
             let bodies = unsafe { &mut (*open_batch.batch).bodies };
@@ -131,7 +134,10 @@ pub(crate) fn buffer<P: Process>(
     let open = unsafe { &mut *outbox.open.get() };
     if let Some(open_batch) = open {
         // SAFETY: the batch belongs to the unpublished node the outbox owns.
-        if ptr::eq(open_batch.cell_id, this) && from.is(unsafe { &(*open_batch.batch).from }) {
+        if ptr::eq(open_batch.cell_id, this)
+            && from.is(unsafe { &(*open_batch.batch).from })
+            && unsafe { (*open_batch.batch).encoded.is_none() }
+        {
             // SAFETY: as above.
             let bodies = unsafe { &mut (*open_batch.batch).bodies };
             bodies.push(body);
@@ -158,6 +164,7 @@ pub(crate) fn buffer<P: Process>(
     let node = Mailbox::new_node(Letter::<P>::Batch(Box::new(Batch {
         from: from.to_owned(),
         bodies,
+        encoded: None,
     })));
     // SAFETY: the node was just made by this cell's mailbox type and is not published; the pointer
     // is taken from the box where it now stays.
@@ -175,6 +182,73 @@ pub(crate) fn buffer<P: Process>(
         _ => unsafe { cell.push_chain(node, node) },
     }
     None
+}
+
+/// Bytes of encoded bodies after which a batch of remote messages is published.
+const ENCODED_BATCH_BYTES: usize = 64 * 1024;
+
+/// Buffers a remote message for `cell` still encoded (see [`Encoded`]): appended to the calling
+/// thread's open batch when that one holds encoded messages from `from` to `cell`, else in a new
+/// one (publishing the one open). False on threads without an outbox: the caller decodes it and
+/// delivers it itself.
+pub(crate) fn buffer_encoded<P: Process>(
+    cell: &Cell<P>,
+    from: &Upid,
+    decode: DecodeFn,
+    name: &'static str,
+    body: &[u8],
+) -> bool {
+    // SAFETY: as in `append`.
+    let Some(local) = (unsafe { current().as_ref() }) else {
+        return false;
+    };
+    let this = (cell as *const Cell<P>).cast::<()>();
+    // SAFETY: as in `append`.
+    let open = unsafe { &mut *local.outbox.open.get() };
+    if let Some(open_batch) = open {
+        // SAFETY: the batch belongs to the unpublished node the outbox owns.
+        let batch = unsafe { &mut *open_batch.batch };
+        if ptr::eq(open_batch.cell_id, this) && SenderRef::Upid(from).is(&batch.from) {
+            if let Some(encoded) = batch.encoded.as_mut() {
+                if encoded.push(decode, name, body) {
+                    if encoded.len() >= OUTBOX_BATCH || encoded.bytes() >= ENCODED_BATCH_BYTES {
+                        if let Some(full) = open.take() {
+                            full.publish();
+                        }
+                    }
+                    return true;
+                }
+            }
+        }
+        if let Some(other) = open.take() {
+            other.publish();
+        }
+    }
+    local.outbox.last_direct.set(ptr::null());
+    let mut encoded = Encoded::new();
+    if !encoded.push(decode, name, body) {
+        return false;
+    }
+    let node = Mailbox::new_node(Letter::<P>::Batch(Box::new(Batch {
+        from: SenderRef::Upid(from).to_owned(),
+        bodies: Bodies::with_capacity(0),
+        encoded: Some(encoded),
+    })));
+    // SAFETY: as in `buffer`.
+    match unsafe { Mailbox::<Letter<P>>::value_mut(node) } {
+        Some(Letter::Batch(batch)) => {
+            *open = Some(OpenBatch {
+                cell: cell.arc(),
+                cell_id: this,
+                shared: Arc::as_ptr(&cell.runtime().shared),
+                node,
+                batch: &mut **batch,
+            });
+        }
+        // SAFETY: as in `buffer`.
+        _ => unsafe { cell.push_chain(node, node) },
+    }
+    true
 }
 
 /// Publishes the calling thread's buffered sends (no-op on threads without an outbox).

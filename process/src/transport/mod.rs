@@ -12,7 +12,8 @@
 //!    listen address, reused, and re-opened by the next send after a failure.
 //! 3. The receiving loop reads up to 256 KiB per `read`, decodes every whole frame in place and calls
 //!    [`TransportHandler::deliver`] for each with a [`BorrowedEnvelope`] (name and body still in the
-//!    read buffer, so nothing is copied before the process's message is decoded from it).
+//!    read buffer). The runtime copies each body into a batch for its process, still encoded, and
+//!    the worker that runs the process decodes it, so a message's memory stays on one thread.
 //!
 //! # Frames or HTTP?
 //! A connection is classified by its first byte. A frame starts with the top byte of its big-endian

@@ -252,3 +252,108 @@ fn an_expected_agent_replaced_at_its_address_is_gone() {
     assert_eq!(statuses.len(), 1);
     assert_eq!(statuses[0].state, TaskState::Gone);
 }
+
+/// An executor's exit reached the master only after the master had launched a new task on it
+/// (same executor id; the exit was held back on the agent's connection): the agent ran that task
+/// in a new instance of the executor, which holds the executor's resources. The master freed them
+/// and offered them again, over-committing the agent (sim seeds 52 and 170, once resources a
+/// finished task frees were offered 5 ms later).
+#[test]
+fn an_executor_exit_that_crosses_a_launch_on_it_keeps_the_new_instance_s_resources() {
+    let (mut h, fw, agent, offer) = offered();
+    let executor = ExecutorInfo::new("e1", CommandInfo::shell("exec"))
+        .with_resources("cpus:1;mem:32".parse().unwrap());
+    let task = |id: &str| {
+        TaskInfo::new(id, id, agent.clone(), "cpus:1;mem:32".parse().unwrap())
+            .with_executor(executor.clone())
+    };
+    let revive = |h: &mut Harness| {
+        h.core.revive_offers(
+            h.now,
+            &ep(SCHED),
+            ReviveOffersMessage {
+                framework_id: fw.clone(),
+                roles: vec![],
+            },
+        );
+        h.allocate(SCHED)
+    };
+    h.launch(SCHED, &fw, &[&offer], vec![task("t1")]);
+    h.agent_update(AGENT, &fw, &agent, "t1", TaskState::Running, 1);
+    // The executor dies: its task's end arrives; its exit is still on the way.
+    h.agent_update(AGENT, &fw, &agent, "t1", TaskState::Lost, 2);
+    let offers = revive(&mut h);
+    assert_eq!(offers[0].resources, "cpus:3;mem:992".parse().unwrap());
+    // The scheduler launches t2 on the same executor; then the (old) exit arrives.
+    h.launch(SCHED, &fw, &[&offers[0]], vec![task("t2")]);
+    let exited = ExitedExecutorMessage {
+        agent_id: agent.clone(),
+        framework_id: fw.clone(),
+        executor_id: ExecutorId::new("e1"),
+        status: 9,
+    };
+    h.core.exited_executor(h.now, &upid(AGENT), exited.clone());
+    assert_eq!(
+        sends(&h.out(), SCHED),
+        vec![Outgoing::ExitedExecutor(exited.clone())]
+    );
+    // The new instance and t2 hold cpus:2;mem:64.
+    h.agent_update(AGENT, &fw, &agent, "t2", TaskState::Running, 3);
+    let offers = revive(&mut h);
+    assert_eq!(offers[0].resources, "cpus:2;mem:960".parse().unwrap());
+    // When the new instance ends (its task first), everything comes back.
+    h.agent_update(AGENT, &fw, &agent, "t2", TaskState::Finished, 4);
+    h.core.exited_executor(h.now, &upid(AGENT), exited);
+    h.launch(SCHED, &fw, &[&offers[0]], vec![]);
+    let offers = revive(&mut h);
+    assert_eq!(offers[0].resources, "cpus:4;mem:1024".parse().unwrap());
+}
+
+/// Seed 1201: an agent rebooted without its state and registered anew at its old address with
+/// one leader; the next leader recovered the old agent as removed (unreachable) and the new one
+/// as admitted, at the same pid. When the new one re-registered, the old one's tasks still
+/// reconciled UNREACHABLE forever. Another agent re-registering at its address makes it gone.
+#[test]
+fn a_removed_agent_whose_address_another_agent_reregisters_from_is_gone() {
+    let (h, fw, agent) = running(partition_aware());
+    let (_, mut registry) = h.core.registry();
+    registry[0].unreachable = true;
+    let new_id = AgentId::new("m9-S0");
+    registry.push(RegisteredAgent {
+        id: new_id.clone(),
+        hostname: "node".into(),
+        pid: Some(upid(AGENT)),
+        disconnected: false,
+        unreachable: false,
+        lost_tasks: Default::default(),
+    });
+    let mut next = new_leader(registry);
+    reregister_scheduler(&mut next, &fw, partition_aware());
+    let mut agent_info = AgentInfo::new("node").with_resources("cpus:4;mem:1024".parse().unwrap());
+    agent_info.id = Some(new_id);
+    next.core.reregister_agent(
+        next.now,
+        &upid(AGENT),
+        ReregisterSlaveMessage {
+            agent: agent_info,
+            executors: vec![],
+            tasks: vec![],
+            frameworks: vec![],
+            version: "1".into(),
+        },
+    );
+    next.out();
+    next.core.reconcile_tasks(
+        next.now,
+        &ep(SCHED),
+        ReconcileTasksMessage {
+            framework_id: fw.clone(),
+            statuses: vec![
+                TaskStatus::new(TaskId::new("t1"), TaskState::Running).with_agent_id(agent.clone())
+            ],
+        },
+    );
+    let statuses = updates(&next.out(), SCHED);
+    assert_eq!(statuses.len(), 1);
+    assert_eq!(statuses[0].state, TaskState::Gone);
+}

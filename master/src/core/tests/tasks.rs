@@ -264,3 +264,39 @@ fn the_same_inputs_give_the_same_outputs() {
     );
     assert_eq!(first, run());
 }
+
+#[test]
+fn resources_a_finished_task_frees_are_offered_after_a_short_delay_not_at_the_next_batch() {
+    let mut h = Harness::new();
+    let fw = h.framework(SCHED, fw_info("f"));
+    let agent = h.agent(AGENT, "cpus:4;mem:1024");
+    let offers = h.allocate(SCHED);
+    h.launch(
+        SCHED,
+        &fw,
+        &[&offers[0]],
+        vec![
+            command_task("t1", &agent, "cpus:2;mem:512"),
+            command_task("t2", &agent, "cpus:2;mem:512"),
+        ],
+    );
+    h.agent_update(AGENT, &fw, &agent, "t1", TaskState::Running, 1);
+    h.agent_update(AGENT, &fw, &agent, "t2", TaskState::Running, 2);
+    h.advance(Duration::from_millis(100));
+
+    // Two tasks end in a burst, 400 ms before the next batch.
+    h.agent_update(AGENT, &fw, &agent, "t1", TaskState::Finished, 3);
+    assert_eq!(
+        h.core.next_deadline(h.now),
+        h.now + crate::core::FREED_RESOURCES_DELAY
+    );
+    h.advance(Duration::from_millis(1));
+    h.agent_update(AGENT, &fw, &agent, "t2", TaskState::Finished, 4);
+    // Nothing before the delay; then one offer of what both freed.
+    assert!(offers_in(&h.advance(Duration::from_millis(3)), SCHED).is_empty());
+    let offers = offers_in(&h.advance(Duration::from_millis(1)), SCHED);
+    assert_eq!(offers.len(), 1, "{offers:?}");
+    assert_eq!(offers[0].resources.to_string(), "cpus:4;mem:1024");
+    // The batch clock is unchanged: nothing more until the batch.
+    assert!(h.core.next_deadline(h.now) > h.now + Duration::from_millis(800));
+}
