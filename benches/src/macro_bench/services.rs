@@ -170,7 +170,6 @@ fn free_port(taken: &[u16]) -> Result<u16, MacroBenchError> {
 /// `service-framework` as a child process, killed on drop.
 struct Service {
     child: Child,
-    api: SocketAddr,
 }
 
 impl Drop for Service {
@@ -262,7 +261,7 @@ impl Service {
                 name: "service-framework".into(),
                 source,
             })?;
-        let service = Service { child, api };
+        let service = Service { child };
         wait_until("the service API", patience, || {
             http_get(api, "/ping", Duration::from_secs(1)).is_ok()
         })?;
