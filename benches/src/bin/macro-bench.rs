@@ -11,6 +11,9 @@
 //! experiment=overhead direct_s=<x> cluster_s=<x> overhead_pct=<x> runs=<n>
 //! experiment=iterative framework=<hadoop|spark> iterations=<n> first_iter_s=<x> later_iter_s=<x> total_s=<x>
 //! experiment=iterative-speedup speedup=<x>
+//! experiment=services mode=<alone|with_service> round=<r> framework=<name> jobs=<n> mean_job_s=<x>
+//! experiment=services-availability round=<r> probes=<n> answered=<n>
+//! experiment=services-summary rounds=<n> probes=<n> answered=<n> availability_pct=<x> batch_alone_s=<x> batch_with_service_s=<x> batch_ratio=<x> target_availability_pct=99.9 target_batch_ratio=1.1
 //! ```
 //!
 //! Exits 1 with a message if a framework fails or a binary is missing.
@@ -21,7 +24,7 @@ use std::time::Instant;
 
 use mesos_benches::macro_bench::plot::draw_utilization;
 use mesos_benches::macro_bench::{
-    iterative, locality, overhead, sharing, MacroBenchError, Scale, Toolbox,
+    iterative, locality, overhead, services, sharing, MacroBenchError, Scale, Toolbox,
 };
 
 /// Flags of `macro-bench`.
@@ -57,6 +60,8 @@ enum Experiment {
     Sharing,
     Overhead,
     Iterative,
+    /// Issue 17: a health-checked service beside the batch frameworks (not in the default list).
+    Services,
 }
 
 fn emit(line: &str) {
@@ -93,6 +98,9 @@ fn run(flags: &Flags) -> Result<(), MacroBenchError> {
             }
             Experiment::Iterative => {
                 iterative::run(&tools, &iterative::IterativePlan::for_scale(scale), emit)?;
+            }
+            Experiment::Services => {
+                services::run(&tools, &services::ServicesPlan::for_scale(scale), emit)?;
             }
         }
     }

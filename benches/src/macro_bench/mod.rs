@@ -29,6 +29,7 @@ pub mod partition;
 pub mod plot;
 pub mod report;
 pub mod sampler;
+pub mod services;
 pub mod sharing;
 
 use std::path::PathBuf;

@@ -287,7 +287,7 @@ fn check_binaries(tools: &Toolbox, mix: &[(Workload, u32)]) -> Result<(), MacroB
 }
 
 /// The child process(es) of `workload` against `master`.
-fn spec_for(
+pub(super) fn spec_for(
     tools: &Toolbox,
     workload: &Workload,
     master: &str,
@@ -388,7 +388,7 @@ fn spark_data(mode: Mode) -> String {
 
 /// What the frameworks of the mix must compute.
 #[derive(Debug, Clone, Default)]
-struct Expected {
+pub(super) struct Expected {
     /// Words every word-count job counts.
     words: u64,
     /// The weights every Spark-like job ends with.
@@ -396,7 +396,7 @@ struct Expected {
 }
 
 /// The figures of one framework from what its process printed, checked against `expected`.
-fn figures(
+pub(super) fn figures(
     workload: &Workload,
     output: &ChildOutput,
     expected: &Expected,

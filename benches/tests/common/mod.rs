@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Every binary a full `macro-bench` run starts, besides itself.
-pub const FRAMEWORK_BINARIES: [&str; 9] = [
+pub const FRAMEWORK_BINARIES: [&str; 10] = [
     "wordcount-framework",
     "wordcount-executor",
     "hadoop-lr-framework",
@@ -16,6 +16,7 @@ pub const FRAMEWORK_BINARIES: [&str; 9] = [
     "mpi-executor",
     "shell-framework",
     "mesos-executor",
+    "service-framework",
 ];
 
 /// The directory cargo put `macro-bench` in; the frameworks must be there too.
