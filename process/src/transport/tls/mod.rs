@@ -18,6 +18,7 @@ mod context;
 mod session;
 
 pub use config::{vars, TlsConfig, TlsError};
+pub use context::AnyServerCertificate;
 pub(crate) use context::TlsContext;
 pub(crate) use session::TlsSession;
 
