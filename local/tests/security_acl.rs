@@ -251,24 +251,13 @@ fn acls_filter_state_and_guard_endpoints_and_sandboxes() {
         metric(&addr, "master/slaves_active") == 1.0
     });
     let long = |name: &str, principal: &str, user: &str| {
-        let (child, lines) = execute_in_background(
+        running_task_as(
             &addr,
-            &[
-                &format!("--name={name}"),
-                "--command=echo sandbox-content; sleep 60",
-                &format!("--principal={principal}"),
-                &format!("--secret={principal}-secret"),
-                &format!("--user={user}"),
-            ],
-        );
-        let id = lines.expect_within("the framework id", WAIT);
-        let id = id.trim().rsplit(' ').next().unwrap().to_string();
-        wait_until("the task runs", WAIT, || {
-            lines
-                .next_within("a status", WAIT)
-                .is_some_and(|l| l.contains("TASK_RUNNING"))
-        });
-        (child, id)
+            name,
+            "echo sandbox-content; sleep 60",
+            principal,
+            user,
+        )
     };
     let (_nobody, nobody_id) = long("as-nobody", "fw", "nobody");
     let (_root, root_id) = long("as-root", "other", "root");

@@ -94,24 +94,7 @@ fn kinds_of(events: &[Json], framework_id: &str) -> Vec<String> {
 /// A task that runs until killed, as `user`, of a framework authenticated as `principal`;
 /// returns the `mesos-execute` child and its framework id once the task runs.
 fn long_task(addr: &str, principal: &str, user: &str) -> (ChildGuard, String) {
-    let (child, lines) = execute_in_background(
-        addr,
-        &[
-            &format!("--name=as-{user}"),
-            "--command=sleep 60",
-            &format!("--principal={principal}"),
-            &format!("--secret={principal}-secret"),
-            &format!("--user={user}"),
-        ],
-    );
-    let id = lines.expect_within("the framework id", WAIT);
-    let id = id.trim().rsplit(' ').next().unwrap().to_string();
-    wait_until("the task runs", WAIT, || {
-        lines
-            .next_within("a status", WAIT)
-            .is_some_and(|l| l.contains("TASK_RUNNING"))
-    });
-    (child, id)
+    running_task_as(addr, &format!("as-{user}"), "sleep 60", principal, user)
 }
 
 fn assert_sees_all_of(events: &[Json], framework_id: &str, who: &str) {

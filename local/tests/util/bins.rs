@@ -108,6 +108,35 @@ pub fn execute_in_background(master: &str, args: &[&str]) -> (ChildGuard, Lines)
     (ChildGuard::new(child), lines)
 }
 
+/// A long task (`command`) run by `mesos-execute` as `user`, authenticated as `principal` (secret
+/// `<principal>-secret`); the child and its framework id, once the task runs.
+pub fn running_task_as(
+    master: &str,
+    name: &str,
+    command: &str,
+    principal: &str,
+    user: &str,
+) -> (ChildGuard, String) {
+    let (child, lines) = execute_in_background(
+        master,
+        &[
+            &format!("--name={name}"),
+            &format!("--command={command}"),
+            &format!("--principal={principal}"),
+            &format!("--secret={principal}-secret"),
+            &format!("--user={user}"),
+        ],
+    );
+    let id = lines.expect_within("the framework id", WAIT);
+    let id = id.trim().rsplit(' ').next().unwrap().to_string();
+    process::testing::wait_until("the task runs", WAIT, || {
+        lines
+            .next_within("a status", WAIT)
+            .is_some_and(|l| l.contains("TASK_RUNNING"))
+    });
+    (child, id)
+}
+
 /// One HTTP/1.1 request with optional Basic credentials; the status and the body.
 pub fn http(
     addr: &str,
