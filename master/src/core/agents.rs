@@ -53,16 +53,20 @@ impl MasterCore {
     /// `RegisterSlaveMessage` from the agent at `from`.
     pub fn register_agent(&mut self, now: Instant, from: &Upid, message: RegisterSlaveMessage) {
         if let Some(id) = self.agent_by_pid.get(from).cloned() {
-            let same = self.agents.get(&id).is_some_and(|a| {
-                a.tasks.is_empty()
+            // As Mesos's `Master::registerSlave`: from a connected agent's address this is a
+            // retry (our answer was slow or lost; the agent retries until it hears one), however
+            // late it arrives, even after tasks were launched there. A restarted agent broke its
+            // connection first, so the old one is disconnected (or describes itself differently).
+            let retry = self.agents.get(&id).is_some_and(|a| {
+                a.connected
                     && a.info.hostname == message.agent.hostname
                     && a.info.resources == message.agent.resources
                     && a.info.attributes == message.agent.attributes
             });
-            if !same {
+            if !retry {
                 // A new agent at the old one's address (it restarted without its state): the old
                 // one and its tasks are gone.
-                tracing::info!(agent = %id, pid = %from, "a new agent registers at a registered agent's address: removing the old one");
+                tracing::info!(agent = %id, pid = %from, "a new agent registers at a disconnected agent's address: removing the old one");
                 self.remove_agent(now, &id, true);
                 return self.register_agent(now, from, message);
             }

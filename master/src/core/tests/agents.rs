@@ -196,14 +196,22 @@ fn a_registration_retry_keeps_the_id_but_a_new_incarnation_replaces_the_agent() 
     let out = retry(&mut h, "cpus:4;mem:1024");
     assert!(matches!(&sends(&out, AGENT)[0], Outgoing::SlaveRegistered(m) if m.agent_id == agent));
     assert_eq!(h.core.agents().len(), 1);
-    // With a task running, a fresh registration from the same address is a restarted agent.
     h.launch(
         SCHED,
         &fw,
         &[&offer],
         vec![command_task("t1", &agent, "cpus:1")],
     );
+    // A retry that arrives after a task was launched there is still a retry (Mesos: the agent is
+    // connected); the task keeps running there.
     let out = retry(&mut h, "cpus:4;mem:1024");
+    assert!(matches!(&sends(&out, AGENT)[0], Outgoing::SlaveRegistered(m) if m.agent_id == agent));
+    assert!(updates(&out, SCHED).is_empty());
+    assert_eq!(h.core.agents().len(), 1);
+    // Once its connection broke, a fresh registration from the same address is a restarted agent.
+    h.core.exited(h.now, &upid(AGENT));
+    let mut out = h.out();
+    out.extend(retry(&mut h, "cpus:4;mem:1024"));
     assert_eq!(updates(&out, SCHED)[0].state, TaskState::Lost);
     assert!(
         sends(&out, SCHED).contains(&Outgoing::LostSlave(LostSlaveMessage {

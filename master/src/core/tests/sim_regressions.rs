@@ -357,3 +357,42 @@ fn a_removed_agent_whose_address_another_agent_reregisters_from_is_gone() {
     assert_eq!(statuses.len(), 1);
     assert_eq!(statuses[0].state, TaskState::Gone);
 }
+
+/// Sim seed 3033 (no_overcommit): an agent's registration retries, held back on the network,
+/// reached the master after it had answered the first one and launched tasks there. The master took
+/// them for a new agent at that address: it removed the agent (its tasks LOST/GONE, resources
+/// offered again under a new agent id) while the agent, which ignores an answer with another id,
+/// kept running them. As Mesos's `registerSlave`, a registration from a connected agent's address
+/// is a retry: answered with the same id, nothing removed.
+#[test]
+fn a_late_registration_retry_from_a_connected_agent_keeps_its_tasks_and_resources() {
+    let (mut h, fw, agent) = running(fw_info("f"));
+    h.core.register_agent(
+        h.now,
+        &upid(AGENT),
+        RegisterSlaveMessage {
+            agent: AgentInfo::new("node").with_resources("cpus:4;mem:1024".parse().unwrap()),
+            version: "1".into(),
+        },
+    );
+    let out = h.out();
+    assert!(
+        matches!(&sends(&out, AGENT)[..], [Outgoing::SlaveRegistered(m)] if m.agent_id == agent),
+        "{out:?}"
+    );
+    assert!(updates(&out, SCHED).is_empty(), "{out:?}");
+    assert!(!sends(&out, SCHED)
+        .iter()
+        .any(|m| matches!(m, Outgoing::LostSlave(_))));
+    assert_eq!(h.core.agents().len(), 1);
+    assert_eq!(
+        h.core.frameworks()[&fw].tasks[&TaskId::new("t1")]
+            .task
+            .state,
+        TaskState::Running
+    );
+    // The task's resources stay taken: the next offer is the rest of the agent only.
+    let offers = offers_in(&h.advance(Duration::from_secs(6)), SCHED);
+    assert_eq!(offers[0].agent_id, agent);
+    assert_eq!(offers[0].resources, "cpus:3;mem:960".parse().unwrap());
+}
