@@ -379,6 +379,7 @@ impl MasterCore {
                 .task_state(framework_id, previous, &entry.task, &status);
             let resources = entry.task.resources.clone();
             let role = entry.role.clone();
+            let executor_id = entry.task.executor_id.clone();
             framework.add_completed(entry.task);
             if let Some(agent) = self.agents.get_mut(id) {
                 agent.tasks.remove(key);
@@ -393,6 +394,7 @@ impl MasterCore {
                             resources,
                             role,
                             launching: true,
+                            executor_id,
                         },
                     );
                 }
@@ -535,6 +537,7 @@ impl MasterCore {
                             resources: Resources::new(),
                             role: "*".to_string(),
                             launching: false,
+                            executor_id: None,
                         },
                     );
                 } else if let Some(mut entry) = framework.unreachable_tasks.remove(&task.task_id) {
@@ -555,6 +558,7 @@ impl MasterCore {
                         resources: task.resources,
                         role: "*".to_string(),
                         launching: false,
+                        executor_id: task.executor_id.clone(),
                     },
                 );
                 continue;
@@ -569,6 +573,7 @@ impl MasterCore {
                         resources: task.resources,
                         role,
                         launching: false,
+                        executor_id: task.executor_id.clone(),
                     },
                 );
                 kill.push(key);
@@ -836,6 +841,7 @@ impl MasterCore {
             self.changes
                 .task_state(framework_id, previous, &entry.task, &status);
             let (resources, role) = (entry.task.resources.clone(), entry.role.clone());
+            let executor_id = entry.task.executor_id.clone();
             if let Some(framework) = self.frameworks.get_mut(framework_id) {
                 framework.add_completed(entry.task);
             }
@@ -852,6 +858,7 @@ impl MasterCore {
                         resources,
                         role,
                         launching,
+                        executor_id,
                     },
                 );
             }

@@ -145,6 +145,8 @@ pub struct ZombieTask {
     /// It was still STAGING: its launch may be on its way to the agent, so an agent that does not
     /// report it yet may still start it.
     pub launching: bool,
+    /// The executor it was launched on (`None`: a command task, or not known).
+    pub executor_id: Option<ExecutorId>,
 }
 
 /// A registered agent.

@@ -612,11 +612,19 @@ impl MasterCore {
             self.counters.dropped_messages += 1;
             return;
         }
+        // A launch on that executor still on its way: a STAGING task, or one already declared
+        // LOST/DROPPED whose launch may still reach the agent (a launching zombie).
         let relaunched = self.frameworks.get(&message.framework_id).is_some_and(|f| {
             f.tasks.values().any(|entry| {
                 entry.task.agent_id == message.agent_id
                     && entry.task.executor_id.as_ref() == Some(&message.executor_id)
                     && entry.task.state == TaskState::Staging
+            })
+        }) || self.agents.get(&message.agent_id).is_some_and(|a| {
+            a.zombies.iter().any(|((framework_id, _), zombie)| {
+                zombie.launching
+                    && *framework_id == message.framework_id
+                    && zombie.executor_id.as_ref() == Some(&message.executor_id)
             })
         });
         if relaunched {

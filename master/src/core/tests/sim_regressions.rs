@@ -396,3 +396,70 @@ fn a_late_registration_retry_from_a_connected_agent_keeps_its_tasks_and_resource
     assert_eq!(offers[0].agent_id, agent);
     assert_eq!(offers[0].resources, "cpus:3;mem:960".parse().unwrap());
 }
+
+/// Sim seed 5099 (no_overcommit): as above, but the task launched on the executor was no longer
+/// STAGING when the old instance's exit arrived: the agent had re-registered with a report sent
+/// before the launch reached it, so the master declared the task LOST and kept it as a launching
+/// zombie. The master then freed the executor's resources on the exit and offered them, while the
+/// launch reached the agent and started a new instance, which stayed after its task was killed.
+/// A launching zombie on the executor is a launch crossing the exit too: the executor stays.
+#[test]
+fn an_executor_exit_that_crosses_a_launch_declared_lost_keeps_the_new_instance_s_resources() {
+    let (mut h, fw, agent, offer) = offered();
+    let executor = ExecutorInfo::new("e1", CommandInfo::shell("exec"))
+        .with_resources("cpus:1;mem:32".parse().unwrap());
+    let task = |id: &str| {
+        TaskInfo::new(id, id, agent.clone(), "cpus:1;mem:32".parse().unwrap())
+            .with_executor(executor.clone())
+    };
+    h.launch(SCHED, &fw, &[&offer], vec![task("t1")]);
+    h.agent_update(AGENT, &fw, &agent, "t1", TaskState::Running, 1);
+    h.agent_update(AGENT, &fw, &agent, "t1", TaskState::Lost, 2);
+    h.core.revive_offers(
+        h.now,
+        &ep(SCHED),
+        ReviveOffersMessage {
+            framework_id: fw.clone(),
+            roles: vec![],
+        },
+    );
+    let offers = h.allocate(SCHED);
+    h.launch(SCHED, &fw, &[&offers[0]], vec![task("t2")]);
+    // The agent re-registers with a report that left it before t2's launch arrived: t2 is not in
+    // it (the old instance still is), so t2 is declared LOST and killed.
+    let mut info = fw_info("f");
+    info.id = Some(fw.clone());
+    let mut agent_info = AgentInfo::new("node").with_resources("cpus:4;mem:1024".parse().unwrap());
+    agent_info.id = Some(agent.clone());
+    let mut reported = executor.clone();
+    reported.framework_id = Some(fw.clone());
+    h.core.reregister_agent(
+        h.now,
+        &upid(AGENT),
+        ReregisterSlaveMessage {
+            agent: agent_info,
+            executors: vec![reported],
+            tasks: vec![],
+            frameworks: vec![info],
+            version: "1".into(),
+        },
+    );
+    assert_eq!(updates(&h.out(), SCHED)[0].state, TaskState::Lost);
+    // The old instance's exit arrives; t2's launch reaches the agent, which starts a new instance
+    // for it; the kill ends t2.
+    h.core.exited_executor(
+        h.now,
+        &upid(AGENT),
+        ExitedExecutorMessage {
+            agent_id: agent.clone(),
+            framework_id: fw.clone(),
+            executor_id: ExecutorId::new("e1"),
+            status: 9,
+        },
+    );
+    h.agent_update(AGENT, &fw, &agent, "t2", TaskState::Killed, 3);
+    // The new instance still holds cpus:1;mem:32: no offer hands them out.
+    let offers = offers_in(&h.advance(Duration::from_secs(6)), SCHED);
+    assert_eq!(offers.len(), 1, "{offers:?}");
+    assert_eq!(offers[0].resources, "cpus:3;mem:992".parse().unwrap());
+}
