@@ -117,6 +117,15 @@ impl AgentCore {
         if !self.is_master(from, "RunTaskMessage") {
             return;
         }
+        if self.agent_id() != Some(&m.task.agent_id) {
+            // Launched on an agent id this agent does not have: it has not heard its registration
+            // answer (lost with its connection) and may register anew under another id, the
+            // master removing the one the task was launched on. Run, the task would hold
+            // resources no master counts. Ignored, as Mesos's agent ignores a launch it cannot
+            // take; the master settles the task when this agent (re-)registers without it.
+            tracing::warn!(task = %m.task.task_id, to = %m.task.agent_id, agent = ?self.agent_id(), "ignoring a task launched on another agent id");
+            return;
+        }
         let container_id = mesos::ContainerId::new(self.make_uuid().to_string());
         let new_framework = self.book.framework(&m.framework_id).is_none();
         let outcome = self.book.run_task(

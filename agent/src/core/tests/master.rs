@@ -301,3 +301,26 @@ fn a_shutdown_from_the_master_kills_everything_and_registers_anew() {
         vec!["mesos.internal.RegisterSlaveMessage"]
     );
 }
+
+/// Sim seed 182 (no_overcommit): the agent's registration answer was lost, a launch on the id the
+/// master had given it arrived anyway, the agent then registered anew under another id (the master
+/// removing the first one, its tasks GONE) and ran the task where no master counted it. A launch on
+/// an agent id this agent does not have is ignored.
+#[test]
+fn a_task_launched_on_another_agent_id_is_ignored() {
+    let mut h = Harness::new();
+    let elsewhere = TaskInfo::new(
+        "t1",
+        "t1",
+        AgentId::new("agent-0"),
+        "cpus:1".parse().unwrap(),
+    )
+    .with_command(CommandInfo::shell("sleep 100"));
+    let out = h.run(elsewhere);
+    assert!(out.is_empty(), "{out:?}");
+    assert!(h.core.book().framework(&framework_id()).is_none());
+    // Addressed to this agent, it runs.
+    let out = h.run(command_task("t1"));
+    assert!(!out.is_empty());
+    assert!(h.core.book().framework(&framework_id()).is_some());
+}
