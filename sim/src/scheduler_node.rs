@@ -356,14 +356,21 @@ impl World {
         let mut tasks = Vec::new();
         for _ in 0..count {
             let (c, m) = if greedy {
-                (1.0, 256.0)
+                // A greedy framework takes all it is offered, in tasks of up to one cpu: what an
+                // offer holds beyond whole tasks (a cpu freed on an agent where this framework's
+                // executor would also need room, say) is used too, or DRF's choice of who gets
+                // the freed resources would not decide the shares.
+                (
+                    (cpus.min(1.0) * 10.0 + 1e-6).floor() / 10.0,
+                    (mem.min(256.0) / 32.0 + 1e-6).floor() * 32.0,
+                )
             } else {
                 (
                     [0.5, 1.0][self.work_rng.below(2) as usize],
                     [128.0, 256.0, 512.0][self.work_rng.below(3) as usize],
                 )
             };
-            if c > cpus + 1e-9 || m > mem + 1e-9 {
+            if c < 0.1 - 1e-9 || m < 32.0 - 1e-9 || c > cpus + 1e-9 || m > mem + 1e-9 {
                 break;
             }
             cpus -= c;
