@@ -5,7 +5,7 @@ use std::fmt;
 
 use mesos::protocol::*;
 use mesos::Uuid;
-use process::Upid;
+use process::{RemoteConnection, Upid};
 
 /// An HTTP scheduler's event stream, named by its `Mesos-Stream-Id`. The driver owns the stream;
 /// the core only addresses it.
@@ -85,6 +85,10 @@ pub enum Output {
     Link {
         /// The pid to watch.
         pid: Upid,
+        /// [`RemoteConnection::Reconnect`] when `pid` has just re-registered (an agent, or a
+        /// framework re-registering or failing over), as Mesos's master relinks then: a fresh
+        /// connection, so the late breakage of the one it replaces is not taken for `pid`'s loss.
+        connection: RemoteConnection,
     },
     /// End an HTTP scheduler's stream (after its framework failed over or was torn down).
     CloseStream {

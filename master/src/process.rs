@@ -325,7 +325,7 @@ fn perform<P: Process>(ctx: &Context<'_, P>, outputs: Vec<Output>) {
                 to: Endpoint::Pid(pid),
                 message,
             } => message.send_from(ctx, &pid),
-            Output::Link { pid } => ctx.link(&pid),
+            Output::Link { pid, connection } => ctx.link_with(&pid, connection),
             Output::Send {
                 to: Endpoint::Stream(_),
                 ..

@@ -86,6 +86,20 @@ impl<'a, P: Process> Context<'a, P> {
             .link(self.cell.upid().clone(), to.target().upid);
     }
 
+    /// [`link`](Context::link), choosing what happens to an existing connection to `to`'s runtime
+    /// (libprocess's `link(pid, RemoteConnection)`): [`RemoteConnection::Reconnect`] replaces it
+    /// with a fresh one, and its breakage is no longer reported as [`Process::exited`]. Use it when
+    /// a peer has just reconnected to us: the old connection may be stale, and its late breakage
+    /// would be taken for the peer's loss. A local `to` is linked as usual.
+    pub fn link_with<D: Destination + ?Sized>(&self, to: &D, connection: RemoteConnection) {
+        let shared = self.cell.runtime().shared();
+        let (linker, target) = (self.cell.upid().clone(), to.target().upid);
+        match connection {
+            RemoteConnection::Reuse => shared.link(linker, target),
+            RemoteConnection::Reconnect => shared.relink(linker, target),
+        }
+    }
+
     /// Runs `f` on this process after `after` has elapsed on the runtime's [`Clock`](crate::Clock).
     pub fn delay(
         &self,
@@ -108,4 +122,15 @@ impl<'a, P: Process> Context<'a, P> {
     pub fn now(&self) -> Instant {
         self.cell.runtime().clock().now()
     }
+}
+
+/// What [`Context::link_with`] does with an existing connection to the target's runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RemoteConnection {
+    /// Link over the existing connection (opening one if there is none): [`Context::link`].
+    #[default]
+    Reuse,
+    /// Open a fresh connection and move every link to that runtime onto it; the loss of any older
+    /// connection to or from it is no longer reported as `exited`.
+    Reconnect,
 }

@@ -62,6 +62,8 @@
 //! - Time: [`Clock`] per runtime; [`Context::delay`] / [`Handle::delay`] for timers; tests `pause`,
 //!   `advance` and `settle` instead of sleeping.
 //! - [`Context::link`]: `exited` when the linked process terminates or its runtime's connection breaks.
+//!   [`Context::link_with`]`(pid, `[`RemoteConnection::Reconnect`]`)` relinks over a fresh connection:
+//!   the breakage of the connection it replaces is no longer reported (a peer that reconnected).
 //! - [`Filters`]: tests await or drop messages by type (and sender/receiver).
 //!
 //! # Performance notes
@@ -103,7 +105,7 @@ pub mod transport;
 pub mod upid;
 
 pub use clock::{Clock, Timer};
-pub use context::Context;
+pub use context::{Context, RemoteConnection};
 pub use error::Error;
 pub use filters::{DropRule, Filters, Intercepted, MessageMatch};
 pub use message::{decode_message, Message};

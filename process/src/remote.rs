@@ -12,8 +12,8 @@ use crate::http::{Request, Responder, Response};
 use crate::router::{self, HttpLetter};
 use crate::runtime::{Config, Outbound, Shared, EXITED_MESSAGE, LINK_MESSAGE};
 use crate::transport::{
-    BorrowedEnvelope, Parts, ReadEnvelopes, Transport, TransportConfig, TransportError,
-    TransportHandler,
+    BorrowedEnvelope, ConnectionGeneration, Parts, ReadEnvelopes, Transport, TransportConfig,
+    TransportError, TransportHandler,
 };
 use crate::upid::Upid;
 
@@ -55,8 +55,12 @@ impl TransportHandler for Inbound {
     }
 
     fn peer_lost(&self, peer: SocketAddr) {
+        self.connection_lost(peer, ConnectionGeneration::default());
+    }
+
+    fn connection_lost(&self, peer: SocketAddr, generation: ConnectionGeneration) {
         if let Some(shared) = self.shared() {
-            shared.peer_lost(peer);
+            shared.peer_lost(peer, generation);
         }
     }
 }
@@ -78,6 +82,10 @@ impl Outbound for Remote {
 
     fn connect(&self, peer: SocketAddr) {
         self.transport.connect(peer);
+    }
+
+    fn reconnect(&self, peer: SocketAddr) -> ConnectionGeneration {
+        self.transport.reconnect(peer)
     }
 
     fn shutdown(&self) {

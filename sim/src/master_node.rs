@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use master::{CoreConfig, Endpoint, MasterCore, Output};
 use mesos::MasterInfo;
-use process::Upid;
+use process::{RemoteConnection, Upid};
 
 use crate::faults::Host;
 use crate::payload::Payload;
@@ -256,7 +256,14 @@ impl World {
                     self.observe_master_send(&to, &payload);
                     self.send(&from, &to, payload);
                 }
-                Output::Link { pid } => self.link(&from, &pid),
+                Output::Link {
+                    pid,
+                    connection: RemoteConnection::Reuse,
+                } => self.link(&from, &pid),
+                Output::Link {
+                    pid,
+                    connection: RemoteConnection::Reconnect,
+                } => self.relink(&from, &pid),
                 Output::Send { .. } | Output::CloseStream { .. } => {}
             }
         }

@@ -60,6 +60,8 @@ pub(crate) enum Event {
     Exited {
         to: Upid,
         pid: Upid,
+        /// The link's epoch when the break was noticed: a relink since makes this notice stale.
+        epoch: u64,
     },
     Tick {
         node: NodeKey,
@@ -203,6 +205,9 @@ pub struct World {
     pub(crate) clock_offsets: BTreeMap<Host, Duration>,
     /// When the latest message between a pair of processes is delivered.
     fifo: BTreeMap<(NodeKey, NodeKey), Duration>,
+    /// (watcher, watched) -> bumped by each relink: `exited` notices of the replaced
+    /// connection are dropped (libprocess's `link(pid, RemoteConnection::RECONNECT)`).
+    link_epochs: BTreeMap<(Upid, Upid), u64>,
     /// Bumped when the connection between two processes breaks.
     pair_generation: BTreeMap<(NodeKey, NodeKey), u64>,
     /// Bumped when a process dies or all its connections break.
@@ -246,6 +251,7 @@ impl World {
             next_window: 0,
             clock_offsets: BTreeMap::new(),
             fifo: BTreeMap::new(),
+            link_epochs: BTreeMap::new(),
             pair_generation: BTreeMap::new(),
             node_generation: BTreeMap::new(),
             plan,
@@ -381,7 +387,7 @@ impl World {
                 payload,
                 connection,
             } => self.deliver(from, to, payload, connection),
-            Event::Exited { to, pid } => self.exited(to, pid),
+            Event::Exited { to, pid, epoch } => self.exited(to, pid, epoch),
             Event::Tick { node, generation } => self.tick(node, generation),
             Event::Fault(i) => self.apply_fault(i),
             Event::Heal(id) => {
@@ -545,13 +551,7 @@ impl World {
                 .get_mut(watched)
                 .is_some_and(|watchers| watchers.remove(watcher));
             if linked {
-                self.schedule(
-                    after,
-                    Event::Exited {
-                        to: watcher.clone(),
-                        pid: watched.clone(),
-                    },
-                );
+                self.schedule(after, self.exited_event(watcher.clone(), watched.clone()));
             }
         }
     }
@@ -610,19 +610,38 @@ impl World {
     pub(crate) fn link(&mut self, watcher: &Upid, watched: &Upid) {
         if !self.is_alive(watched) {
             let delay = self.net_rng.millis(1, 50);
-            self.schedule(
-                delay,
-                Event::Exited {
-                    to: watcher.clone(),
-                    pid: watched.clone(),
-                },
-            );
+            self.schedule(delay, self.exited_event(watcher.clone(), watched.clone()));
             return;
         }
         self.links
             .entry(watched.clone())
             .or_default()
             .insert(watcher.clone());
+    }
+
+    /// `watcher` links to `watched` over a fresh connection (libprocess's
+    /// `link(pid, RemoteConnection::RECONNECT)`): the breakage of the connection it replaces is
+    /// no longer reported, so an `exited` already on its way for that one is dropped. A dead
+    /// `watched` is still reported (the new connection cannot be opened).
+    pub(crate) fn relink(&mut self, watcher: &Upid, watched: &Upid) {
+        *self
+            .link_epochs
+            .entry((watcher.clone(), watched.clone()))
+            .or_default() += 1;
+        self.link(watcher, watched);
+    }
+
+    /// The `exited` notice for `to` that `pid` is gone, stamped with their link's epoch.
+    fn exited_event(&self, to: Upid, pid: Upid) -> Event {
+        let epoch = self.link_epoch(&to, &pid);
+        Event::Exited { to, pid, epoch }
+    }
+
+    fn link_epoch(&self, watcher: &Upid, watched: &Upid) -> u64 {
+        self.link_epochs
+            .get(&(watcher.clone(), watched.clone()))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// `pid` died: everyone watching it hears so; its own watches are gone.
@@ -633,13 +652,7 @@ impl World {
         if let Some(watchers) = self.links.remove(pid) {
             for watcher in watchers {
                 let delay = self.net_rng.millis(5, 500);
-                self.schedule(
-                    delay,
-                    Event::Exited {
-                        to: watcher,
-                        pid: pid.clone(),
-                    },
-                );
+                self.schedule(delay, self.exited_event(watcher, pid.clone()));
             }
         }
         for watchers in self.links.values_mut() {
@@ -655,13 +668,7 @@ impl World {
         if let Some(watchers) = self.links.remove(pid) {
             for watcher in watchers {
                 let delay = self.net_rng.millis(1, 100);
-                self.schedule(
-                    delay,
-                    Event::Exited {
-                        to: watcher,
-                        pid: pid.clone(),
-                    },
-                );
+                self.schedule(delay, self.exited_event(watcher, pid.clone()));
             }
         }
         let watched: Vec<Upid> = self
@@ -675,13 +682,7 @@ impl World {
                 watchers.remove(pid);
             }
             let delay = self.net_rng.millis(1, 100);
-            self.schedule(
-                delay,
-                Event::Exited {
-                    to: pid.clone(),
-                    pid: other,
-                },
-            );
+            self.schedule(delay, self.exited_event(pid.clone(), other));
         }
     }
 
@@ -698,10 +699,21 @@ impl World {
         }
     }
 
-    fn exited(&mut self, to: Upid, pid: Upid) {
+    fn exited(&mut self, to: Upid, pid: Upid, epoch: u64) {
         let Some(&node) = self.routes.get(&to) else {
             return;
         };
+        if epoch != self.link_epoch(&to, &pid) {
+            // The connection this notice is about was replaced by a relink.
+            if self.verbose {
+                eprintln!(
+                    "{:>9.3}s stale exited {:?} -> {node:?} dropped (relinked)",
+                    self.now.as_secs_f64(),
+                    self.routes.get(&pid)
+                );
+            }
+            return;
+        }
         if !self.is_alive(&to) {
             return;
         }
@@ -712,6 +724,13 @@ impl World {
             Some(node),
             "",
         );
+        if self.verbose {
+            eprintln!(
+                "{:>9.3}s exited {:?} -> {node:?}",
+                self.now.as_secs_f64(),
+                self.routes.get(&pid)
+            );
+        }
         match node {
             NodeKey::Master(i) => self.master_input(i, |core, now| core.exited(now, &pid)),
             NodeKey::Agent(i) => self.agent_input(i, |core, now| core.exited(now, &pid)),

@@ -146,7 +146,7 @@ impl MasterCore {
         };
         let master_info = self.config.master_info.clone();
         let ping_timeout_secs = self.ping_timeout_secs();
-        self.link(from);
+        self.relink(from);
         self.send(
             from,
             SlaveReregisteredMessage {

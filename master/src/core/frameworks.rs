@@ -8,7 +8,7 @@ use mesos::protocol::*;
 use mesos::resources::is_valid_role;
 use mesos::{FrameworkCapability, FrameworkId, FrameworkInfo, Reason, TaskState};
 
-use process::Upid;
+use process::{RemoteConnection, Upid};
 
 use super::{Change, Deadline, Framework, MasterCore, MAX_COMPLETED_FRAMEWORKS};
 use crate::outputs::Endpoint;
@@ -134,7 +134,7 @@ impl MasterCore {
         if let Endpoint::Pid(pid) = &from {
             self.framework_by_pid.insert(pid.clone(), id.clone());
         }
-        self.watch(&from);
+        self.watch(&from, RemoteConnection::Reuse);
         let master_info = self.config.master_info.clone();
         self.send_to(
             &from,
@@ -224,7 +224,7 @@ impl MasterCore {
             if let Endpoint::Pid(pid) = &from {
                 self.framework_by_pid.insert(pid.clone(), id.clone());
             }
-            self.watch(&from);
+            self.watch(&from, RemoteConnection::Reconnect);
             self.send_to(
                 &from,
                 FrameworkReregisteredMessage {
@@ -289,7 +289,7 @@ impl MasterCore {
                 tracing::warn!(framework = %id, %error, "allocator cannot activate framework");
             }
         }
-        self.watch(&from);
+        self.watch(&from, RemoteConnection::Reconnect);
         if failover {
             self.send_to(
                 &from,

@@ -74,7 +74,7 @@ use mesos::{
     TaskState, TaskStatus, Uuid,
 };
 
-use process::Upid;
+use process::{RemoteConnection, Upid};
 
 use crate::outputs::{Endpoint, Outgoing, Output, StreamId};
 
@@ -536,14 +536,30 @@ impl MasterCore {
     }
 
     /// Watches a scheduler: a pid is linked; a stream is watched by its driver anyway.
-    fn watch(&mut self, endpoint: &Endpoint) {
+    fn watch(&mut self, endpoint: &Endpoint, connection: RemoteConnection) {
         if let Endpoint::Pid(pid) = endpoint {
-            self.link(pid);
+            self.outbox.push(Output::Link {
+                pid: pid.clone(),
+                connection,
+            });
         }
     }
 
     fn link(&mut self, pid: &Upid) {
-        self.outbox.push(Output::Link { pid: pid.clone() });
+        self.outbox.push(Output::Link {
+            pid: pid.clone(),
+            connection: RemoteConnection::Reuse,
+        });
+    }
+
+    /// Links to `pid` over a fresh connection (libprocess's `link(pid, RECONNECT)`): `pid` has
+    /// just reconnected to us, so the connection we had may be stale, and its breakage, noticed
+    /// late, must not be taken for the loss of the process that is back.
+    fn relink(&mut self, pid: &Upid) {
+        self.outbox.push(Output::Link {
+            pid: pid.clone(),
+            connection: RemoteConnection::Reconnect,
+        });
     }
 
     fn close_stream(&mut self, endpoint: &Endpoint) {

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use parking_lot::Mutex;
 
+use crate::transport::ConnectionGeneration;
 use crate::upid::Upid;
 
 /// Whether a new link is the first one to a process at its target's runtime.
@@ -16,7 +17,16 @@ pub(crate) struct FirstAtPeer(pub(crate) bool);
 /// of thousands of linked processes (agents linked to a master).
 #[derive(Default)]
 pub(crate) struct RemoteLinks {
-    by_peer: Mutex<HashMap<SocketAddr, HashMap<Upid, BTreeSet<Upid>>>>,
+    by_peer: Mutex<HashMap<SocketAddr, PeerLinks>>,
+}
+
+/// The links to processes at one runtime.
+#[derive(Default)]
+struct PeerLinks {
+    targets: HashMap<Upid, BTreeSet<Upid>>,
+    /// Set by a relink: the links ride the connection of this generation, and the loss of an
+    /// older connection (the one it replaced, or an old one from the peer) is no longer news.
+    since: ConnectionGeneration,
 }
 
 impl RemoteLinks {
@@ -26,7 +36,7 @@ impl RemoteLinks {
     /// not been reported lost (a loss takes every link to the peer, see [`RemoteLinks::take_peer`]).
     pub(crate) fn add(&self, target: Upid, linker: Upid) -> Option<FirstAtPeer> {
         let mut by_peer = self.by_peer.lock();
-        let links = by_peer.entry(target.addr()).or_default();
+        let links = &mut by_peer.entry(target.addr()).or_default().targets;
         let first = links.is_empty();
         links
             .entry(target)
@@ -35,9 +45,37 @@ impl RemoteLinks {
             .then_some(FirstAtPeer(first))
     }
 
-    /// Removes and returns every link to a process at `peer` (its connection broke).
-    pub(crate) fn take_peer(&self, peer: SocketAddr) -> Vec<(Upid, Upid)> {
-        let links = self.by_peer.lock().remove(&peer).unwrap_or_default();
+    /// Records that local `linker` watches remote `target` over a fresh connection: `reconnect`
+    /// opens it (under this lock, so a loss reported meanwhile is judged against it) and returns
+    /// its generation. Every link to the target's runtime moves to it (as in libprocess). True if
+    /// the link is new.
+    pub(crate) fn relink(
+        &self,
+        target: Upid,
+        linker: Upid,
+        reconnect: impl FnOnce() -> ConnectionGeneration,
+    ) -> bool {
+        let mut by_peer = self.by_peer.lock();
+        let links = by_peer.entry(target.addr()).or_default();
+        links.since = links.since.max(reconnect());
+        links.targets.entry(target).or_default().insert(linker)
+    }
+
+    /// A connection of generation `generation` to or from `peer` broke: removes and returns every
+    /// link to a process there, unless a relink moved them to a newer connection.
+    pub(crate) fn take_peer(
+        &self,
+        peer: SocketAddr,
+        generation: ConnectionGeneration,
+    ) -> Vec<(Upid, Upid)> {
+        let mut by_peer = self.by_peer.lock();
+        if by_peer
+            .get(&peer)
+            .is_some_and(|links| generation < links.since)
+        {
+            return Vec::new();
+        }
+        let links = by_peer.remove(&peer).unwrap_or_default().targets;
         links
             .into_iter()
             .flat_map(|(target, linkers)| linkers.into_iter().map(move |l| (target.clone(), l)))
@@ -48,7 +86,7 @@ impl RemoteLinks {
     /// true if it existed. Other linkers of `target` get their own notices.
     pub(crate) fn take_link(&self, target: &Upid, linker: &Upid) -> bool {
         let mut by_peer = self.by_peer.lock();
-        let Some(links) = by_peer.get_mut(&target.addr()) else {
+        let Some(PeerLinks { targets: links, .. }) = by_peer.get_mut(&target.addr()) else {
             return false;
         };
         let Some(linkers) = links.get_mut(target) else {
@@ -70,7 +108,7 @@ impl RemoteLinks {
         self.by_peer
             .lock()
             .values()
-            .flat_map(HashMap::values)
+            .flat_map(|links| links.targets.values())
             .map(BTreeSet::len)
             .sum()
     }
@@ -79,6 +117,8 @@ impl RemoteLinks {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const G0: ConnectionGeneration = ConnectionGeneration(0);
 
     #[test]
     fn groups_by_peer_and_target() {
@@ -102,11 +142,39 @@ mod tests {
             links.take_link(&a, &other),
             "each linker keeps its own link"
         );
-        assert_eq!(links.take_peer(b.addr()), vec![(b, me.clone())]);
+        assert_eq!(links.take_peer(b.addr(), G0), vec![(b, me.clone())]);
         assert_eq!(links.len(), 1);
         assert!(!links.take_link(&a, &other));
         // Once the peer's links are all gone (its connection broke), the next link connects.
-        assert_eq!(links.take_peer(c.addr()).len(), 1);
+        assert_eq!(links.take_peer(c.addr(), G0).len(), 1);
         assert_eq!(links.add(c, me), Some(FirstAtPeer(true)));
+    }
+
+    #[test]
+    fn a_relink_moves_the_peer_s_links_past_older_connections() {
+        let links = RemoteLinks::default();
+        let a: Upid = "a@127.0.0.1:1".parse().unwrap();
+        let b: Upid = "b@127.0.0.1:1".parse().unwrap();
+        let me: Upid = "me@127.0.0.1:9".parse().unwrap();
+        let other: Upid = "other@127.0.0.1:9".parse().unwrap();
+        assert_eq!(links.add(a.clone(), other.clone()), Some(FirstAtPeer(true)));
+        assert!(links.relink(b.clone(), me.clone(), || ConnectionGeneration(5)));
+        assert!(
+            !links.relink(b.clone(), me.clone(), || ConnectionGeneration(3)),
+            "not a new link"
+        );
+        // Connections older than the newest relink's: no news, every link stays.
+        assert!(links
+            .take_peer(a.addr(), ConnectionGeneration(4))
+            .is_empty());
+        assert_eq!(links.len(), 2);
+        // The relink's own connection (or a later one) breaking reports every link once.
+        let mut lost = links.take_peer(a.addr(), ConnectionGeneration(5));
+        lost.sort();
+        assert_eq!(lost, vec![(a.clone(), other), (b, me.clone())]);
+        assert_eq!(links.len(), 0);
+        // Gone with its links: the next link starts afresh.
+        assert_eq!(links.add(a.clone(), me.clone()), Some(FirstAtPeer(true)));
+        assert_eq!(links.take_peer(a.addr(), G0), vec![(a, me)]);
     }
 }

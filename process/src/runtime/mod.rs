@@ -26,6 +26,7 @@ use crate::payload::Payload;
 use crate::pid::{Destination, Pid, Target};
 use crate::process::{Handlers, Process};
 use crate::reply::{self, Reply};
+use crate::transport::ConnectionGeneration;
 use crate::upid::Upid;
 
 use links::RemoteLinks;
@@ -93,6 +94,9 @@ pub(crate) trait Outbound: Send + Sync {
     fn send(&self, from: &Upid, to: &Upid, name: &str, body: &[u8]);
     /// Makes sure a connection to `peer` exists, so its loss is noticed (for links).
     fn connect(&self, peer: SocketAddr);
+    /// Opens a fresh connection to `peer`, replacing the existing one (for relinks): returns its
+    /// generation (every older connection's loss is no longer news).
+    fn reconnect(&self, peer: SocketAddr) -> ConnectionGeneration;
     fn shutdown(&self);
     /// Whether every connection is TLS.
     fn tls_enabled(&self) -> bool;
@@ -304,6 +308,28 @@ impl Shared {
         }
     }
 
+    /// `linker` (local) watches `target` over a fresh connection (libprocess's
+    /// `link(pid, RemoteConnection::RECONNECT)`): every link to a process at `target`'s runtime
+    /// moves to the new connection, and the loss of any older connection to or from that
+    /// runtime is no longer reported. A local `target` is linked as usual.
+    pub(crate) fn relink(&self, linker: Upid, target: &Upid) {
+        let Some(outbound) = self
+            .outbound
+            .as_ref()
+            .filter(|_| target.addr() != self.addr)
+        else {
+            self.link(linker, target);
+            return;
+        };
+        // Reconnects under the links' lock: a loss reported meanwhile sees the new generation.
+        let added = self.links.relink(target.clone(), linker.clone(), || {
+            outbound.reconnect(target.addr())
+        });
+        if added {
+            outbound.send(&linker, target, LINK_MESSAGE, &[]);
+        }
+    }
+
     /// Tells `linker` (local or remote) that `target` is gone.
     pub(crate) fn notify_exited(&self, linker: &Upid, target: &Upid) {
         if linker.addr() == self.addr {
@@ -315,10 +341,11 @@ impl Shared {
         }
     }
 
-    /// The connection to runtime `peer` broke: every local process linked to a process there hears
-    /// `exited`.
-    pub(crate) fn peer_lost(&self, peer: SocketAddr) {
-        for (target, linker) in self.links.take_peer(peer) {
+    /// A connection to or from runtime `peer` broke: every local process linked to a process
+    /// there hears `exited`, unless a relink replaced that connection (it is older than the
+    /// relink's, see [`Shared::relink`]).
+    pub(crate) fn peer_lost(&self, peer: SocketAddr, generation: ConnectionGeneration) {
+        for (target, linker) in self.links.take_peer(peer, generation) {
             self.notify_exited(&linker, &target);
         }
     }

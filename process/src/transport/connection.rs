@@ -19,6 +19,8 @@ pub(crate) enum Role {
         peer: SocketAddr,
         queue: Arc<PeerQueue>,
         connecting: bool,
+        /// Replaced by a reconnect: writes what it took from `queue`, takes nothing more.
+        retired: bool,
     },
     /// Someone connected to us; `peer` is their listen address once their first envelope told us.
     Incoming { peer: Option<SocketAddr> },
@@ -460,7 +462,15 @@ impl Connection {
         self.out.clear();
         self.written = 0;
         let refilled = match (&self.role, &self.protocol) {
-            (Role::Outgoing { queue, .. }, _) => queue.take_into(&mut self.out),
+            (
+                Role::Outgoing {
+                    queue,
+                    retired: false,
+                    ..
+                },
+                _,
+            ) => queue.take_into(&mut self.out),
+            (Role::Outgoing { retired: true, .. }, _) => false,
             (
                 Role::Incoming { .. },
                 Protocol::Http(HttpState {
@@ -529,6 +539,13 @@ impl Connection {
         match &self.protocol {
             Protocol::Http(http) => http.stream.as_ref(),
             _ => None,
+        }
+    }
+
+    /// A reconnect replaced this outgoing connection: it stops taking from its peer's queue.
+    pub(crate) fn retire(&mut self) {
+        if let Role::Outgoing { retired, .. } = &mut self.role {
+            *retired = true;
         }
     }
 

@@ -13,6 +13,7 @@ use mio::{Events, Interest, Poll, Token};
 use super::connection::{Connection, Context, Flushed, Outcome, Role, Tls};
 use super::frame::encode_frame;
 use super::tls::TlsSession;
+use super::ConnectionGeneration;
 use super::{Envelope, PeerMap, Shared, TransportHandler};
 use crate::http::{RequestParser, Response};
 use crate::upid::Upid;
@@ -34,6 +35,8 @@ pub(crate) enum Command {
     Flush(SocketAddr),
     /// Make sure a connection to this peer exists.
     Connect(SocketAddr),
+    /// Open a new connection to this peer with this generation, retiring the existing one.
+    Reconnect(SocketAddr, ConnectionGeneration),
     /// The answer to the request in flight on connection `token` (if it is still generation `generation`).
     Respond {
         token: usize,
@@ -53,8 +56,6 @@ pub(crate) struct EventLoop {
     /// A slab: the index is the token minus [`FIRST_CONNECTION`]; `free` holds empty slots.
     connections: Vec<Option<Connection>>,
     free: Vec<usize>,
-    /// Bumped per connection so a late command for a closed connection cannot hit its slot's successor.
-    next_generation: u64,
     /// Peer listen address to its live outgoing connection.
     outgoing: PeerMap<usize>,
     /// Runtimes that reached this TLS runtime in plaintext (LIBPROCESS_SSL_SUPPORT_DOWNGRADE):
@@ -81,7 +82,6 @@ impl EventLoop {
             commands,
             connections: Vec::new(),
             free: Vec::new(),
-            next_generation: 0,
             outgoing: PeerMap::default(),
             plaintext_peers: PeerMap::default(),
             read_buffer: vec![0; READ_BUFFER_BYTES],
@@ -137,6 +137,16 @@ impl EventLoop {
                 Command::Connect(peer) => {
                     self.ensure_connected(peer);
                 }
+                Command::Reconnect(peer, generation) => {
+                    if let Some(index) = self.outgoing.remove(&peer) {
+                        if let Some(Some(connection)) = self.connections.get_mut(index) {
+                            connection.retire();
+                        }
+                    }
+                    if let Some(index) = self.open(peer, Some(generation)) {
+                        self.flush(index);
+                    }
+                }
                 Command::Respond {
                     token,
                     generation,
@@ -167,7 +177,7 @@ impl EventLoop {
                     } else {
                         Tls::Off
                     };
-                    if let Err(e) = self.insert(stream, Role::Incoming { peer: None }, tls) {
+                    if let Err(e) = self.insert(stream, Role::Incoming { peer: None }, tls, None) {
                         tracing::warn!(%from, "cannot register accepted connection: {e}");
                     }
                 }
@@ -182,15 +192,23 @@ impl EventLoop {
         }
     }
 
-    fn insert(&mut self, mut stream: TcpStream, role: Role, tls: Tls) -> io::Result<usize> {
+    /// Registers a connection; `generation` is a reserved one (a reconnect) or a fresh one.
+    /// Generations also keep a late command for a closed connection off its slot's successor.
+    fn insert(
+        &mut self,
+        mut stream: TcpStream,
+        role: Role,
+        tls: Tls,
+        generation: Option<ConnectionGeneration>,
+    ) -> io::Result<usize> {
         let index = self.free.pop().unwrap_or(self.connections.len());
         self.poll.registry().register(
             &mut stream,
             Token(FIRST_CONNECTION + index),
             Interest::READABLE | Interest::WRITABLE,
         )?;
-        self.next_generation += 1;
-        let connection = Connection::new(stream, self.next_generation, role, tls);
+        let generation = generation.unwrap_or_else(|| self.shared.next_generation());
+        let connection = Connection::new(stream, generation.0, role, tls);
         if index == self.connections.len() {
             self.connections.push(Some(connection));
         } else {
@@ -204,6 +222,15 @@ impl EventLoop {
         if let Some(&index) = self.outgoing.get(&peer) {
             return Some(index);
         }
+        self.open(peer, None)
+    }
+
+    /// Opens the outgoing connection to `peer` (hello first) and makes it the live one.
+    fn open(
+        &mut self,
+        peer: SocketAddr,
+        generation: Option<ConnectionGeneration>,
+    ) -> Option<usize> {
         let queue = self.shared.queue_for(peer);
         let tls = match &self.shared.tls {
             None => Ok(Tls::Off),
@@ -219,8 +246,9 @@ impl EventLoop {
                 peer,
                 queue: Arc::clone(&queue),
                 connecting: true,
+                retired: false,
             };
-            self.insert(stream, role, tls)
+            self.insert(stream, role, tls, generation)
         });
         match opened {
             Ok(index) => {
@@ -234,7 +262,8 @@ impl EventLoop {
             Err(e) => {
                 tracing::info!(%peer, "cannot connect: {e}");
                 queue.clear();
-                self.handler.peer_lost(peer);
+                let generation = generation.unwrap_or_else(|| self.shared.next_generation());
+                self.handler.connection_lost(peer, generation);
                 None
             }
         }
@@ -377,13 +406,20 @@ impl EventLoop {
             events.reader_gone();
         }
         let Connection {
-            mut stream, role, ..
+            mut stream,
+            role,
+            generation,
+            ..
         } = connection;
         let peer = match &role {
             Role::Outgoing { peer, .. } => Some(*peer),
             Role::Incoming { peer } => *peer,
         };
-        let runtime_link = matches!(role, Role::Outgoing { .. }) || peer.is_some();
+        // A retired connection was replaced (a reconnect): its loss is no news.
+        let runtime_link = match &role {
+            Role::Outgoing { retired, .. } => !retired,
+            Role::Incoming { peer } => peer.is_some(),
+        };
         if let Err(e) = self.poll.registry().deregister(&mut stream) {
             tracing::debug!("deregister failed: {e}");
         }
@@ -394,14 +430,21 @@ impl EventLoop {
         } else {
             tracing::debug!(?remote, ?peer, "connection closed: {why}");
         }
-        if let Role::Outgoing { peer, queue, .. } = &role {
+        if let Role::Outgoing {
+            peer,
+            queue,
+            retired: false,
+            ..
+        } = &role
+        {
             if self.outgoing.get(peer) == Some(&index) {
                 self.outgoing.remove(peer);
             }
             queue.clear();
         }
         if let (true, Some(peer)) = (runtime_link, peer) {
-            self.handler.peer_lost(peer);
+            self.handler
+                .connection_lost(peer, ConnectionGeneration(generation));
         }
     }
 

@@ -220,7 +220,19 @@ pub trait TransportHandler: Send + Sync + 'static {
     fn http(&self, request: crate::http::Request, responder: crate::http::Responder);
     /// A connection to or from the runtime listening at `peer` broke (or could not be opened).
     fn peer_lost(&self, peer: SocketAddr);
+    /// [`peer_lost`](TransportHandler::peer_lost), saying which connection: a handler that
+    /// [reconnected](Transport::reconnect) can ignore the loss of a connection older than its
+    /// new one. The default forgets the generation.
+    fn connection_lost(&self, peer: SocketAddr, generation: ConnectionGeneration) {
+        let _ = generation;
+        self.peer_lost(peer);
+    }
 }
+
+/// When a connection was opened or accepted, relative to the transport's other connections:
+/// generations grow with every connection and are never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct ConnectionGeneration(pub u64);
 
 /// A map keyed by peer address with a cheap hash (FNV-1a): looked up on every send, keys are not
 /// attacker-chosen (they are addresses we send to).
@@ -273,6 +285,8 @@ pub(crate) struct Shared {
     id: u64,
     /// Set when every connection is TLS.
     tls: Option<tls::TlsContext>,
+    /// The last connection generation handed out (see [`ConnectionGeneration`]).
+    generations: AtomicU64,
 }
 
 impl Shared {
@@ -302,6 +316,11 @@ impl Shared {
         if let Err(e) = self.waker.wake() {
             tracing::warn!("cannot wake the transport event loop: {e}");
         }
+    }
+
+    /// A generation no connection has yet: later than every connection opened or accepted so far.
+    fn next_generation(&self) -> ConnectionGeneration {
+        ConnectionGeneration(self.generations.fetch_add(1, Ordering::Relaxed) + 1)
     }
 
     fn on_loop_thread(&self) -> bool {
@@ -371,6 +390,7 @@ impl Transport {
             shut_down: AtomicBool::new(false),
             id: NEXT_TRANSPORT_ID.fetch_add(1, Ordering::Relaxed),
             tls,
+            generations: AtomicU64::new(0),
         });
         let event_loop = EventLoop::new(poll, listener, Arc::clone(&shared), handler, command_rx);
         let thread = thread::Builder::new()
@@ -444,6 +464,22 @@ impl Transport {
         if !self.shared.shut_down.load(Ordering::Acquire) {
             self.shared.command(Command::Connect(to));
         }
+    }
+
+    /// Opens a fresh connection to `to` for what is sent there from now on, even if one exists
+    /// (libprocess's `link(pid, RemoteConnection::RECONNECT)`: the existing one may be stale, a
+    /// half-open TCP connection that loses what is written to it). The replaced connection
+    /// writes what it already took from the queue and carries nothing more; it stays open until
+    /// the peer closes it or it fails (closing it ourselves would tell the peer we are gone), and
+    /// its loss is not reported. Returns the new connection's generation: every connection
+    /// opened or accepted before this call is older; its loss is reported with
+    /// [`TransportHandler::connection_lost`] as usual, and the caller decides to ignore it.
+    pub fn reconnect(&self, to: SocketAddr) -> ConnectionGeneration {
+        let generation = self.shared.next_generation();
+        if !self.shared.shut_down.load(Ordering::Acquire) {
+            self.shared.command(Command::Reconnect(to, generation));
+        }
+        generation
     }
 
     /// Stops the event loop and closes every socket, after one non-blocking attempt to write what is

@@ -26,7 +26,10 @@ fn registration_assigns_ids_and_offers_the_whole_agent() {
     assert_eq!(
         out,
         vec![
-            Output::Link { pid: upid(AGENT) },
+            Output::Link {
+                pid: upid(AGENT),
+                connection: process::RemoteConnection::Reuse,
+            },
             Output::Send {
                 to: ep(AGENT),
                 message: Outgoing::SlaveRegistered(SlaveRegisteredMessage {

@@ -463,3 +463,76 @@ fn an_executor_exit_that_crosses_a_launch_declared_lost_keeps_the_new_instance_s
     assert_eq!(offers.len(), 1, "{offers:?}");
     assert_eq!(offers[0].resources, "cpus:3;mem:992".parse().unwrap());
 }
+
+/// The links `out` asks for, with their connection choice.
+fn links(out: &[Output]) -> Vec<(process::Upid, process::RemoteConnection)> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Link { pid, connection } => Some((pid.clone(), *connection)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Seeds 1347 and 1655 (the class of the former 832): a fault broke the master's connections; the
+/// scheduler heard it first, re-registered over a new connection, and only then did the master's
+/// `exited` for the old one arrive: the framework was deactivated for good while its driver
+/// thought itself registered (no offers ever again). As Mesos's master, a re-registration
+/// (framework or agent) now relinks over a fresh connection (`RemoteConnection::Reconnect`), and
+/// the runtime and the sim no longer report the replaced connection's breakage (their tests:
+/// process/tests/remote_links.rs, the seeds). First registrations link as before.
+#[test]
+fn a_reregistering_framework_or_agent_is_relinked_over_a_fresh_connection() {
+    use process::RemoteConnection::{Reconnect, Reuse};
+    let mut h = Harness::new();
+    h.core.register_framework(
+        h.now,
+        &upid(SCHED),
+        RegisterFrameworkMessage {
+            framework: fw_info("f"),
+            suppressed_roles: Vec::new(),
+        },
+    );
+    let out = h.out();
+    assert_eq!(links(&out), vec![(upid(SCHED), Reuse)]);
+    let fw = match sends(&out, SCHED).first() {
+        Some(Outgoing::FrameworkRegistered(m)) => m.framework_id.clone(),
+        other => panic!("expected FrameworkRegistered, got {other:?}"),
+    };
+    h.core.register_agent(
+        h.now,
+        &upid(AGENT),
+        RegisterSlaveMessage {
+            agent: AgentInfo::new("node").with_resources("cpus:4;mem:1024".parse().unwrap()),
+            version: "1".into(),
+        },
+    );
+    let out = h.out();
+    assert_eq!(links(&out), vec![(upid(AGENT), Reuse)]);
+    let agent = match sends(&out, AGENT).first() {
+        Some(Outgoing::SlaveRegistered(m)) => m.agent_id.clone(),
+        other => panic!("expected SlaveRegistered, got {other:?}"),
+    };
+    // The connections break; both come back.
+    h.core.exited(h.now, &upid(SCHED));
+    h.core.exited(h.now, &upid(AGENT));
+    h.out();
+    let mut info = fw_info("f");
+    info.id = Some(fw.clone());
+    let reregister = |failover| ReregisterFrameworkMessage {
+        framework: info.clone(),
+        failover,
+        suppressed_roles: vec![],
+    };
+    h.core
+        .reregister_framework(h.now, &upid(SCHED), reregister(false));
+    assert_eq!(links(&h.out()), vec![(upid(SCHED), Reconnect)]);
+    reregister_empty(&mut h, &fw, &agent, fw_info("f"));
+    assert_eq!(links(&h.out()), vec![(upid(AGENT), Reconnect)]);
+    // A scheduler failover (a new pid) is relinked too.
+    h.core
+        .reregister_framework(h.now, &upid(SCHED2), reregister(true));
+    assert_eq!(links(&h.out()), vec![(upid(SCHED2), Reconnect)]);
+    // The framework is offered the agent: it is active and connected.
+    assert_eq!(h.allocate(SCHED2).len(), 1);
+}
