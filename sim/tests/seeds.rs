@@ -42,12 +42,18 @@ fn replay() {
 /// `many_seeds` prints the ones that pass now so this list can shrink. Any other failing seed
 /// fails the test. A change to a core changes the runs: regenerate the list from
 /// `sim-soak --seeds 1000 --no-shrink` after looking at every new failure.
-const KNOWN_OPEN: &[(u64, &str)] = &[];
+const KNOWN_OPEN: &[(u64, &str)] = &[
+    // A stale `exited` at the master disconnects a framework whose driver re-registered (the
+    // 1347/1655 class, being fixed with a relink); exposed here by the shifted timing of held
+    // status updates.
+    (354, "cluster_reassembles"),
+    (697, "cluster_reassembles"),
+];
 
 /// A seed beyond the 1,000 `many_seeds` runs that still fails (the `sim-soak --first 1000` soak
 /// finds it), for `a_known_open_seed_fails_as_listed` while `KNOWN_OPEN` is empty. When it passes,
 /// pick another failing seed from that soak.
-const WITNESS: (u64, &str) = (1045, "lost_never_runs_again");
+const WITNESS: (u64, &str) = (1162, "cluster_reassembles");
 
 #[test]
 fn many_seeds() {

@@ -53,8 +53,11 @@ impl MasterCore {
     /// `RegisterSlaveMessage` from the agent at `from`.
     pub fn register_agent(&mut self, now: Instant, from: &Upid, message: RegisterSlaveMessage) {
         if let Some(id) = self.agent_by_pid.get(from).cloned() {
+            // As Mesos: from a connected agent it is a retry (our answer was lost), even if
+            // tasks were launched there since (the agent runs them: it takes launches before it
+            // hears its id); a disconnected one restarted and registers anew.
             let same = self.agents.get(&id).is_some_and(|a| {
-                a.tasks.is_empty()
+                a.connected
                     && a.info.hostname == message.agent.hostname
                     && a.info.resources == message.agent.resources
                     && a.info.attributes == message.agent.attributes
@@ -311,7 +314,30 @@ impl MasterCore {
                 kills.push(key.clone());
             }
             if let Some(framework) = self.frameworks.get_mut(&task.framework_id) {
-                if let Some(entry) = framework.tasks.get_mut(&task.task_id) {
+                let ended = !task.state.is_terminal()
+                    && !framework.tasks.contains_key(&task.task_id)
+                    && !zombies.contains_key(&key)
+                    && framework
+                        .completed_tasks
+                        .iter()
+                        .any(|t| t.task_id == task.task_id);
+                if ended {
+                    // Its scheduler heard it end (LOST when the agent it was launched on, under
+                    // another id, was removed: the agent registered anew at the same address but
+                    // still runs it): it must not run again. Killed, its end absorbed.
+                    tracing::info!(agent = %id, task = %task.task_id, "a task that ended for its scheduler still runs: killing it");
+                    if let Some(agent) = self.agents.get_mut(id) {
+                        agent.zombies.insert(
+                            key.clone(),
+                            ZombieTask {
+                                resources: Resources::new(),
+                                role: "*".to_string(),
+                                launching: false,
+                            },
+                        );
+                    }
+                    lost_kills.push(key.clone());
+                } else if let Some(entry) = framework.tasks.get_mut(&task.task_id) {
                     if !task.state.is_terminal() {
                         let previous = entry.task.state;
                         entry.task.state = task.state;
@@ -516,9 +542,10 @@ impl MasterCore {
                     .map(|t| (t.framework_id.clone(), t.task_id.clone()))
                     .collect()
             });
-        for task in message.tasks {
+        for mut task in message.tasks {
             if task.state.is_terminal() {
                 // Its resources are free on the agent; the agent still sends its final update.
+                // (One whose scheduler has not heard it end holds them until then, below.)
                 let Some(framework) = self.frameworks.get_mut(&task.framework_id) else {
                     continue;
                 };
@@ -533,12 +560,24 @@ impl MasterCore {
                             launching: false,
                         },
                     );
-                } else if let Some(mut entry) = framework.unreachable_tasks.remove(&task.task_id) {
+                    continue;
+                }
+                if let Some(mut entry) = framework.unreachable_tasks.remove(&task.task_id) {
                     // Unreachable no more: it ended (its update follows).
                     entry.task.state = task.state;
                     framework.add_completed(entry.task);
+                    continue;
                 }
-                continue;
+                match task.status_update_state.filter(|s| !s.is_terminal()) {
+                    // Its scheduler has not heard it end: the agent still sends its updates from
+                    // the one in flight (a RUNNING, say) to the terminal one. Known at the state
+                    // of the one in flight until the terminal one arrives (Mesos keeps such a
+                    // task and reconciles it at its status update state), so that
+                    // reconciliation in between does not answer LOST for a task about to be
+                    // reported running.
+                    Some(state) => task.state = state,
+                    None => continue,
+                }
             }
             let key = (task.framework_id.clone(), task.task_id.clone());
             let Some(framework) = self.frameworks.get_mut(&task.framework_id) else {

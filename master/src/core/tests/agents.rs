@@ -196,7 +196,7 @@ fn a_registration_retry_keeps_the_id_but_a_new_incarnation_replaces_the_agent() 
     let out = retry(&mut h, "cpus:4;mem:1024");
     assert!(matches!(&sends(&out, AGENT)[0], Outgoing::SlaveRegistered(m) if m.agent_id == agent));
     assert_eq!(h.core.agents().len(), 1);
-    // With a task running, a fresh registration from the same address is a restarted agent.
+    // With a task launched since, from the connected agent: still a retry (as Mesos).
     h.launch(
         SCHED,
         &fw,
@@ -204,7 +204,13 @@ fn a_registration_retry_keeps_the_id_but_a_new_incarnation_replaces_the_agent() 
         vec![command_task("t1", &agent, "cpus:1")],
     );
     let out = retry(&mut h, "cpus:4;mem:1024");
-    assert_eq!(updates(&out, SCHED)[0].state, TaskState::Lost);
+    assert!(matches!(&sends(&out, AGENT)[0], Outgoing::SlaveRegistered(m) if m.agent_id == agent));
+    assert!(updates(&out, SCHED).is_empty());
+    // Once its connection broke, a fresh registration from the same address is a restarted
+    // agent: the old one is removed.
+    h.core.exited(h.now, &upid(AGENT));
+    assert_eq!(updates(&h.out(), SCHED)[0].state, TaskState::Lost);
+    let out = retry(&mut h, "cpus:4;mem:1024");
     assert!(
         sends(&out, SCHED).contains(&Outgoing::LostSlave(LostSlaveMessage {
             agent_id: agent.clone()
