@@ -3,8 +3,8 @@
 //!
 //! | part | scheduler | executor | what it does |
 //! |---|---|---|---|
-//! | core | [`scheduler::DriverCore`](crate::scheduler::DriverCore) | [`executor::DriverCore`](crate::executor::DriverCore) | pure bookkeeping: fed messages and calls, returns what to send and which callbacks to make; no I/O, no clock (the simulator runs these) |
-//! | actor | `SchedulerProcess` | `ExecutorProcess` | a `process` actor: turns messages, timers and handle calls into core calls and performs the outputs; never runs framework code |
+//! | core | [`scheduler::DriverCore`](crate::scheduler::DriverCore) | [`executor::DriverCore`](crate::executor::DriverCore) | pure bookkeeping: fed messages, timers and calls, returns a list of [`Output`]s (what to send, link, time and call back); no I/O, no clock (the simulator runs these) |
+//! | actor | `SchedulerProcess` | `ExecutorProcess` | a `process` actor: turns messages, timers and handle calls into core calls and performs the outputs (one function for both); never runs framework code |
 //! | callback thread | `scheduler-driver` | `executor-driver` | runs the framework's callbacks, one at a time, in the order the actor produced them |
 //! | handle | [`DriverHandle`](crate::scheduler::DriverHandle) | [`ExecutorDriver`](crate::executor::ExecutorDriver) | cheap to clone, callable from any thread including a callback; a call is a message to the actor |
 //!
@@ -18,12 +18,100 @@
 //!   a callback wrote before returning is visible to the code after `run()`; never call `join`
 //!   from a callback.
 //!
-//! A callback's outputs that must follow it (the scheduler's implicit acknowledgement of a status
-//! update) go back to the actor once the callback returned.
+//! Both cores answer every input with the same kind of list, [`Output`]: messages to send, links
+//! to make, timers to set and callbacks to make, performed in order. One function performs them
+//! for both actors; the simulator performs them for both nodes the same way. The outputs after a
+//! callback in one list wait until the callback returned (the scheduler's implicit acknowledgement
+//! of a status update is sent only after `status_update` returned, as Mesos's driver does).
+//!
+//! | output | scheduler | executor |
+//! |---|---|---|
+//! | `Send(to, m)` | `m`: [`scheduler::ToMaster`](crate::scheduler::ToMaster) | `m`: [`executor::ToAgent`](crate::executor::ToAgent) |
+//! | `Callback(c)` | `c`: [`scheduler::Callback`](crate::scheduler::Callback) | `c`: [`executor::Callback`](crate::executor::Callback) |
+//! | `Link(pid)` | the master | the agent |
+//! | `Timer { after, timer }` | retry the registration ([`scheduler::Timer`](crate::scheduler::Timer)) | knock on a restarting agent, give up on it ([`executor::Timer`](crate::executor::Timer)) |
 
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+use process::{Context, Process, Upid};
+
+/// What a driver core asks its actor (or the simulator) to do; a core returns a list of them, to
+/// be performed in order. `M` is a message for the master or agent, `C` a callback, `T` a timer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output<M, C, T> {
+    /// Send `M` to this process.
+    Send(Upid, M),
+    /// Make this callback; the outputs after it in the same list wait until it returned.
+    Callback(C),
+    /// Link to this process, so its loss (or the connection's) comes back as `exited`.
+    Link(Upid),
+    /// Hand `timer` back to the core (its `timer_fired`) after `after`.
+    Timer {
+        /// How long to wait.
+        after: Duration,
+        /// What the core is told when it fires.
+        timer: T,
+    },
+}
+
+/// One callback for the callback thread, and the outputs that followed it (the thread hands them
+/// back to the actor once the callback returned).
+pub(crate) struct CallbackJob<C, O> {
+    pub(crate) callback: C,
+    pub(crate) then: Vec<O>,
+}
+
+/// The outputs of a driver actor's core.
+pub(crate) type OutputOf<A> =
+    Output<<A as DriverActor>::Message, <A as DriverActor>::Callback, <A as DriverActor>::Timer>;
+
+/// A driver actor: the few things [`perform`] needs that differ between the two drivers.
+pub(crate) trait DriverActor: Process {
+    /// A message its core sends.
+    type Message;
+    /// A callback its core makes.
+    type Callback: Send + 'static;
+    /// A timer its core sets.
+    type Timer: Send + 'static;
+    /// Sends `message` to `to` (the scheduler may hold a registration for authentication).
+    fn send_message(&mut self, ctx: &mut Context<'_, Self>, to: &Upid, message: Self::Message);
+    /// The core's answer to a timer that fired.
+    fn timer_fired(&mut self, timer: Self::Timer) -> Vec<OutputOf<Self>>;
+    /// Where callbacks go to the callback thread.
+    fn callbacks(&self) -> &CallbackQueue<CallbackJob<Self::Callback, OutputOf<Self>>>;
+    /// Called after each list was performed (the scheduler publishes its core's status).
+    fn performed(&mut self) {}
+}
+
+/// Performs a core's `outputs` in order on `actor`: sends, links, timers (whose firing goes back
+/// to the core and is performed the same way); a callback goes to the callback thread with the
+/// outputs after it, which come back here once it returned.
+pub(crate) fn perform<A: DriverActor>(
+    actor: &mut A,
+    ctx: &mut Context<'_, A>,
+    outputs: Vec<OutputOf<A>>,
+) {
+    let mut outputs = outputs.into_iter();
+    while let Some(output) = outputs.next() {
+        match output {
+            Output::Send(to, message) => actor.send_message(ctx, &to, message),
+            Output::Link(to) => ctx.link(&to),
+            Output::Timer { after, timer } => {
+                ctx.delay(after, move |actor: &mut A, ctx| {
+                    let out = actor.timer_fired(timer);
+                    perform(actor, ctx, out);
+                });
+            }
+            Output::Callback(callback) => {
+                let then = outputs.by_ref().collect();
+                actor.callbacks().push(CallbackJob { callback, then });
+            }
+        }
+    }
+    actor.performed();
+}
 
 /// A driver's life cycle, as Mesos's `Status` (`DRIVER_RUNNING`, ...); the same for both drivers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

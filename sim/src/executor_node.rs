@@ -1,13 +1,14 @@
-//! Executors: the executor driver's pure core ([`mesos::executor::DriverCore`]) wired the
-//! way the driver actor wires it, plus a tiny task program: report RUNNING, run for the time the
-//! scheduler put in the task's data, then report FINISHED or FAILED; report KILLED when killed;
-//! kill everything and exit on shutdown. A command executor exits once its task ended.
+//! Executors: the executor driver's pure core ([`mesos::executor::DriverCore`]), its outputs
+//! performed as the scheduler's (`World::perform_driver`), plus a tiny task program: report
+//! RUNNING, run for the time the scheduler put in the task's data, then report FINISHED or FAILED;
+//! report KILLED when killed; kill everything and exit on shutdown. A command executor exits once
+//! its task ended.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use agent::state::LaunchSpec;
-use mesos::executor::{DriverCore, DriverEvent};
+use mesos::executor::{Callback, CoreOptions, DriverCore, Output, Timer};
 use mesos::{ContainerId, FrameworkId, TaskId, TaskState, TaskStatus, Uuid};
 use process::Upid;
 
@@ -17,8 +18,6 @@ use crate::world::{Event, NodeKey, World};
 
 /// How long a checkpointing executor waits for its agent to come back (Mesos: 15 min).
 pub const RECOVERY_TIMEOUT: Duration = Duration::from_secs(900);
-/// How often a waiting executor knocks on its agent's old address.
-pub const REREGISTER_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A timer of an executor.
 #[derive(Debug, Clone)]
@@ -29,10 +28,8 @@ pub enum ExecWake {
     Finish(TaskId),
     /// The executor process exits.
     Exit,
-    /// The agent did not come back in time (wait number).
-    RecoveryTimeout(u64),
-    /// Knock on the agent's address again (wait number).
-    Knock(u64),
+    /// A timer of the driver core.
+    Driver(Timer),
 }
 
 /// One task as it physically runs.
@@ -52,7 +49,6 @@ pub struct PhysicalTask {
 pub struct ExecutorNode {
     pub(crate) pid: Upid,
     pub(crate) agent: usize,
-    agent_pid: Upid,
     pub(crate) container_id: ContainerId,
     pub(crate) framework_id: FrameworkId,
     command: bool,
@@ -60,9 +56,6 @@ pub struct ExecutorNode {
     pub(crate) overhead: (f64, f64),
     core: DriverCore,
     pub(crate) alive: bool,
-    shutting_down: bool,
-    waiting: Option<u64>,
-    waits: u64,
     pub(crate) tasks: BTreeMap<TaskId, PhysicalTask>,
 }
 
@@ -80,7 +73,6 @@ impl ExecutorNode {
         ExecutorNode {
             pid: Upid::new(&format!("executor-{n}"), addr).expect("a valid pid"),
             agent,
-            agent_pid,
             container_id: spec.container_id.clone(),
             framework_id: spec.framework_id.clone(),
             command: spec.command_executor,
@@ -88,13 +80,14 @@ impl ExecutorNode {
             core: DriverCore::new(
                 spec.framework_id.clone(),
                 spec.executor.executor_id.clone(),
+                agent_pid,
                 Some(spec.agent_id.clone()),
-                spec.framework.checkpoint,
+                CoreOptions {
+                    checkpoint: spec.framework.checkpoint,
+                    recovery_timeout: RECOVERY_TIMEOUT,
+                },
             ),
             alive: true,
-            shutting_down: false,
-            waiting: None,
-            waits: 0,
             tasks: BTreeMap::new(),
         }
     }
@@ -127,16 +120,41 @@ impl World {
         self.executors.get_mut(&n).filter(|e| e.alive)
     }
 
+    /// Performs the outputs of executor `n`'s driver core (nothing once the process is dead).
+    fn perform_executor(&mut self, n: u64, outputs: Vec<Output>) {
+        self.perform_driver(
+            outputs,
+            |w| {
+                w.executors
+                    .get(&n)
+                    .filter(|e| e.alive)
+                    .map(|e| e.pid.clone())
+            },
+            |w, after, timer| {
+                w.schedule(
+                    after,
+                    Event::ExecutorWake {
+                        executor: n,
+                        what: ExecWake::Driver(timer),
+                    },
+                )
+            },
+            |w, callback| {
+                w.executor_callback(n, callback);
+                Vec::new()
+            },
+        );
+    }
+
+    fn executor_call(&mut self, n: u64, f: impl FnOnce(&mut DriverCore) -> Vec<Output>) {
+        let Some(e) = self.executor(n) else { return };
+        let outputs = f(&mut e.core);
+        self.perform_executor(n, outputs);
+    }
+
     /// The executor process starts: link to the agent first, then register.
     pub(crate) fn executor_start(&mut self, n: u64) {
-        let Some(e) = self.executor(n) else { return };
-        let (pid, agent, message) = (
-            e.pid.clone(),
-            e.agent_pid.clone(),
-            e.core.register_message(),
-        );
-        self.link(&pid, &agent);
-        self.send(&pid, &agent, message.into());
+        self.executor_call(n, DriverCore::start);
     }
 
     /// The process dies (killed, crashed, or exited): the agent's reaper hears it, if that agent
@@ -172,12 +190,8 @@ impl World {
         self.crashed(&pid);
     }
 
-    fn executor_send(&mut self, n: u64, payload: Payload) {
-        let Some(e) = self.executor(n) else { return };
-        let (pid, agent) = (e.pid.clone(), e.agent_pid.clone());
-        self.send(&pid, &agent, payload);
-    }
-
+    /// The task program reports `state` through the driver (which sends it at once, as the real
+    /// driver's actor does when the executor calls `send_status_update`).
     fn send_task_update(&mut self, n: u64, task_id: &TaskId, state: TaskState) {
         let uuid = Uuid::v4_from(self.work_rng.bytes16());
         let wall = 1.7e9
@@ -191,25 +205,15 @@ impl World {
                 task.running = false;
             }
         }
-        match e
-            .core
-            .status_update(TaskStatus::new(task_id.clone(), state), wall, uuid)
-        {
-            Ok(message) => self.executor_send(n, message.into()),
-            Err(error) => self.violate("executor_updates_valid", error.to_string()),
-        }
+        let status = TaskStatus::new(task_id.clone(), state);
+        self.executor_call(n, |core| core.send_status_update(status, wall, uuid));
     }
 
-    fn emit(&mut self, n: u64, event: DriverEvent) {
+    /// The task program's reaction to a driver callback.
+    fn executor_callback(&mut self, n: u64, callback: Callback) {
         let Some(e) = self.executor(n) else { return };
-        if e.shutting_down {
-            return;
-        }
-        if matches!(event, DriverEvent::Shutdown | DriverEvent::Error(_)) {
-            e.shutting_down = true;
-        }
-        match event {
-            DriverEvent::LaunchTask(task) => {
+        match callback {
+            Callback::LaunchTask(task) => {
                 let plan = parse_plan(&task.data);
                 e.tasks.insert(
                     task.task_id.clone(),
@@ -229,13 +233,13 @@ impl World {
                     },
                 );
             }
-            DriverEvent::KillTask(task_id) => {
+            Callback::KillTask(task_id) => {
                 if e.tasks.get(&task_id).is_some_and(|t| t.running) {
                     self.send_task_update(n, &task_id, TaskState::Killed);
                     self.exit_if_idle(n);
                 }
             }
-            DriverEvent::Shutdown => {
+            Callback::Shutdown => {
                 let live: Vec<TaskId> = e
                     .tasks
                     .iter()
@@ -254,11 +258,15 @@ impl World {
                     },
                 );
             }
-            DriverEvent::Error(_) => self.kill_executor(n, 256, "exited with status 1"),
-            DriverEvent::Registered { .. }
-            | DriverEvent::Reregistered { .. }
-            | DriverEvent::Disconnected
-            | DriverEvent::FrameworkMessage(_) => {}
+            Callback::Error(message) => {
+                // The task program only sends valid updates: the driver refusing one is a bug.
+                self.violate("executor_updates_valid", message);
+                self.kill_executor(n, 256, "exited with status 1");
+            }
+            Callback::Registered { .. }
+            | Callback::Reregistered { .. }
+            | Callback::Disconnected
+            | Callback::FrameworkMessage(_) => {}
         }
     }
 
@@ -284,7 +292,7 @@ impl World {
                 let Some(task) = e.tasks.get(&task_id).filter(|t| t.running) else {
                     return;
                 };
-                if e.shutting_down {
+                if e.core.is_shutting_down() {
                     return;
                 }
                 let (secs, _) = task.plan;
@@ -303,7 +311,7 @@ impl World {
                 let Some(task) = e.tasks.get(&task_id).filter(|t| t.running) else {
                     return;
                 };
-                if e.shutting_down {
+                if e.core.is_shutting_down() {
                     return;
                 }
                 let state = if task.plan.1 {
@@ -315,110 +323,37 @@ impl World {
                 self.exit_if_idle(n);
             }
             ExecWake::Exit => self.kill_executor(n, 0, "exited with status 0"),
-            ExecWake::RecoveryTimeout(wait) => {
-                if e.waiting == Some(wait) {
-                    self.emit(n, DriverEvent::Shutdown);
-                }
-            }
-            ExecWake::Knock(wait) => {
-                if e.waiting != Some(wait) || e.shutting_down {
-                    return;
-                }
-                let (pid, agent, message) = (
-                    e.pid.clone(),
-                    e.agent_pid.clone(),
-                    e.core.reregister_message(),
-                );
-                self.link(&pid, &agent);
-                self.send(&pid, &agent, message.into());
-                self.schedule(
-                    REREGISTER_INTERVAL,
-                    Event::ExecutorWake {
-                        executor: n,
-                        what: ExecWake::Knock(wait),
-                    },
-                );
-            }
+            ExecWake::Driver(timer) => self.executor_call(n, |core| core.timer_fired(timer)),
         }
     }
 
-    /// The link to the agent broke.
+    /// A link of executor `n` broke.
     pub(crate) fn executor_exited_agent(&mut self, n: u64, pid: &Upid) {
-        let Some(e) = self.executor(n) else { return };
-        if pid != &e.agent_pid {
-            return;
-        }
-        let events = e.core.agent_exited();
-        let checkpoint = e.core.checkpoint();
-        for event in events {
-            self.emit(n, event);
-        }
-        let Some(e) = self.executor(n) else { return };
-        if checkpoint && e.waiting.is_none() && !e.shutting_down {
-            e.waits += 1;
-            let wait = e.waits;
-            e.waiting = Some(wait);
-            self.schedule(
-                RECOVERY_TIMEOUT,
-                Event::ExecutorWake {
-                    executor: n,
-                    what: ExecWake::RecoveryTimeout(wait),
-                },
-            );
-            self.schedule(
-                REREGISTER_INTERVAL,
-                Event::ExecutorWake {
-                    executor: n,
-                    what: ExecWake::Knock(wait),
-                },
-            );
-        }
+        self.executor_call(n, |core| core.exited(pid));
     }
 
-    /// A message reaches executor `n` (only its agent may drive it).
+    /// A message reaches executor `n` (its driver core lets only its agent drive it).
     pub(crate) fn executor_message(&mut self, n: u64, from: &Upid, payload: Payload) {
-        let Some(e) = self.executor(n) else { return };
-        let from_agent = from == &e.agent_pid;
         match payload {
-            Payload::ExecutorRegisteredMessage(m) if from_agent => {
-                let event = e.core.registered(m);
-                self.emit(n, event);
+            Payload::ExecutorRegisteredMessage(m) => {
+                self.executor_call(n, |d| d.on_registered(from, m))
             }
-            Payload::ExecutorReregisteredMessage(m) if from_agent => {
-                let (event, resend) = e.core.reregistered(m);
-                e.waiting = None;
-                for message in resend {
-                    self.executor_send(n, message.into());
-                }
-                self.emit(n, event);
+            Payload::ExecutorReregisteredMessage(m) => {
+                self.executor_call(n, |d| d.on_reregistered(from, m))
             }
             Payload::ReconnectExecutorMessage(m) => {
-                if e.shutting_down || e.waiting.is_none() {
-                    return;
-                }
-                if e.core.agent_id().is_some_and(|known| known != &m.agent_id) {
-                    return;
-                }
-                e.agent_pid = from.clone();
-                let (pid, message) = (e.pid.clone(), e.core.reregister_message());
-                self.link(&pid, from);
-                self.send(&pid, from, message.into());
+                self.executor_call(n, |d| d.on_reconnect(from, m))
             }
-            Payload::RunTaskMessage(m) if from_agent => {
-                if let Some(event) = e.core.run_task(m) {
-                    self.emit(n, event);
-                }
+            Payload::RunTaskMessage(m) => self.executor_call(n, |d| d.on_run_task(from, m)),
+            Payload::KillTaskMessage(m) => self.executor_call(n, |d| d.on_kill_task(from, m)),
+            Payload::StatusUpdateAcknowledgementMessage(m) => {
+                self.executor_call(n, |d| d.on_acknowledgement(from, m))
             }
-            Payload::KillTaskMessage(m) if from_agent => {
-                if let Some(event) = e.core.kill_task(m) {
-                    self.emit(n, event);
-                }
+            Payload::FrameworkToExecutorMessage(m) => {
+                self.executor_call(n, |d| d.on_framework_message(from, m))
             }
-            Payload::StatusUpdateAcknowledgementMessage(m) if from_agent => {
-                e.core.acknowledged(&m);
-            }
-            Payload::ShutdownExecutorMessage(_) if from_agent => {
-                self.emit(n, DriverEvent::Shutdown);
+            Payload::ShutdownExecutorMessage(m) => {
+                self.executor_call(n, |d| d.on_shutdown(from, m))
             }
             _ => {}
         }

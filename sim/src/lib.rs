@@ -29,6 +29,7 @@
 #![deny(missing_docs)]
 
 mod agent_node;
+mod driver_outputs;
 mod executor_node;
 pub mod faults;
 pub mod invariants;

@@ -148,3 +148,15 @@ impl From<mesos::scheduler::ToMaster> for Payload {
         }
     }
 }
+
+impl From<mesos::executor::ToAgent> for Payload {
+    fn from(m: mesos::executor::ToAgent) -> Payload {
+        use mesos::executor::ToAgent as T;
+        match m {
+            T::Register(m) => m.into(),
+            T::Reregister(m) => m.into(),
+            T::StatusUpdate(m) => m.into(),
+            T::FrameworkMessage(m) => m.into(),
+        }
+    }
+}

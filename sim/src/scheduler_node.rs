@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use mesos::scheduler::{Callback, CoreOptions, DriverCore, Output};
+use mesos::scheduler::{Callback, CoreOptions, DriverCore, Output, Timer};
 use mesos::{
     CommandInfo, ExecutorId, ExecutorInfo, Filters, FrameworkCapability, FrameworkId,
     FrameworkInfo, Offer, TaskId, TaskInfo, TaskState, TaskStatus,
@@ -190,9 +190,9 @@ impl World {
         self.driver_call(i, |d| d.new_master(Some(leader)));
     }
 
-    pub(crate) fn scheduler_retry(&mut self, i: usize, incarnation: u32, generation: u64) {
+    pub(crate) fn scheduler_timer(&mut self, i: usize, incarnation: u32, timer: Timer) {
         if self.schedulers[i].incarnation == incarnation {
-            self.driver_call(i, |d| d.retry_registration(generation));
+            self.driver_call(i, |d| d.timer_fired(timer));
         }
     }
 
@@ -230,29 +230,22 @@ impl World {
     }
 
     fn perform_scheduler(&mut self, i: usize, outputs: Vec<Output>) {
-        let mut work: std::collections::VecDeque<Output> = outputs.into();
-        while let Some(output) = work.pop_front() {
-            let pid = self.schedulers[i].pid.clone();
-            match output {
-                Output::Send(to, message) => self.send(&pid, &to, Payload::from(message)),
-                Output::Link(to) => self.link(&pid, &to),
-                Output::RetryRegistration { after, generation } => {
-                    let incarnation = self.schedulers[i].incarnation;
-                    self.schedule(
-                        after,
-                        Event::SchedulerRetry {
-                            scheduler: i,
-                            incarnation,
-                            generation,
-                        },
-                    );
-                }
-                Output::Callback(callback) => {
-                    let more = self.scheduler_callback(i, callback);
-                    work.extend(more);
-                }
-            }
-        }
+        self.perform_driver(
+            outputs,
+            |w| Some(w.schedulers[i].pid.clone()),
+            |w, after, timer| {
+                let incarnation = w.schedulers[i].incarnation;
+                w.schedule(
+                    after,
+                    Event::SchedulerTimer {
+                        scheduler: i,
+                        incarnation,
+                        timer,
+                    },
+                );
+            },
+            |w, callback| w.scheduler_callback(i, callback),
+        );
     }
 
     /// The framework's reaction to a callback; returns the driver's outputs for its calls.

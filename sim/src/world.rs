@@ -74,10 +74,10 @@ pub(crate) enum Event {
     Elect,
     Publish,
     Detected(NodeKey),
-    SchedulerRetry {
+    SchedulerTimer {
         scheduler: usize,
         incarnation: u32,
-        generation: u64,
+        timer: mesos::scheduler::Timer,
     },
     SchedulerThink {
         scheduler: usize,
@@ -398,11 +398,11 @@ impl World {
             }
             Event::Publish => self.publish(),
             Event::Detected(node) => self.detected(node),
-            Event::SchedulerRetry {
+            Event::SchedulerTimer {
                 scheduler,
                 incarnation,
-                generation,
-            } => self.scheduler_retry(scheduler, incarnation, generation),
+                timer,
+            } => self.scheduler_timer(scheduler, incarnation, timer),
             Event::SchedulerThink {
                 scheduler,
                 incarnation,

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use crate::driver::{CallbackReceiver, Lifecycle, Next};
 
-use super::core::DriverEvent;
+use super::core::Callback;
 use super::driver::{Executor, ExecutorDriver};
+use super::process::Job;
 
 /// Starts the `executor-driver` thread that makes `executor`'s callbacks with `driver`. After
 /// `shutdown` returns it waits (up to the shutdown grace period) for the updates sent so far to be
@@ -15,7 +16,7 @@ use super::driver::{Executor, ExecutorDriver};
 /// # Errors
 /// When the OS refuses a thread.
 pub(crate) fn start(
-    receiver: CallbackReceiver<DriverEvent>,
+    receiver: CallbackReceiver<Job>,
     lifecycle: Arc<Lifecycle>,
     mut executor: Box<dyn Executor>,
     driver: ExecutorDriver,
@@ -25,7 +26,13 @@ pub(crate) fn start(
         "executor-driver",
         lifecycle,
         |_| false,
-        move |event| deliver(executor.as_mut(), &driver, event),
+        move |job: Job| {
+            let next = deliver(executor.as_mut(), &driver, job.callback);
+            if matches!(next, Next::Continue) && !job.then.is_empty() {
+                driver.perform(job.then);
+            }
+            next
+        },
     );
     if started.is_err() {
         ended.abort();
@@ -34,25 +41,25 @@ pub(crate) fn start(
 }
 
 /// Makes one callback.
-fn deliver(executor: &mut dyn Executor, driver: &ExecutorDriver, event: DriverEvent) -> Next {
-    match event {
-        DriverEvent::Registered {
+fn deliver(executor: &mut dyn Executor, driver: &ExecutorDriver, callback: Callback) -> Next {
+    match callback {
+        Callback::Registered {
             executor_info,
             framework_info,
             agent_info,
         } => executor.registered(driver, &executor_info, &framework_info, &agent_info),
-        DriverEvent::Reregistered { agent_info } => executor.reregistered(driver, &agent_info),
-        DriverEvent::Disconnected => executor.disconnected(driver),
-        DriverEvent::LaunchTask(task) => driver.launch(executor, task),
-        DriverEvent::KillTask(task_id) => driver.kill(executor, task_id),
-        DriverEvent::FrameworkMessage(data) => executor.framework_message(driver, data),
-        DriverEvent::Shutdown => {
+        Callback::Reregistered { agent_info } => executor.reregistered(driver, &agent_info),
+        Callback::Disconnected => executor.disconnected(driver),
+        Callback::LaunchTask(task) => driver.launch(executor, task),
+        Callback::KillTask(task_id) => driver.kill(executor, task_id),
+        Callback::FrameworkMessage(data) => executor.framework_message(driver, data),
+        Callback::Shutdown => {
             executor.shutdown(driver);
             driver.wait_for_acknowledgements(driver.env().shutdown_grace_period);
             driver.stop();
             return Next::Exit;
         }
-        DriverEvent::Error(message) => {
+        Callback::Error(message) => {
             executor.error(driver, &message);
             driver.abort();
             return Next::Exit;

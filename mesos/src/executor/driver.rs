@@ -8,7 +8,7 @@ use std::time::Duration;
 use process::{Config, Handle, Pid, Runtime};
 use std::sync::{Mutex, PoisonError};
 
-use super::core::DriverCore;
+use super::core::{CoreOptions, DriverCore, Output};
 use super::env::{EnvError, ExecutorEnv};
 use super::process::ExecutorProcess;
 use crate::driver::{callback_queue, Lifecycle};
@@ -217,10 +217,19 @@ impl ExecutorDriver {
     /// Queues a `kill_task` callback for a task that failed its health checks.
     pub(crate) fn kill_unhealthy_task(&self, task_id: TaskId) {
         if let Ok(pid) = self.running_pid() {
+            drop(self.inner.handle.dispatch(&pid, move |actor, ctx| {
+                actor.kill_unhealthy_task(ctx, task_id)
+            }));
+        }
+    }
+
+    /// Has the driver's actor perform `outputs` (what followed a callback, once it returned).
+    pub(crate) fn perform(&self, outputs: Vec<Output>) {
+        if let Ok(pid) = self.running_pid() {
             drop(
                 self.inner
                     .handle
-                    .dispatch(&pid, move |actor, _| actor.kill_unhealthy_task(task_id)),
+                    .dispatch(&pid, move |actor, ctx| actor.perform(ctx, outputs)),
             );
         }
     }
@@ -252,16 +261,14 @@ impl ExecutorDriver {
         let core = DriverCore::new(
             env.framework_id.clone(),
             env.executor_id.clone(),
-            env.agent_id.clone(),
-            env.checkpoint,
-        );
-        let actor = ExecutorProcess::new(
-            core,
             env.agent_pid.clone(),
-            callbacks,
-            self.inner.shared.clone(),
-            env.recovery_timeout,
+            env.agent_id.clone(),
+            CoreOptions {
+                checkpoint: env.checkpoint,
+                recovery_timeout: env.recovery_timeout,
+            },
         );
+        let actor = ExecutorProcess::new(core, callbacks, self.inner.shared.clone());
         let handle = &self.inner.handle;
         // `executor` is the conventional id; a second driver on one runtime gets a numbered one.
         let taken = process::Upid::new("executor", handle.addr())

@@ -43,7 +43,9 @@ mod env;
 pub mod health;
 mod process;
 
-pub use self::core::{DriverCore, DriverEvent, UpdateError};
+pub use self::core::{
+    Callback, CoreOptions, DriverCore, Output, Timer, ToAgent, UpdateError, REREGISTER_INTERVAL,
+};
 pub use driver::{DriverError, DriverStatus, Executor, ExecutorDriver};
 pub use env::{EnvError, ExecutorEnv};
 

@@ -12,17 +12,16 @@ use crate::auth::{
 };
 use crate::protocol::*;
 
-use super::callbacks::CallbackJob;
-use super::core::{DriverCore, Output, ToMaster};
+use super::core::{Callback, DriverCore, Output, Timer, ToMaster};
 use super::MasterDetector;
-use crate::driver::{CallbackQueue, Lifecycle};
+use crate::driver::{self, CallbackJob, CallbackQueue, DriverActor, Lifecycle};
 
 /// The driver's process (`scheduler-<uuid>`).
 pub struct SchedulerProcess {
     pub(crate) core: DriverCore,
     pub(crate) detector: Arc<dyn MasterDetector>,
     shared: Arc<Lifecycle>,
-    callbacks: CallbackQueue<CallbackJob>,
+    callbacks: CallbackQueue<CallbackJob<Callback, Output>>,
     /// Authentication with the master, when the driver has a credential: registrations wait for
     /// it.
     auth: Option<Authenticatee<ToMaster>>,
@@ -33,7 +32,7 @@ impl SchedulerProcess {
         core: DriverCore,
         detector: Arc<dyn MasterDetector>,
         shared: Arc<Lifecycle>,
-        callbacks: CallbackQueue<CallbackJob>,
+        callbacks: CallbackQueue<CallbackJob<Callback, Output>>,
         auth: Option<Authenticatee<ToMaster>>,
     ) -> SchedulerProcess {
         SchedulerProcess {
@@ -45,27 +44,10 @@ impl SchedulerProcess {
         }
     }
 
-    /// Performs the core's outputs in order, then publishes the driver status. A callback goes to
-    /// the callback thread with the outputs after it, which come back here once it returned.
+    /// Performs the core's outputs in order (see [`crate::driver::perform`]), then publishes the
+    /// driver status.
     pub(crate) fn perform(&mut self, ctx: &mut Context<'_, Self>, outputs: Vec<Output>) {
-        let mut outputs = outputs.into_iter();
-        while let Some(output) = outputs.next() {
-            match output {
-                Output::Send(to, message) => self.send_gated(ctx, &to, message),
-                Output::Link(to) => ctx.link(&to),
-                Output::RetryRegistration { after, generation } => {
-                    ctx.delay(after, move |this: &mut Self, ctx| {
-                        let out = this.core.retry_registration(generation);
-                        this.perform(ctx, out);
-                    });
-                }
-                Output::Callback(callback) => {
-                    let then = outputs.by_ref().collect();
-                    self.callbacks.push(CallbackJob { callback, then });
-                }
-            }
-        }
-        self.shared.publish(self.core.status());
+        driver::perform(self, ctx, outputs);
     }
 
     /// Sends `message`; a (re)registration first needs authentication with `to`, when the driver
@@ -177,6 +159,28 @@ macro_rules! on_core {
             SchedulerProcess::handle_with(ctx, this, from, message, DriverCore::$method)
         });)+
     };
+}
+
+impl DriverActor for SchedulerProcess {
+    type Message = ToMaster;
+    type Callback = Callback;
+    type Timer = Timer;
+
+    fn send_message(&mut self, ctx: &mut Context<'_, Self>, to: &Upid, message: ToMaster) {
+        self.send_gated(ctx, to, message);
+    }
+
+    fn timer_fired(&mut self, timer: Timer) -> Vec<Output> {
+        self.core.timer_fired(timer)
+    }
+
+    fn callbacks(&self) -> &CallbackQueue<CallbackJob<Callback, Output>> {
+        &self.callbacks
+    }
+
+    fn performed(&mut self) {
+        self.shared.publish(self.core.status());
+    }
 }
 
 impl Process for SchedulerProcess {

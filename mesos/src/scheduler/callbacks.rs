@@ -1,7 +1,7 @@
 //! The scheduler driver's callback thread: where every [`Scheduler`] callback runs (see
 //! [`crate::driver`] for the shape both drivers share).
 
-use crate::driver::{CallbackReceiver, Lifecycle, Next};
+use crate::driver::{CallbackJob, CallbackReceiver, Lifecycle, Next};
 
 use super::core::{Callback, Output};
 use super::driver::DriverHandle;
@@ -9,23 +9,20 @@ use super::Scheduler;
 
 /// One callback, and the outputs the core produced after it (performed once it returned: the
 /// implicit acknowledgement of a status update is sent only after `status_update` returned).
-pub(crate) struct CallbackJob {
-    pub(crate) callback: Callback,
-    pub(crate) then: Vec<Output>,
-}
+pub(crate) type Job = CallbackJob<Callback, Output>;
 
 /// Starts the `scheduler-driver` thread that makes `scheduler`'s callbacks with `driver`.
 ///
 /// # Errors
 /// When the OS refuses a thread.
 pub(crate) fn start(
-    receiver: CallbackReceiver<CallbackJob>,
+    receiver: CallbackReceiver<Job>,
     lifecycle: std::sync::Arc<Lifecycle>,
     mut scheduler: Box<dyn Scheduler>,
     driver: DriverHandle,
 ) -> std::io::Result<()> {
     // The error callback comes with the abort that the master's error caused: still made.
-    let after_end = |job: &CallbackJob| matches!(job.callback, Callback::Error(_));
+    let after_end = |job: &Job| matches!(job.callback, Callback::Error(_));
     receiver.start("scheduler-driver", lifecycle, after_end, move |job| {
         deliver(scheduler.as_mut(), &driver, job.callback);
         if !job.then.is_empty() {

@@ -1,6 +1,7 @@
 //! The pure scheduler-driver core: registration state, offers, acknowledgements and every rule about
 //! which message is accepted when. No I/O and no clock: the actor feeds it inputs and performs the
-//! [`Output`]s it returns, in order.
+//! [`Output`]s it returns, in order (the executor driver's core has the same shape; see
+//! [`crate::driver`]).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -68,23 +69,19 @@ pub enum Callback {
     Error(String),
 }
 
-/// What the actor must do, in order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Output {
-    /// Send to this master.
-    Send(Upid, ToMaster),
-    /// Call the scheduler.
-    Callback(Callback),
-    /// Link to the master, so its loss (or the connection's) is noticed.
-    Link(Upid),
-    /// Call [`DriverCore::retry_registration`] with `generation` after `after`.
+/// A timer the core sets (an [`Output::Timer`](crate::driver::Output::Timer)) and is told
+/// about with [`DriverCore::timer_fired`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    /// Try registering again; `generation` identifies the retry chain (stale chains are ignored).
     RetryRegistration {
-        /// How long to wait.
-        after: Duration,
-        /// Identifies the retry chain; stale chains are ignored.
+        /// The retry chain this timer belongs to.
         generation: u64,
     },
 }
+
+/// What the actor must do, in order: the shape both driver cores share ([`crate::driver::Output`]).
+pub type Output = crate::driver::Output<ToMaster, Callback, Timer>;
 
 /// Settings of a driver core.
 #[derive(Debug, Clone)]
@@ -205,8 +202,15 @@ impl DriverCore {
         out
     }
 
+    /// A timer set by an [`Output::Timer`](crate::driver::Output::Timer) fired.
+    pub fn timer_fired(&mut self, timer: Timer) -> Vec<Output> {
+        match timer {
+            Timer::RetryRegistration { generation } => self.retry_registration(generation),
+        }
+    }
+
     /// A registration retry timer fired.
-    pub fn retry_registration(&mut self, generation: u64) -> Vec<Output> {
+    fn retry_registration(&mut self, generation: u64) -> Vec<Output> {
         let mut out = Vec::new();
         if generation == self.generation
             && self.status == DriverStatus::Running
@@ -249,9 +253,11 @@ impl DriverCore {
             }),
         };
         out.push(Output::Send(master, message));
-        out.push(Output::RetryRegistration {
+        out.push(Output::Timer {
             after: self.backoff.next_delay(),
-            generation: self.generation,
+            timer: Timer::RetryRegistration {
+                generation: self.generation,
+            },
         });
     }
 
@@ -271,9 +277,11 @@ impl DriverCore {
             out.push(Output::Callback(Callback::Disconnected));
             self.backoff.reset();
             self.generation += 1;
-            out.push(Output::RetryRegistration {
+            out.push(Output::Timer {
                 after: self.backoff.next_delay(),
-                generation: self.generation,
+                timer: Timer::RetryRegistration {
+                    generation: self.generation,
+                },
             });
         } else {
             // Not connected: the running retry chain tries again (and re-links).

@@ -58,7 +58,10 @@ fn callbacks(out: &[Output]) -> Vec<Callback> {
 
 fn retry_of(out: &[Output]) -> Option<(Duration, u64)> {
     out.iter().find_map(|o| match o {
-        Output::RetryRegistration { after, generation } => Some((*after, *generation)),
+        Output::Timer {
+            after,
+            timer: Timer::RetryRegistration { generation },
+        } => Some((*after, *generation)),
         _ => None,
     })
 }
@@ -88,14 +91,20 @@ fn start_links_registers_and_retries_until_registered() {
     let (after, generation) = retry_of(&out).unwrap();
     assert!(after <= Duration::from_secs(2));
     // The retry re-sends while unregistered, with a doubled cap.
-    let again = core.retry_registration(generation);
+    let again = core.timer_fired(Timer::RetryRegistration { generation });
     assert!(matches!(sent(&again)[..], [ToMaster::Register(_)]));
     assert!(retry_of(&again).unwrap().0 <= Duration::from_secs(4));
     // Stale chains do nothing.
-    assert!(core.retry_registration(generation + 7).is_empty());
+    assert!(core
+        .timer_fired(Timer::RetryRegistration {
+            generation: generation + 7
+        })
+        .is_empty());
     registered(&mut core);
     assert!(core.is_connected());
-    assert!(core.retry_registration(generation).is_empty());
+    assert!(core
+        .timer_fired(Timer::RetryRegistration { generation })
+        .is_empty());
 }
 
 #[test]
@@ -164,7 +173,7 @@ fn a_new_instance_with_an_id_fails_over_then_reregisters_plainly() {
     let out = core.exited(&master());
     assert_eq!(callbacks(&out), vec![Callback::Disconnected]);
     let (_, generation) = retry_of(&out).unwrap();
-    let out = core.retry_registration(generation);
+    let out = core.timer_fired(Timer::RetryRegistration { generation });
     match &sent(&out)[..] {
         [ToMaster::Reregister(m)] => assert!(!m.failover),
         other => panic!("expected a re-registration, got {other:?}"),
@@ -398,7 +407,7 @@ fn suppression_survives_reregistration() {
     ));
     let out = core.exited(&master());
     let (_, generation) = retry_of(&out).unwrap();
-    match &sent(&core.retry_registration(generation))[..] {
+    match &sent(&core.timer_fired(Timer::RetryRegistration { generation }))[..] {
         [ToMaster::Reregister(m)] => assert_eq!(m.suppressed_roles, vec!["batch".to_string()]),
         other => panic!("expected a re-registration, got {other:?}"),
     }

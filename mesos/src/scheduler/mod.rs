@@ -47,7 +47,7 @@ mod detector;
 mod driver;
 
 pub use self::backoff::{RegistrationBackoff, DEFAULT_BACKOFF_FACTOR};
-pub use self::core::{Callback, CoreOptions, DriverCore, Output, ToMaster};
+pub use self::core::{Callback, CoreOptions, DriverCore, Output, Timer, ToMaster};
 pub use self::detector::{
     parse_master, DetectorError, LeaderCallback, MasterDetector, StandaloneDetector,
     MASTER_PROCESS_ID,
