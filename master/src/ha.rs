@@ -149,12 +149,19 @@ fn apply(handle: &MasterHandle, event: ContenderEvent, on_lost_leadership: &impl
 /// Publishes the registry whenever the leader's agent set changed.
 fn publish_loop(contender: &MasterContender, master: &MasterHandle, stop: &AtomicBool) {
     let mut published: Option<u64> = None;
+    let mut released: Option<u64> = None;
     while !stop.load(Ordering::Acquire) {
         if master.is_elected() {
+            // What the written registry implies may be told now (held status updates go out).
+            if let Some(written) = contender.written().filter(|w| released != Some(*w)) {
+                master.registry_published(written);
+                released = Some(written);
+            }
             let generation = master.registry_generation();
             if published != Some(generation) {
                 let (generation, agents) = master.registry();
                 contender.publish(
+                    generation,
                     agents
                         .into_iter()
                         .map(|a| AgentRecord {
@@ -175,6 +182,7 @@ fn publish_loop(contender: &MasterContender, master: &MasterHandle, stop: &Atomi
             }
         } else {
             published = None;
+            released = None;
         }
         std::thread::park_timeout(PUBLISH_PERIOD);
     }

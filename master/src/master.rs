@@ -314,6 +314,15 @@ impl MasterHandle {
         self.core.lock().registry()
     }
 
+    /// The publisher wrote registry `generation` to ZooKeeper: the status updates held until
+    /// then go out (see [`MasterCore::registry_published`](crate::MasterCore::registry_published)).
+    /// Does not wait for the master process.
+    pub fn registry_published(&self, generation: u64) {
+        drop(self.runtime.dispatch(&self.master, move |this, ctx| {
+            this.registry_published(ctx, generation)
+        }));
+    }
+
     /// The registry's generation alone: cheap to poll.
     pub fn registry_generation(&self) -> u64 {
         self.core.lock().registry_generation()

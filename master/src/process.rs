@@ -278,6 +278,8 @@ impl MasterProcess {
                 *core = MasterCore::new(config, now);
                 core.set_acls(acls);
                 core.begin_recovery(now);
+                // The HA publisher reports each registry written (`registry_published`).
+                core.hold_updates_until_published();
             }
             tracing::info!(pid = %ctx.pid().upid(), "elected: acting as the leading master");
             let early = self.early.take_fresh(now);
@@ -309,6 +311,11 @@ impl MasterProcess {
         agents: Option<Vec<crate::RegisteredAgent>>,
     ) {
         self.input(ctx, |core, now| core.recover_agents(now, agents));
+    }
+
+    /// The HA publisher wrote registry `generation`.
+    pub(crate) fn registry_published(&mut self, ctx: &mut Context<'_, Self>, generation: u64) {
+        self.input(ctx, |core, now| core.registry_published(now, generation));
     }
 
     pub(crate) fn render(&self, f: impl FnOnce(&MasterCore) -> Json) -> Response {

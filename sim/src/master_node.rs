@@ -98,6 +98,7 @@ impl World {
         let now = self.clock(Host::Master(i));
         let mut core = MasterCore::new(self.masters[i].config(self.seed), now);
         core.begin_recovery(now);
+        core.hold_updates_until_published();
         core.recover_agents(now, Some(self.registry.clone()));
         self.masters[i].core = Some(core);
         self.leader = Some(i);
@@ -169,10 +170,15 @@ impl World {
     /// The publisher writes the leader's registry to "ZooKeeper".
     pub(crate) fn publish(&mut self) {
         self.publish_pending = false;
+        let Some(leader) = self.leader else {
+            return;
+        };
         if let Some(core) = self.leader_core() {
             let (generation, agents) = core.registry();
             self.registry = agents;
             self.published_generation = Some(generation);
+            // Written: the status updates that waited for it go out.
+            self.master_input(leader, |core, now| core.registry_published(now, generation));
         }
     }
 

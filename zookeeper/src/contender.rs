@@ -43,8 +43,8 @@ pub enum ContenderEvent {
     },
 }
 
-/// The latest registry the owner asked to publish.
-type Published = Option<Arc<Vec<AgentRecord>>>;
+/// The latest registry the owner asked to publish, with the owner's generation for it.
+type Published = Option<(u64, Arc<Vec<AgentRecord>>)>;
 
 /// A master's candidacy: an ephemeral sequential `json.info_*` znode and a thread watching the
 /// election. Dropping it (or [`MasterContender::withdraw`]) deletes the znode and closes the
@@ -53,6 +53,7 @@ type Published = Option<Arc<Vec<AgentRecord>>>;
 pub struct MasterContender {
     node: Arc<parking_lot::Mutex<String>>,
     publish: watch::Sender<Published>,
+    written: watch::Receiver<Option<u64>>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -76,6 +77,7 @@ impl MasterContender {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = oneshot::channel();
         let (publish, mut published) = watch::channel(Published::None);
+        let (written_tx, written) = watch::channel(None);
         let url = url.clone();
         let thread = std::thread::Builder::new()
             .name("zk-contender".into())
@@ -101,7 +103,7 @@ impl MasterContender {
                             &node,
                             session_timeout,
                             &mut stop,
-                            &mut published,
+                            (&mut published, &written_tx),
                             &on_event,
                         )
                         .await;
@@ -122,6 +124,7 @@ impl MasterContender {
             Ok(Ok(node)) => Ok(MasterContender {
                 node,
                 publish,
+                written,
                 stop: Some(stop_tx),
                 thread: Some(thread),
             }),
@@ -143,8 +146,15 @@ impl MasterContender {
     /// Publishes the agent registry (every agent this master admitted) for the next leader.
     /// Written to ZooKeeper only while this master leads and after it has read its
     /// predecessor's; the latest call wins (publish on change, not per agent).
-    pub fn publish(&self, agents: Vec<AgentRecord>) {
-        self.publish.send_replace(Some(Arc::new(agents)));
+    pub fn publish(&self, generation: u64, agents: Vec<AgentRecord>) {
+        self.publish
+            .send_replace(Some((generation, Arc::new(agents))));
+    }
+
+    /// The generation (as given to [`MasterContender::publish`]) of the latest registry written
+    /// to ZooKeeper, if any: what it implies may be told to frameworks now.
+    pub fn written(&self) -> Option<u64> {
+        *self.written.borrow()
     }
 
     /// Leaves the election: deletes the znode and closes the session (a standby is elected at
@@ -270,7 +280,7 @@ async fn contend(
     node: &str,
     session_timeout: Duration,
     stop: &mut oneshot::Receiver<()>,
-    published: &mut watch::Receiver<Published>,
+    (published, written): (&mut watch::Receiver<Published>, &watch::Sender<Option<u64>>),
     on_event: &(impl Fn(ContenderEvent) + Send),
 ) -> Ended {
     let mut states = client.state_watcher();
@@ -340,8 +350,10 @@ async fn contend(
                     continue;
                 }
                 let agents = published.borrow_and_update().clone();
-                if let Some(agents) = agents {
-                    write_registry(&client, path, &agents).await;
+                if let Some((generation, agents)) = agents {
+                    if write_registry(&client, path, &agents).await {
+                        written.send_replace(Some(generation));
+                    }
                 }
             }
             state = states.changed() => {
@@ -369,7 +381,7 @@ async fn contend(
 }
 
 /// Writes the registry under a fresh generation; failures are logged (the next publish retries).
-async fn write_registry(client: &Client, path: &str, agents: &[AgentRecord]) {
+async fn write_registry(client: &Client, path: &str, agents: &[AgentRecord]) -> bool {
     // Unique and increasing across masters: the wall clock in nanoseconds.
     #[allow(clippy::disallowed_methods)]
     let nanos = std::time::SystemTime::now()
@@ -378,8 +390,14 @@ async fn write_registry(client: &Client, path: &str, agents: &[AgentRecord]) {
         .as_nanos();
     let generation = format!("{nanos:032x}");
     match registry::write(client, path, &generation, agents).await {
-        Ok(()) => tracing::debug!(agents = agents.len(), "published the agent registry"),
-        Err(error) => tracing::warn!(%error, "cannot publish the agent registry"),
+        Ok(()) => {
+            tracing::debug!(agents = agents.len(), "published the agent registry");
+            true
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot publish the agent registry");
+            false
+        }
     }
 }
 

@@ -51,7 +51,18 @@ impl AgentCore {
                 });
             }
             LinkAction::Reregister => {
-                let (executors, tasks, frameworks) = self.book.reregistration();
+                let (executors, mut tasks, frameworks) = self.book.reregistration();
+                // As Mesos's agent: a task's status update state is that of the update in flight
+                // to the master (the head of its stream), not its latest state. A task that ended
+                // with earlier updates still unacknowledged is reported at the state its
+                // scheduler hears next, so a master that did not know it keeps it until its
+                // terminal update arrives.
+                for task in &mut tasks {
+                    if let Some(head) = self.updates.head(&task.framework_id, &task.task_id) {
+                        task.status_update_state = Some(head.status.state);
+                        task.status_update_uuid = Some(head.uuid);
+                    }
+                }
                 tracing::info!(master = %self.master, tasks = tasks.len(), "re-registering with master");
                 let agent = self.info.clone();
                 self.send_master(ReregisterSlaveMessage {

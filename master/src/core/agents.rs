@@ -315,7 +315,30 @@ impl MasterCore {
                 kills.push(key.clone());
             }
             if let Some(framework) = self.frameworks.get_mut(&task.framework_id) {
-                if let Some(entry) = framework.tasks.get_mut(&task.task_id) {
+                let ended = !task.state.is_terminal()
+                    && !framework.tasks.contains_key(&task.task_id)
+                    && !zombies.contains_key(&key)
+                    && framework
+                        .completed_tasks
+                        .iter()
+                        .any(|t| t.task_id == task.task_id);
+                if ended {
+                    // Its scheduler heard it end (LOST when the agent it was launched on, under
+                    // another id, was removed: the agent registered anew at the same address but
+                    // still runs it): it must not run again. Killed, its end absorbed.
+                    tracing::info!(agent = %id, task = %task.task_id, "a task that ended for its scheduler still runs: killing it");
+                    if let Some(agent) = self.agents.get_mut(id) {
+                        agent.zombies.insert(
+                            key.clone(),
+                            ZombieTask {
+                                resources: Resources::new(),
+                                role: "*".to_string(),
+                                launching: false,
+                            },
+                        );
+                    }
+                    lost_kills.push(key.clone());
+                } else if let Some(entry) = framework.tasks.get_mut(&task.task_id) {
                     if !task.state.is_terminal() {
                         let previous = entry.task.state;
                         entry.task.state = task.state;
@@ -522,9 +545,10 @@ impl MasterCore {
                     .map(|t| (t.framework_id.clone(), t.task_id.clone()))
                     .collect()
             });
-        for task in message.tasks {
+        for mut task in message.tasks {
             if task.state.is_terminal() {
                 // Its resources are free on the agent; the agent still sends its final update.
+                // (One whose scheduler has not heard it end holds them until then, below.)
                 let Some(framework) = self.frameworks.get_mut(&task.framework_id) else {
                     continue;
                 };
@@ -540,12 +564,24 @@ impl MasterCore {
                             executor_id: None,
                         },
                     );
-                } else if let Some(mut entry) = framework.unreachable_tasks.remove(&task.task_id) {
+                    continue;
+                }
+                if let Some(mut entry) = framework.unreachable_tasks.remove(&task.task_id) {
                     // Unreachable no more: it ended (its update follows).
                     entry.task.state = task.state;
                     framework.add_completed(entry.task);
+                    continue;
                 }
-                continue;
+                match task.status_update_state.filter(|s| !s.is_terminal()) {
+                    // Its scheduler has not heard it end: the agent still sends its updates from
+                    // the one in flight (a RUNNING, say) to the terminal one. Known at the state
+                    // of the one in flight until the terminal one arrives (Mesos keeps such a
+                    // task and reconciles it at its status update state), so that
+                    // reconciliation in between does not answer LOST for a task about to be
+                    // reported running.
+                    Some(state) => task.state = state,
+                    None => continue,
+                }
             }
             let key = (task.framework_id.clone(), task.task_id.clone());
             let Some(framework) = self.frameworks.get_mut(&task.framework_id) else {

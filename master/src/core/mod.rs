@@ -57,6 +57,7 @@
 mod agents;
 mod changes;
 mod frameworks;
+mod hold;
 mod http;
 mod recovery;
 mod shared;
@@ -153,6 +154,8 @@ pub struct MasterCore {
     next_uuid: u64,
     recovery: Option<recovery::Recovery>,
     registry_generation: u64,
+    /// Status updates waiting for the registry to be published (see [`hold`]).
+    hold: hold::UpdateHold,
     /// Allocator runs started (a batch run the allocator skipped as unchanged counts too).
     allocation_runs_started: u64,
     allocation_run_times: crate::allocation_runs::AllocationRunTimes,
@@ -205,6 +208,7 @@ impl MasterCore {
             // Distinct per core (a new one per election), so a publisher comparing generations
             // never mistakes a new leader's registry for the old one's.
             registry_generation: ((config_start_ms) as u64) << 20,
+            hold: hold::UpdateHold::default(),
             allocation_runs_started: 0,
             allocation_run_times: Default::default(),
             acls: Default::default(),
@@ -237,6 +241,7 @@ impl MasterCore {
         // failover's thousands of re-registrations each produce a handful of outputs).
         let mut outputs = Vec::with_capacity(self.outbox.len());
         outputs.append(&mut self.outbox);
+        self.hold.filter(self.registry_generation, &mut outputs);
         outputs
     }
 

@@ -324,3 +324,31 @@ fn a_task_launched_on_another_agent_id_is_ignored() {
     assert!(!out.is_empty());
     assert!(h.core.book().framework(&framework_id()).is_some());
 }
+
+/// Seeds 1045, 1086, 1515, 1776: a task that ended while its RUNNING update was unacknowledged
+/// is reported to a new master at the state of that update in flight (Mesos's
+/// `status_update_state`), not at its latest state, so the master keeps it until its end.
+#[test]
+fn a_reregistration_reports_a_task_at_the_state_of_its_update_in_flight() {
+    let mut h = Harness::new();
+    let spec = h.launch(command_task("t1"), 100);
+    h.register(&spec);
+    let (running, _) = h.executor_update("t1", "t1", TaskState::Running, 1);
+    h.executor_update("t1", "t1", TaskState::Finished, 2);
+    h.core.master_detected(h.now, upid("master@127.0.0.1:6060"));
+    let reported = h
+        .drain()
+        .into_iter()
+        .find_map(|o| match o {
+            Output::Master {
+                message: ToMaster::ReregisterSlave(m),
+                ..
+            } => Some(m),
+            _ => None,
+        })
+        .expect("a re-registration");
+    let task = &reported.tasks[0];
+    assert_eq!(task.state, TaskState::Finished);
+    assert_eq!(task.status_update_state, Some(TaskState::Running));
+    assert_eq!(task.status_update_uuid, Some(running.uuid));
+}

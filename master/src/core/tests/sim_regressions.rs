@@ -536,3 +536,137 @@ fn a_reregistering_framework_or_agent_is_relinked_over_a_fresh_connection() {
     // The framework is offered the agent: it is active and connected.
     assert_eq!(h.allocate(SCHED2).len(), 1);
 }
+
+/// Seeds 1045, 1086, 1515, 1776 (lost_never_runs_again, RUNNING from the executor): an agent
+/// came back to a new leader with a task that had ended while its RUNNING update was still
+/// unacknowledged. The leader dropped the task (reported terminal), answered a reconciliation
+/// LOST ("unknown on a registered agent"), then forwarded the RUNNING the agent still had to
+/// send. As Mesos, the task is known at its status update state until its terminal update.
+#[test]
+fn a_task_that_ended_before_its_scheduler_heard_it_run_is_not_lost_to_a_new_leader() {
+    let (h, fw, agent) = running(fw_info("f"));
+    let (_, registry) = h.core.registry();
+    let mut next = new_leader(registry);
+    let mut info = fw_info("f");
+    info.id = Some(fw.clone());
+    let mut task = Task::staging(&command_task("t1", &agent, "cpus:1;mem:64"), &fw, None);
+    task.state = TaskState::Finished;
+    task.status_update_state = Some(TaskState::Running);
+    task.status_update_uuid = Some(Uuid::from_bytes([7; 16]));
+    let mut agent_info = AgentInfo::new("node").with_resources("cpus:4;mem:1024".parse().unwrap());
+    agent_info.id = Some(agent.clone());
+    next.core.reregister_agent(
+        next.now,
+        &upid(AGENT),
+        ReregisterSlaveMessage {
+            agent: agent_info,
+            executors: vec![],
+            tasks: vec![task],
+            frameworks: vec![info],
+            version: "1".into(),
+        },
+    );
+    next.out();
+    reregister_scheduler(&mut next, &fw, fw_info("f"));
+    next.core.reconcile_tasks(
+        next.now,
+        &ep(SCHED),
+        ReconcileTasksMessage {
+            framework_id: fw.clone(),
+            statuses: vec![
+                TaskStatus::new(TaskId::new("t1"), TaskState::Running).with_agent_id(agent.clone())
+            ],
+        },
+    );
+    let states: Vec<TaskState> = updates(&next.out(), SCHED)
+        .iter()
+        .map(|s| s.state)
+        .collect();
+    assert_eq!(states, vec![TaskState::Running]);
+    // Its updates follow: RUNNING, then FINISHED, which completes it.
+    let out = next.agent_update(AGENT, &fw, &agent, "t1", TaskState::Running, 7);
+    assert_eq!(updates(&out, SCHED)[0].state, TaskState::Running);
+    let out = next.agent_update(AGENT, &fw, &agent, "t1", TaskState::Finished, 8);
+    assert_eq!(updates(&out, SCHED)[0].state, TaskState::Finished);
+    assert!(!next.core.frameworks()[&fw]
+        .tasks
+        .contains_key(&TaskId::new("t1")));
+}
+
+/// Seed 1677 (lost_never_runs_again, RUNNING from the master): an agent's connection broke, the
+/// leader told the scheduler its non-checkpointing task was LOST and crashed before publishing
+/// the registry that said so; the next leader took the task back as running. A leader with a
+/// registry now holds status updates until the registry that implies them is published.
+#[test]
+fn a_lost_task_is_not_reported_before_the_registry_that_keeps_it_lost_is_published() {
+    let (mut h, fw, agent) = running(fw_info("f"));
+    h.core.hold_updates_until_published();
+    let (generation, _) = h.core.registry();
+    h.core.registry_published(h.now, generation);
+    h.out();
+    h.core.exited(h.now, &upid(AGENT));
+    assert!(updates(&h.out(), SCHED).is_empty());
+    assert_eq!(h.core.held_updates(), 1);
+    // An older generation written releases nothing.
+    h.core.registry_published(h.now, generation);
+    assert!(updates(&h.out(), SCHED).is_empty());
+    let (generation, registry) = h.core.registry();
+    assert!(registry.iter().any(|a| a.id == agent
+        && a.disconnected
+        && a.lost_tasks.contains(&(fw.clone(), TaskId::new("t1")))));
+    h.core.registry_published(h.now, generation);
+    let lost = updates(&h.out(), SCHED);
+    assert_eq!(lost.len(), 1);
+    assert_eq!(lost[0].state, TaskState::Lost);
+    assert_eq!(h.core.held_updates(), 0);
+}
+
+/// Without a registry (no `hold_updates_until_published`), nothing waits.
+#[test]
+fn a_master_without_a_registry_holds_no_update() {
+    let (mut h, _, _) = running(fw_info("f"));
+    h.core.exited(h.now, &upid(AGENT));
+    assert_eq!(updates(&h.out(), SCHED)[0].state, TaskState::Lost);
+}
+
+/// Seed 1772 (lost_never_runs_again): an agent's registration answer was lost, a task was
+/// launched on it, and its retried registration made the master take it for a new agent at the
+/// same address: the old id removed, the task LOST, a new id given. The agent still ran the task
+/// and reported it when it re-registered under the new id; the master let it run (and the next
+/// leader reported it RUNNING). A task its scheduler heard end is now killed when an agent
+/// reports it running, and its updates are absorbed.
+#[test]
+fn a_task_lost_under_an_agent_s_old_id_is_killed_when_reported_under_its_new_one() {
+    let mut checkpointing = fw_info("f");
+    checkpointing.checkpoint = true;
+    let (mut h, fw, old) = running(checkpointing);
+    // The lost answer broke the connection; the retried registration, with a task launched
+    // under the old id, is taken for a new agent there.
+    h.core.exited(h.now, &upid(AGENT));
+    h.out();
+    let new = h.agent(AGENT, "cpus:4;mem:1024");
+    assert_ne!(new, old);
+    let mut info = fw_info("f");
+    info.checkpoint = true;
+    info.id = Some(fw.clone());
+    let mut task = Task::staging(&command_task("t1", &old, "cpus:1;mem:64"), &fw, None);
+    task.state = TaskState::Running;
+    let mut agent_info = AgentInfo::new("node").with_resources("cpus:4;mem:1024".parse().unwrap());
+    agent_info.id = Some(new.clone());
+    h.core.reregister_agent(
+        h.now,
+        &upid(AGENT),
+        ReregisterSlaveMessage {
+            agent: agent_info,
+            executors: vec![],
+            tasks: vec![task],
+            frameworks: vec![info],
+            version: "1".into(),
+        },
+    );
+    let out = h.out();
+    assert!(kills_t1_as_lost(&out, &fw), "{out:?}");
+    assert!(updates(&out, SCHED).is_empty());
+    let out = h.agent_update(AGENT, &fw, &new, "t1", TaskState::Running, 9);
+    assert!(updates(&out, SCHED).is_empty());
+}
