@@ -42,16 +42,12 @@ fn replay() {
 /// `many_seeds` prints the ones that pass now so this list can shrink. Any other failing seed
 /// fails the test. A change to a core changes the runs: regenerate the list from
 /// `sim-soak --seeds 1000 --no-shrink` after looking at every new failure.
-/// 742: a crashed custom executor's tasks went LOST at the scheduler; the agent's unacknowledged
-/// RUNNING (the leader crashed before acknowledging it) was retried to the next leader and
-/// forwarded (the `lost_never_runs_again` class of 1086/1515/1776, being fixed separately). It
-/// passed before the relink fix only by timing: the fix drops a stale `exited` in its run.
-const KNOWN_OPEN: &[(u64, &str)] = &[(742, "lost_never_runs_again")];
+const KNOWN_OPEN: &[(u64, &str)] = &[];
 
 /// A seed beyond the 1,000 `many_seeds` runs that still fails (the `sim-soak --first 1000` soak
 /// finds it), for `a_known_open_seed_fails_as_listed` while `KNOWN_OPEN` is empty. When it passes,
 /// pick another failing seed from that soak.
-const WITNESS: (u64, &str) = (1086, "lost_never_runs_again");
+const WITNESS: (u64, &str) = (3083, "every_task_reported");
 
 #[test]
 fn many_seeds() {

@@ -334,6 +334,7 @@ impl MasterCore {
                                 resources: Resources::new(),
                                 role: "*".to_string(),
                                 launching: false,
+                                executor_id: task.executor_id.clone(),
                             },
                         );
                     }
