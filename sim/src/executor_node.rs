@@ -183,10 +183,18 @@ impl World {
     pub(crate) fn kill_executor_silently(&mut self, n: u64) {
         let Some(e) = self.executor(n) else { return };
         e.alive = false;
-        for task in e.tasks.values_mut() {
+        let framework_id = e.framework_id.clone();
+        let mut stopped = Vec::new();
+        for (task_id, task) in e.tasks.iter_mut() {
+            if task.running {
+                stopped.push(task_id.clone());
+            }
             task.running = false;
         }
         let pid = e.pid.clone();
+        for task_id in &stopped {
+            self.observe_task_stopped(&framework_id, task_id);
+        }
         self.crashed(&pid);
     }
 
@@ -204,6 +212,8 @@ impl World {
             if let Some(task) = e.tasks.get_mut(task_id) {
                 task.running = false;
             }
+            let framework_id = e.framework_id.clone();
+            self.observe_task_stopped(&framework_id, task_id);
         }
         let status = TaskStatus::new(task_id.clone(), state);
         self.executor_call(n, |core| core.send_status_update(status, wall, uuid));

@@ -80,7 +80,8 @@ pub struct Observer {
     stream_len: BTreeMap<(FrameworkId, TaskId), u64>,
     /// Updates whose acknowledgement an agent processed.
     pub(crate) acknowledged: HashSet<Uuid>,
-    /// When an agent first sent a task's terminal update.
+    /// When a task stopped running (its program ended or its executor died), or, if earlier
+    /// seen, when an agent first sent its terminal update.
     ended: BTreeMap<(FrameworkId, TaskId), Duration>,
     /// Offers that launched tasks.
     used_offers: BTreeSet<OfferId>,
@@ -142,6 +143,17 @@ impl World {
                 );
             }
         }
+    }
+
+    /// A task of `framework_id` stops running on its node: its terminal update starts on its way
+    /// now (through the executor, or the agent once it reaps the executor), so the quiet check
+    /// must not take it for a task nobody reported (sim seed 3083: the program ended 2 ms before
+    /// the check, its update not yet at the agent).
+    pub(crate) fn observe_task_stopped(&mut self, framework_id: &FrameworkId, task_id: &TaskId) {
+        self.observer
+            .ended
+            .entry((framework_id.clone(), task_id.clone()))
+            .or_insert(self.now);
     }
 
     /// Agent `i` sends `update` to its master (first time or retry).
