@@ -322,6 +322,18 @@ pub(super) fn reregister_reporting_in(
     info.id = Some(fw.clone());
     let mut task = Task::staging(&command_task("t1", agent, "cpus:1;mem:64"), fw, None);
     task.state = state;
+    reregister_tasks(h, agent, info, resources, vec![task])
+}
+
+/// The agent `agent` (offering `resources` in total) re-registers at `AGENT` reporting `tasks` of
+/// the framework `info` (which carries its id).
+pub(super) fn reregister_tasks(
+    h: &mut Harness,
+    agent: &AgentId,
+    info: FrameworkInfo,
+    resources: &str,
+    tasks: Vec<Task>,
+) -> Vec<Output> {
     let mut agent_info = AgentInfo::new("node").with_resources(resources.parse().unwrap());
     agent_info.id = Some(agent.clone());
     h.core.reregister_agent(
@@ -330,7 +342,7 @@ pub(super) fn reregister_reporting_in(
         ReregisterSlaveMessage {
             agent: agent_info,
             executors: vec![],
-            tasks: vec![task],
+            tasks,
             frameworks: vec![info],
             version: "1".into(),
         },

@@ -553,20 +553,7 @@ fn a_task_that_ended_before_its_scheduler_heard_it_run_is_not_lost_to_a_new_lead
     task.state = TaskState::Finished;
     task.status_update_state = Some(TaskState::Running);
     task.status_update_uuid = Some(Uuid::from_bytes([7; 16]));
-    let mut agent_info = AgentInfo::new("node").with_resources("cpus:4;mem:1024".parse().unwrap());
-    agent_info.id = Some(agent.clone());
-    next.core.reregister_agent(
-        next.now,
-        &upid(AGENT),
-        ReregisterSlaveMessage {
-            agent: agent_info,
-            executors: vec![],
-            tasks: vec![task],
-            frameworks: vec![info],
-            version: "1".into(),
-        },
-    );
-    next.out();
+    reregister_tasks(&mut next, &agent, info, "cpus:4;mem:1024", vec![task]);
     reregister_scheduler(&mut next, &fw, fw_info("f"));
     next.core.reconcile_tasks(
         next.now,
@@ -651,20 +638,7 @@ fn a_task_lost_under_an_agent_s_old_id_is_killed_when_reported_under_its_new_one
     info.id = Some(fw.clone());
     let mut task = Task::staging(&command_task("t1", &old, "cpus:1;mem:64"), &fw, None);
     task.state = TaskState::Running;
-    let mut agent_info = AgentInfo::new("node").with_resources("cpus:4;mem:1024".parse().unwrap());
-    agent_info.id = Some(new.clone());
-    h.core.reregister_agent(
-        h.now,
-        &upid(AGENT),
-        ReregisterSlaveMessage {
-            agent: agent_info,
-            executors: vec![],
-            tasks: vec![task],
-            frameworks: vec![info],
-            version: "1".into(),
-        },
-    );
-    let out = h.out();
+    let out = reregister_tasks(&mut h, &new, info, "cpus:4;mem:1024", vec![task]);
     assert!(kills_t1_as_lost(&out, &fw), "{out:?}");
     assert!(updates(&out, SCHED).is_empty());
     let out = h.agent_update(AGENT, &fw, &new, "t1", TaskState::Running, 9);
