@@ -111,33 +111,48 @@ fn linking_to_an_unreachable_runtime_fires() {
 
 #[test]
 fn exited_fires_when_the_connection_breaks() {
-    use std::io::Read;
     let node_b = runtime();
     // A fake peer runtime: accepts node B's connection, then hangs up without any goodbye message.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let target = Upid::new("target", listener.local_addr().unwrap()).unwrap();
-    let (watch, exited) = watcher(&node_b);
-    link(&node_b, &watch, &target);
-    let (mut connection, _) =
-        process::testing::accept_within(&listener, "node B connecting for the link", PATIENCE);
-    connection.set_read_timeout(Some(PATIENCE)).unwrap();
-    let mut hello = [0u8; 16];
+    let peer = FakePeer::linked_from(&node_b);
     assert!(
-        connection.read(&mut hello).unwrap() > 0,
-        "node B introduced itself"
-    );
-    assert!(
-        exited.try_recv().is_err(),
+        peer.exited.try_recv().is_err(),
         "no exited while the connection is up"
     );
-    drop(connection);
-    drop(listener);
+    drop(peer.first);
+    drop(peer.listener);
     assert_eq!(
-        exited
+        peer.exited
             .recv_timeout(PATIENCE)
             .expect("exited on connection loss"),
-        target
+        peer.target
     );
+}
+
+/// A fake peer runtime listening on its own port, a watcher on node B linked to a process there,
+/// and node B's first connection to it (its hello frame read).
+struct FakePeer {
+    listener: std::net::TcpListener,
+    target: Upid,
+    watch: process::Pid<Watcher>,
+    exited: mpsc::Receiver<Upid>,
+    first: std::net::TcpStream,
+}
+
+impl FakePeer {
+    fn linked_from(node_b: &process::Runtime) -> FakePeer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let target = Upid::new("target", listener.local_addr().unwrap()).unwrap();
+        let (watch, exited) = watcher(node_b);
+        link(node_b, &watch, &target);
+        let first = accept_hello(&listener, "node B connecting for the link");
+        FakePeer {
+            listener,
+            target,
+            watch,
+            exited,
+            first,
+        }
+    }
 }
 
 /// How long a stale `exited` gets to show up (it comes within milliseconds when it does).
@@ -180,12 +195,14 @@ fn read_until(connection: &mut std::net::TcpStream, needle: &[u8], what: &str) {
 fn a_relink_replaces_the_connection_and_the_old_ones_breakage_is_not_reported() {
     use std::io::Write;
     let node_b = runtime();
-    // A fake peer runtime at `listener`: node B's links to it ride node B's connections there.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let target = Upid::new("target", listener.local_addr().unwrap()).unwrap();
-    let (watch, exited) = watcher(&node_b);
-    link(&node_b, &watch, &target);
-    let old = accept_hello(&listener, "node B connecting for the link");
+    // A fake peer runtime: node B's links to it ride node B's connections there.
+    let FakePeer {
+        listener,
+        target,
+        watch,
+        exited,
+        first: old,
+    } = FakePeer::linked_from(&node_b);
     // The peer's own connection to node B (introduced by a hello frame from its address): its
     // breakage is reported too, as it would be for a real runtime.
     let mut from_peer = std::net::TcpStream::connect(node_b.addr()).unwrap();
@@ -242,13 +259,10 @@ fn without_a_relink_the_old_connection_s_breakage_is_reported() {
     // The control for the test above: the same late breakage of the first connection, after a
     // plain (reusing) second link, is the watcher's `exited`.
     let node_b = runtime();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let target = Upid::new("target", listener.local_addr().unwrap()).unwrap();
-    let (watch, exited) = watcher(&node_b);
-    link(&node_b, &watch, &target);
-    let old = accept_hello(&listener, "node B connecting for the link");
-    link(&node_b, &watch, &target);
-    drop(old);
+    let peer = FakePeer::linked_from(&node_b);
+    let (target, exited) = (peer.target, peer.exited);
+    link(&node_b, &peer.watch, &target);
+    drop(peer.first);
     assert_eq!(
         process::testing::recv_within(&exited, "exited when the only connection breaks", PATIENCE),
         target

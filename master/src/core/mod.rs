@@ -543,27 +543,25 @@ impl MasterCore {
     /// Watches a scheduler: a pid is linked; a stream is watched by its driver anyway.
     fn watch(&mut self, endpoint: &Endpoint, connection: RemoteConnection) {
         if let Endpoint::Pid(pid) = endpoint {
-            self.outbox.push(Output::Link {
-                pid: pid.clone(),
-                connection,
-            });
+            self.link_over(pid, connection);
         }
     }
 
     fn link(&mut self, pid: &Upid) {
-        self.outbox.push(Output::Link {
-            pid: pid.clone(),
-            connection: RemoteConnection::Reuse,
-        });
+        self.link_over(pid, RemoteConnection::Reuse);
     }
 
     /// Links to `pid` over a fresh connection (libprocess's `link(pid, RECONNECT)`): `pid` has
     /// just reconnected to us, so the connection we had may be stale, and its breakage, noticed
     /// late, must not be taken for the loss of the process that is back.
     fn relink(&mut self, pid: &Upid) {
+        self.link_over(pid, RemoteConnection::Reconnect);
+    }
+
+    fn link_over(&mut self, pid: &Upid, connection: RemoteConnection) {
         self.outbox.push(Output::Link {
             pid: pid.clone(),
-            connection: RemoteConnection::Reconnect,
+            connection,
         });
     }
 
